@@ -1,0 +1,71 @@
+/* node.h: one council node: its key, its database and the rules that decide
+ * what it accepts. Single-threaded: call from the event loop only.
+ *
+ * The data path of a write: decode -> verify -> authorize against current
+ * state -> apply (one transaction: state and log entry) -> commit -> receipt.
+ * Nothing is written before verification; a refused record changes nothing. */
+#ifndef COUNCILNET_NODE_H
+#define COUNCILNET_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "councilnet/crypto.h"
+#include "councilnet/err.h"
+
+typedef struct cn_node_t cn_node_t;
+
+/* Returns the current time in seconds since the epoch. */
+typedef uint64_t (*cn_clock_fn)(void *ctx);
+
+/* Create a node in DIR (made if missing; must not hold a node already):
+ * DIR/node.db (schema, name, convener) and DIR/node.key (0600).
+ * Return 0, or -1 with a message in ERR. */
+int cn_node_create(const char *dir, const char *name, const uint8_t convener[CN_PK_BYTES],
+                   char *err, size_t errlen);
+
+int cn_node_open(const char *dir, cn_node_t **out, char *err, size_t errlen);
+void cn_node_free(cn_node_t *n);            /* accepts NULL */
+
+/* Replace the clock (tests). FN NULL restores the system clock. */
+void cn_node_set_clock(cn_node_t *n, cn_clock_fn fn, void *ctx);
+uint64_t cn_node_now(cn_node_t *n);
+const uint8_t *cn_node_key(const cn_node_t *n);
+const char *cn_node_name(const cn_node_t *n);
+
+/* Accept one Envelope. On CN_OK *RECEIPT is the node-signed receipt envelope
+ * (malloc'd, caller frees), sent only after the commit; a record seen before
+ * gets its original receipt. On error, MSG says why and nothing changed. */
+cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
+                      uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen);
+
+/* Close every proposal whose window has ended, appending its decision.
+ * Return the number closed, or -1 on a database error. */
+int cn_node_close_due(cn_node_t *n);
+
+/* Queries. Each fills *OUT with a serialized message (malloc'd, caller
+ * frees) and *DESC with its descriptor (for the JSON mapping). */
+struct ProtobufCMessageDescriptor;
+typedef struct cn_answer_t {
+  uint8_t *data;
+  size_t len;
+  const struct ProtobufCMessageDescriptor *desc;
+} cn_answer_t;
+
+cn_err cn_node_query_info(cn_node_t *n, cn_answer_t *out);
+cn_err cn_node_query_head(cn_node_t *n, cn_answer_t *out);          /* Envelope "head" */
+cn_err cn_node_query_log(cn_node_t *n, uint64_t after, uint64_t limit, cn_answer_t *out);
+cn_err cn_node_query_members(cn_node_t *n, cn_answer_t *out);
+cn_err cn_node_query_proposals(cn_node_t *n, cn_answer_t *out);
+cn_err cn_node_query_proposal(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out);
+cn_err cn_node_query_decision(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out);
+
+/* Counters for /metrics. */
+typedef struct cn_node_stats_t {
+  uint64_t accepted, refused, duplicates, decisions, seq, roll;
+} cn_node_stats_t;
+void cn_node_stats(cn_node_t *n, cn_node_stats_t *out);
+
+#define CN_LOG_PAGE_MAX 10000
+
+#endif

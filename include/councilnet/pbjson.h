@@ -1,0 +1,17 @@
+/* pbjson.h: one generic protobuf-c message -> JSON mapping, driven by the
+ * message descriptors (no per-message code).
+ *
+ * Mapping: field names as in the .proto; bytes as lower-case hex strings;
+ * enums as their names ("TWO_THIRDS"); 64-bit integers as JSON numbers;
+ * repeated fields as arrays; unset optional sub-messages omitted; proto3
+ * scalars always written (defaults included), so output is predictable. */
+#ifndef COUNCILNET_PBJSON_H
+#define COUNCILNET_PBJSON_H
+
+#include <protobuf-c/protobuf-c.h>
+
+/* Return M as JSON text (malloc'd, NUL-terminated, caller frees), or NULL on
+ * allocation failure. PRETTY != 0 indents with two spaces and ends with a newline. */
+char *cn_pbjson_encode(const ProtobufCMessage *m, int pretty);
+
+#endif

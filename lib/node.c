@@ -1,0 +1,1180 @@
+/* node.c: what a council node accepts, and what it answers. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "councilnet.pb-c.h"
+#include "councilnet/log.h"
+#include "councilnet/node.h"
+#include "councilnet/record.h"
+#include "councilnet/rules.h"
+#include "arena.h"
+#include "store.h"
+
+#define NAME_MAX_LEN 200
+#define GROUP_MAX_LEN 64
+#define GROUPS_MAX 16
+#define FUTURE_SKEW 600          /* seconds a body's created time may run ahead */
+
+struct cn_node_t {
+  cn_store_t *store;
+  uint8_t sk[CN_SK_BYTES];
+  uint8_t pk[CN_PK_BYTES];
+  char *name;
+  cn_clock_fn clock;
+  void *clock_ctx;
+  uint64_t head_seq;             /* committed head, kept in memory */
+  uint8_t head_hash[CN_HASH_BYTES];
+  cn_node_stats_t stats;
+};
+
+/* What a kind handler sees: the opened record, its decoded body, and the
+ * seq/time it will get if accepted. */
+typedef struct apply_t {
+  cn_node_t *n;
+  cn_record_t *rec;
+  ProtobufCMessage *body;
+  uint64_t seq, now;
+  char *msg;
+  size_t msglen;
+} apply_t;
+
+static cn_err refuse(apply_t *a, cn_err err, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+static cn_err refuse(apply_t *a, cn_err err, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(a->msg, a->msglen, fmt, ap);
+  va_end(ap);
+  return err;
+}
+
+static uint64_t clock_system(void *ctx)
+{
+  (void)ctx;
+  return (uint64_t)time(NULL);
+}
+
+uint64_t cn_node_now(cn_node_t *n)
+{
+  return n->clock(n->clock_ctx);
+}
+
+void cn_node_set_clock(cn_node_t *n, cn_clock_fn fn, void *ctx)
+{
+  n->clock = fn ? fn : clock_system;
+  n->clock_ctx = fn ? ctx : NULL;
+}
+
+const uint8_t *cn_node_key(const cn_node_t *n)
+{
+  return n->pk;
+}
+
+const char *cn_node_name(const cn_node_t *n)
+{
+  return n->name;
+}
+
+void cn_node_stats(cn_node_t *n, cn_node_stats_t *out)
+{
+  uint64_t roll = 0;
+  cn_store_roll_count(n->store, &roll);
+  *out = n->stats;
+  out->seq = n->head_seq;
+  out->roll = roll;
+}
+
+/* ---- creation and opening ---- */
+
+static void path_join(char *out, size_t cap, const char *dir, const char *file)
+{
+  snprintf(out, cap, "%s/%s", dir, file);
+}
+
+int cn_node_create(const char *dir, const char *name, const uint8_t convener[CN_PK_BYTES],
+                   char *err, size_t errlen)
+{
+  char db_path[4096], key_path[4096];
+  uint8_t pk[CN_PK_BYTES], sk[CN_SK_BYTES];
+  cn_store_t *s = NULL;
+  cn_store_key_t k;
+  int rc = -1;
+
+  err[0] = 0;
+  if (!name || !*name || strlen(name) > NAME_MAX_LEN) {
+    snprintf(err, errlen, "a node name of 1 to %d bytes is required", NAME_MAX_LEN);
+    return -1;
+  }
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+    return -1;
+  }
+  path_join(db_path, sizeof db_path, dir, "node.db");
+  path_join(key_path, sizeof key_path, dir, "node.key");
+  if (access(db_path, F_OK) == 0 || access(key_path, F_OK) == 0) {
+    snprintf(err, errlen, "%s already holds a node", dir);
+    return -1;
+  }
+  cn_crypto_keypair(pk, sk);
+  if (cn_keyfile_write(key_path, sk, NULL, err, errlen) != 0)
+    goto out;
+  if (cn_store_open(db_path, &s, err, errlen) != 0)
+    goto out;
+  memset(&k, 0, sizeof k);
+  memcpy(k.key, convener, CN_PK_BYTES);
+  k.name = "convener";
+  k.groups = "";
+  k.convener = 1;
+  if (cn_store_begin(s) != 0 || cn_store_meta_set(s, "name", name, strlen(name)) != 0 ||
+      cn_store_meta_set(s, "created", "1", 1) != 0 || cn_store_key_put(s, &k) != 0 ||
+      cn_store_commit(s) != 0) {
+    snprintf(err, errlen, "%s: %s", db_path, cn_store_errmsg(s));
+    goto out;
+  }
+  rc = 0;
+out:
+  cn_store_free(s);
+  sodium_memzero(sk, sizeof sk);
+  if (rc != 0) {
+    unlink(db_path);
+    unlink(key_path);
+  }
+  return rc;
+}
+
+int cn_node_open(const char *dir, cn_node_t **out, char *err, size_t errlen)
+{
+  char db_path[4096], key_path[4096];
+  cn_node_t *n = calloc(1, sizeof *n);
+  uint8_t *name = NULL;
+  size_t name_len = 0;
+  int rc = -1;
+
+  err[0] = 0;
+  *out = NULL;
+  if (!n) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  n->clock = clock_system;
+  path_join(db_path, sizeof db_path, dir, "node.db");
+  path_join(key_path, sizeof key_path, dir, "node.key");
+  if (access(db_path, F_OK) != 0) {
+    snprintf(err, errlen, "%s: no node here (run councild init first)", dir);
+    goto out;
+  }
+  if (cn_keyfile_read(key_path, n->sk, NULL, NULL, err, errlen) != 0)
+    goto out;
+  cn_crypto_sk_to_pk(n->pk, n->sk);
+  if (cn_store_open(db_path, &n->store, err, errlen) != 0)
+    goto out;
+  if (cn_store_meta_get(n->store, "name", &name, &name_len) != 0) {
+    snprintf(err, errlen, "%s: node name missing", db_path);
+    goto out;
+  }
+  n->name = (char *)name;
+  name = NULL;
+  if (cn_store_log_head(n->store, &n->head_seq, n->head_hash) != 0) {
+    snprintf(err, errlen, "%s: cannot read the log head", db_path);
+    goto out;
+  }
+  *out = n;
+  n = NULL;
+  rc = 0;
+out:
+  free(name);
+  cn_node_free(n);
+  return rc;
+}
+
+void cn_node_free(cn_node_t *n)
+{
+  if (!n)
+    return;
+  cn_store_free(n->store);
+  free(n->name);
+  sodium_memzero(n->sk, sizeof n->sk);
+  free(n);
+}
+
+/* ---- the log ---- */
+
+/* Append a record to the log inside the open transaction. The in-memory head
+ * moves only when the caller commits (node_commit). */
+static int node_append(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const char *kind,
+                       const uint8_t signer[CN_PK_BYTES], const uint8_t *env, size_t len,
+                       uint64_t seq, uint64_t now, uint8_t hash_out[CN_HASH_BYTES])
+{
+  cn_store_entry_t e;
+
+  memset(&e, 0, sizeof e);
+  e.seq = seq;
+  memcpy(e.prev, n->head_hash, CN_HASH_BYTES);
+  memcpy(e.record_id, id, CN_HASH_BYTES);
+  e.received = now;
+  cn_log_entry_hash(e.hash, seq, e.prev, id, now);
+  e.kind = kind;
+  e.envelope = env;
+  e.envelope_len = len;
+  if (cn_store_log_append(n->store, &e, signer) != 0)
+    return -1;
+  memcpy(hash_out, e.hash, CN_HASH_BYTES);
+  return 0;
+}
+
+static int node_commit(cn_node_t *n, uint64_t seq, const uint8_t hash[CN_HASH_BYTES])
+{
+  if (cn_store_commit(n->store) != 0)
+    return -1;
+  n->head_seq = seq;
+  memcpy(n->head_hash, hash, CN_HASH_BYTES);
+  return 0;
+}
+
+/* Build the signed receipt for a log entry. Deterministic: the same entry
+ * always gives the same bytes (Ed25519 signatures are deterministic). */
+static int node_receipt(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t seq,
+                        uint64_t received, const uint8_t hash[CN_HASH_BYTES],
+                        uint8_t **out, size_t *out_len)
+{
+  Councilnet__Receipt r = COUNCILNET__RECEIPT__INIT;
+
+  r.node.data = n->pk;
+  r.node.len = CN_PK_BYTES;
+  r.created = received;
+  r.record_id.data = (uint8_t *)id;
+  r.record_id.len = CN_HASH_BYTES;
+  r.seq = seq;
+  r.entry_hash.data = (uint8_t *)hash;
+  r.entry_hash.len = CN_HASH_BYTES;
+  return cn_record_seal("receipt", &r.base, n->sk, out, out_len);
+}
+
+typedef struct found_entry_t {
+  cn_node_t *n;
+  uint8_t **out;
+  size_t *out_len;
+  int rc;
+} found_entry_t;
+
+static int found_receipt(void *ctx, const cn_store_entry_t *e)
+{
+  found_entry_t *f = ctx;
+  f->rc = node_receipt(f->n, e->record_id, e->seq, e->received, e->hash, f->out, f->out_len);
+  return 1;
+}
+
+/* ---- kind handlers ---- */
+
+static int bytes_is_key(const ProtobufCBinaryData *b)
+{
+  return b->len == CN_PK_BYTES;
+}
+
+/* Look up the signer; refuse unknown keys. */
+static cn_err signer_get(apply_t *a, cn_store_key_t *k)
+{
+  int rc = cn_store_key_get(a->n->store, a->rec->signer, k);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1)
+    return refuse(a, CN_ERR_UNKNOWN_SIGNER, "signer is not known to this node");
+  return CN_OK;
+}
+
+static cn_err require_convener(apply_t *a)
+{
+  cn_store_key_t k;
+  cn_err err = signer_get(a, &k);
+  if (err != CN_OK)
+    return err;
+  if (!k.convener)
+    return refuse(a, CN_ERR_FORBIDDEN, "only a convener may do this");
+  return CN_OK;
+}
+
+/* Join GROUPS into newline-separated text in BUF after checking them. */
+static cn_err groups_join(apply_t *a, char *const *groups, size_t n, char *buf, size_t cap)
+{
+  size_t used = 0;
+
+  buf[0] = 0;
+  if (n > GROUPS_MAX)
+    return refuse(a, CN_ERR_INVALID, "at most %d groups", GROUPS_MAX);
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(groups[i]);
+    if (len == 0 || len > GROUP_MAX_LEN || strpbrk(groups[i], "\n,") != NULL)
+      return refuse(a, CN_ERR_INVALID, "group labels are 1 to %d bytes, no commas or newlines",
+                    GROUP_MAX_LEN);
+    if (used + len + 2 > cap)
+      return refuse(a, CN_ERR_INVALID, "too many groups");
+    if (i)
+      buf[used++] = '\n';
+    memcpy(buf + used, groups[i], len + 1);
+    used += len;
+  }
+  return CN_OK;
+}
+
+static cn_err apply_member_add(apply_t *a)
+{
+  Councilnet__MemberAdd *m = (Councilnet__MemberAdd *)a->body;
+  char groups[GROUPS_MAX * (GROUP_MAX_LEN + 1) + 1];
+  cn_store_key_t k;
+  cn_err err;
+  int rc;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if (!bytes_is_key(&m->member))
+    return refuse(a, CN_ERR_INVALID, "member must be a 32-byte public key");
+  if (strlen(m->name) > NAME_MAX_LEN)
+    return refuse(a, CN_ERR_INVALID, "name longer than %d bytes", NAME_MAX_LEN);
+  if ((err = groups_join(a, m->groups, m->n_groups, groups, sizeof groups)) != CN_OK)
+    return err;
+  rc = cn_store_key_get(a->n->store, m->member.data, &k);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0 && k.member)
+    return refuse(a, CN_ERR_DUPLICATE, "already a member");
+  if (rc == 1) {
+    memset(&k, 0, sizeof k);
+    memcpy(k.key, m->member.data, CN_PK_BYTES);
+  }
+  k.name = m->name;
+  k.groups = groups;
+  k.member = 1;
+  k.since = a->seq;
+  if (cn_store_key_put(a->n->store, &k) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
+}
+
+static cn_err apply_member_remove(apply_t *a)
+{
+  Councilnet__MemberRemove *m = (Councilnet__MemberRemove *)a->body;
+  cn_store_key_t k;
+  cn_err err;
+  int rc;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if (!bytes_is_key(&m->member))
+    return refuse(a, CN_ERR_INVALID, "member must be a 32-byte public key");
+  rc = cn_store_key_get(a->n->store, m->member.data, &k);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1 || !k.member)
+    return refuse(a, CN_ERR_NOT_FOUND, "not a member");
+  k.member = 0;
+  if (cn_store_key_put(a->n->store, &k) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
+}
+
+static cn_err apply_role_set(apply_t *a)
+{
+  Councilnet__RoleSet *m = (Councilnet__RoleSet *)a->body;
+  cn_store_key_t k;
+  uint64_t conveners = 0;
+  cn_err err;
+  int rc;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if (!bytes_is_key(&m->key))
+    return refuse(a, CN_ERR_INVALID, "key must be a 32-byte public key");
+  rc = cn_store_key_get(a->n->store, m->key.data, &k);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1) {
+    memset(&k, 0, sizeof k);
+    memcpy(k.key, m->key.data, CN_PK_BYTES);
+    k.name = "";
+    k.groups = "";
+    k.since = a->seq;
+  }
+  if (k.convener && !m->convener) {
+    if (cn_store_convener_count(a->n->store, &conveners) != 0)
+      return refuse(a, CN_ERR_INTERNAL, "database error");
+    if (conveners <= 1)
+      return refuse(a, CN_ERR_INVALID, "the last convener cannot be withdrawn");
+  }
+  k.clerk = m->clerk;
+  k.convener = m->convener;
+  if (cn_store_key_put(a->n->store, &k) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
+}
+
+static cn_err apply_proposal(apply_t *a)
+{
+  Councilnet__Proposal *p = (Councilnet__Proposal *)a->body;
+  cn_store_proposal_t row;
+  cn_store_key_t k;
+  const char *why = NULL;
+  cn_err err;
+
+  if ((err = signer_get(a, &k)) != CN_OK)
+    return err;
+  if (!k.member && !k.convener)
+    return refuse(a, CN_ERR_NOT_MEMBER, "only members and conveners may propose");
+  if (cn_rules_check_proposal(p, &why) != 0)
+    return refuse(a, CN_ERR_INVALID, "%s", why ? why : "malformed proposal");
+  if (p->closes <= a->now)
+    return refuse(a, CN_ERR_WINDOW_CLOSED, "the window closes in the past");
+  memset(&row, 0, sizeof row);
+  memcpy(row.id, a->rec->id, CN_HASH_BYTES);
+  row.seq = a->seq;
+  memcpy(row.author, a->rec->signer, CN_PK_BYTES);
+  row.opens = p->opens;
+  row.closes = p->closes;
+  row.body = a->rec->body;
+  row.body_len = a->rec->body_len;
+  if (cn_store_proposal_put(a->n->store, &row) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
+}
+
+/* Shared by ballot and paper_ballot: VOTER votes, PAPER says which channel. */
+static cn_err apply_vote(apply_t *a, const uint8_t voter[CN_PK_BYTES], int paper)
+{
+  Councilnet__Ballot *b = (Councilnet__Ballot *)a->body;
+  Councilnet__Proposal *p = NULL;
+  cn_store_proposal_t prop;
+  cn_store_ballot_t old, row;
+  cn_store_key_t k;
+  char choices[64 * 4 + 1];
+  size_t used = 0;
+  cn_err err = CN_ERR_INTERNAL;
+  int rc;
+
+  rc = cn_store_key_get(a->n->store, voter, &k);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1 && !paper)
+    return refuse(a, CN_ERR_UNKNOWN_SIGNER, "signer is not known to this node");
+  if (rc == 1 || !k.member)
+    return refuse(a, CN_ERR_NOT_MEMBER, "the voter is not a member");
+  if (b->proposal.len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "proposal must be a 32-byte record id");
+  rc = cn_store_proposal_get(a->n->store, b->proposal.data, &prop);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1)
+    return refuse(a, CN_ERR_NOT_FOUND, "no such proposal");
+  if (prop.closed || a->now < prop.opens || a->now >= prop.closes)
+    return refuse(a, CN_ERR_WINDOW_CLOSED, "the proposal is not open for voting");
+  p = (Councilnet__Proposal *)cn_pb_unpack_strict(&councilnet__proposal__descriptor,
+                                                  prop.body, prop.body_len);
+  if (!p)
+    return refuse(a, CN_ERR_INTERNAL, "stored proposal unreadable");
+  if (cn_rules_check_choices(p, b->choices, b->n_choices) != 0) {
+    err = refuse(a, CN_ERR_INVALID, "choices do not fit the proposal's options");
+    goto out;
+  }
+  rc = cn_store_ballot_get(a->n->store, b->proposal.data, voter, &old);
+  if (rc < 0)
+    goto out;
+  if (rc == 0 && !(p->rule && p->rule->replace)) {
+    err = refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted (%s ballot, seq %" PRIu64 ")",
+                 old.paper ? "paper" : "online", old.seq);
+    goto out;
+  }
+  choices[0] = 0;
+  for (size_t i = 0; i < b->n_choices; i++)
+    used += (size_t)snprintf(choices + used, sizeof choices - used, "%s%u", i ? "," : "",
+                             b->choices[i]);
+  memset(&row, 0, sizeof row);
+  memcpy(row.member, voter, CN_PK_BYTES);
+  row.seq = a->seq;
+  row.choices = choices;
+  row.paper = paper;
+  if (cn_store_ballot_put(a->n->store, b->proposal.data, &row) != 0)
+    goto out;
+  err = CN_OK;
+out:
+  if (err == CN_ERR_INTERNAL && a->msg[0] == 0)
+    refuse(a, CN_ERR_INTERNAL, "database error");
+  protobuf_c_message_free_unpacked(&p->base, NULL);
+  return err;
+}
+
+static cn_err apply_ballot(apply_t *a)
+{
+  Councilnet__Ballot *b = (Councilnet__Ballot *)a->body;
+  if (b->member.len != 0)
+    return refuse(a, CN_ERR_INVALID, "an online ballot does not name a member");
+  return apply_vote(a, a->rec->signer, 0);
+}
+
+static cn_err apply_paper_ballot(apply_t *a)
+{
+  Councilnet__Ballot *b = (Councilnet__Ballot *)a->body;
+  cn_store_key_t k;
+  cn_err err = signer_get(a, &k);
+
+  if (err != CN_OK)
+    return err;
+  if (!k.clerk)
+    return refuse(a, CN_ERR_FORBIDDEN, "only a clerk may enter paper ballots");
+  if (!bytes_is_key(&b->member))
+    return refuse(a, CN_ERR_INVALID, "a paper ballot names the member");
+  return apply_vote(a, b->member.data, 1);
+}
+
+typedef struct kind_t {
+  const char *name;
+  const ProtobufCMessageDescriptor *desc;
+  cn_err (*apply)(apply_t *a);
+} kind_t;
+
+static const kind_t kinds[] = {
+  { "member_add", &councilnet__member_add__descriptor, apply_member_add },
+  { "member_remove", &councilnet__member_remove__descriptor, apply_member_remove },
+  { "role_set", &councilnet__role_set__descriptor, apply_role_set },
+  { "proposal", &councilnet__proposal__descriptor, apply_proposal },
+  { "ballot", &councilnet__ballot__descriptor, apply_ballot },
+  { "paper_ballot", &councilnet__ballot__descriptor, apply_paper_ballot },
+};
+
+static const kind_t *kind_find(const char *name)
+{
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(kinds[i].name, name) == 0)
+      return &kinds[i];
+  return NULL;
+}
+
+/* Every body has `bytes node = 1; uint64 created = 2;`. */
+static cn_err body_check_address(apply_t *a)
+{
+  const ProtobufCMessageDescriptor *d = a->body->descriptor;
+  const ProtobufCFieldDescriptor *fn = protobuf_c_message_descriptor_get_field_by_name(d, "node");
+  const ProtobufCFieldDescriptor *fc = protobuf_c_message_descriptor_get_field_by_name(d, "created");
+  const ProtobufCBinaryData *node;
+  uint64_t created;
+
+  if (!fn || !fc)
+    return refuse(a, CN_ERR_INTERNAL, "kind without node/created");
+  node = (const ProtobufCBinaryData *)((const char *)a->body + fn->offset);
+  created = *(const uint64_t *)((const char *)a->body + fc->offset);
+  if (node->len != CN_PK_BYTES || memcmp(node->data, a->n->pk, CN_PK_BYTES) != 0)
+    return refuse(a, CN_ERR_WRONG_NODE, "the record is addressed to another node");
+  if (created == 0)
+    return refuse(a, CN_ERR_INVALID, "the record has no creation time");
+  if (created > a->now + FUTURE_SKEW)
+    return refuse(a, CN_ERR_INVALID, "the record is created in the future");
+  return CN_OK;
+}
+
+cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
+                      uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen)
+{
+  cn_record_t rec;
+  apply_t a;
+  const kind_t *kind;
+  uint8_t hash[CN_HASH_BYTES];
+  found_entry_t found = { n, receipt, receipt_len, -1 };
+  cn_err err;
+  int rc;
+
+  memset(&a, 0, sizeof a);
+  a.n = n;
+  a.msg = msg;
+  a.msglen = msglen;
+  msg[0] = 0;
+  *receipt = NULL;
+  *receipt_len = 0;
+  err = cn_record_open(buf, len, &rec);
+  if (err != CN_OK) {
+    n->stats.refused++;
+    return refuse(&a, err, err == CN_ERR_BAD_SIGNATURE ? "signature does not verify"
+                  : err == CN_ERR_TOO_LARGE ? "record too large" : "malformed envelope");
+  }
+  a.rec = &rec;
+  rc = cn_store_log_find(n->store, rec.id, found_receipt, &found);
+  if (rc == 0) {
+    n->stats.duplicates++;
+    err = found.rc == 0 ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "cannot sign receipt");
+    goto out;
+  }
+  if (rc < 0) {
+    err = refuse(&a, CN_ERR_INTERNAL, "database error");
+    goto out;
+  }
+  kind = kind_find(rec.kind);
+  if (!kind) {
+    err = refuse(&a, CN_ERR_UNKNOWN_KIND, "this node does not accept records of kind '%s'", rec.kind);
+    goto out;
+  }
+  a.body = cn_pb_unpack_strict(kind->desc, rec.body, rec.body_len);
+  if (!a.body) {
+    err = refuse(&a, CN_ERR_BAD_ENCODING, "malformed %s body, or unknown fields", rec.kind);
+    goto out;
+  }
+  a.now = cn_node_now(n);
+  a.seq = n->head_seq + 1;
+  if ((err = body_check_address(&a)) != CN_OK)
+    goto out;
+  if (cn_store_begin(n->store) != 0) {
+    err = refuse(&a, CN_ERR_INTERNAL, "database busy");
+    goto out;
+  }
+  err = kind->apply(&a);
+  if (err == CN_OK && node_append(n, rec.id, rec.kind, rec.signer, buf, len, a.seq, a.now, hash) != 0)
+    err = refuse(&a, CN_ERR_INTERNAL, "database error");
+  if (err != CN_OK) {
+    cn_store_rollback(n->store);
+    goto out;
+  }
+  if (node_commit(n, a.seq, hash) != 0) {
+    err = refuse(&a, CN_ERR_INTERNAL, "commit failed");
+    goto out;
+  }
+  if (node_receipt(n, rec.id, a.seq, a.now, hash, receipt, receipt_len) != 0)
+    err = refuse(&a, CN_ERR_INTERNAL, "cannot sign receipt");
+out:
+  if (err == CN_OK)
+    n->stats.accepted++;
+  else
+    n->stats.refused++;
+  if (a.body)
+    protobuf_c_message_free_unpacked(a.body, NULL);
+  cn_record_close(&rec);
+  return err;
+}
+
+/* ---- closing proposals ---- */
+
+typedef struct due_t {
+  uint8_t (*ids)[CN_HASH_BYTES];
+  size_t n, cap;
+} due_t;
+
+static int due_collect(void *ctx, const cn_store_proposal_t *p)
+{
+  due_t *d = ctx;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 8;
+    void *ids = realloc(d->ids, cap * sizeof *d->ids);
+    if (!ids)
+      return 1;
+    d->ids = ids;
+    d->cap = cap;
+  }
+  memcpy(d->ids[d->n++], p->id, CN_HASH_BYTES);
+  return 0;
+}
+
+typedef struct tally_ctx_t {
+  cn_arena_t *arena;
+  cn_tally_ballot_t *ballots;
+  size_t n, cap;
+  int failed;
+} tally_ctx_t;
+
+/* Split "a,b,c"-style TEXT on SEP into arena strings. */
+static char **split_text(cn_arena_t *ar, const char *text, char sep, size_t *count)
+{
+  size_t n = 0, i = 0;
+  char **out;
+  const char *p;
+
+  *count = 0;
+  if (!*text)
+    return cn_arena_alloc(ar, sizeof(char *));
+  for (p = text; *p; p++)
+    n += *p == sep;
+  n++;
+  out = cn_arena_alloc(ar, n * sizeof *out);
+  if (!out)
+    return NULL;
+  for (p = text; ; ) {
+    const char *e = strchr(p, sep);
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    char *s = cn_arena_alloc(ar, len + 1);
+    if (!s)
+      return NULL;
+    memcpy(s, p, len);
+    out[i++] = s;
+    if (!e)
+      break;
+    p = e + 1;
+  }
+  *count = i;
+  return out;
+}
+
+static int tally_collect(void *ctx, const cn_store_ballot_t *b)
+{
+  tally_ctx_t *t = ctx;
+  cn_tally_ballot_t *tb;
+  char **parts;
+  uint32_t *choices;
+  size_t nparts;
+
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    void *arr = realloc(t->ballots, cap * sizeof *t->ballots);
+    if (!arr)
+      goto fail;
+    t->ballots = arr;
+    t->cap = cap;
+  }
+  tb = &t->ballots[t->n];
+  memset(tb, 0, sizeof *tb);
+  parts = split_text(t->arena, b->choices, ',', &nparts);
+  choices = cn_arena_alloc(t->arena, (nparts ? nparts : 1) * sizeof *choices);
+  if (!parts || !choices)
+    goto fail;
+  for (size_t i = 0; i < nparts; i++)
+    choices[i] = (uint32_t)strtoul(parts[i], NULL, 10);
+  tb->choices = choices;
+  tb->n_choices = nparts;
+  tb->groups = split_text(t->arena, b->groups, '\n', &tb->n_groups);
+  if (!tb->groups)
+    goto fail;
+  tb->paper = b->paper;
+  t->n++;
+  return 0;
+fail:
+  t->failed = 1;
+  return 1;
+}
+
+/* Tally one proposal and append its node-signed decision. */
+static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t now)
+{
+  Councilnet__Decision d = COUNCILNET__DECISION__INIT;
+  Councilnet__Proposal *p = NULL;
+  cn_store_proposal_t prop;
+  tally_ctx_t t;
+  uint8_t *env = NULL, rec_id[CN_HASH_BYTES], hash[CN_HASH_BYTES];
+  size_t env_len = 0;
+  uint64_t roll = 0, seq = n->head_seq + 1;
+  int rc = -1;
+
+  memset(&t, 0, sizeof t);
+  t.arena = cn_arena_new();
+  if (!t.arena || cn_store_begin(n->store) != 0)
+    goto out;
+  if (cn_store_proposal_get(n->store, id, &prop) != 0 || prop.closed)
+    goto out;
+  p = (Councilnet__Proposal *)cn_pb_unpack_strict(&councilnet__proposal__descriptor,
+                                                  prop.body, prop.body_len);
+  if (!p || cn_store_roll_count(n->store, &roll) != 0)
+    goto out;
+  if (cn_store_ballot_scan(n->store, id, tally_collect, &t) != 0 || t.failed)
+    goto out;
+  if (cn_rules_tally(p, t.ballots, t.n, roll, &d) != 0)
+    goto out;
+  d.node.data = n->pk;
+  d.node.len = CN_PK_BYTES;
+  d.created = now;
+  d.proposal.data = (uint8_t *)id;
+  d.proposal.len = CN_HASH_BYTES;
+  if (cn_record_seal("decision", &d.base, n->sk, &env, &env_len) != 0)
+    goto out;
+  cn_crypto_hash(rec_id, env, env_len);
+  if (node_append(n, rec_id, "decision", n->pk, env, env_len, seq, now, hash) != 0 ||
+      cn_store_proposal_set_decision(n->store, id, rec_id) != 0)
+    goto out;
+  if (node_commit(n, seq, hash) != 0)
+    goto out;
+  n->stats.decisions++;
+  rc = 0;
+out:
+  if (cn_store_in_transaction(n->store))
+    cn_store_rollback(n->store);
+  d.node.data = NULL;
+  d.proposal.data = NULL;
+  cn_rules_decision_clear(&d);
+  if (p)
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+  free(env);
+  free(t.ballots);
+  cn_arena_free(t.arena);
+  return rc;
+}
+
+int cn_node_close_due(cn_node_t *n)
+{
+  due_t due = { NULL, 0, 0 };
+  uint64_t now = cn_node_now(n);
+  int closed = 0;
+
+  if (cn_store_proposal_scan_due(n->store, now, due_collect, &due) != 0) {
+    free(due.ids);
+    return -1;
+  }
+  for (size_t i = 0; i < due.n; i++) {
+    if (node_close_one(n, due.ids[i], now) != 0) {
+      closed = -1;
+      break;
+    }
+    closed++;
+  }
+  free(due.ids);
+  return closed;
+}
+
+/* ---- queries ---- */
+
+static cn_err answer_pack(const ProtobufCMessage *m, cn_answer_t *out)
+{
+  out->desc = m->descriptor;
+  return cn_pb_pack(m, &out->data, &out->len) == 0 ? CN_OK : CN_ERR_INTERNAL;
+}
+
+static int node_head_envelope(cn_node_t *n, uint8_t **out, size_t *len)
+{
+  Councilnet__Head h = COUNCILNET__HEAD__INIT;
+
+  h.node.data = n->pk;
+  h.node.len = CN_PK_BYTES;
+  h.created = cn_node_now(n);
+  h.seq = n->head_seq;
+  h.hash.data = n->head_hash;
+  h.hash.len = CN_HASH_BYTES;
+  return cn_record_seal("head", &h.base, n->sk, out, len);
+}
+
+cn_err cn_node_query_head(cn_node_t *n, cn_answer_t *out)
+{
+  out->desc = &councilnet__envelope__descriptor;
+  return node_head_envelope(n, &out->data, &out->len) == 0 ? CN_OK : CN_ERR_INTERNAL;
+}
+
+typedef struct list_ctx_t {
+  cn_arena_t *arena;
+  void **items;
+  size_t n, cap;
+  int failed;
+  cn_node_t *node;
+  uint64_t now;
+} list_ctx_t;
+
+static int list_push(list_ctx_t *l, void *item)
+{
+  if (!item) {
+    l->failed = 1;
+    return -1;
+  }
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    void **items = cn_arena_alloc(l->arena, cap * sizeof *items);
+    if (!items) {
+      l->failed = 1;
+      return -1;
+    }
+    if (l->n)
+      memcpy(items, l->items, l->n * sizeof *items);
+    l->items = items;
+    l->cap = cap;
+  }
+  l->items[l->n++] = item;
+  return 0;
+}
+
+static int conveners_collect(void *ctx, const cn_store_key_t *k)
+{
+  list_ctx_t *l = ctx;
+  ProtobufCBinaryData *b;
+
+  if (!k->convener)
+    return 0;
+  b = cn_arena_alloc(l->arena, sizeof *b);
+  if (!b)
+    return list_push(l, NULL) ? 1 : 1;
+  b->data = cn_arena_memdup(l->arena, k->key, CN_PK_BYTES);
+  b->len = CN_PK_BYTES;
+  return list_push(l, b->data ? b : NULL) ? 1 : 0;
+}
+
+cn_err cn_node_query_info(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__NodeInfo info = COUNCILNET__NODE_INFO__INIT;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_key_scan(n->store, conveners_collect, &l) != 0 || l.failed)
+    goto out;
+  info.key.data = n->pk;
+  info.key.len = CN_PK_BYTES;
+  info.name = n->name;
+  info.n_conveners = l.n;
+  info.conveners = cn_arena_alloc(l.arena, (l.n + 1) * sizeof *info.conveners);
+  if (!info.conveners)
+    goto out;
+  for (size_t i = 0; i < l.n; i++)
+    info.conveners[i] = *(ProtobufCBinaryData *)l.items[i];
+  info.seq = n->head_seq;
+  info.head.data = n->head_hash;
+  info.head.len = CN_HASH_BYTES;
+  info.time = cn_node_now(n);
+  if (cn_store_roll_count(n->store, &info.roll) != 0)
+    goto out;
+  info.version = "councilnet/1";
+  err = answer_pack(&info.base, out);
+out:
+  cn_arena_free(l.arena);
+  return err;
+}
+
+static int log_collect(void *ctx, const cn_store_entry_t *e)
+{
+  list_ctx_t *l = ctx;
+  Councilnet__LogEntry *le = cn_arena_alloc(l->arena, sizeof *le);
+
+  if (!le)
+    return list_push(l, NULL) ? 1 : 1;
+  councilnet__log_entry__init(le);
+  le->seq = e->seq;
+  le->prev.data = cn_arena_memdup(l->arena, e->prev, CN_HASH_BYTES);
+  le->prev.len = CN_HASH_BYTES;
+  le->record_id.data = cn_arena_memdup(l->arena, e->record_id, CN_HASH_BYTES);
+  le->record_id.len = CN_HASH_BYTES;
+  le->received = e->received;
+  le->hash.data = cn_arena_memdup(l->arena, e->hash, CN_HASH_BYTES);
+  le->hash.len = CN_HASH_BYTES;
+  le->envelope.data = cn_arena_memdup(l->arena, e->envelope, e->envelope_len);
+  le->envelope.len = e->envelope_len;
+  if (!le->prev.data || !le->record_id.data || !le->hash.data || !le->envelope.data)
+    return list_push(l, NULL) ? 1 : 1;
+  return list_push(l, le) ? 1 : 0;
+}
+
+cn_err cn_node_query_log(cn_node_t *n, uint64_t after, uint64_t limit, cn_answer_t *out)
+{
+  Councilnet__LogPage page = COUNCILNET__LOG_PAGE__INIT;
+  Councilnet__Envelope *head = NULL;
+  uint8_t *head_bytes = NULL;
+  size_t head_len = 0;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  if (limit == 0 || limit > CN_LOG_PAGE_MAX)
+    limit = CN_LOG_PAGE_MAX;
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_log_scan(n->store, after, limit, log_collect, &l) != 0 || l.failed)
+    goto out;
+  if (node_head_envelope(n, &head_bytes, &head_len) != 0)
+    goto out;
+  head = councilnet__envelope__unpack(NULL, head_len, head_bytes);
+  if (!head)
+    goto out;
+  page.n_entries = l.n;
+  page.entries = (Councilnet__LogEntry **)l.items;
+  page.head = head;
+  err = answer_pack(&page.base, out);
+out:
+  if (head)
+    councilnet__envelope__free_unpacked(head, NULL);
+  free(head_bytes);
+  cn_arena_free(l.arena);
+  return err;
+}
+
+static int member_collect(void *ctx, const cn_store_key_t *k)
+{
+  list_ctx_t *l = ctx;
+  Councilnet__Member *m = cn_arena_alloc(l->arena, sizeof *m);
+  size_t ng = 0;
+
+  if (!m)
+    return list_push(l, NULL) ? 1 : 1;
+  councilnet__member__init(m);
+  m->key.data = cn_arena_memdup(l->arena, k->key, CN_PK_BYTES);
+  m->key.len = CN_PK_BYTES;
+  m->name = cn_arena_strdup(l->arena, k->name);
+  m->groups = split_text(l->arena, k->groups, '\n', &ng);
+  m->n_groups = ng;
+  m->member = k->member;
+  m->clerk = k->clerk;
+  m->convener = k->convener;
+  m->since = k->since;
+  if (!m->key.data || !m->name || !m->groups)
+    return list_push(l, NULL) ? 1 : 1;
+  return list_push(l, m) ? 1 : 0;
+}
+
+cn_err cn_node_query_members(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__MemberList list = COUNCILNET__MEMBER_LIST__INIT;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_key_scan(n->store, member_collect, &l) != 0 || l.failed)
+    goto out;
+  list.n_members = l.n;
+  list.members = (Councilnet__Member **)l.items;
+  err = answer_pack(&list.base, out);
+out:
+  cn_arena_free(l.arena);
+  return err;
+}
+
+/* Decode the stored decision envelope of a proposal into the arena. */
+typedef struct decision_ctx_t {
+  cn_arena_t *arena;
+  Councilnet__Decision *decision;   /* unpacked with the arena's allocator */
+  uint8_t *env;
+  size_t env_len;
+} decision_ctx_t;
+
+static void *arena_pb_alloc(void *ad, size_t size)
+{
+  return cn_arena_alloc(ad, size);
+}
+
+static void arena_pb_free(void *ad, void *p)
+{
+  (void)ad;
+  (void)p;
+}
+
+static int decision_found(void *ctx, const cn_store_entry_t *e)
+{
+  decision_ctx_t *d = ctx;
+  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, d->arena };
+  Councilnet__Envelope *env = councilnet__envelope__unpack(&alloc, e->envelope_len, e->envelope);
+
+  d->env = cn_arena_memdup(d->arena, e->envelope, e->envelope_len);
+  d->env_len = e->envelope_len;
+  if (env)
+    d->decision = councilnet__decision__unpack(&alloc, env->body.len, env->body.data);
+  return 1;
+}
+
+static int proposal_view(list_ctx_t *l, const cn_store_proposal_t *p)
+{
+  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, l->arena };
+  Councilnet__ProposalView *v = cn_arena_alloc(l->arena, sizeof *v);
+
+  if (!v)
+    return list_push(l, NULL);
+  councilnet__proposal_view__init(v);
+  v->id.data = cn_arena_memdup(l->arena, p->id, CN_HASH_BYTES);
+  v->id.len = CN_HASH_BYTES;
+  v->seq = p->seq;
+  v->author.data = cn_arena_memdup(l->arena, p->author, CN_PK_BYTES);
+  v->author.len = CN_PK_BYTES;
+  v->proposal = councilnet__proposal__unpack(&alloc, p->body_len, p->body);
+  v->state = p->closed ? COUNCILNET__PROPOSAL_STATE__CLOSED
+             : l->now < p->opens ? COUNCILNET__PROPOSAL_STATE__UPCOMING
+             : COUNCILNET__PROPOSAL_STATE__OPEN;
+  v->ballots = p->ballots;
+  if (p->has_decision) {
+    decision_ctx_t d = { l->arena, NULL, NULL, 0 };
+    uint8_t decision_id[CN_HASH_BYTES];
+    memcpy(decision_id, p->decision, CN_HASH_BYTES);
+    if (cn_store_log_find(l->node->store, decision_id, decision_found, &d) != 0 || !d.decision)
+      return list_push(l, NULL);
+    v->decision = d.decision;
+  }
+  if (!v->id.data || !v->author.data || !v->proposal)
+    return list_push(l, NULL);
+  return list_push(l, v);
+}
+
+static int proposal_collect(void *ctx, const cn_store_proposal_t *p)
+{
+  return proposal_view(ctx, p) ? 1 : 0;
+}
+
+cn_err cn_node_query_proposals(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__ProposalList list = COUNCILNET__PROPOSAL_LIST__INIT;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  l.node = n;
+  l.now = cn_node_now(n);
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_proposal_scan(n->store, proposal_collect, &l) != 0 || l.failed)
+    goto out;
+  list.n_proposals = l.n;
+  list.proposals = (Councilnet__ProposalView **)l.items;
+  err = answer_pack(&list.base, out);
+out:
+  cn_arena_free(l.arena);
+  return err;
+}
+
+cn_err cn_node_query_proposal(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out)
+{
+  cn_store_proposal_t p;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+  int rc;
+
+  memset(&l, 0, sizeof l);
+  l.node = n;
+  l.now = cn_node_now(n);
+  l.arena = cn_arena_new();
+  if (!l.arena)
+    goto out;
+  rc = cn_store_proposal_get(n->store, id, &p);
+  if (rc == 1) {
+    err = CN_ERR_NOT_FOUND;
+    goto out;
+  }
+  if (rc != 0 || proposal_view(&l, &p) != 0)
+    goto out;
+  err = answer_pack(l.items[0], out);
+out:
+  cn_arena_free(l.arena);
+  return err;
+}
+
+cn_err cn_node_query_decision(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out)
+{
+  cn_store_proposal_t p;
+  decision_ctx_t d;
+  uint8_t decision_id[CN_HASH_BYTES];
+  cn_err err = CN_ERR_INTERNAL;
+  int rc;
+
+  memset(&d, 0, sizeof d);
+  d.arena = cn_arena_new();
+  if (!d.arena)
+    goto out;
+  rc = cn_store_proposal_get(n->store, id, &p);
+  if (rc == 1 || (rc == 0 && !p.has_decision)) {
+    err = CN_ERR_NOT_FOUND;
+    goto out;
+  }
+  if (rc != 0)
+    goto out;
+  memcpy(decision_id, p.decision, CN_HASH_BYTES);
+  if (cn_store_log_find(n->store, decision_id, decision_found, &d) != 0 || !d.env)
+    goto out;
+  out->desc = &councilnet__envelope__descriptor;
+  out->data = malloc(d.env_len);
+  if (!out->data)
+    goto out;
+  memcpy(out->data, d.env, d.env_len);
+  out->len = d.env_len;
+  err = CN_OK;
+out:
+  cn_arena_free(d.arena);
+  return err;
+}

@@ -1,0 +1,674 @@
+/* store.c: SQLite behind one module. See store.h for the contract. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Schema, one entry per version: applying entry i moves user_version from i
+ * to i + 1. Never edit a released entry; append a new one. */
+static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
+  "CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
+  "CREATE TABLE log(seq INTEGER PRIMARY KEY, prev BLOB NOT NULL, record_id BLOB NOT NULL UNIQUE,"
+  " received INTEGER NOT NULL, hash BLOB NOT NULL, kind TEXT NOT NULL, signer BLOB NOT NULL,"
+  " envelope BLOB NOT NULL);"
+  "CREATE TABLE keys(key BLOB PRIMARY KEY, name TEXT NOT NULL DEFAULT '',"
+  " groups TEXT NOT NULL DEFAULT '', member INTEGER NOT NULL DEFAULT 0,"
+  " clerk INTEGER NOT NULL DEFAULT 0, convener INTEGER NOT NULL DEFAULT 0,"
+  " since INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX keys_member ON keys(member);"
+  "CREATE TABLE proposals(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, author BLOB NOT NULL,"
+  " opens INTEGER NOT NULL, closes INTEGER NOT NULL, closed INTEGER NOT NULL DEFAULT 0,"
+  " body BLOB NOT NULL, decision BLOB);"
+  "CREATE INDEX proposals_due ON proposals(closed, closes);"
+  "CREATE TABLE ballots(proposal BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL,"
+  " choices TEXT NOT NULL, paper INTEGER NOT NULL, PRIMARY KEY(proposal, member));",
+};
+
+enum stmt_id {
+  ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+  ST_META_GET, ST_META_SET,
+  ST_LOG_HEAD, ST_LOG_APPEND, ST_LOG_FIND, ST_LOG_SCAN,
+  ST_KEY_GET, ST_KEY_PUT, ST_KEY_SCAN, ST_ROLL_COUNT, ST_CONVENER_COUNT,
+  ST_PROP_PUT, ST_PROP_GET, ST_PROP_SCAN, ST_PROP_DUE, ST_PROP_DECIDE,
+  ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_SCAN,
+  ST_COUNT
+};
+
+#define PROP_COLS "p.id, p.seq, p.author, p.opens, p.closes, p.closed, p.body, p.decision," \
+  " (SELECT count(*) FROM ballots b WHERE b.proposal = p.id)"
+
+static const char *const stmt_sql[ST_COUNT] = {
+  [ST_BEGIN] = "BEGIN IMMEDIATE",
+  [ST_COMMIT] = "COMMIT",
+  [ST_ROLLBACK] = "ROLLBACK",
+  [ST_META_GET] = "SELECT v FROM meta WHERE k = :k",
+  [ST_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES(:k, :v)",
+  [ST_LOG_HEAD] = "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1",
+  [ST_LOG_APPEND] = "INSERT INTO log(seq, prev, record_id, received, hash, kind, signer, envelope)"
+                    " VALUES(:seq, :prev, :id, :received, :hash, :kind, :signer, :env)",
+  [ST_LOG_FIND] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
+                  " WHERE record_id = :id",
+  [ST_LOG_SCAN] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
+                  " WHERE seq > :after ORDER BY seq LIMIT :limit",
+  [ST_KEY_GET] = "SELECT key, name, groups, member, clerk, convener, since FROM keys WHERE key = :key",
+  [ST_KEY_PUT] = "INSERT OR REPLACE INTO keys(key, name, groups, member, clerk, convener, since)"
+                 " VALUES(:key, :name, :groups, :member, :clerk, :convener, :since)",
+  [ST_KEY_SCAN] = "SELECT key, name, groups, member, clerk, convener, since FROM keys ORDER BY since, key",
+  [ST_ROLL_COUNT] = "SELECT count(*) FROM keys WHERE member = 1",
+  [ST_CONVENER_COUNT] = "SELECT count(*) FROM keys WHERE convener = 1",
+  [ST_PROP_PUT] = "INSERT INTO proposals(id, seq, author, opens, closes, body)"
+                  " VALUES(:id, :seq, :author, :opens, :closes, :body)",
+  [ST_PROP_GET] = "SELECT " PROP_COLS " FROM proposals p WHERE p.id = :id",
+  [ST_PROP_SCAN] = "SELECT " PROP_COLS " FROM proposals p ORDER BY p.seq",
+  [ST_PROP_DUE] = "SELECT " PROP_COLS " FROM proposals p WHERE p.closed = 0 AND p.closes <= :now"
+                  " ORDER BY p.closes, p.seq",
+  [ST_PROP_DECIDE] = "UPDATE proposals SET closed = 1, decision = :decision WHERE id = :id",
+  [ST_BALLOT_GET] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups FROM ballots b"
+                    " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND b.member = :member",
+  [ST_BALLOT_PUT] = "INSERT OR REPLACE INTO ballots(proposal, member, seq, choices, paper)"
+                    " VALUES(:proposal, :member, :seq, :choices, :paper)",
+  [ST_BALLOT_SCAN] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups FROM ballots b"
+                     " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
+                     " ORDER BY b.seq",
+};
+
+struct cn_store_t {
+  sqlite3 *db;
+  sqlite3_stmt *stmt[ST_COUNT];
+  int in_tx;
+  /* Copies behind the pointers that single-row getters hand out, so their
+   * statements can be reset (and read locks dropped) before returning. */
+  char *copy[3];
+};
+
+/* Replace copy slot I with a copy of N bytes at P; return it or NULL. */
+static void *store_keep(cn_store_t *s, int i, const void *p, size_t n)
+{
+  char *c = malloc(n + 1);
+  if (!c)
+    return NULL;
+  if (n)
+    memcpy(c, p, n);
+  c[n] = 0;
+  free(s->copy[i]);
+  s->copy[i] = c;
+  return c;
+}
+
+static void store_log_error(cn_store_t *s, const char *what)
+{
+  fprintf(stderr, "councilnet: store: %s: %s\n", what, sqlite3_errmsg(s->db));
+}
+
+const char *cn_store_errmsg(cn_store_t *s)
+{
+  return s && s->db ? sqlite3_errmsg(s->db) : "no database";
+}
+
+/* Return the cached statement ID, prepared on first use and reset. */
+static sqlite3_stmt *store_stmt(cn_store_t *s, enum stmt_id id)
+{
+  if (!s->stmt[id]) {
+    if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->stmt[id], NULL) != SQLITE_OK) {
+      store_log_error(s, stmt_sql[id]);
+      return NULL;
+    }
+  }
+  sqlite3_reset(s->stmt[id]);
+  sqlite3_clear_bindings(s->stmt[id]);
+  return s->stmt[id];
+}
+
+static int bind_index(sqlite3_stmt *st, const char *name)
+{
+  int i = sqlite3_bind_parameter_index(st, name);
+  if (i == 0)
+    fprintf(stderr, "councilnet: store: no parameter %s\n", name);
+  return i;
+}
+
+static int bind_blob(sqlite3_stmt *st, const char *name, const void *v, size_t len)
+{
+  int i = bind_index(st, name);
+  return i && sqlite3_bind_blob(st, i, v, (int)len, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+}
+
+static int bind_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+  int i = bind_index(st, name);
+  return i && sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+}
+
+static int bind_int(sqlite3_stmt *st, const char *name, uint64_t v)
+{
+  int i = bind_index(st, name);
+  return i && sqlite3_bind_int64(st, i, (sqlite3_int64)v) == SQLITE_OK ? 0 : -1;
+}
+
+/* Step a statement that returns no rows. */
+static int store_exec(cn_store_t *s, sqlite3_stmt *st, const char *what)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    store_log_error(s, what);
+    return -1;
+  }
+  return 0;
+}
+
+/* Copy a fixed-size blob column; return -1 if it has another size. */
+static int column_fixed(sqlite3_stmt *st, int col, uint8_t *out, size_t n)
+{
+  const void *p = sqlite3_column_blob(st, col);
+  if ((size_t)sqlite3_column_bytes(st, col) != n || !p)
+    return -1;
+  memcpy(out, p, n);
+  return 0;
+}
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+  const unsigned char *t = sqlite3_column_text(st, col);
+  return t ? (const char *)t : "";
+}
+
+static int store_migrate(cn_store_t *s, char *err, size_t errlen)
+{
+  sqlite3_stmt *st = NULL;
+  int version = 0, rc = -1;
+
+  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+      sqlite3_step(st) != SQLITE_ROW)
+    goto out;
+  version = sqlite3_column_int(st, 0);
+  if (version > CN_STORE_SCHEMA_VERSION) {
+    snprintf(err, errlen, "database schema %d is newer than this councild (%d)",
+             version, CN_STORE_SCHEMA_VERSION);
+    goto out;
+  }
+  for (; version < CN_STORE_SCHEMA_VERSION; version++) {
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, schema_steps[version], NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+      snprintf(err, errlen, "schema step %d: %s", version + 1, sqlite3_errmsg(s->db));
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      goto out;
+    }
+  }
+  rc = 0;
+out:
+  if (rc != 0 && !err[0])
+    snprintf(err, errlen, "schema: %s", sqlite3_errmsg(s->db));
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen)
+{
+  cn_store_t *s = calloc(1, sizeof *s);
+  int rc = -1;
+
+  err[0] = 0;
+  *out = NULL;
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                      SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+    goto out;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                   " PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+    goto out;
+  }
+  if (store_migrate(s, err, errlen) != 0)
+    goto out;
+  *out = s;
+  s = NULL;
+  rc = 0;
+out:
+  cn_store_free(s);
+  return rc;
+}
+
+void cn_store_free(cn_store_t *s)
+{
+  if (!s)
+    return;
+  if (s->in_tx)
+    cn_store_rollback(s);
+  for (int i = 0; i < ST_COUNT; i++)
+    sqlite3_finalize(s->stmt[i]);
+  for (int i = 0; i < 3; i++)
+    free(s->copy[i]);
+  sqlite3_close(s->db);
+  free(s);
+}
+
+int cn_store_begin(cn_store_t *s)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_BEGIN);
+  if (s->in_tx) {
+    fprintf(stderr, "councilnet: store: BUG: nested transaction\n");
+    return -1;
+  }
+  if (!st || store_exec(s, st, "begin") != 0)
+    return -1;
+  s->in_tx = 1;
+  return 0;
+}
+
+int cn_store_commit(cn_store_t *s)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_COMMIT);
+  if (!st || store_exec(s, st, "commit") != 0) {
+    cn_store_rollback(s);
+    return -1;
+  }
+  s->in_tx = 0;
+  return 0;
+}
+
+void cn_store_rollback(cn_store_t *s)
+{
+  sqlite3_stmt *st;
+  if (!s || !s->in_tx)
+    return;
+  s->in_tx = 0;
+  st = store_stmt(s, ST_ROLLBACK);
+  if (st && sqlite3_get_autocommit(s->db) == 0)
+    store_exec(s, st, "rollback");
+}
+
+int cn_store_in_transaction(cn_store_t *s)
+{
+  return s->in_tx;
+}
+
+int cn_store_meta_get(cn_store_t *s, const char *k, uint8_t **v, size_t *len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_META_GET);
+  int rc;
+
+  if (!st || bind_text(st, ":k", k) != 0)
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(st);
+    return 1;
+  }
+  if (rc != SQLITE_ROW) {
+    store_log_error(s, "meta get");
+    sqlite3_reset(st);
+    return -1;
+  }
+  *len = (size_t)sqlite3_column_bytes(st, 0);
+  *v = malloc(*len + 1);
+  if (!*v) {
+    sqlite3_reset(st);
+    return -1;
+  }
+  if (*len)
+    memcpy(*v, sqlite3_column_blob(st, 0), *len);
+  (*v)[*len] = 0;
+  sqlite3_reset(st);
+  return 0;
+}
+
+int cn_store_meta_set(cn_store_t *s, const char *k, const void *v, size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_META_SET);
+  if (!st || bind_text(st, ":k", k) != 0 || bind_blob(st, ":v", len ? v : "", len) != 0)
+    return -1;
+  return store_exec(s, st, "meta set");
+}
+
+int cn_store_log_head(cn_store_t *s, uint64_t *seq, uint8_t hash[CN_HASH_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_LOG_HEAD);
+  int rc;
+
+  if (!st)
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    *seq = 0;
+    memset(hash, 0, CN_HASH_BYTES);
+    rc = 0;
+  } else if (rc == SQLITE_ROW) {
+    *seq = (uint64_t)sqlite3_column_int64(st, 0);
+    rc = column_fixed(st, 1, hash, CN_HASH_BYTES);
+  } else {
+    store_log_error(s, "log head");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_log_append(cn_store_t *s, const cn_store_entry_t *e, const uint8_t signer[CN_PK_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_LOG_APPEND);
+  if (!st || bind_int(st, ":seq", e->seq) || bind_blob(st, ":prev", e->prev, CN_HASH_BYTES) ||
+      bind_blob(st, ":id", e->record_id, CN_HASH_BYTES) || bind_int(st, ":received", e->received) ||
+      bind_blob(st, ":hash", e->hash, CN_HASH_BYTES) || bind_text(st, ":kind", e->kind) ||
+      bind_blob(st, ":signer", signer, CN_PK_BYTES) ||
+      bind_blob(st, ":env", e->envelope, e->envelope_len))
+    return -1;
+  return store_exec(s, st, "log append");
+}
+
+/* Read the log row at the cursor into E. */
+static int log_row(sqlite3_stmt *st, cn_store_entry_t *e)
+{
+  e->seq = (uint64_t)sqlite3_column_int64(st, 0);
+  if (column_fixed(st, 1, e->prev, CN_HASH_BYTES) || column_fixed(st, 2, e->record_id, CN_HASH_BYTES))
+    return -1;
+  e->received = (uint64_t)sqlite3_column_int64(st, 3);
+  if (column_fixed(st, 4, e->hash, CN_HASH_BYTES))
+    return -1;
+  e->kind = column_text(st, 5);
+  e->envelope = sqlite3_column_blob(st, 6);
+  e->envelope_len = (size_t)sqlite3_column_bytes(st, 6);
+  return 0;
+}
+
+/* Run the prepared query ST and call FN per row through ROW_FN. Return 0,
+ * -1 on error; stops early (returning 0) when FN returns non-zero. */
+#define SCAN_ROWS(s, st, what, rowtype, row_fn, fn, ctx, found)         \
+  do {                                                                  \
+    int step_;                                                          \
+    while ((step_ = sqlite3_step(st)) == SQLITE_ROW) {                  \
+      rowtype row_;                                                     \
+      memset(&row_, 0, sizeof row_);                                    \
+      (found) = 1;                                                      \
+      if (row_fn(st, &row_) != 0) { rc = -1; goto out; }                \
+      if ((fn)((ctx), &row_) != 0) break;                               \
+    }                                                                   \
+    if (step_ != SQLITE_ROW && step_ != SQLITE_DONE) {                  \
+      store_log_error((s), (what)); rc = -1; goto out;                  \
+    }                                                                   \
+  } while (0)
+
+int cn_store_log_find(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                      int (*fn)(void *ctx, const cn_store_entry_t *e), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_LOG_FIND);
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "log find", cn_store_entry_t, log_row, fn, ctx, found);
+  rc = found ? 0 : 1;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_log_scan(cn_store_t *s, uint64_t after, uint64_t limit,
+                      int (*fn)(void *ctx, const cn_store_entry_t *e), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_LOG_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st || bind_int(st, ":after", after) || bind_int(st, ":limit", limit))
+    return -1;
+  SCAN_ROWS(s, st, "log scan", cn_store_entry_t, log_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int key_row(sqlite3_stmt *st, cn_store_key_t *k)
+{
+  if (column_fixed(st, 0, k->key, CN_PK_BYTES))
+    return -1;
+  k->name = column_text(st, 1);
+  k->groups = column_text(st, 2);
+  k->member = sqlite3_column_int(st, 3);
+  k->clerk = sqlite3_column_int(st, 4);
+  k->convener = sqlite3_column_int(st, 5);
+  k->since = (uint64_t)sqlite3_column_int64(st, 6);
+  return 0;
+}
+
+int cn_store_key_get(cn_store_t *s, const uint8_t key[CN_PK_BYTES], cn_store_key_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_KEY_GET);
+  int rc;
+
+  if (!st || bind_blob(st, ":key", key, CN_PK_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    rc = key_row(st, out);
+    if (rc == 0) {
+      out->name = store_keep(s, 0, out->name, strlen(out->name));
+      out->groups = store_keep(s, 1, out->groups, strlen(out->groups));
+      if (!out->name || !out->groups)
+        rc = -1;
+    }
+    sqlite3_reset(st);
+    return rc;
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE)
+    return 1;
+  store_log_error(s, "key get");
+  return -1;
+}
+
+int cn_store_key_put(cn_store_t *s, const cn_store_key_t *k)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_KEY_PUT);
+  if (!st || bind_blob(st, ":key", k->key, CN_PK_BYTES) || bind_text(st, ":name", k->name) ||
+      bind_text(st, ":groups", k->groups) || bind_int(st, ":member", (uint64_t)!!k->member) ||
+      bind_int(st, ":clerk", (uint64_t)!!k->clerk) ||
+      bind_int(st, ":convener", (uint64_t)!!k->convener) || bind_int(st, ":since", k->since))
+    return -1;
+  return store_exec(s, st, "key put");
+}
+
+int cn_store_key_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_key_t *k), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_KEY_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st)
+    return -1;
+  SCAN_ROWS(s, st, "key scan", cn_store_key_t, key_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int store_count(cn_store_t *s, enum stmt_id id, uint64_t *n)
+{
+  sqlite3_stmt *st = store_stmt(s, id);
+  int rc = -1;
+
+  if (!st)
+    return -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *n = (uint64_t)sqlite3_column_int64(st, 0);
+    rc = 0;
+  } else {
+    store_log_error(s, "count");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_roll_count(cn_store_t *s, uint64_t *n)
+{
+  return store_count(s, ST_ROLL_COUNT, n);
+}
+
+int cn_store_convener_count(cn_store_t *s, uint64_t *n)
+{
+  return store_count(s, ST_CONVENER_COUNT, n);
+}
+
+int cn_store_proposal_put(cn_store_t *s, const cn_store_proposal_t *p)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROP_PUT);
+  if (!st || bind_blob(st, ":id", p->id, CN_HASH_BYTES) || bind_int(st, ":seq", p->seq) ||
+      bind_blob(st, ":author", p->author, CN_PK_BYTES) || bind_int(st, ":opens", p->opens) ||
+      bind_int(st, ":closes", p->closes) || bind_blob(st, ":body", p->body, p->body_len))
+    return -1;
+  return store_exec(s, st, "proposal put");
+}
+
+static int proposal_row(sqlite3_stmt *st, cn_store_proposal_t *p)
+{
+  if (column_fixed(st, 0, p->id, CN_HASH_BYTES) || column_fixed(st, 2, p->author, CN_PK_BYTES))
+    return -1;
+  p->seq = (uint64_t)sqlite3_column_int64(st, 1);
+  p->opens = (uint64_t)sqlite3_column_int64(st, 3);
+  p->closes = (uint64_t)sqlite3_column_int64(st, 4);
+  p->closed = sqlite3_column_int(st, 5);
+  p->body = sqlite3_column_blob(st, 6);
+  p->body_len = (size_t)sqlite3_column_bytes(st, 6);
+  p->has_decision = sqlite3_column_type(st, 7) == SQLITE_BLOB &&
+                    column_fixed(st, 7, p->decision, CN_HASH_BYTES) == 0;
+  p->ballots = (uint64_t)sqlite3_column_int64(st, 8);
+  return 0;
+}
+
+int cn_store_proposal_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_proposal_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROP_GET);
+  int rc;
+
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    memset(out, 0, sizeof *out);
+    rc = proposal_row(st, out);
+    if (rc == 0) {
+      out->body = store_keep(s, 2, out->body, out->body_len);
+      if (!out->body)
+        rc = -1;
+    }
+    sqlite3_reset(st);
+    return rc;
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE)
+    return 1;
+  store_log_error(s, "proposal get");
+  return -1;
+}
+
+int cn_store_proposal_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_proposal_t *p), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROP_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st)
+    return -1;
+  SCAN_ROWS(s, st, "proposal scan", cn_store_proposal_t, proposal_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_proposal_scan_due(cn_store_t *s, uint64_t now,
+                               int (*fn)(void *ctx, const cn_store_proposal_t *p), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROP_DUE);
+  int rc = 0, found = 0;
+
+  if (!st || bind_int(st, ":now", now))
+    return -1;
+  SCAN_ROWS(s, st, "proposal due", cn_store_proposal_t, proposal_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_proposal_set_decision(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                   const uint8_t decision[CN_HASH_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROP_DECIDE);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) ||
+      bind_blob(st, ":decision", decision, CN_HASH_BYTES))
+    return -1;
+  return store_exec(s, st, "proposal decide");
+}
+
+static int ballot_row(sqlite3_stmt *st, cn_store_ballot_t *b)
+{
+  if (column_fixed(st, 0, b->member, CN_PK_BYTES))
+    return -1;
+  b->seq = (uint64_t)sqlite3_column_int64(st, 1);
+  b->choices = column_text(st, 2);
+  b->paper = sqlite3_column_int(st, 3);
+  b->groups = column_text(st, 4);
+  return 0;
+}
+
+int cn_store_ballot_get(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                        const uint8_t member[CN_PK_BYTES], cn_store_ballot_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_BALLOT_GET);
+  int rc;
+
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) ||
+      bind_blob(st, ":member", member, CN_PK_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    rc = ballot_row(st, out);
+    out->choices = out->groups = "";   /* not needed by callers; see header */
+    sqlite3_reset(st);
+    return rc;
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE)
+    return 1;
+  store_log_error(s, "ballot get");
+  return -1;
+}
+
+int cn_store_ballot_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_BALLOT_PUT);
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) ||
+      bind_blob(st, ":member", b->member, CN_PK_BYTES) || bind_int(st, ":seq", b->seq) ||
+      bind_text(st, ":choices", b->choices) || bind_int(st, ":paper", (uint64_t)!!b->paper))
+    return -1;
+  return store_exec(s, st, "ballot put");
+}
+
+int cn_store_ballot_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                         int (*fn)(void *ctx, const cn_store_ballot_t *b), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_BALLOT_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "ballot scan", cn_store_ballot_t, ballot_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}

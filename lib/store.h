@@ -1,0 +1,118 @@
+/* store.h: the node's SQLite database. The only module that speaks SQL.
+ *
+ * Statements are prepared once and cached; only named parameters are bound;
+ * writes happen inside cn_store_begin()/cn_store_commit(), which use
+ * BEGIN IMMEDIATE. Functions return 0 on success, 1 for "not found" where
+ * noted, and -1 on a database error (logged with its SQLite message). */
+#ifndef CN_STORE_H
+#define CN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "councilnet/crypto.h"
+
+#define CN_STORE_SCHEMA_VERSION 1
+
+typedef struct cn_store_t cn_store_t;
+
+/* Open (creating if needed) the database at PATH, set WAL, synchronous=FULL,
+ * a busy timeout, and migrate the schema to CN_STORE_SCHEMA_VERSION.
+ * Return 0 with *OUT set, or -1 with a message in ERR. */
+int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen);
+void cn_store_free(cn_store_t *s);        /* accepts NULL */
+
+/* Last SQLite error text. */
+const char *cn_store_errmsg(cn_store_t *s);
+
+int cn_store_begin(cn_store_t *s);
+int cn_store_commit(cn_store_t *s);
+void cn_store_rollback(cn_store_t *s);    /* no-op outside a transaction */
+int cn_store_in_transaction(cn_store_t *s);
+
+/* meta: small key/value settings. get returns 1 if K is absent. OUT: *V is
+ * malloc'd (NUL-terminated for convenience), caller frees. */
+int cn_store_meta_get(cn_store_t *s, const char *k, uint8_t **v, size_t *len);
+int cn_store_meta_set(cn_store_t *s, const char *k, const void *v, size_t len);
+
+/* log */
+typedef struct cn_store_entry_t {
+  uint64_t seq;
+  uint8_t prev[CN_HASH_BYTES];
+  uint8_t record_id[CN_HASH_BYTES];
+  uint64_t received;
+  uint8_t hash[CN_HASH_BYTES];
+  const char *kind;               /* valid during the callback only */
+  const uint8_t *envelope;        /* valid during the callback only */
+  size_t envelope_len;
+} cn_store_entry_t;
+
+/* SEQ 0 and an all-zero hash for an empty log. */
+int cn_store_log_head(cn_store_t *s, uint64_t *seq, uint8_t hash[CN_HASH_BYTES]);
+int cn_store_log_append(cn_store_t *s, const cn_store_entry_t *e, const uint8_t signer[CN_PK_BYTES]);
+/* Find an entry by record id and call FN once. Return 1 if absent. */
+int cn_store_log_find(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                      int (*fn)(void *ctx, const cn_store_entry_t *e), void *ctx);
+/* Call FN for each entry with seq > AFTER, at most LIMIT. FN returns 0 to go on. */
+int cn_store_log_scan(cn_store_t *s, uint64_t after, uint64_t limit,
+                      int (*fn)(void *ctx, const cn_store_entry_t *e), void *ctx);
+
+/* keys: members, clerks and conveners. */
+typedef struct cn_store_key_t {
+  uint8_t key[CN_PK_BYTES];
+  const char *name;               /* valid during the callback / until next call */
+  const char *groups;             /* newline-separated labels */
+  int member, clerk, convener;
+  uint64_t since;
+} cn_store_key_t;
+
+/* Return 1 if KEY is unknown. OUT's strings stay valid until the next cn_store_key_get(). */
+int cn_store_key_get(cn_store_t *s, const uint8_t key[CN_PK_BYTES], cn_store_key_t *out);
+int cn_store_key_put(cn_store_t *s, const cn_store_key_t *k);
+int cn_store_key_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_key_t *k), void *ctx);
+int cn_store_roll_count(cn_store_t *s, uint64_t *n);
+int cn_store_convener_count(cn_store_t *s, uint64_t *n);
+
+/* proposals */
+typedef struct cn_store_proposal_t {
+  uint8_t id[CN_HASH_BYTES];
+  uint64_t seq;
+  uint8_t author[CN_PK_BYTES];
+  uint64_t opens, closes;
+  int closed;
+  const uint8_t *body;            /* serialized Proposal */
+  size_t body_len;
+  int has_decision;
+  uint8_t decision[CN_HASH_BYTES]; /* record id of the decision */
+  uint64_t ballots;               /* ballots stored so far */
+} cn_store_proposal_t;
+
+int cn_store_proposal_put(cn_store_t *s, const cn_store_proposal_t *p);
+/* Return 1 if absent. OUT's body stays valid until the next cn_store_proposal_get(). */
+int cn_store_proposal_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_proposal_t *out);
+int cn_store_proposal_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_proposal_t *p), void *ctx);
+/* Proposals not yet closed whose window ended at or before NOW, oldest first. */
+int cn_store_proposal_scan_due(cn_store_t *s, uint64_t now,
+                               int (*fn)(void *ctx, const cn_store_proposal_t *p), void *ctx);
+int cn_store_proposal_set_decision(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                   const uint8_t decision[CN_HASH_BYTES]);
+
+/* ballots: one row per (proposal, member). */
+typedef struct cn_store_ballot_t {
+  uint8_t member[CN_PK_BYTES];
+  uint64_t seq;
+  const char *choices;            /* "0,2,3" */
+  int paper;
+  const char *groups;             /* voter's labels at scan time (from keys) */
+} cn_store_ballot_t;
+
+/* Return 1 if MEMBER has no ballot on PROPOSAL. Fills OUT's member, seq and
+ * paper; its strings are left empty. */
+int cn_store_ballot_get(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                        const uint8_t member[CN_PK_BYTES], cn_store_ballot_t *out);
+/* Insert or replace. */
+int cn_store_ballot_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b);
+int cn_store_ballot_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                         int (*fn)(void *ctx, const cn_store_ballot_t *b), void *ctx);
+
+#endif

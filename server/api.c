@@ -1,0 +1,162 @@
+/* api.c: HTTP routes -> node calls -> protobuf (or JSON) answers. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "councilnet.pb-c.h"
+#include "councilnet/pbjson.h"
+#include "councilnet/record.h"
+#include "api.h"
+
+#define CT_PROTOBUF "application/x-protobuf"
+#define CT_JSON "application/json"
+
+/* Answer with a serialized message, as protobuf or, if asked, JSON. */
+static void reply_message(cn_req_t *r, int status, const ProtobufCMessageDescriptor *desc,
+                          const uint8_t *data, size_t len)
+{
+  ProtobufCMessage *m;
+  char *json;
+
+  if (!cn_req_wants_json(r)) {
+    cn_req_reply(r, status, CT_PROTOBUF, data, len);
+    return;
+  }
+  m = protobuf_c_message_unpack(desc, NULL, len, data);
+  json = m ? cn_pbjson_encode(m, 0) : NULL;
+  if (json)
+    cn_req_reply(r, status, CT_JSON, json, strlen(json));
+  else
+    cn_req_reply(r, 500, "text/plain", "encoding failed\n", 16);
+  free(json);
+  if (m)
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+static void reply_error(cn_req_t *r, cn_err err, const char *msg)
+{
+  Councilnet__Error e = COUNCILNET__ERROR__INIT;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+
+  e.code = (Councilnet__ErrorCode)err;
+  e.name = (char *)cn_err_name(err);
+  e.message = (char *)(msg && *msg ? msg : cn_err_name(err));
+  if (cn_pb_pack(&e.base, &buf, &len) != 0) {
+    cn_req_reply(r, 500, "text/plain", "out of memory\n", 14);
+    return;
+  }
+  reply_message(r, cn_err_http_status(err), &councilnet__error__descriptor, buf, len);
+  free(buf);
+}
+
+static void reply_answer(cn_req_t *r, cn_err err, cn_answer_t *a)
+{
+  if (err == CN_OK)
+    reply_message(r, 200, a->desc, a->data, a->len);
+  else
+    reply_error(r, err, err == CN_ERR_NOT_FOUND ? "not found" : "query failed");
+  free(a->data);
+}
+
+static void route_records(cn_api_t *api, cn_req_t *r)
+{
+  size_t len = 0, rlen = 0;
+  const uint8_t *body = cn_req_body(r, &len);
+  uint8_t *receipt = NULL;
+  char msg[256];
+  cn_err err;
+
+  if (len > CN_RECORD_MAX) {
+    reply_error(r, CN_ERR_TOO_LARGE, "record larger than the node accepts");
+    return;
+  }
+  err = cn_node_submit(api->node, body, len, &receipt, &rlen, msg, sizeof msg);
+  if (err == CN_OK)
+    reply_message(r, 200, &councilnet__envelope__descriptor, receipt, rlen);
+  else
+    reply_error(r, err, msg);
+  free(receipt);
+}
+
+static void route_metrics(cn_api_t *api, cn_req_t *r)
+{
+  cn_node_stats_t s;
+  char buf[1024];
+  int n;
+
+  cn_node_stats(api->node, &s);
+  n = snprintf(buf, sizeof buf,
+               "# TYPE councilnet_records_accepted_total counter\n"
+               "councilnet_records_accepted_total %" PRIu64 "\n"
+               "# TYPE councilnet_records_refused_total counter\n"
+               "councilnet_records_refused_total %" PRIu64 "\n"
+               "# TYPE councilnet_records_duplicate_total counter\n"
+               "councilnet_records_duplicate_total %" PRIu64 "\n"
+               "# TYPE councilnet_decisions_total counter\n"
+               "councilnet_decisions_total %" PRIu64 "\n"
+               "# TYPE councilnet_log_seq gauge\n"
+               "councilnet_log_seq %" PRIu64 "\n"
+               "# TYPE councilnet_roll gauge\n"
+               "councilnet_roll %" PRIu64 "\n"
+               "# TYPE councilnet_http_requests_total counter\n"
+               "councilnet_http_requests_total %" PRIu64 "\n",
+               s.accepted, s.refused, s.duplicates, s.decisions, s.seq, s.roll, api->requests);
+  cn_req_reply(r, 200, "text/plain; version=0.0.4", buf, (size_t)n);
+}
+
+/* If PATH is PREFIX followed by 64 hex digits, decode them into ID. */
+static int path_id(const char *path, const char *prefix, uint8_t id[CN_HASH_BYTES])
+{
+  size_t plen = strlen(prefix);
+  return strncmp(path, prefix, plen) == 0 && cn_hex_decode(id, CN_HASH_BYTES, path + plen) == 0;
+}
+
+void cn_api_handle(cn_req_t *r, void *ctx)
+{
+  cn_api_t *api = ctx;
+  const char *path = cn_req_path(r);
+  const char *method = cn_req_method(r);
+  int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+  uint8_t id[CN_HASH_BYTES];
+  cn_answer_t a = { NULL, 0, NULL };
+
+  api->requests++;
+  if (strcmp(path, "/v1/records") == 0) {
+    if (strcmp(method, "POST") != 0)
+      reply_error(r, CN_ERR_INVALID, "POST an Envelope to /v1/records");
+    else
+      route_records(api, r);
+    return;
+  }
+  if (!get) {
+    reply_error(r, CN_ERR_NOT_FOUND, "no such route");
+    return;
+  }
+  if (strcmp(path, "/healthz") == 0) {
+    cn_req_reply(r, 200, "text/plain", "ok\n", 3);
+  } else if (strcmp(path, "/metrics") == 0) {
+    route_metrics(api, r);
+  } else if (strcmp(path, "/v1/node") == 0) {
+    reply_answer(r, cn_node_query_info(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/head") == 0) {
+    reply_answer(r, cn_node_query_head(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/log") == 0) {
+    uint64_t after = 0, limit = 1000;
+    if (cn_req_query_u64(r, "after", &after) < 0 || cn_req_query_u64(r, "limit", &limit) < 0)
+      reply_error(r, CN_ERR_INVALID, "after and limit are non-negative integers");
+    else
+      reply_answer(r, cn_node_query_log(api->node, after, limit, &a), &a);
+  } else if (strcmp(path, "/v1/members") == 0) {
+    reply_answer(r, cn_node_query_members(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/proposals") == 0) {
+    reply_answer(r, cn_node_query_proposals(api->node, &a), &a);
+  } else if (path_id(path, "/v1/proposals/", id)) {
+    reply_answer(r, cn_node_query_proposal(api->node, id, &a), &a);
+  } else if (path_id(path, "/v1/decisions/", id)) {
+    reply_answer(r, cn_node_query_decision(api->node, id, &a), &a);
+  } else {
+    reply_error(r, CN_ERR_NOT_FOUND, "no such route");
+  }
+}

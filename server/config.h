@@ -1,0 +1,25 @@
+/* config.h: DIR/councild.conf, "key = value" lines, '#' starts a comment.
+ * Keys: listen, max_body, max_headers, timeout, close_interval_ms. */
+#ifndef CN_CONFIG_H
+#define CN_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct cn_config_t {
+  char listen[256];
+  size_t max_body;
+  size_t max_headers;
+  int timeout_s;
+  unsigned close_interval_ms;
+} cn_config_t;
+
+void cn_config_defaults(cn_config_t *c);
+/* Parse TEXT (LEN bytes, need not be NUL-terminated) over C's values.
+ * Return 0, or -1 with "line N: ..." in ERR; C may then be partly updated. */
+int cn_config_parse(cn_config_t *c, const char *text, size_t len, char *err, size_t errlen);
+/* Parse the file at PATH; a missing file leaves C as it is. Return 0 or -1. */
+int cn_config_load(cn_config_t *c, const char *path, char *err, size_t errlen);
+/* Write C to PATH. Return 0 or -1. */
+int cn_config_write(const cn_config_t *c, const char *path, char *err, size_t errlen);
+
+#endif

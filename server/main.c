@@ -1,0 +1,246 @@
+/* main.c: councild, the Councilnet node daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "councilnet/crypto.h"
+#include "councilnet/node.h"
+#include "api.h"
+#include "config.h"
+#include "net.h"
+
+static const char usage_text[] =
+  "usage: councild COMMAND [OPTIONS]\n"
+  "\n"
+  "Commands:\n"
+  "  init   create a node: database, node key and settings in a data folder\n"
+  "  run    serve the node's HTTP API\n"
+  "  help   show this text (also: councild COMMAND --help)\n";
+
+static const char init_usage[] =
+  "usage: councild init --data DIR --name NAME --convener PUBKEY\n"
+  "\n"
+  "Creates DIR/node.db (SQLite, WAL), DIR/node.key (Ed25519, mode 0600) and\n"
+  "DIR/councild.conf. PUBKEY (64 hex digits, from `council keygen`) becomes the\n"
+  "first convener: the key that admits members and grants roles.\n"
+  "\n"
+  "  --data DIR        data folder (created if missing; must not hold a node)\n"
+  "  --name NAME       the council's name, e.g. \"Riverside assembly\"\n"
+  "  --convener KEY    public key of the first convener\n"
+  "  --listen H:P      address stored in councild.conf (default 127.0.0.1:8080)\n";
+
+static const char run_usage[] =
+  "usage: councild run --data DIR [--listen HOST:PORT] [OPTIONS]\n"
+  "\n"
+  "Serves the HTTP API until SIGINT or SIGTERM. Settings come from\n"
+  "DIR/councild.conf; flags override them.\n"
+  "\n"
+  "  --data DIR          data folder made by `councild init`\n"
+  "  --listen HOST:PORT  address to serve (port 0 picks a free port)\n"
+  "  --port-file FILE    write the port actually bound to FILE\n"
+  "  --max-body BYTES    largest request body (default 262144)\n"
+  "  --timeout SECONDS   per-connection deadline (default 10)\n"
+  "  --clock-file FILE   read the time (seconds since the epoch) from FILE\n"
+  "                      instead of the system clock; for tests\n";
+
+typedef struct server_t {
+  cn_node_t *node;
+  const char *clock_file;
+} server_t;
+
+/* The injectable clock: the number in the clock file, else the system time. */
+static uint64_t clock_from_file(void *ctx)
+{
+  server_t *s = ctx;
+  FILE *f = fopen(s->clock_file, "r");
+  unsigned long long t = 0;
+
+  if (f) {
+    if (fscanf(f, "%llu", &t) != 1)
+      t = 0;
+    fclose(f);
+  }
+  return t ? (uint64_t)t : (uint64_t)time(NULL);
+}
+
+static void on_close_timer(void *ctx)
+{
+  server_t *s = ctx;
+  int n = cn_node_close_due(s->node);
+  if (n < 0)
+    fprintf(stderr, "councild: closing proposals failed; will retry\n");
+  else if (n > 0)
+    fprintf(stderr, "councild: closed %d proposal%s\n", n, n == 1 ? "" : "s");
+}
+
+static int cmd_init(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "data", required_argument, NULL, 'd' }, { "name", required_argument, NULL, 'n' },
+    { "convener", required_argument, NULL, 'c' }, { "listen", required_argument, NULL, 'l' },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+  };
+  const char *dir = NULL, *name = NULL, *convener = NULL, *listen_addr = NULL;
+  uint8_t convener_pk[CN_PK_BYTES];
+  char err[512], conf_path[4096];
+  cn_config_t conf;
+  int c;
+
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd': dir = optarg; break;
+    case 'n': name = optarg; break;
+    case 'c': convener = optarg; break;
+    case 'l': listen_addr = optarg; break;
+    case 'h': fputs(init_usage, stdout); return 0;
+    default: fputs(init_usage, stderr); return 2;
+    }
+  }
+  if (!dir || !name || !convener) {
+    fputs("councild init: --data, --name and --convener are required\n\n", stderr);
+    fputs(init_usage, stderr);
+    return 2;
+  }
+  if (cn_hex_decode(convener_pk, CN_PK_BYTES, convener) != 0) {
+    fprintf(stderr, "councild init: --convener must be 64 hex digits (a public key)\n");
+    return 2;
+  }
+  cn_config_defaults(&conf);
+  if (listen_addr)
+    snprintf(conf.listen, sizeof conf.listen, "%s", listen_addr);
+  if (cn_node_create(dir, name, convener_pk, err, sizeof err) != 0) {
+    fprintf(stderr, "councild init: %s\n", err);
+    return 1;
+  }
+  snprintf(conf_path, sizeof conf_path, "%s/councild.conf", dir);
+  if (cn_config_write(&conf, conf_path, err, sizeof err) != 0) {
+    fprintf(stderr, "councild init: %s\n", err);
+    return 1;
+  }
+  {
+    cn_node_t *n = NULL;
+    char hex[2 * CN_PK_BYTES + 1];
+    if (cn_node_open(dir, &n, err, sizeof err) != 0) {
+      fprintf(stderr, "councild init: %s\n", err);
+      return 1;
+    }
+    cn_hex_encode(hex, cn_node_key(n), CN_PK_BYTES);
+    printf("created node \"%s\" in %s\nnode key %s\n", name, dir, hex);
+    cn_node_free(n);
+  }
+  return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "data", required_argument, NULL, 'd' }, { "listen", required_argument, NULL, 'l' },
+    { "port-file", required_argument, NULL, 'p' }, { "max-body", required_argument, NULL, 'b' },
+    { "timeout", required_argument, NULL, 't' }, { "clock-file", required_argument, NULL, 'k' },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+  };
+  const char *dir = NULL, *listen_addr = NULL, *port_file = NULL;
+  char err[512], conf_path[4096], hex[2 * CN_PK_BYTES + 1], flag_conf[256];
+  server_t srv = { NULL, NULL };
+  cn_api_t api = { NULL, 0 };
+  cn_loop_t *loop = NULL;
+  cn_http_t *http = NULL;
+  cn_http_limits_t limits;
+  cn_config_t conf;
+  int c, port = 0, rc = 1;
+
+  flag_conf[0] = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    size_t used = strlen(flag_conf);
+    switch (c) {
+    case 'd': dir = optarg; break;
+    case 'l': listen_addr = optarg; break;
+    case 'p': port_file = optarg; break;
+    case 'b': snprintf(flag_conf + used, sizeof flag_conf - used, "max_body=%.40s\n", optarg); break;
+    case 't': snprintf(flag_conf + used, sizeof flag_conf - used, "timeout=%.40s\n", optarg); break;
+    case 'k': srv.clock_file = optarg; break;
+    case 'h': fputs(run_usage, stdout); return 0;
+    default: fputs(run_usage, stderr); return 2;
+    }
+  }
+  if (!dir) {
+    fputs("councild run: --data is required\n\n", stderr);
+    fputs(run_usage, stderr);
+    return 2;
+  }
+  cn_config_defaults(&conf);
+  snprintf(conf_path, sizeof conf_path, "%s/councild.conf", dir);
+  if (cn_config_load(&conf, conf_path, err, sizeof err) != 0 ||
+      cn_config_parse(&conf, flag_conf, strlen(flag_conf), err, sizeof err) != 0) {
+    fprintf(stderr, "councild run: %s\n", err);
+    return 2;
+  }
+  if (listen_addr)
+    snprintf(conf.listen, sizeof conf.listen, "%s", listen_addr);
+  if (cn_node_open(dir, &srv.node, err, sizeof err) != 0) {
+    fprintf(stderr, "councild run: %s\n", err);
+    return 1;
+  }
+  if (srv.clock_file)
+    cn_node_set_clock(srv.node, clock_from_file, &srv);
+  api.node = srv.node;
+  loop = cn_loop_new();
+  limits.max_body = conf.max_body;
+  limits.max_headers = conf.max_headers;
+  limits.timeout_s = conf.timeout_s;
+  http = loop ? cn_http_new(loop, &limits, cn_api_handle, &api) : NULL;
+  if (!http) {
+    fprintf(stderr, "councild run: cannot start the event loop\n");
+    goto out;
+  }
+  if (cn_http_listen(http, conf.listen, &port, err, sizeof err) != 0) {
+    fprintf(stderr, "councild run: %s\n", err);
+    goto out;
+  }
+  if (cn_loop_every(loop, conf.close_interval_ms, on_close_timer, &srv) != 0) {
+    fprintf(stderr, "councild run: cannot start the timer\n");
+    goto out;
+  }
+  if (port_file) {
+    FILE *f = fopen(port_file, "w");
+    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0) {
+      fprintf(stderr, "councild run: %s: %s\n", port_file, strerror(errno));
+      goto out;
+    }
+  }
+  cn_hex_encode(hex, cn_node_key(srv.node), CN_PK_BYTES);
+  fprintf(stderr, "councild: node \"%s\" (%s) listening on port %d\n",
+          cn_node_name(srv.node), hex, port);
+  on_close_timer(&srv);
+  if (cn_loop_run(loop) != 0)
+    goto out;
+  rc = 0;
+out:
+  cn_http_free(http);
+  cn_loop_free(loop);
+  cn_node_free(srv.node);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  if (cn_crypto_init() != 0) {
+    fprintf(stderr, "councild: libsodium cannot be initialised\n");
+    return 1;
+  }
+  if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0) {
+    fputs(usage_text, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "init") == 0)
+    return cmd_init(argc - 1, argv + 1);
+  if (strcmp(argv[1], "run") == 0)
+    return cmd_run(argc - 1, argv + 1);
+  fprintf(stderr, "councild: unknown command '%s'\n\n%s", argv[1], usage_text);
+  return 2;
+}

@@ -1,0 +1,307 @@
+/* net.c: see net.h. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "net.h"
+
+#define TIMERS_MAX 8
+
+typedef struct timer_t_ {
+  struct event *ev;
+  cn_timer_fn fn;
+  void *ctx;
+} loop_timer_t;
+
+struct cn_loop_t {
+  struct event_base *base;
+  struct event *sigint, *sigterm;
+  loop_timer_t timers[TIMERS_MAX];
+  int n_timers;
+};
+
+struct cn_http_t {
+  cn_loop_t *loop;
+  struct evhttp *http;
+  cn_req_fn fn;
+  void *ctx;
+};
+
+struct cn_req_t {
+  struct evhttp_request *req;
+  char *path;
+  struct evkeyvalq query;
+  int has_query;
+  uint8_t *body;
+  size_t body_len;
+};
+
+static void loop_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+  cn_loop_t *l = arg;
+  (void)what;
+  fprintf(stderr, "councild: signal %d, stopping\n", (int)sig);
+  event_base_loopexit(l->base, NULL);
+}
+
+cn_loop_t *cn_loop_new(void)
+{
+  cn_loop_t *l = calloc(1, sizeof *l);
+
+  if (!l)
+    return NULL;
+  signal(SIGPIPE, SIG_IGN);
+  l->base = event_base_new();
+  if (!l->base)
+    goto fail;
+  l->sigint = evsignal_new(l->base, SIGINT, loop_on_signal, l);
+  l->sigterm = evsignal_new(l->base, SIGTERM, loop_on_signal, l);
+  if (!l->sigint || !l->sigterm || evsignal_add(l->sigint, NULL) != 0 ||
+      evsignal_add(l->sigterm, NULL) != 0)
+    goto fail;
+  return l;
+fail:
+  cn_loop_free(l);
+  return NULL;
+}
+
+void cn_loop_free(cn_loop_t *l)
+{
+  if (!l)
+    return;
+  for (int i = 0; i < l->n_timers; i++)
+    if (l->timers[i].ev)
+      event_free(l->timers[i].ev);
+  if (l->sigint)
+    event_free(l->sigint);
+  if (l->sigterm)
+    event_free(l->sigterm);
+  if (l->base)
+    event_base_free(l->base);
+  free(l);
+}
+
+static void loop_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+  loop_timer_t *t = arg;
+  (void)fd;
+  (void)what;
+  t->fn(t->ctx);
+}
+
+int cn_loop_every(cn_loop_t *l, unsigned period_ms, cn_timer_fn fn, void *ctx)
+{
+  struct timeval tv = { (time_t)(period_ms / 1000), (suseconds_t)(period_ms % 1000) * 1000 };
+  loop_timer_t *t;
+
+  if (l->n_timers == TIMERS_MAX)
+    return -1;
+  t = &l->timers[l->n_timers];
+  t->fn = fn;
+  t->ctx = ctx;
+  t->ev = event_new(l->base, -1, EV_PERSIST, loop_on_timer, t);
+  if (!t->ev || event_add(t->ev, &tv) != 0)
+    return -1;
+  l->n_timers++;
+  return 0;
+}
+
+int cn_loop_run(cn_loop_t *l)
+{
+  return event_base_dispatch(l->base) < 0 ? -1 : 0;
+}
+
+void cn_loop_stop(cn_loop_t *l)
+{
+  event_base_loopexit(l->base, NULL);
+}
+
+/* ---- HTTP ---- */
+
+static void http_on_request(struct evhttp_request *req, void *arg)
+{
+  cn_http_t *h = arg;
+  const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+  struct evbuffer *in = evhttp_request_get_input_buffer(req);
+  cn_req_t r;
+
+  memset(&r, 0, sizeof r);
+  r.req = req;
+  r.query.tqh_first = NULL;
+  r.query.tqh_last = &r.query.tqh_first;
+  if (!uri || !evhttp_uri_get_path(uri)) {
+    evhttp_send_error(req, HTTP_BADREQUEST, "bad request line");
+    return;
+  }
+  r.path = evhttp_uridecode(evhttp_uri_get_path(uri), 0, NULL);
+  if (evhttp_uri_get_query(uri)) {
+    if (evhttp_parse_query_str(evhttp_uri_get_query(uri), &r.query) != 0) {
+      evhttp_send_error(req, HTTP_BADREQUEST, "bad query");
+      goto out;
+    }
+    r.has_query = 1;
+  }
+  r.body_len = evbuffer_get_length(in);
+  if (r.body_len) {
+    r.body = malloc(r.body_len);
+    if (!r.body || evbuffer_remove(in, r.body, r.body_len) != (int)r.body_len) {
+      evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+      goto out;
+    }
+  }
+  if (!r.path) {
+    evhttp_send_error(req, HTTP_BADREQUEST, "bad path");
+    goto out;
+  }
+  h->fn(&r, h->ctx);
+  if (r.req) {   /* handler forgot to answer: never leave a client hanging */
+    evhttp_send_error(req, HTTP_INTERNAL, "no answer");
+  }
+out:
+  evhttp_clear_headers(&r.query);
+  free(r.path);
+  free(r.body);
+}
+
+cn_http_t *cn_http_new(cn_loop_t *l, const cn_http_limits_t *limits, cn_req_fn fn, void *ctx)
+{
+  cn_http_t *h = calloc(1, sizeof *h);
+
+  if (!h)
+    return NULL;
+  h->loop = l;
+  h->fn = fn;
+  h->ctx = ctx;
+  h->http = evhttp_new(l->base);
+  if (!h->http) {
+    free(h);
+    return NULL;
+  }
+  evhttp_set_max_body_size(h->http, (ev_ssize_t)limits->max_body);
+  evhttp_set_max_headers_size(h->http, (ev_ssize_t)limits->max_headers);
+  evhttp_set_timeout(h->http, limits->timeout_s);
+  evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+  evhttp_set_gencb(h->http, http_on_request, h);
+  return h;
+}
+
+void cn_http_free(cn_http_t *h)
+{
+  if (!h)
+    return;
+  if (h->http)
+    evhttp_free(h->http);
+  free(h);
+}
+
+int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, size_t errlen)
+{
+  char host[256];
+  const char *colon = strrchr(addr, ':');
+  struct evhttp_bound_socket *sock;
+  char *end = NULL;
+  long port;
+
+  if (!colon || (size_t)(colon - addr) >= sizeof host || colon == addr) {
+    snprintf(err, errlen, "listen address must be host:port, got '%s'", addr);
+    return -1;
+  }
+  memcpy(host, addr, (size_t)(colon - addr));
+  host[colon - addr] = 0;
+  port = strtol(colon + 1, &end, 10);
+  if (*end || port < 0 || port > 65535 || end == colon + 1) {
+    snprintf(err, errlen, "bad port in '%s'", addr);
+    return -1;
+  }
+  sock = evhttp_bind_socket_with_handle(h->http, host, (uint16_t)port);
+  if (!sock) {
+    snprintf(err, errlen, "cannot listen on %s", addr);
+    return -1;
+  }
+  if (port_out) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(sock);
+    *port_out = (int)port;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+      if (ss.ss_family == AF_INET)
+        *port_out = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+      else if (ss.ss_family == AF_INET6)
+        *port_out = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+  }
+  return 0;
+}
+
+const char *cn_req_method(cn_req_t *r)
+{
+  switch (evhttp_request_get_command(r->req)) {
+  case EVHTTP_REQ_GET: return "GET";
+  case EVHTTP_REQ_POST: return "POST";
+  case EVHTTP_REQ_HEAD: return "HEAD";
+  default: return "OTHER";
+  }
+}
+
+const char *cn_req_path(cn_req_t *r)
+{
+  return r->path;
+}
+
+int cn_req_query_u64(cn_req_t *r, const char *name, uint64_t *out)
+{
+  const char *v = r->has_query ? evhttp_find_header(&r->query, name) : NULL;
+  char *end = NULL;
+  unsigned long long x;
+
+  if (!v)
+    return 1;
+  if (*v < '0' || *v > '9')
+    return -1;
+  x = strtoull(v, &end, 10);
+  if (*end)
+    return -1;
+  *out = (uint64_t)x;
+  return 0;
+}
+
+const uint8_t *cn_req_body(cn_req_t *r, size_t *len)
+{
+  *len = r->body_len;
+  return r->body;
+}
+
+int cn_req_wants_json(cn_req_t *r)
+{
+  const char *accept = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Accept");
+  return accept && strstr(accept, "application/json") != NULL;
+}
+
+void cn_req_reply(cn_req_t *r, int status, const char *content_type, const void *data, size_t len)
+{
+  struct evbuffer *out = evbuffer_new();
+  struct evkeyvalq *headers = evhttp_request_get_output_headers(r->req);
+
+  if (!r->req)
+    return;
+  if (!out) {
+    evhttp_send_error(r->req, HTTP_INTERNAL, "out of memory");
+    r->req = NULL;
+    return;
+  }
+  if (len)
+    evbuffer_add(out, data, len);
+  evhttp_add_header(headers, "Content-Type", content_type);
+  evhttp_send_reply(r->req, status, status == 200 ? "OK" : "Refused", out);
+  evbuffer_free(out);
+  r->req = NULL;
+}

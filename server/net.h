@@ -1,0 +1,49 @@
+/* net.h: libevent behind one module: the event loop, timers, signals and the
+ * HTTP server. Nothing else in councild calls event_* or evhttp_*. */
+#ifndef CN_NET_H
+#define CN_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cn_loop_t cn_loop_t;
+typedef struct cn_http_t cn_http_t;
+typedef struct cn_req_t cn_req_t;
+
+typedef void (*cn_timer_fn)(void *ctx);
+typedef void (*cn_req_fn)(cn_req_t *req, void *ctx);
+
+/* A loop that stops cleanly on SIGINT and SIGTERM. */
+cn_loop_t *cn_loop_new(void);
+void cn_loop_free(cn_loop_t *l);                       /* accepts NULL */
+/* Call FN every PERIOD_MS milliseconds until the loop ends. Return 0 or -1. */
+int cn_loop_every(cn_loop_t *l, unsigned period_ms, cn_timer_fn fn, void *ctx);
+/* Run until cn_loop_stop() or a signal. Return 0 or -1. */
+int cn_loop_run(cn_loop_t *l);
+void cn_loop_stop(cn_loop_t *l);
+
+typedef struct cn_http_limits_t {
+  size_t max_body;          /* bytes; larger bodies are refused with 413 */
+  size_t max_headers;       /* bytes of request line plus headers */
+  int timeout_s;            /* per-connection read/write deadline */
+} cn_http_limits_t;
+
+/* An HTTP server on LOOP calling FN for every request. */
+cn_http_t *cn_http_new(cn_loop_t *l, const cn_http_limits_t *limits, cn_req_fn fn, void *ctx);
+void cn_http_free(cn_http_t *h);                       /* accepts NULL */
+/* Listen on ADDR ("host:port"; port 0 picks one). *PORT_OUT gets the port. */
+int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, size_t errlen);
+
+/* Request accessors; strings stay valid until the reply. */
+const char *cn_req_method(cn_req_t *r);               /* "GET", "POST", ... */
+const char *cn_req_path(cn_req_t *r);                 /* decoded path, no query */
+/* Integer query parameter NAME; return 1 if absent, -1 if not a number. */
+int cn_req_query_u64(cn_req_t *r, const char *name, uint64_t *out);
+/* Request body. */
+const uint8_t *cn_req_body(cn_req_t *r, size_t *len);
+/* 1 if the client asked for JSON (Accept: application/json). */
+int cn_req_wants_json(cn_req_t *r);
+/* Send the answer; the request is finished afterwards. */
+void cn_req_reply(cn_req_t *r, int status, const char *content_type, const void *data, size_t len);
+
+#endif
