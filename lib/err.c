@@ -5,7 +5,7 @@ static const char *const err_names[CN_ERR_COUNT] = {
   "OK", "BAD_ENCODING", "BAD_SIGNATURE", "UNKNOWN_SIGNER", "NOT_MEMBER",
   "WINDOW_CLOSED", "DUPLICATE", "ALREADY_VOTED", "CREDENTIAL_REVOKED",
   "MANDATE_VIOLATION", "WRONG_NODE", "TOO_LARGE", "RATE_LIMITED", "NOT_FOUND",
-  "UNKNOWN_KIND", "FORBIDDEN", "INVALID", "INTERNAL",
+  "UNKNOWN_KIND", "FORBIDDEN", "INVALID", "INTERNAL", "TERM_LIMIT",
 };
 
 const char *cn_err_name(cn_err err)
@@ -28,7 +28,8 @@ int cn_err_http_status(cn_err err)
   case CN_ERR_NOT_MEMBER:
   case CN_ERR_CREDENTIAL_REVOKED:
   case CN_ERR_MANDATE_VIOLATION:
-  case CN_ERR_FORBIDDEN: return 403;
+  case CN_ERR_FORBIDDEN:
+  case CN_ERR_TERM_LIMIT: return 403;
   case CN_ERR_NOT_FOUND: return 404;
   case CN_ERR_WINDOW_CLOSED:
   case CN_ERR_DUPLICATE:

@@ -16,6 +16,7 @@
 #include "councilnet/node.h"
 #include "councilnet/record.h"
 #include "councilnet/rules.h"
+#include "councilnet/sortition.h"
 #include "arena.h"
 #include "store.h"
 
@@ -33,6 +34,8 @@ struct cn_node_t {
   void *clock_ctx;
   uint64_t head_seq;             /* committed head, kept in memory */
   uint8_t head_hash[CN_HASH_BYTES];
+  uint64_t pend_seq;             /* head including the open transaction's appends */
+  uint8_t pend_hash[CN_HASH_BYTES];
   cn_node_stats_t stats;
 };
 
@@ -58,6 +61,13 @@ static cn_err refuse(apply_t *a, cn_err err, const char *fmt, ...)
   va_end(ap);
   return err;
 }
+
+static cn_err apply_settings(apply_t *a);
+static cn_err apply_volunteer(apply_t *a);
+static cn_err apply_mandate_draft(apply_t *a);
+static cn_err apply_delivery(apply_t *a);
+static cn_err apply_recall_vote(apply_t *a);
+static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p);
 
 static uint64_t clock_system(void *ctx)
 {
@@ -210,35 +220,87 @@ void cn_node_free(cn_node_t *n)
 
 /* ---- the log ---- */
 
-/* Append a record to the log inside the open transaction. The in-memory head
- * moves only when the caller commits (node_commit). */
+static int node_begin(cn_node_t *n)
+{
+  if (cn_store_begin(n->store) != 0)
+    return -1;
+  n->pend_seq = n->head_seq;
+  memcpy(n->pend_hash, n->head_hash, CN_HASH_BYTES);
+  return 0;
+}
+
+static void node_rollback(cn_node_t *n)
+{
+  cn_store_rollback(n->store);
+  n->pend_seq = n->head_seq;
+  memcpy(n->pend_hash, n->head_hash, CN_HASH_BYTES);
+}
+
+/* Append a record to the log inside the open transaction, as the entry after
+ * the pending head. The committed head moves only at node_commit(). SEQ_OUT
+ * and HASH_OUT (either may be NULL) get the new entry's seq and hash. */
 static int node_append(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const char *kind,
                        const uint8_t signer[CN_PK_BYTES], const uint8_t *env, size_t len,
-                       uint64_t seq, uint64_t now, uint8_t hash_out[CN_HASH_BYTES])
+                       uint64_t now, uint64_t *seq_out, uint8_t hash_out[CN_HASH_BYTES])
 {
   cn_store_entry_t e;
 
   memset(&e, 0, sizeof e);
-  e.seq = seq;
-  memcpy(e.prev, n->head_hash, CN_HASH_BYTES);
+  e.seq = n->pend_seq + 1;
+  memcpy(e.prev, n->pend_hash, CN_HASH_BYTES);
   memcpy(e.record_id, id, CN_HASH_BYTES);
   e.received = now;
-  cn_log_entry_hash(e.hash, seq, e.prev, id, now);
+  cn_log_entry_hash(e.hash, e.seq, e.prev, id, now);
   e.kind = kind;
   e.envelope = env;
   e.envelope_len = len;
   if (cn_store_log_append(n->store, &e, signer) != 0)
     return -1;
-  memcpy(hash_out, e.hash, CN_HASH_BYTES);
+  n->pend_seq = e.seq;
+  memcpy(n->pend_hash, e.hash, CN_HASH_BYTES);
+  if (seq_out)
+    *seq_out = e.seq;
+  if (hash_out)
+    memcpy(hash_out, e.hash, CN_HASH_BYTES);
   return 0;
 }
 
-static int node_commit(cn_node_t *n, uint64_t seq, const uint8_t hash[CN_HASH_BYTES])
+/* Seal BODY as KIND with the node key and append it. OUT_ID (may be NULL)
+ * gets the record id, SEQ_OUT (may be NULL) its seq. */
+static int node_append_own(cn_node_t *n, const char *kind, const ProtobufCMessage *body,
+                           uint64_t now, uint8_t out_id[CN_HASH_BYTES], uint64_t *seq_out,
+                           uint8_t **env_out, size_t *env_len_out)
 {
-  if (cn_store_commit(n->store) != 0)
+  uint8_t *env = NULL, id[CN_HASH_BYTES];
+  size_t len = 0;
+  int rc = -1;
+
+  if (cn_record_seal(kind, body, n->sk, &env, &len) != 0)
     return -1;
-  n->head_seq = seq;
-  memcpy(n->head_hash, hash, CN_HASH_BYTES);
+  cn_crypto_hash(id, env, len);
+  if (node_append(n, id, kind, n->pk, env, len, now, seq_out, NULL) != 0)
+    goto out;
+  if (out_id)
+    memcpy(out_id, id, CN_HASH_BYTES);
+  if (env_out) {
+    *env_out = env;
+    *env_len_out = len;
+    env = NULL;
+  }
+  rc = 0;
+out:
+  free(env);
+  return rc;
+}
+
+static int node_commit(cn_node_t *n)
+{
+  if (cn_store_commit(n->store) != 0) {
+    node_rollback(n);
+    return -1;
+  }
+  n->head_seq = n->pend_seq;
+  memcpy(n->head_hash, n->pend_hash, CN_HASH_BYTES);
   return 0;
 }
 
@@ -434,6 +496,8 @@ static cn_err apply_proposal(apply_t *a)
     return refuse(a, CN_ERR_INVALID, "%s", why ? why : "malformed proposal");
   if (p->closes <= a->now)
     return refuse(a, CN_ERR_WINDOW_CLOSED, "the window closes in the past");
+  if (p->selection && (err = check_selection(a, p)) != CN_OK)
+    return err;
   memset(&row, 0, sizeof row);
   memcpy(row.id, a->rec->id, CN_HASH_BYTES);
   row.seq = a->seq;
@@ -480,6 +544,10 @@ static cn_err apply_vote(apply_t *a, const uint8_t voter[CN_PK_BYTES], int paper
                                                   prop.body, prop.body_len);
   if (!p)
     return refuse(a, CN_ERR_INTERNAL, "stored proposal unreadable");
+  if (p->selection && p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    err = refuse(a, CN_ERR_INVALID, "a selection by lot takes volunteers, not ballots");
+    goto out;
+  }
   if (cn_rules_check_choices(p, b->choices, b->n_choices) != 0) {
     err = refuse(a, CN_ERR_INVALID, "choices do not fit the proposal's options");
     goto out;
@@ -547,6 +615,11 @@ static const kind_t kinds[] = {
   { "proposal", &councilnet__proposal__descriptor, apply_proposal },
   { "ballot", &councilnet__ballot__descriptor, apply_ballot },
   { "paper_ballot", &councilnet__ballot__descriptor, apply_paper_ballot },
+  { "settings", &councilnet__settings__descriptor, apply_settings },
+  { "volunteer", &councilnet__volunteer__descriptor, apply_volunteer },
+  { "mandate_draft", &councilnet__mandate__descriptor, apply_mandate_draft },
+  { "delivery", &councilnet__delivery__descriptor, apply_delivery },
+  { "recall_vote", &councilnet__recall_vote__descriptor, apply_recall_vote },
 };
 
 static const kind_t *kind_find(const char *name)
@@ -625,21 +698,23 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
     goto out;
   }
   a.now = cn_node_now(n);
-  a.seq = n->head_seq + 1;
   if ((err = body_check_address(&a)) != CN_OK)
     goto out;
-  if (cn_store_begin(n->store) != 0) {
+  if (node_begin(n) != 0) {
     err = refuse(&a, CN_ERR_INTERNAL, "database busy");
     goto out;
   }
-  err = kind->apply(&a);
-  if (err == CN_OK && node_append(n, rec.id, rec.kind, rec.signer, buf, len, a.seq, a.now, hash) != 0)
+  /* The record goes in first, so records it causes (a recall, a mandate)
+   * follow it in the log; a refusal rolls all of it back. */
+  if (node_append(n, rec.id, rec.kind, rec.signer, buf, len, a.now, &a.seq, hash) != 0)
     err = refuse(&a, CN_ERR_INTERNAL, "database error");
+  else
+    err = kind->apply(&a);
   if (err != CN_OK) {
-    cn_store_rollback(n->store);
+    node_rollback(n);
     goto out;
   }
-  if (node_commit(n, a.seq, hash) != 0) {
+  if (node_commit(n) != 0) {
     err = refuse(&a, CN_ERR_INTERNAL, "commit failed");
     goto out;
   }
@@ -754,21 +829,235 @@ fail:
   return 1;
 }
 
-/* Tally one proposal and append its node-signed decision. */
+/* ---- delegates ---- */
+
+typedef struct node_settings_t {
+  uint32_t max_terms;             /* 0: no limit */
+  uint32_t recall_permille;       /* recall when votes*1000 > permille*roll */
+  int reselect;
+  uint64_t reselect_window;
+} node_settings_t;
+
+static uint64_t meta_u64(cn_node_t *n, const char *k, uint64_t dflt)
+{
+  uint8_t *v = NULL;
+  size_t len = 0;
+  uint64_t x = dflt;
+
+  if (cn_store_meta_get(n->store, k, &v, &len) == 0)
+    x = strtoull((char *)v, NULL, 10);
+  free(v);
+  return x;
+}
+
+static void settings_get(cn_node_t *n, node_settings_t *st)
+{
+  st->max_terms = (uint32_t)meta_u64(n, "max_terms", 0);
+  st->recall_permille = (uint32_t)meta_u64(n, "recall_permille", 500);
+  st->reselect = (int)meta_u64(n, "reselect", 0);
+  st->reselect_window = meta_u64(n, "reselect_window", 7 * 86400);
+}
+
+/* The term number DELEGATE would serve at PARENT from TERM_START: one more
+ * than the latest credential's if that term reaches TERM_START, else 1.
+ * Return 0, or -1 on a database error. */
+static int term_number(cn_node_t *n, const uint8_t delegate[CN_PK_BYTES],
+                       const uint8_t parent[CN_PK_BYTES], uint64_t term_start, uint32_t *term)
+{
+  cn_store_credential_t c;
+  int rc = cn_store_credential_latest(n->store, delegate, parent, &c);
+
+  if (rc < 0)
+    return -1;
+  *term = rc == 0 && c.term_end >= term_start ? c.term + 1 : 1;
+  return 0;
+}
+
+/* Refuse DELEGATE if the selection would give them a term beyond the limit. */
+static cn_err check_term_limit(apply_t *a, const uint8_t delegate[CN_PK_BYTES],
+                               const Councilnet__Selection *sel)
+{
+  node_settings_t st;
+  uint32_t term = 0;
+
+  settings_get(a->n, &st);
+  if (term_number(a->n, delegate, sel->parent.data, sel->term_start, &term) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (st.max_terms && term > st.max_terms)
+    return refuse(a, CN_ERR_TERM_LIMIT, "this would be consecutive term %u; the limit is %u",
+                  term, st.max_terms);
+  return CN_OK;
+}
+
+/* Issue a credential for DELEGATE from selection SEL (proposal ID). */
+static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
+                            const Councilnet__Selection *sel, const uint8_t delegate[CN_PK_BYTES],
+                            uint64_t now)
+{
+  Councilnet__Credential c = COUNCILNET__CREDENTIAL__INIT;
+  cn_store_credential_t row;
+  uint32_t term = 0;
+
+  if (term_number(n, delegate, sel->parent.data, sel->term_start, &term) != 0)
+    return -1;
+  c.node.data = n->pk;
+  c.node.len = CN_PK_BYTES;
+  c.created = now;
+  c.delegate.data = (uint8_t *)delegate;
+  c.delegate.len = CN_PK_BYTES;
+  c.parent = sel->parent;
+  c.term_start = sel->term_start;
+  c.term_end = sel->term_end;
+  c.selection.data = (uint8_t *)id;
+  c.selection.len = CN_HASH_BYTES;
+  c.term = term;
+  memset(&row, 0, sizeof row);
+  if (node_append_own(n, "credential", &c.base, now, row.id, &row.seq, NULL, NULL) != 0)
+    return -1;
+  memcpy(row.delegate, delegate, CN_PK_BYTES);
+  memcpy(row.parent, sel->parent.data, CN_PK_BYTES);
+  row.term_start = sel->term_start;
+  row.term_end = sel->term_end;
+  memcpy(row.selection, id, CN_HASH_BYTES);
+  row.term = term;
+  return cn_store_credential_put(n->store, &row);
+}
+
+typedef struct lot_ctx_t {
+  cn_arena_t *arena;
+  cn_volunteer_t *v;
+  size_t n, cap;
+  int failed;
+} lot_ctx_t;
+
+static int lot_collect(void *ctx, const cn_store_volunteer_t *vol)
+{
+  lot_ctx_t *l = ctx;
+  cn_volunteer_t *v;
+
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 32;
+    cn_volunteer_t *arr = cn_arena_alloc(l->arena, cap * sizeof *arr);
+    if (!arr)
+      goto fail;
+    if (l->n)
+      memcpy(arr, l->v, l->n * sizeof *arr);
+    l->v = arr;
+    l->cap = cap;
+  }
+  v = &l->v[l->n];
+  memcpy(v->key, vol->member, CN_PK_BYTES);
+  v->groups = split_text(l->arena, vol->groups, '\n', &v->n_groups);
+  if (!v->groups)
+    goto fail;
+  l->n++;
+  return 0;
+fail:
+  l->failed = 1;
+  return 1;
+}
+
+/* Fill D's selected keys (and for a lot, seed and volunteers) for the
+ * selection proposal ID, with arrays from AR. Return 0 or -1. */
+static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
+                            const Councilnet__Proposal *p, Councilnet__Decision *d, uint64_t now)
+{
+  const Councilnet__Selection *sel = p->selection;
+  node_settings_t st;
+  uint8_t (*keys)[CN_PK_BYTES] = cn_arena_alloc(ar, (sel->seats + 1) * CN_PK_BYTES);
+  size_t n_keys = 0;
+
+  if (!keys)
+    return -1;
+  settings_get(n, &st);
+  if (sel->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    lot_ctx_t l;
+    cn_quota_t *quotas = cn_arena_alloc(ar, (sel->n_quotas + 1) * sizeof *quotas);
+    uint8_t *seed = cn_arena_alloc(ar, CN_HASH_BYTES);
+
+    memset(&l, 0, sizeof l);
+    l.arena = ar;
+    if (!quotas || !seed || cn_store_volunteer_scan(n->store, id, lot_collect, &l) != 0 || l.failed)
+      return -1;
+    for (size_t i = 0; i < sel->n_quotas; i++) {
+      quotas[i].group = sel->quotas[i]->group;
+      quotas[i].min_seats = sel->quotas[i]->min_seats;
+    }
+    /* The head before the decision: the decision entry's prev. */
+    cn_sortition_seed(seed, id, n->pend_hash);
+    if (cn_sortition_draw(seed, l.v, l.n, sel->seats, quotas, sel->n_quotas, keys, &n_keys) != 0)
+      return -1;
+    d->seed.data = seed;
+    d->seed.len = CN_HASH_BYTES;
+    d->volunteers = cn_arena_alloc(ar, (l.n + 1) * sizeof *d->volunteers);
+    if (!d->volunteers)
+      return -1;
+    cn_sortition_sort(l.v, l.n);
+    for (size_t i = 0; i < l.n; i++) {
+      d->volunteers[i].data = l.v[i].key;
+      d->volunteers[i].len = CN_PK_BYTES;
+    }
+    d->n_volunteers = l.n;
+    d->passed = n_keys > 0;
+  } else {
+    /* By vote: candidates ranked by votes (ties: lower option index first);
+     * quorums must hold; term-limited candidates are passed over. */
+    int quorums = d->turnout_held;
+    size_t *order = cn_arena_alloc(ar, (d->n_counts + 1) * sizeof *order);
+    if (!order)
+      return -1;
+    for (size_t i = 0; i < d->n_group_quorums; i++)
+      quorums = quorums && d->group_quorums[i]->held;
+    for (size_t i = 0; i < d->n_counts; i++)
+      order[i] = i;
+    for (size_t i = 1; i < d->n_counts; i++)
+      for (size_t j = i; j > 0 && d->counts[order[j]] > d->counts[order[j - 1]]; j--) {
+        size_t t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
+      }
+    for (size_t i = 0; quorums && i < d->n_counts && n_keys < sel->seats; i++) {
+      const ProtobufCBinaryData *cand;
+      uint32_t term = 0;
+      if (d->counts[order[i]] == 0 || order[i] >= sel->n_candidates)
+        break;
+      cand = &sel->candidates[order[i]];
+      if (term_number(n, cand->data, sel->parent.data, sel->term_start, &term) != 0)
+        return -1;
+      if (st.max_terms && term > st.max_terms)
+        continue;
+      memcpy(keys[n_keys++], cand->data, CN_PK_BYTES);
+    }
+    d->passed = n_keys > 0;
+    d->winner = n_keys > 0 ? (int32_t)order[0] : -1;
+  }
+  d->selected = cn_arena_alloc(ar, (n_keys + 1) * sizeof *d->selected);
+  if (!d->selected)
+    return -1;
+  for (size_t i = 0; i < n_keys; i++) {
+    d->selected[i].data = keys[i];
+    d->selected[i].len = CN_PK_BYTES;
+  }
+  d->n_selected = n_keys;
+  (void)now;
+  return 0;
+}
+
+/* Tally one proposal and append its node-signed decision (and, for a
+ * delegate selection, the credentials), all in one transaction. */
 static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t now)
 {
   Councilnet__Decision d = COUNCILNET__DECISION__INIT;
   Councilnet__Proposal *p = NULL;
   cn_store_proposal_t prop;
   tally_ctx_t t;
-  uint8_t *env = NULL, rec_id[CN_HASH_BYTES], hash[CN_HASH_BYTES];
-  size_t env_len = 0;
-  uint64_t roll = 0, seq = n->head_seq + 1;
+  uint8_t rec_id[CN_HASH_BYTES];
+  uint64_t roll = 0;
   int rc = -1;
 
   memset(&t, 0, sizeof t);
   t.arena = cn_arena_new();
-  if (!t.arena || cn_store_begin(n->store) != 0)
+  if (!t.arena || node_begin(n) != 0)
     goto out;
   if (cn_store_proposal_get(n->store, id, &prop) != 0 || prop.closed)
     goto out;
@@ -785,25 +1074,26 @@ static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_
   d.created = now;
   d.proposal.data = (uint8_t *)id;
   d.proposal.len = CN_HASH_BYTES;
-  if (cn_record_seal("decision", &d.base, n->sk, &env, &env_len) != 0)
+  if (p->selection && select_delegates(n, t.arena, id, p, &d, now) != 0)
     goto out;
-  cn_crypto_hash(rec_id, env, env_len);
-  if (node_append(n, rec_id, "decision", n->pk, env, env_len, seq, now, hash) != 0 ||
+  if (node_append_own(n, "decision", &d.base, now, rec_id, NULL, NULL, NULL) != 0 ||
       cn_store_proposal_set_decision(n->store, id, rec_id) != 0)
     goto out;
-  if (node_commit(n, seq, hash) != 0)
+  for (size_t i = 0; i < d.n_selected; i++)
+    if (issue_credential(n, id, p->selection, d.selected[i].data, now) != 0)
+      goto out;
+  if (node_commit(n) != 0)
     goto out;
   n->stats.decisions++;
   rc = 0;
 out:
   if (cn_store_in_transaction(n->store))
-    cn_store_rollback(n->store);
+    node_rollback(n);
   d.node.data = NULL;
   d.proposal.data = NULL;
   cn_rules_decision_clear(&d);
   if (p)
     protobuf_c_message_free_unpacked(&p->base, NULL);
-  free(env);
   free(t.ballots);
   cn_arena_free(t.arena);
   return rc;
@@ -1177,4 +1467,424 @@ cn_err cn_node_query_decision(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_
 out:
   cn_arena_free(d.arena);
   return err;
+}
+
+/* ---- delegates: settings, selections, mandates, deliveries, recall ---- */
+
+static cn_err apply_settings(apply_t *a)
+{
+  Councilnet__Settings *m = (Councilnet__Settings *)a->body;
+  char v[32];
+  cn_err err;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if (m->recall_threshold_permille > 1000 || m->max_terms > 1000)
+    return refuse(a, CN_ERR_INVALID, "recall threshold is 0..1000 permille, max terms 0..1000");
+#define SET(key, val)                                                         \
+  do {                                                                        \
+    snprintf(v, sizeof v, "%llu", (unsigned long long)(val));                 \
+    if (cn_store_meta_set(a->n->store, key, v, strlen(v)) != 0)               \
+      return refuse(a, CN_ERR_INTERNAL, "database error");                    \
+  } while (0)
+  SET("max_terms", m->max_terms);
+  SET("recall_permille", m->recall_threshold_permille ? m->recall_threshold_permille : 500);
+  SET("reselect", m->reselect_on_recall);
+  SET("reselect_window", m->reselect_window ? m->reselect_window : 7 * 86400);
+#undef SET
+  return CN_OK;
+}
+
+static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p)
+{
+  const Councilnet__Selection *sel = p->selection;
+  cn_err err;
+
+  if (sel->seats < 1 || sel->seats > 64)
+    return refuse(a, CN_ERR_INVALID, "a selection has 1 to 64 seats");
+  if (sel->parent.len != CN_PK_BYTES)
+    return refuse(a, CN_ERR_INVALID, "a selection names the parent node's key");
+  if (sel->term_start >= sel->term_end)
+    return refuse(a, CN_ERR_INVALID, "the term must start before it ends");
+  if (sel->method == COUNCILNET__SELECTION_METHOD__BY_VOTE) {
+    if (p->option_kind == COUNCILNET__OPTION_KIND__YES_NO_ABSTAIN ||
+        sel->n_candidates != p->n_options || sel->n_quotas)
+      return refuse(a, CN_ERR_INVALID, "a selection by vote lists one candidate key per option");
+    for (size_t i = 0; i < sel->n_candidates; i++) {
+      cn_store_key_t k;
+      int rc;
+      if (sel->candidates[i].len != CN_PK_BYTES)
+        return refuse(a, CN_ERR_INVALID, "candidate %zu is not a key", i);
+      rc = cn_store_key_get(a->n->store, sel->candidates[i].data, &k);
+      if (rc < 0)
+        return refuse(a, CN_ERR_INTERNAL, "database error");
+      if (rc == 1 || !k.member)
+        return refuse(a, CN_ERR_NOT_MEMBER, "candidate %zu is not a member", i);
+      if ((err = check_term_limit(a, sel->candidates[i].data, sel)) != CN_OK)
+        return err;
+    }
+  } else if (sel->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    if (sel->n_candidates)
+      return refuse(a, CN_ERR_INVALID, "a selection by lot has volunteers, not candidates");
+    for (size_t i = 0; i < sel->n_quotas; i++)
+      if (!sel->quotas[i]->group[0] || sel->quotas[i]->min_seats > sel->seats)
+        return refuse(a, CN_ERR_INVALID, "quota %zu: a group and at most `seats` seats", i);
+  } else {
+    return refuse(a, CN_ERR_INVALID, "unknown selection method");
+  }
+  return CN_OK;
+}
+
+/* Load proposal ID's stored body. OUT: free with protobuf_c_message_free_unpacked. */
+static cn_err proposal_load(apply_t *a, const ProtobufCBinaryData *id, cn_store_proposal_t *row,
+                            Councilnet__Proposal **out)
+{
+  int rc;
+
+  *out = NULL;
+  if (id->len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "proposal must be a 32-byte record id");
+  rc = cn_store_proposal_get(a->n->store, id->data, row);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1)
+    return refuse(a, CN_ERR_NOT_FOUND, "no such proposal at this node");
+  *out = (Councilnet__Proposal *)cn_pb_unpack_strict(&councilnet__proposal__descriptor,
+                                                     row->body, row->body_len);
+  return *out ? CN_OK : refuse(a, CN_ERR_INTERNAL, "stored proposal unreadable");
+}
+
+static cn_err require_member(apply_t *a)
+{
+  cn_store_key_t k;
+  cn_err err = signer_get(a, &k);
+  if (err != CN_OK)
+    return err;
+  if (!k.member)
+    return refuse(a, CN_ERR_NOT_MEMBER, "the signer is not a member");
+  return CN_OK;
+}
+
+static cn_err apply_volunteer(apply_t *a)
+{
+  Councilnet__Volunteer *m = (Councilnet__Volunteer *)a->body;
+  Councilnet__Proposal *p = NULL;
+  cn_store_proposal_t row;
+  cn_err err;
+  int rc;
+
+  if ((err = require_member(a)) != CN_OK)
+    return err;
+  if ((err = proposal_load(a, &m->proposal, &row, &p)) != CN_OK)
+    return err;
+  if (!p->selection || p->selection->method != COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    err = refuse(a, CN_ERR_INVALID, "the proposal is not a selection by lot");
+  } else if (row.closed || a->now < row.opens || a->now >= row.closes) {
+    err = refuse(a, CN_ERR_WINDOW_CLOSED, "the volunteer window is not open");
+  } else if ((err = check_term_limit(a, a->rec->signer, p->selection)) == CN_OK) {
+    rc = cn_store_volunteer_put(a->n->store, m->proposal.data, a->rec->signer, a->seq);
+    if (rc < 0)
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+    else if (rc == 0)
+      err = refuse(a, CN_ERR_ALREADY_VOTED, "already volunteered");
+  }
+  protobuf_c_message_free_unpacked(&p->base, NULL);
+  return err;
+}
+
+/* Load credential ID and refuse it if it is unknown, recalled or expired. */
+static cn_err credential_live(apply_t *a, const ProtobufCBinaryData *id, cn_store_credential_t *c)
+{
+  int rc;
+
+  if (id->len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "credential must be a 32-byte record id");
+  rc = cn_store_credential_get(a->n->store, id->data, c);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1)
+    return refuse(a, CN_ERR_NOT_FOUND, "no such credential at this node");
+  if (c->recalled)
+    return refuse(a, CN_ERR_CREDENTIAL_REVOKED, "the credential was recalled");
+  if (a->now >= c->term_end)
+    return refuse(a, CN_ERR_CREDENTIAL_REVOKED, "the credential's term has ended");
+  return CN_OK;
+}
+
+typedef struct copy_ctx_t {
+  uint8_t *env;
+  size_t len;
+} copy_ctx_t;
+
+static int copy_envelope(void *ctx, const cn_store_entry_t *e)
+{
+  copy_ctx_t *c = ctx;
+  c->env = malloc(e->envelope_len ? e->envelope_len : 1);
+  if (c->env) {
+    memcpy(c->env, e->envelope, e->envelope_len);
+    c->len = e->envelope_len;
+  }
+  return 1;
+}
+
+/* Unpack the body of the logged record ID as DESC. OUT: free with
+ * protobuf_c_message_free_unpacked. Return NULL if absent or unreadable. */
+static ProtobufCMessage *log_body(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
+                                  const ProtobufCMessageDescriptor *desc)
+{
+  copy_ctx_t c = { NULL, 0 };
+  Councilnet__Envelope *env = NULL;
+  ProtobufCMessage *m = NULL;
+
+  if (cn_store_log_find(n->store, id, copy_envelope, &c) != 0 || !c.env)
+    goto out;
+  env = councilnet__envelope__unpack(NULL, c.len, c.env);
+  if (env)
+    m = protobuf_c_message_unpack(desc, NULL, env->body.len, env->body.data);
+out:
+  if (env)
+    councilnet__envelope__free_unpacked(env, NULL);
+  free(c.env);
+  return m;
+}
+
+/* CN_OK if local proposal ID was decided and passed. */
+static cn_err decision_passed(apply_t *a, const ProtobufCBinaryData *id)
+{
+  cn_store_proposal_t row;
+  Councilnet__Decision *d;
+  int rc, passed;
+
+  if (id->len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "an instruction's decision must be a 32-byte proposal id");
+  rc = cn_store_proposal_get(a->n->store, id->data, &row);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1)
+    return refuse(a, CN_ERR_NOT_FOUND, "an instruction cites a decision this node does not have");
+  if (!row.has_decision)
+    return refuse(a, CN_ERR_INVALID, "an instruction cites a proposal not decided yet");
+  d = (Councilnet__Decision *)log_body(a->n, row.decision, &councilnet__decision__descriptor);
+  if (!d)
+    return refuse(a, CN_ERR_INTERNAL, "stored decision unreadable");
+  passed = d->passed;
+  protobuf_c_message_free_unpacked(&d->base, NULL);
+  if (!passed)
+    return refuse(a, CN_ERR_INVALID, "an instruction cites a decision that did not pass");
+  return CN_OK;
+}
+
+static cn_err apply_mandate_draft(apply_t *a)
+{
+  Councilnet__Mandate *m = (Councilnet__Mandate *)a->body;
+  Councilnet__Mandate out;
+  cn_store_credential_t c;
+  cn_store_mandate_t row;
+  uint8_t *env = NULL;
+  size_t env_len = 0;
+  cn_err err;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if ((err = credential_live(a, &m->credential, &c)) != CN_OK)
+    return err;
+  if (m->delegate.len != CN_PK_BYTES || memcmp(m->delegate.data, c.delegate, CN_PK_BYTES) != 0 ||
+      m->parent.len != CN_PK_BYTES || memcmp(m->parent.data, c.parent, CN_PK_BYTES) != 0)
+    return refuse(a, CN_ERR_INVALID, "delegate and parent must be the credential's");
+  if (m->draft.len)
+    return refuse(a, CN_ERR_INVALID, "a draft does not name a draft");
+  if (m->n_instructions == 0 || m->n_instructions > 256)
+    return refuse(a, CN_ERR_INVALID, "a mandate has 1 to 256 instructions");
+  for (size_t i = 0; i < m->n_instructions; i++) {
+    const Councilnet__Instruction *in = m->instructions[i];
+    int targets = (in->parent_proposal.len != 0) + (in->budget_project[0] != 0) +
+                  (in->position[0] != 0);
+    if (targets != 1 || (in->parent_proposal.len && in->parent_proposal.len != CN_HASH_BYTES))
+      return refuse(a, CN_ERR_INVALID, "instruction %zu: exactly one target (parent proposal id,"
+                    " budget project or position)", i);
+    if (in->binding && in->parent_proposal.len && in->n_choices == 0)
+      return refuse(a, CN_ERR_INVALID, "instruction %zu: a binding instruction fixes the choice", i);
+    if ((err = decision_passed(a, &in->decision)) != CN_OK)
+      return err;
+  }
+  /* The node's mandate: the same content, signed by the node, citing the draft. */
+  out = *m;
+  out.node.data = a->n->pk;
+  out.node.len = CN_PK_BYTES;
+  out.created = a->now;
+  out.draft.data = a->rec->id;
+  out.draft.len = CN_HASH_BYTES;
+  memset(&row, 0, sizeof row);
+  if (node_append_own(a->n, "mandate", &out.base, a->now, row.id, &row.seq, &env, &env_len) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  memcpy(row.credential, c.id, CN_HASH_BYTES);
+  row.envelope = env;
+  row.envelope_len = env_len;
+  err = cn_store_mandate_put(a->n->store, &row) == 0 ? CN_OK
+        : refuse(a, CN_ERR_INTERNAL, "database error");
+  free(env);
+  return err;
+}
+
+/* Open a node-signed record of KIND carried inside another record, check
+ * it is signed by SIGNER, and unpack its body as DESC. */
+static cn_err open_inner(apply_t *a, const ProtobufCBinaryData *bytes, const char *kind,
+                         const uint8_t signer[CN_PK_BYTES], const ProtobufCMessageDescriptor *desc,
+                         uint8_t id[CN_HASH_BYTES], ProtobufCMessage **out)
+{
+  cn_record_t rec;
+  cn_err err = cn_record_open(bytes->data, bytes->len, &rec);
+
+  *out = NULL;
+  if (err == CN_ERR_BAD_SIGNATURE)
+    return refuse(a, err, "the %s's signature does not verify: altered after signing", kind);
+  if (err != CN_OK)
+    return refuse(a, CN_ERR_BAD_ENCODING, "the %s is not a well-formed record", kind);
+  if (strcmp(rec.kind, kind) != 0)
+    err = refuse(a, CN_ERR_INVALID, "expected a %s, got a %s", kind, rec.kind);
+  else if (memcmp(rec.signer, signer, CN_PK_BYTES) != 0)
+    err = refuse(a, CN_ERR_WRONG_NODE, "the %s was not signed by this node", kind);
+  else if (!(*out = cn_pb_unpack_strict(desc, rec.body, rec.body_len)))
+    err = refuse(a, CN_ERR_BAD_ENCODING, "malformed %s body", kind);
+  memcpy(id, rec.id, CN_HASH_BYTES);
+  cn_record_close(&rec);
+  return err;
+}
+
+static cn_err apply_delivery(apply_t *a)
+{
+  Councilnet__Delivery *m = (Councilnet__Delivery *)a->body;
+  ProtobufCMessage *mandate_m = NULL, *cred_m = NULL;
+  Councilnet__Mandate *mandate;
+  cn_store_credential_t c;
+  cn_store_mandate_t row;
+  uint8_t mandate_id[CN_HASH_BYTES], cred_id[CN_HASH_BYTES];
+  ProtobufCBinaryData cid = { CN_HASH_BYTES, cred_id };
+  cn_err err;
+  int rc;
+
+  if ((err = open_inner(a, &m->mandate, "mandate", a->n->pk, &councilnet__mandate__descriptor,
+                        mandate_id, &mandate_m)) != CN_OK)
+    goto out;
+  if ((err = open_inner(a, &m->credential, "credential", a->n->pk,
+                        &councilnet__credential__descriptor, cred_id, &cred_m)) != CN_OK)
+    goto out;
+  mandate = (Councilnet__Mandate *)mandate_m;
+  if (mandate->credential.len != CN_HASH_BYTES ||
+      memcmp(mandate->credential.data, cred_id, CN_HASH_BYTES) != 0) {
+    err = refuse(a, CN_ERR_INVALID, "the mandate is bound to another credential");
+    goto out;
+  }
+  rc = cn_store_mandate_get(a->n->store, mandate_id, &row);
+  if (rc != 0) {
+    err = rc < 0 ? refuse(a, CN_ERR_INTERNAL, "database error")
+                 : refuse(a, CN_ERR_NOT_FOUND, "no such mandate at this node");
+    goto out;
+  }
+  if ((err = credential_live(a, &cid, &c)) != CN_OK)
+    goto out;
+  if (memcmp(a->rec->signer, c.delegate, CN_PK_BYTES) != 0) {
+    err = refuse(a, CN_ERR_FORBIDDEN, "only the credential's delegate can countersign");
+    goto out;
+  }
+  if (row.delivered) {
+    err = refuse(a, CN_ERR_DUPLICATE, "the mandate was countersigned already");
+    goto out;
+  }
+  if (cn_store_mandate_set_delivered(a->n->store, mandate_id) != 0)
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+out:
+  if (mandate_m)
+    protobuf_c_message_free_unpacked(mandate_m, NULL);
+  if (cred_m)
+    protobuf_c_message_free_unpacked(cred_m, NULL);
+  return err;
+}
+
+/* Open a new selection like the one CRED came from, from now on. */
+static int reselect(cn_node_t *n, const cn_store_credential_t *cred, uint64_t now,
+                    uint64_t window)
+{
+  Councilnet__Proposal *p = NULL;
+  cn_store_proposal_t row;
+  uint8_t *env = NULL;
+  size_t env_len = 0;
+  int rc = -1;
+
+  if (cn_store_proposal_get(n->store, cred->selection, &row) != 0)
+    return -1;
+  p = (Councilnet__Proposal *)cn_pb_unpack_strict(&councilnet__proposal__descriptor,
+                                                  row.body, row.body_len);
+  if (!p || !p->selection)
+    goto out;
+  p->created = now;
+  p->opens = now;
+  p->closes = now + window;
+  p->selection->term_start = now + window;
+  if (p->selection->term_start >= p->selection->term_end)
+    p->selection->term_end = p->selection->term_start + 1;
+  memset(&row, 0, sizeof row);
+  if (node_append_own(n, "proposal", &p->base, now, row.id, &row.seq, &env, &env_len) != 0)
+    goto out;
+  memcpy(row.author, n->pk, CN_PK_BYTES);
+  row.opens = p->opens;
+  row.closes = p->closes;
+  {
+    Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, env_len, env);
+    if (!e)
+      goto out;
+    row.body = e->body.data;
+    row.body_len = e->body.len;
+    rc = cn_store_proposal_put(n->store, &row);
+    councilnet__envelope__free_unpacked(e, NULL);
+  }
+out:
+  free(env);
+  if (p)
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+  return rc;
+}
+
+static cn_err apply_recall_vote(apply_t *a)
+{
+  Councilnet__RecallVote *m = (Councilnet__RecallVote *)a->body;
+  Councilnet__Recall r = COUNCILNET__RECALL__INIT;
+  cn_store_credential_t c;
+  node_settings_t st;
+  uint8_t recall_id[CN_HASH_BYTES];
+  uint64_t roll = 0;
+  cn_err err;
+  int rc;
+
+  if ((err = require_member(a)) != CN_OK)
+    return err;
+  if ((err = credential_live(a, &m->credential, &c)) != CN_OK)
+    return err;
+  rc = cn_store_recall_vote_put(a->n->store, c.id, a->rec->signer, a->seq);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0)
+    return refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted to recall");
+  if (cn_store_credential_get(a->n->store, c.id, &c) != 0 ||
+      cn_store_roll_count(a->n->store, &roll) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  settings_get(a->n, &st);
+  if (c.recall_votes * 1000 <= (uint64_t)st.recall_permille * roll)
+    return CN_OK;
+  /* Threshold met: the node recalls the delegate, in this same transaction. */
+  r.node.data = a->n->pk;
+  r.node.len = CN_PK_BYTES;
+  r.created = a->now;
+  r.credential.data = c.id;
+  r.credential.len = CN_HASH_BYTES;
+  r.delegate.data = c.delegate;
+  r.delegate.len = CN_PK_BYTES;
+  r.votes = c.recall_votes;
+  r.roll = roll;
+  if (node_append_own(a->n, "recall", &r.base, a->now, recall_id, NULL, NULL, NULL) != 0 ||
+      cn_store_credential_set_recalled(a->n->store, c.id, recall_id) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (st.reselect && reselect(a->n, &c, a->now, st.reselect_window) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "cannot open the new selection");
+  return CN_OK;
 }

@@ -25,6 +25,17 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "CREATE INDEX proposals_due ON proposals(closed, closes);"
   "CREATE TABLE ballots(proposal BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL,"
   " choices TEXT NOT NULL, paper INTEGER NOT NULL, PRIMARY KEY(proposal, member));",
+  /* 2: delegates, mandates, recall */
+  "CREATE TABLE volunteers(proposal BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL,"
+  " PRIMARY KEY(proposal, member));"
+  "CREATE TABLE credentials(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, delegate BLOB NOT NULL,"
+  " parent BLOB NOT NULL, term_start INTEGER NOT NULL, term_end INTEGER NOT NULL,"
+  " selection BLOB NOT NULL, term INTEGER NOT NULL, recall BLOB);"
+  "CREATE INDEX credentials_delegate ON credentials(delegate, parent, term_end);"
+  "CREATE TABLE recall_votes(credential BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL,"
+  " PRIMARY KEY(credential, member));"
+  "CREATE TABLE mandates(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, credential BLOB NOT NULL,"
+  " delivered INTEGER NOT NULL DEFAULT 0, envelope BLOB NOT NULL);",
 };
 
 enum stmt_id {
@@ -34,11 +45,19 @@ enum stmt_id {
   ST_KEY_GET, ST_KEY_PUT, ST_KEY_SCAN, ST_ROLL_COUNT, ST_CONVENER_COUNT,
   ST_PROP_PUT, ST_PROP_GET, ST_PROP_SCAN, ST_PROP_DUE, ST_PROP_DECIDE,
   ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_SCAN,
+  ST_VOL_PUT, ST_VOL_SCAN,
+  ST_CRED_PUT, ST_CRED_GET, ST_CRED_LATEST, ST_CRED_RECALL, ST_CRED_SCAN,
+  ST_RVOTE_PUT,
+  ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_COUNT
 };
 
 #define PROP_COLS "p.id, p.seq, p.author, p.opens, p.closes, p.closed, p.body, p.decision," \
   " (SELECT count(*) FROM ballots b WHERE b.proposal = p.id)"
+
+#define CRED_COLS "c.id, c.seq, c.delegate, c.parent, c.term_start, c.term_end, c.selection," \
+  " c.term, c.recall, (SELECT count(*) FROM recall_votes r JOIN keys k ON k.key = r.member" \
+  " WHERE r.credential = c.id AND k.member = 1)"
 
 static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -73,6 +92,21 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_BALLOT_SCAN] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups FROM ballots b"
                      " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
                      " ORDER BY b.seq",
+  [ST_VOL_PUT] = "INSERT OR IGNORE INTO volunteers(proposal, member, seq) VALUES(:proposal, :member, :seq)",
+  [ST_VOL_SCAN] = "SELECT v.member, v.seq, k.groups FROM volunteers v JOIN keys k ON k.key = v.member"
+                  " WHERE v.proposal = :proposal AND k.member = 1 ORDER BY v.member",
+  [ST_CRED_PUT] = "INSERT INTO credentials(id, seq, delegate, parent, term_start, term_end, selection, term)"
+                  " VALUES(:id, :seq, :delegate, :parent, :term_start, :term_end, :selection, :term)",
+  [ST_CRED_GET] = "SELECT " CRED_COLS " FROM credentials c WHERE c.id = :id",
+  [ST_CRED_LATEST] = "SELECT " CRED_COLS " FROM credentials c WHERE c.delegate = :delegate"
+                     " AND c.parent = :parent ORDER BY c.term_end DESC, c.seq DESC LIMIT 1",
+  [ST_CRED_RECALL] = "UPDATE credentials SET recall = :recall WHERE id = :id",
+  [ST_CRED_SCAN] = "SELECT " CRED_COLS " FROM credentials c ORDER BY c.seq",
+  [ST_RVOTE_PUT] = "INSERT OR IGNORE INTO recall_votes(credential, member, seq) VALUES(:credential, :member, :seq)",
+  [ST_MAND_PUT] = "INSERT INTO mandates(id, seq, credential, envelope) VALUES(:id, :seq, :credential, :env)",
+  [ST_MAND_GET] = "SELECT id, seq, credential, delivered, envelope FROM mandates WHERE id = :id",
+  [ST_MAND_DELIVER] = "UPDATE mandates SET delivered = 1 WHERE id = :id",
+  [ST_MAND_SCAN] = "SELECT id, seq, credential, delivered, envelope FROM mandates ORDER BY seq",
 };
 
 struct cn_store_t {
@@ -667,6 +701,210 @@ int cn_store_ballot_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
   if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES))
     return -1;
   SCAN_ROWS(s, st, "ballot scan", cn_store_ballot_t, ballot_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Step an INSERT OR IGNORE: 1 if a row was inserted, 0 if ignored, -1 on error. */
+static int store_insert_new(cn_store_t *s, sqlite3_stmt *st, const char *what)
+{
+  if (store_exec(s, st, what) != 0)
+    return -1;
+  return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int cn_store_volunteer_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                           const uint8_t member[CN_PK_BYTES], uint64_t seq)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_VOL_PUT);
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) ||
+      bind_blob(st, ":member", member, CN_PK_BYTES) || bind_int(st, ":seq", seq))
+    return -1;
+  return store_insert_new(s, st, "volunteer put");
+}
+
+static int volunteer_row(sqlite3_stmt *st, cn_store_volunteer_t *v)
+{
+  if (column_fixed(st, 0, v->member, CN_PK_BYTES))
+    return -1;
+  v->seq = (uint64_t)sqlite3_column_int64(st, 1);
+  v->groups = column_text(st, 2);
+  return 0;
+}
+
+int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                            int (*fn)(void *ctx, const cn_store_volunteer_t *v), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_VOL_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "volunteer scan", cn_store_volunteer_t, volunteer_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_credential_put(cn_store_t *s, const cn_store_credential_t *c)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CRED_PUT);
+  if (!st || bind_blob(st, ":id", c->id, CN_HASH_BYTES) || bind_int(st, ":seq", c->seq) ||
+      bind_blob(st, ":delegate", c->delegate, CN_PK_BYTES) ||
+      bind_blob(st, ":parent", c->parent, CN_PK_BYTES) ||
+      bind_int(st, ":term_start", c->term_start) || bind_int(st, ":term_end", c->term_end) ||
+      bind_blob(st, ":selection", c->selection, CN_HASH_BYTES) || bind_int(st, ":term", c->term))
+    return -1;
+  return store_exec(s, st, "credential put");
+}
+
+static int credential_row(sqlite3_stmt *st, cn_store_credential_t *c)
+{
+  if (column_fixed(st, 0, c->id, CN_HASH_BYTES) || column_fixed(st, 2, c->delegate, CN_PK_BYTES) ||
+      column_fixed(st, 3, c->parent, CN_PK_BYTES) || column_fixed(st, 6, c->selection, CN_HASH_BYTES))
+    return -1;
+  c->seq = (uint64_t)sqlite3_column_int64(st, 1);
+  c->term_start = (uint64_t)sqlite3_column_int64(st, 4);
+  c->term_end = (uint64_t)sqlite3_column_int64(st, 5);
+  c->term = (uint32_t)sqlite3_column_int64(st, 7);
+  c->recalled = sqlite3_column_type(st, 8) == SQLITE_BLOB &&
+                column_fixed(st, 8, c->recall, CN_HASH_BYTES) == 0;
+  c->recall_votes = (uint64_t)sqlite3_column_int64(st, 9);
+  return 0;
+}
+
+/* Run a single-row credential query already bound. */
+static int credential_one(cn_store_t *s, sqlite3_stmt *st, cn_store_credential_t *out)
+{
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    memset(out, 0, sizeof *out);
+    rc = credential_row(st, out);
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "credential get");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_credential_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_credential_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CRED_GET);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))
+    return -1;
+  return credential_one(s, st, out);
+}
+
+int cn_store_credential_latest(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES],
+                               const uint8_t parent[CN_PK_BYTES], cn_store_credential_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CRED_LATEST);
+  if (!st || bind_blob(st, ":delegate", delegate, CN_PK_BYTES) ||
+      bind_blob(st, ":parent", parent, CN_PK_BYTES))
+    return -1;
+  return credential_one(s, st, out);
+}
+
+int cn_store_credential_set_recalled(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                     const uint8_t recall[CN_HASH_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CRED_RECALL);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) || bind_blob(st, ":recall", recall, CN_HASH_BYTES))
+    return -1;
+  return store_exec(s, st, "credential recall");
+}
+
+int cn_store_credential_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_credential_t *c),
+                             void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CRED_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st)
+    return -1;
+  SCAN_ROWS(s, st, "credential scan", cn_store_credential_t, credential_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_recall_vote_put(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
+                             const uint8_t member[CN_PK_BYTES], uint64_t seq)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_RVOTE_PUT);
+  if (!st || bind_blob(st, ":credential", credential, CN_HASH_BYTES) ||
+      bind_blob(st, ":member", member, CN_PK_BYTES) || bind_int(st, ":seq", seq))
+    return -1;
+  return store_insert_new(s, st, "recall vote put");
+}
+
+int cn_store_mandate_put(cn_store_t *s, const cn_store_mandate_t *m)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_MAND_PUT);
+  if (!st || bind_blob(st, ":id", m->id, CN_HASH_BYTES) || bind_int(st, ":seq", m->seq) ||
+      bind_blob(st, ":credential", m->credential, CN_HASH_BYTES) ||
+      bind_blob(st, ":env", m->envelope, m->envelope_len))
+    return -1;
+  return store_exec(s, st, "mandate put");
+}
+
+static int mandate_row(sqlite3_stmt *st, cn_store_mandate_t *m)
+{
+  if (column_fixed(st, 0, m->id, CN_HASH_BYTES) || column_fixed(st, 2, m->credential, CN_HASH_BYTES))
+    return -1;
+  m->seq = (uint64_t)sqlite3_column_int64(st, 1);
+  m->delivered = sqlite3_column_int(st, 3);
+  m->envelope = sqlite3_column_blob(st, 4);
+  m->envelope_len = (size_t)sqlite3_column_bytes(st, 4);
+  return 0;
+}
+
+int cn_store_mandate_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_mandate_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_MAND_GET);
+  int rc;
+
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    memset(out, 0, sizeof *out);
+    rc = mandate_row(st, out);
+    out->envelope = NULL;     /* not kept past the reset; use the log */
+    out->envelope_len = 0;
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "mandate get");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_mandate_set_delivered(cn_store_t *s, const uint8_t id[CN_HASH_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_MAND_DELIVER);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))
+    return -1;
+  return store_exec(s, st, "mandate delivered");
+}
+
+int cn_store_mandate_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_mandate_t *m), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_MAND_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st)
+    return -1;
+  SCAN_ROWS(s, st, "mandate scan", cn_store_mandate_t, mandate_row, fn, ctx, found);
   (void)found;
 out:
   sqlite3_reset(st);

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 1
+#define CN_STORE_SCHEMA_VERSION 2
 
 typedef struct cn_store_t cn_store_t;
 
@@ -114,5 +114,64 @@ int cn_store_ballot_get(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
 int cn_store_ballot_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b);
 int cn_store_ballot_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                          int (*fn)(void *ctx, const cn_store_ballot_t *b), void *ctx);
+
+/* volunteers for a selection by lot */
+typedef struct cn_store_volunteer_t {
+  uint8_t member[CN_PK_BYTES];
+  uint64_t seq;
+  const char *groups;             /* current labels, valid during the callback */
+} cn_store_volunteer_t;
+
+/* Return 1 if inserted, 0 if MEMBER had volunteered already, -1 on error. */
+int cn_store_volunteer_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                           const uint8_t member[CN_PK_BYTES], uint64_t seq);
+/* Volunteers who are still members, in key order. */
+int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                            int (*fn)(void *ctx, const cn_store_volunteer_t *v), void *ctx);
+
+/* credentials */
+typedef struct cn_store_credential_t {
+  uint8_t id[CN_HASH_BYTES];      /* record id of the credential */
+  uint64_t seq;
+  uint8_t delegate[CN_PK_BYTES];
+  uint8_t parent[CN_PK_BYTES];
+  uint64_t term_start, term_end;
+  uint8_t selection[CN_HASH_BYTES];
+  uint32_t term;
+  int recalled;
+  uint8_t recall[CN_HASH_BYTES];  /* record id of the recall, if recalled */
+  uint64_t recall_votes;          /* votes from current members */
+} cn_store_credential_t;
+
+int cn_store_credential_put(cn_store_t *s, const cn_store_credential_t *c);
+/* Return 1 if absent. */
+int cn_store_credential_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_credential_t *out);
+/* The DELEGATE's credential at PARENT with the latest term end; 1 if none. */
+int cn_store_credential_latest(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES],
+                               const uint8_t parent[CN_PK_BYTES], cn_store_credential_t *out);
+int cn_store_credential_set_recalled(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                     const uint8_t recall[CN_HASH_BYTES]);
+int cn_store_credential_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_credential_t *c),
+                             void *ctx);
+
+/* recall votes: 1 if inserted, 0 if the member had voted already. */
+int cn_store_recall_vote_put(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
+                             const uint8_t member[CN_PK_BYTES], uint64_t seq);
+
+/* mandates */
+typedef struct cn_store_mandate_t {
+  uint8_t id[CN_HASH_BYTES];      /* record id of the node-signed mandate */
+  uint64_t seq;
+  uint8_t credential[CN_HASH_BYTES];
+  int delivered;
+  const uint8_t *envelope;        /* the mandate Envelope */
+  size_t envelope_len;
+} cn_store_mandate_t;
+
+int cn_store_mandate_put(cn_store_t *s, const cn_store_mandate_t *m);
+/* Return 1 if absent. OUT's envelope is left NULL (read it from the log). */
+int cn_store_mandate_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_mandate_t *out);
+int cn_store_mandate_set_delivered(cn_store_t *s, const uint8_t id[CN_HASH_BYTES]);
+int cn_store_mandate_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_mandate_t *m), void *ctx);
 
 #endif

@@ -101,7 +101,7 @@ static void test_decision(void)
              "\"cast\":8,\"turnout_held\":true,\"group_quorums\":["
              "{\"group\":\"renters\",\"share_permille\":300,\"votes\":3,\"held\":true},"
              "{\"group\":\"youth\",\"share_permille\":100,\"votes\":0,\"held\":false}],"
-             "\"threshold_held\":true,\"passed\":false,\"winner\":-1}",
+             "\"threshold_held\":true,\"passed\":false,\"winner\":-1,\"selected\":[],\"seed\":\"\",\"volunteers\":[]}",
              "{\n"
              "  \"node\": \"00abff10\",\n"
              "  \"created\": 1700000000,\n"
@@ -132,7 +132,10 @@ static void test_decision(void)
              "  ],\n"
              "  \"threshold_held\": true,\n"
              "  \"passed\": false,\n"
-             "  \"winner\": -1\n"
+             "  \"winner\": -1,\n"
+             "  \"selected\": [],\n"
+             "  \"seed\": \"\",\n"
+             "  \"volunteers\": []\n"
              "}\n");
 
   /* Defaults are written too; empty repeated fields are []. */
@@ -141,7 +144,7 @@ static void test_decision(void)
     check_both(&empty.base,
                "{\"node\":\"\",\"created\":0,\"proposal\":\"\",\"counts\":[],\"ballots\":0,"
                "\"paper\":0,\"roll\":0,\"cast\":0,\"turnout_held\":false,\"group_quorums\":[],"
-               "\"threshold_held\":false,\"passed\":false,\"winner\":0}",
+               "\"threshold_held\":false,\"passed\":false,\"winner\":0,\"selected\":[],\"seed\":\"\",\"volunteers\":[]}",
                "{\n"
                "  \"node\": \"\",\n"
                "  \"created\": 0,\n"
@@ -155,7 +158,10 @@ static void test_decision(void)
                "  \"group_quorums\": [],\n"
                "  \"threshold_held\": false,\n"
                "  \"passed\": false,\n"
-               "  \"winner\": 0\n"
+               "  \"winner\": 0,\n"
+               "  \"selected\": [],\n"
+               "  \"seed\": \"\",\n"
+               "  \"volunteers\": []\n"
                "}\n");
   }
 }
