@@ -1,0 +1,61 @@
+/* args.h: parsing of command-line values. Pure functions, no I/O, so the
+ * fuzz harness for CLI arguments can drive them directly. */
+#ifndef CN_CLIENT_ARGS_H
+#define CN_CLIENT_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "councilnet.pb-c.h"
+
+/* A list of malloc'd strings. Zero-initialise before use. */
+typedef struct cn_args_list_t {
+  char **items;
+  size_t n;
+} cn_args_list_t;
+
+/* Append the comma-separated items of CSV to L ("a,b" adds two). Empty
+ * items are refused. Return 0, or -1 (L unchanged on a bad item, partly
+ * grown only on allocation failure). */
+int cn_args_list_add(cn_args_list_t *l, const char *csv);
+
+/* Free the items of L and reset it. Accepts NULL. */
+void cn_args_list_clear(cn_args_list_t *l);
+
+/* Parse a decimal unsigned integer (digits only, no sign, no spaces). Return 0 or -1. */
+int cn_args_parse_u64(const char *s, uint64_t *out);
+
+/* Parse a time: "now" (= NOW) or seconds since the Unix epoch. Return 0 or -1. */
+int cn_args_parse_time(const char *s, uint64_t now, uint64_t *out);
+
+/* Parse a percentage "0".."100" with optional decimals and optional '%'
+ * ("66.7", "50%") into thousandths, rounded half up. Return 0 or -1. */
+int cn_args_parse_percent(const char *s, uint32_t *permille);
+
+/* Parse "majority", "two-thirds" (or "two_thirds", "2/3"), "unanimity",
+ * "plurality". Return 0 or -1. */
+int cn_args_parse_threshold(const char *s, Councilnet__Threshold *out);
+
+/* Return the command-line name of T ("two-thirds"), "?" if unknown. */
+const char *cn_args_threshold_name(Councilnet__Threshold t);
+
+/* Parse 64 hex digits into 32 bytes (a public key or a record id). Return 0 or -1. */
+int cn_args_parse_hex32(const char *s, uint8_t out[32]);
+
+/* Parse an options spec: "yes-no", "one-of:A,B,C" or "approval:A,B,C".
+ * OUT_NAMES receives the option names (empty for yes-no; duplicates
+ * refused). Return 0, or -1 with a reason in *WHY. */
+int cn_args_parse_options(const char *spec, Councilnet__OptionKind *kind,
+                          cn_args_list_t *out_names, const char **why);
+
+/* Parse "GROUP:PERCENT" (split at the last ':'). OUT: *GROUP malloc'd,
+ * caller frees. Return 0, or -1 with a reason in *WHY. */
+int cn_args_parse_group_quorum(const char *s, char **group, uint32_t *permille,
+                               const char **why);
+
+/* Resolve CHOICE against the option NAMES (N of them): an exact name, else
+ * a unique case-insensitive name, else a decimal index below N. Return 0 or -1. */
+int cn_args_parse_choice(const char *choice, const char *const *names, size_t n,
+                         uint32_t *out);
+
+#endif

@@ -1,0 +1,449 @@
+/* cmd_proposals.c: `council proposal new|list|show` and `council decision show`. */
+#include "commands.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "args.h"
+#include "councilnet/rules.h"
+#include "view.h"
+
+#define DEFAULT_DURATION (7u * 24u * 3600u)
+
+static const char proposal_new_usage[] =
+  "Usage: council proposal new --title T [options] --key KEY\n"
+  "\n"
+  "Put a proposal to the assembly. Prints the proposal id and the receipt's\n"
+  "seq (--json: the Receipt; its record_id is the proposal id).\n"
+  "\n"
+  "  --title T                  the question (required)\n"
+  "  --text X                   longer explanation\n"
+  "  --options SPEC             yes-no (default), one-of:A,B,C or approval:A,B,C\n"
+  "  --opens TIME|now           start of the voting window (default now)\n"
+  "  --closes TIME              end of the window (seconds since the epoch)\n"
+  "  --duration SECONDS         or: window length (default 604800, 7 days)\n"
+  "  --threshold RULE           majority (default), two-thirds, unanimity, plurality\n"
+  "  --turnout PERCENT          share of the roll that must vote (e.g. 50 or 33.3)\n"
+  "  --group-quorum G:PERCENT   share of ballots that must come from group G\n"
+  "                             (repeatable)\n"
+  "  --replace                  a later ballot replaces an earlier one\n"
+  "  --key FILE                 the author's key file (env COUNCIL_KEY)\n"
+  CN_CLI_COMMON_USAGE;
+
+static const char proposal_list_usage[] =
+  "Usage: council proposal list\n"
+  "\n"
+  "List the node's proposals: id, state, ballots so far, closing time, title.\n"
+  "\n"
+  CN_CLI_COMMON_USAGE;
+
+static const char proposal_show_usage[] =
+  "Usage: council proposal show ID\n"
+  "\n"
+  "Show proposal ID (64 hex digits): text, options, window, rule, ballots so\n"
+  "far, and the decision once closed.\n"
+  "\n"
+  CN_CLI_COMMON_USAGE;
+
+static const char decision_show_usage[] =
+  "Usage: council decision show ID\n"
+  "\n"
+  "Fetch the decision on proposal ID, check the node's signature on it, and\n"
+  "print the counts per option, turnout, threshold, group quorums and the\n"
+  "outcome. --json prints the Decision.\n"
+  "\n"
+  CN_CLI_COMMON_USAGE;
+
+/* The group quorums given on the command line. */
+typedef struct quorum_args_t {
+  cn_args_list_t groups;
+  uint32_t *permille;
+  Councilnet__GroupQuorum *msgs;
+  Councilnet__GroupQuorum **ptrs;
+} quorum_args_t;
+
+static void quorum_args_clear(quorum_args_t *q)
+{
+  cn_args_list_clear(&q->groups);
+  free(q->permille);
+  free(q->msgs);
+  free(q->ptrs);
+  memset(q, 0, sizeof *q);
+}
+
+static int quorum_args_add(quorum_args_t *q, const char *arg, const char **why)
+{
+  char *group = NULL;
+  uint32_t pm = 0, *p;
+  char **items;
+
+  if (cn_args_parse_group_quorum(arg, &group, &pm, why) < 0)
+    return -1;
+  *why = "out of memory";
+  p = realloc(q->permille, (q->groups.n + 1) * sizeof *p);
+  if (!p)
+    goto fail;
+  q->permille = p;
+  items = realloc(q->groups.items, (q->groups.n + 1) * sizeof *items);
+  if (!items)
+    goto fail;
+  q->groups.items = items;
+  q->permille[q->groups.n] = pm;
+  q->groups.items[q->groups.n++] = group;
+  *why = NULL;
+  return 0;
+fail:
+  free(group);
+  return -1;
+}
+
+/* Build the GroupQuorum messages into RULE. Return 0 or -1. */
+static int quorum_args_build(quorum_args_t *q, Councilnet__Rule *rule)
+{
+  size_t i, n = q->groups.n;
+
+  if (n == 0)
+    return 0;
+  q->msgs = calloc(n, sizeof *q->msgs);
+  q->ptrs = calloc(n, sizeof *q->ptrs);
+  if (!q->msgs || !q->ptrs)
+    return -1;
+  for (i = 0; i < n; i++) {
+    Councilnet__GroupQuorum init = COUNCILNET__GROUP_QUORUM__INIT;
+    q->msgs[i] = init;
+    q->msgs[i].group = q->groups.items[i];
+    q->msgs[i].share_permille = q->permille[i];
+    q->ptrs[i] = &q->msgs[i];
+  }
+  rule->group_quorums = q->ptrs;
+  rule->n_group_quorums = n;
+  return 0;
+}
+
+int cn_cmd_proposal_new(cn_cli_t *cli, int argc, char **argv)
+{
+  enum {
+    OPT_TITLE = CN_OPT_FIRST_LOCAL, OPT_TEXT, OPT_OPTIONS, OPT_OPENS, OPT_CLOSES,
+    OPT_DURATION, OPT_THRESHOLD, OPT_TURNOUT, OPT_GROUP_QUORUM, OPT_REPLACE
+  };
+  static const struct option opts[] = {
+    {"title", required_argument, NULL, OPT_TITLE},
+    {"text", required_argument, NULL, OPT_TEXT},
+    {"options", required_argument, NULL, OPT_OPTIONS},
+    {"opens", required_argument, NULL, OPT_OPENS},
+    {"closes", required_argument, NULL, OPT_CLOSES},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"turnout", required_argument, NULL, OPT_TURNOUT},
+    {"group-quorum", required_argument, NULL, OPT_GROUP_QUORUM},
+    {"replace", no_argument, NULL, OPT_REPLACE},
+    CN_CLI_KEY_LONGOPT,
+    CN_CLI_COMMON_LONGOPTS,
+    {NULL, 0, NULL, 0}
+  };
+  Councilnet__Proposal body = COUNCILNET__PROPOSAL__INIT;
+  Councilnet__Rule rule = COUNCILNET__RULE__INIT;
+  Councilnet__Receipt *receipt = NULL;
+  cn_args_list_t options = {NULL, 0};
+  quorum_args_t quorums;
+  uint8_t sk[CN_SK_BYTES];
+  char id[2 * CN_HASH_BYTES + 1];
+  const char *title = NULL, *text = NULL, *why = NULL;
+  uint64_t now = (uint64_t)time(NULL), opens = now, closes = 0, duration = DEFAULT_DURATION;
+  int c, have_closes = 0, have_duration = 0, rc = CN_EXIT_LOCAL;
+
+  memset(&quorums, 0, sizeof quorums);
+  body.option_kind = COUNCILNET__OPTION_KIND__YES_NO_ABSTAIN;
+  cli->usage = proposal_new_usage;
+  optind = 0;
+  for (;;) {
+    c = getopt_long(argc, argv, "h", opts, NULL);
+    if (c == -1)
+      break;
+    switch (c) {
+    case OPT_TITLE:
+      title = optarg;
+      break;
+    case OPT_TEXT:
+      text = optarg;
+      break;
+    case OPT_OPTIONS:
+      if (cn_args_parse_options(optarg, &body.option_kind, &options, &why) < 0) {
+        rc = cn_cli_usage_error(cli, "--options: %s", why);
+        goto out;
+      }
+      break;
+    case OPT_OPENS:
+      if (cn_args_parse_time(optarg, now, &opens) < 0) {
+        rc = cn_cli_usage_error(cli, "--opens: expected seconds since the epoch or \"now\"");
+        goto out;
+      }
+      break;
+    case OPT_CLOSES:
+      if (cn_args_parse_time(optarg, now, &closes) < 0) {
+        rc = cn_cli_usage_error(cli, "--closes: expected seconds since the epoch");
+        goto out;
+      }
+      have_closes = 1;
+      break;
+    case OPT_DURATION:
+      if (cn_args_parse_u64(optarg, &duration) < 0 || duration == 0) {
+        rc = cn_cli_usage_error(cli, "--duration: expected a positive number of seconds");
+        goto out;
+      }
+      have_duration = 1;
+      break;
+    case OPT_THRESHOLD:
+      if (cn_args_parse_threshold(optarg, &rule.threshold) < 0) {
+        rc = cn_cli_usage_error(cli, "--threshold: expected majority, two-thirds, "
+                                "unanimity or plurality");
+        goto out;
+      }
+      break;
+    case OPT_TURNOUT:
+      if (cn_args_parse_percent(optarg, &rule.turnout_permille) < 0) {
+        rc = cn_cli_usage_error(cli, "--turnout: expected a percentage from 0 to 100");
+        goto out;
+      }
+      break;
+    case OPT_GROUP_QUORUM:
+      if (quorum_args_add(&quorums, optarg, &why) < 0) {
+        rc = cn_cli_usage_error(cli, "--group-quorum: %s", why);
+        goto out;
+      }
+      break;
+    case OPT_REPLACE:
+      rule.replace = 1;
+      break;
+    default:
+      if (cn_cli_common_option(cli, c, optarg) <= 0)
+        goto out;
+    }
+  }
+  if (cli->help) {
+    rc = cn_cli_print_usage(cli);
+    goto out;
+  }
+  if (optind < argc) {
+    rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
+    goto out;
+  }
+  if (!title || !*title) {
+    rc = cn_cli_usage_error(cli, "--title is required");
+    goto out;
+  }
+  if (have_closes && have_duration) {
+    rc = cn_cli_usage_error(cli, "give --closes or --duration, not both");
+    goto out;
+  }
+  if (!have_closes) {
+    if (opens > UINT64_MAX - duration) {
+      rc = cn_cli_usage_error(cli, "--duration: too long");
+      goto out;
+    }
+    closes = opens + duration;
+  }
+  if (quorum_args_build(&quorums, &rule) < 0) {
+    cn_cli_errorf("out of memory");
+    goto out;
+  }
+  body.title = (char *)title;
+  if (text)
+    body.text = (char *)text;
+  body.options = options.items;
+  body.n_options = options.n;
+  body.opens = opens;
+  body.closes = closes;
+  body.rule = &rule;
+  if (cn_rules_check_proposal(&body, &why) < 0) {
+    rc = cn_cli_usage_error(cli, "%s", why ? why : "invalid proposal");
+    goto out;
+  }
+  rc = cn_cli_load_key(cli, sk);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  rc = cn_cli_node_key(cli);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  cn_cli_node_field(cli, &body.node);
+  body.created = (uint64_t)time(NULL);
+  rc = cn_cli_post_record(cli, "proposal", &body.base, sk, &receipt);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  if (cli->json) {
+    rc = cn_cli_print_json(&receipt->base);
+    goto out;
+  }
+  cn_cli_hex(id, sizeof id, &receipt->record_id, CN_HASH_BYTES);
+  printf("%s\naccepted: seq %llu\n", id, (unsigned long long)receipt->seq);
+out:
+  if (receipt)
+    councilnet__receipt__free_unpacked(receipt, NULL);
+  sodium_memzero(sk, sizeof sk);
+  cn_args_list_clear(&options);
+  quorum_args_clear(&quorums);
+  return rc;
+}
+
+/* Parse the options of a command that takes only the common ones, and
+ * NPOS positional arguments. Return CN_EXIT_OK to go on; *DONE is set
+ * when --help was answered. */
+static int parse_plain(cn_cli_t *cli, int argc, char **argv, int npos, int *done)
+{
+  static const struct option opts[] = {
+    CN_CLI_COMMON_LONGOPTS,
+    {NULL, 0, NULL, 0}
+  };
+  int c;
+
+  *done = 0;
+  optind = 0;
+  for (;;) {
+    c = getopt_long(argc, argv, "h", opts, NULL);
+    if (c == -1)
+      break;
+    if (cn_cli_common_option(cli, c, optarg) <= 0)
+      return CN_EXIT_LOCAL;
+  }
+  if (cli->help) {
+    *done = 1;
+    return cn_cli_print_usage(cli);
+  }
+  if (argc - optind < npos)
+    return cn_cli_usage_error(cli, "ID is required");
+  if (argc - optind > npos)
+    return cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind + npos]);
+  return CN_EXIT_OK;
+}
+
+int cn_cmd_proposal_list(cn_cli_t *cli, int argc, char **argv)
+{
+  Councilnet__ProposalList *list = NULL;
+  char id[2 * CN_HASH_BYTES + 1], t[64];
+  size_t i;
+  int done, rc;
+
+  cli->usage = proposal_list_usage;
+  rc = parse_plain(cli, argc, argv, 0, &done);
+  if (rc != CN_EXIT_OK || done)
+    goto out;
+  rc = cn_cli_get(cli, "/v1/proposals", &councilnet__proposal_list__descriptor,
+                  (ProtobufCMessage **)&list);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  if (cli->json) {
+    rc = cn_cli_print_json(&list->base);
+    goto out;
+  }
+  if (list->n_proposals == 0) {
+    printf("no proposals\n");
+    goto out;
+  }
+  printf("%-64s  %-8s %7s  %-23s  %s\n", "ID", "STATE", "BALLOTS", "CLOSES", "TITLE");
+  for (i = 0; i < list->n_proposals; i++) {
+    const Councilnet__ProposalView *v = list->proposals[i];
+    cn_cli_hex(id, sizeof id, &v->id, CN_HASH_BYTES);
+    if (v->proposal)
+      cn_cli_format_time(t, sizeof t, v->proposal->closes);
+    else
+      snprintf(t, sizeof t, "-");
+    printf("%-64s  %-8s %7llu  %-23s  %s\n", id, cn_view_state_name(v->state),
+           (unsigned long long)v->ballots, t, v->proposal ? v->proposal->title : "");
+  }
+out:
+  if (list)
+    councilnet__proposal_list__free_unpacked(list, NULL);
+  return rc;
+}
+
+/* GET /v1/proposals/ID. Return a CN_EXIT_ status. */
+static int get_proposal(cn_cli_t *cli, const char *id_hex, Councilnet__ProposalView **out)
+{
+  char path[128];
+
+  snprintf(path, sizeof path, "/v1/proposals/%s", id_hex);
+  return cn_cli_get(cli, path, &councilnet__proposal_view__descriptor, (ProtobufCMessage **)out);
+}
+
+int cn_cmd_proposal_show(cn_cli_t *cli, int argc, char **argv)
+{
+  Councilnet__ProposalView *view = NULL;
+  uint8_t id[CN_HASH_BYTES];
+  int done, rc;
+
+  cli->usage = proposal_show_usage;
+  rc = parse_plain(cli, argc, argv, 1, &done);
+  if (rc != CN_EXIT_OK || done)
+    goto out;
+  if (cn_args_parse_hex32(argv[optind], id) < 0) {
+    rc = cn_cli_usage_error(cli, "ID must be %d hex digits", 2 * CN_HASH_BYTES);
+    goto out;
+  }
+  rc = get_proposal(cli, argv[optind], &view);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  if (cli->json)
+    rc = cn_cli_print_json(&view->base);
+  else
+    cn_view_print_proposal(stdout, view);
+out:
+  if (view)
+    councilnet__proposal_view__free_unpacked(view, NULL);
+  return rc;
+}
+
+int cn_cmd_decision_show(cn_cli_t *cli, int argc, char **argv)
+{
+  Councilnet__ProposalView *view = NULL;
+  Councilnet__Decision *d = NULL;
+  cn_http_resp_t resp;
+  uint8_t id[CN_HASH_BYTES];
+  char path[128], node_hex[2 * CN_PK_BYTES + 1];
+  int done, rc;
+
+  memset(&resp, 0, sizeof resp);
+  cli->usage = decision_show_usage;
+  rc = parse_plain(cli, argc, argv, 1, &done);
+  if (rc != CN_EXIT_OK || done)
+    goto out;
+  if (cn_args_parse_hex32(argv[optind], id) < 0) {
+    rc = cn_cli_usage_error(cli, "ID must be %d hex digits", 2 * CN_HASH_BYTES);
+    goto out;
+  }
+  rc = cn_cli_node_key(cli);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  snprintf(path, sizeof path, "/v1/decisions/%s", argv[optind]);
+  rc = cn_cli_get_raw(cli, path, &resp);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  rc = cn_cli_open_node_signed(cli, resp.body, resp.len, "decision",
+                               &councilnet__decision__descriptor, (ProtobufCMessage **)&d);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  if (d->proposal.len != CN_HASH_BYTES || memcmp(d->proposal.data, id, CN_HASH_BYTES) != 0) {
+    cn_cli_errorf("the node answered a decision on another proposal");
+    rc = CN_EXIT_REFUSED;
+    goto out;
+  }
+  if (cli->json) {
+    rc = cn_cli_print_json(&d->base);
+    goto out;
+  }
+  rc = get_proposal(cli, argv[optind], &view);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  cn_view_print_decision(stdout, view->proposal, d);
+  cn_hex_encode(node_hex, cli->node_pk, CN_PK_BYTES);
+  printf("Signature:  valid, by node %s\n", node_hex);
+out:
+  if (view)
+    councilnet__proposal_view__free_unpacked(view, NULL);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  cn_http_resp_clear(&resp);
+  return rc;
+}

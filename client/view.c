@@ -1,0 +1,186 @@
+/* view.c: human-readable printing of proposals and decisions (see view.h). */
+#include "view.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+
+static const char *const yes_no_abstain[] = {"yes", "no", "abstain"};
+
+const char *cn_view_option_name(const Councilnet__Proposal *p, size_t i)
+{
+  if (!p)
+    return NULL;
+  if (p->option_kind == COUNCILNET__OPTION_KIND__YES_NO_ABSTAIN)
+    return i < 3 ? yes_no_abstain[i] : NULL;
+  return i < p->n_options ? p->options[i] : NULL;
+}
+
+const char *cn_view_state_name(Councilnet__ProposalState s)
+{
+  switch (s) {
+  case COUNCILNET__PROPOSAL_STATE__UPCOMING:
+    return "upcoming";
+  case COUNCILNET__PROPOSAL_STATE__OPEN:
+    return "open";
+  case COUNCILNET__PROPOSAL_STATE__CLOSED:
+    return "closed";
+  default:
+    return "?";
+  }
+}
+
+static const char *option_kind_name(Councilnet__OptionKind k)
+{
+  switch (k) {
+  case COUNCILNET__OPTION_KIND__YES_NO_ABSTAIN:
+    return "yes / no / abstain";
+  case COUNCILNET__OPTION_KIND__ONE_OF_N:
+    return "one of";
+  case COUNCILNET__OPTION_KIND__APPROVAL:
+    return "approval (any set of)";
+  default:
+    return "?";
+  }
+}
+
+static void print_permille(FILE *f, uint32_t pm)
+{
+  fprintf(f, "%u.%u%%", pm / 10, pm % 10);
+}
+
+static void print_rule(FILE *f, const Councilnet__Rule *r)
+{
+  size_t i;
+
+  if (!r) {
+    fprintf(f, "Rule:       majority (defaults)\n");
+    return;
+  }
+  fprintf(f, "Rule:       %s of the votes cast", cn_args_threshold_name(r->threshold));
+  if (r->turnout_permille > 0) {
+    fprintf(f, "; turnout ");
+    print_permille(f, r->turnout_permille);
+    fprintf(f, " of the roll");
+  }
+  fprintf(f, "; %s\n", r->replace ? "a later ballot replaces an earlier one"
+                                  : "one ballot per member");
+  for (i = 0; i < r->n_group_quorums; i++) {
+    const Councilnet__GroupQuorum *g = r->group_quorums[i];
+    fprintf(f, "Quorum:     group %s: ", g->group);
+    print_permille(f, g->share_permille);
+    fprintf(f, " of the ballots\n");
+  }
+}
+
+void cn_view_print_proposal(FILE *f, const Councilnet__ProposalView *v)
+{
+  const Councilnet__Proposal *p = v->proposal;
+  char hex[2 * 32 + 1], t[64];
+  size_t i, n;
+
+  cn_cli_hex(hex, sizeof hex, &v->id, 32);
+  fprintf(f, "Proposal:   %s\n", hex);
+  if (!p) {
+    fprintf(f, "(no proposal body)\n");
+    return;
+  }
+  fprintf(f, "Title:      %s\n", p->title);
+  if (p->text && *p->text)
+    fprintf(f, "Text:       %s\n", p->text);
+  cn_cli_hex(hex, sizeof hex, &v->author, 32);
+  fprintf(f, "Author:     %s\n", hex);
+  fprintf(f, "Seq:        %llu\n", (unsigned long long)v->seq);
+  fprintf(f, "State:      %s\n", cn_view_state_name(v->state));
+  fprintf(f, "Options:    %s\n", option_kind_name(p->option_kind));
+  n = p->option_kind == COUNCILNET__OPTION_KIND__YES_NO_ABSTAIN ? 3 : p->n_options;
+  for (i = 0; i < n; i++)
+    fprintf(f, "  %zu  %s\n", i, cn_view_option_name(p, i));
+  cn_cli_format_time(t, sizeof t, p->opens);
+  fprintf(f, "Opens:      %s (%llu)\n", t, (unsigned long long)p->opens);
+  cn_cli_format_time(t, sizeof t, p->closes);
+  fprintf(f, "Closes:     %s (%llu)\n", t, (unsigned long long)p->closes);
+  print_rule(f, p->rule);
+  fprintf(f, "Ballots:    %llu\n", (unsigned long long)v->ballots);
+  if (v->decision) {
+    fprintf(f, "\n");
+    cn_view_print_decision(f, p, v->decision);
+  }
+}
+
+static void print_count_line(FILE *f, const Councilnet__Proposal *p, size_t i, uint64_t count,
+                             int width)
+{
+  const char *name = cn_view_option_name(p, i);
+
+  if (name)
+    fprintf(f, "  %-*s %8llu\n", width, name, (unsigned long long)count);
+  else
+    fprintf(f, "  #%-*zu %8llu\n", width - 1, i, (unsigned long long)count);
+}
+
+void cn_view_print_decision(FILE *f, const Councilnet__Proposal *p,
+                            const Councilnet__Decision *d)
+{
+  const Councilnet__Rule *rule = p ? p->rule : NULL;
+  const char *winner = NULL;
+  char hex[2 * 32 + 1], t[64];
+  size_t i, len;
+  int width = 8;
+
+  cn_cli_hex(hex, sizeof hex, &d->proposal, 32);
+  fprintf(f, "Decision on %s\n", hex);
+  if (p)
+    fprintf(f, "Title:      %s\n", p->title);
+  if (d->winner >= 0) {
+    winner = cn_view_option_name(p, (size_t)d->winner);
+    if (winner)
+      fprintf(f, "Result:     %s, winner: %s\n", d->passed ? "PASSED" : "FAILED", winner);
+    else
+      fprintf(f, "Result:     %s, winner: option %d\n", d->passed ? "PASSED" : "FAILED",
+              (int)d->winner);
+  } else {
+    fprintf(f, "Result:     %s, no winner\n", d->passed ? "PASSED" : "FAILED");
+  }
+  for (i = 0; i < d->n_counts; i++) {
+    const char *name = cn_view_option_name(p, i);
+    len = name ? strlen(name) : 4;
+    if (len > (size_t)width && len < 40)
+      width = (int)len;
+  }
+  fprintf(f, "Counts:\n");
+  for (i = 0; i < d->n_counts; i++)
+    print_count_line(f, p, i, d->counts[i], width);
+  fprintf(f, "Ballots:    %llu (%llu on paper)\n", (unsigned long long)d->ballots,
+          (unsigned long long)d->paper);
+  fprintf(f, "Roll:       %llu members\n", (unsigned long long)d->roll);
+  fprintf(f, "Cast:       %llu votes count toward the threshold\n",
+          (unsigned long long)d->cast);
+  fprintf(f, "Turnout:    %s (%llu ballots from a roll of %llu", d->turnout_held ? "held" : "NOT held",
+          (unsigned long long)d->ballots, (unsigned long long)d->roll);
+  if (rule && rule->turnout_permille > 0) {
+    fprintf(f, "; ");
+    print_permille(f, rule->turnout_permille);
+    fprintf(f, " required");
+  }
+  fprintf(f, ")\n");
+  fprintf(f, "Threshold:  %s", d->threshold_held ? "held" : "NOT held");
+  if (p)
+    fprintf(f, " (%s)", cn_args_threshold_name(rule ? rule->threshold
+                                                    : COUNCILNET__THRESHOLD__MAJORITY));
+  fprintf(f, "\n");
+  for (i = 0; i < d->n_group_quorums; i++) {
+    const Councilnet__GroupQuorumResult *g = d->group_quorums[i];
+    fprintf(f, "Quorum:     group %s: %s (%llu of %llu ballots; ", g->group,
+            g->held ? "held" : "NOT held", (unsigned long long)g->votes,
+            (unsigned long long)d->ballots);
+    print_permille(f, g->share_permille);
+    fprintf(f, " required)\n");
+  }
+  if (d->created) {
+    cn_cli_format_time(t, sizeof t, d->created);
+    fprintf(f, "Decided:    %s\n", t);
+  }
+}
