@@ -1888,3 +1888,147 @@ static cn_err apply_recall_vote(apply_t *a)
     return refuse(a, CN_ERR_INTERNAL, "cannot open the new selection");
   return CN_OK;
 }
+
+/* ---- delegate queries ---- */
+
+typedef struct dlist_ctx_t {
+  list_ctx_t l;
+  int recalls_only;
+} dlist_ctx_t;
+
+/* Unpack the logged record ID's body as DESC into the arena. */
+static ProtobufCMessage *arena_log_body(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
+                                        const ProtobufCMessageDescriptor *desc)
+{
+  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, ar };
+  copy_ctx_t c = { NULL, 0 };
+  Councilnet__Envelope *env = NULL;
+  ProtobufCMessage *m = NULL;
+
+  if (cn_store_log_find(n->store, id, copy_envelope, &c) != 0 || !c.env)
+    goto out;
+  env = councilnet__envelope__unpack(&alloc, c.len, c.env);
+  if (env)
+    m = protobuf_c_message_unpack(desc, &alloc, env->body.len, env->body.data);
+out:
+  free(c.env);
+  return m;
+}
+
+static int delegate_collect(void *ctx, const cn_store_credential_t *c)
+{
+  dlist_ctx_t *d = ctx;
+  cn_arena_t *ar = d->l.arena;
+
+  if (d->recalls_only) {
+    ProtobufCMessage *r;
+    if (!c->recalled)
+      return 0;
+    r = arena_log_body(d->l.node, ar, c->recall, &councilnet__recall__descriptor);
+    return list_push(&d->l, r) ? 1 : 0;
+  } else {
+    Councilnet__DelegateView *v = cn_arena_alloc(ar, sizeof *v);
+    if (!v)
+      return list_push(&d->l, NULL) ? 1 : 1;
+    councilnet__delegate_view__init(v);
+    v->credential_id.data = cn_arena_memdup(ar, c->id, CN_HASH_BYTES);
+    v->credential_id.len = CN_HASH_BYTES;
+    v->credential = (Councilnet__Credential *)arena_log_body(d->l.node, ar, c->id,
+                                                             &councilnet__credential__descriptor);
+    v->recalled = c->recalled;
+    v->recall_votes = c->recall_votes;
+    return list_push(&d->l, v->credential && v->credential_id.data ? v : NULL) ? 1 : 0;
+  }
+}
+
+cn_err cn_node_query_delegates(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__DelegateList list = COUNCILNET__DELEGATE_LIST__INIT;
+  dlist_ctx_t d;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&d, 0, sizeof d);
+  d.l.node = n;
+  d.l.arena = cn_arena_new();
+  if (!d.l.arena || cn_store_credential_scan(n->store, delegate_collect, &d) != 0 || d.l.failed)
+    goto out;
+  list.n_delegates = d.l.n;
+  list.delegates = (Councilnet__DelegateView **)d.l.items;
+  err = answer_pack(&list.base, out);
+out:
+  cn_arena_free(d.l.arena);
+  return err;
+}
+
+cn_err cn_node_query_recalls(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__RecallList list = COUNCILNET__RECALL_LIST__INIT;
+  dlist_ctx_t d;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&d, 0, sizeof d);
+  d.l.node = n;
+  d.recalls_only = 1;
+  d.l.arena = cn_arena_new();
+  if (!d.l.arena || cn_store_credential_scan(n->store, delegate_collect, &d) != 0 || d.l.failed)
+    goto out;
+  list.n_recalls = d.l.n;
+  list.recalls = (Councilnet__Recall **)d.l.items;
+  err = answer_pack(&list.base, out);
+out:
+  cn_arena_free(d.l.arena);
+  return err;
+}
+
+static int mandate_collect(void *ctx, const cn_store_mandate_t *m)
+{
+  list_ctx_t *l = ctx;
+  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, l->arena };
+  Councilnet__MandateView *v = cn_arena_alloc(l->arena, sizeof *v);
+  Councilnet__Envelope *env;
+
+  if (!v)
+    return list_push(l, NULL) ? 1 : 1;
+  councilnet__mandate_view__init(v);
+  v->id.data = cn_arena_memdup(l->arena, m->id, CN_HASH_BYTES);
+  v->id.len = CN_HASH_BYTES;
+  env = councilnet__envelope__unpack(&alloc, m->envelope_len, m->envelope);
+  if (env)
+    v->mandate = councilnet__mandate__unpack(&alloc, env->body.len, env->body.data);
+  v->delivered = m->delivered;
+  return list_push(l, v->mandate && v->id.data ? v : NULL) ? 1 : 0;
+}
+
+cn_err cn_node_query_mandates(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__MandateList list = COUNCILNET__MANDATE_LIST__INIT;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  l.node = n;
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_mandate_scan(n->store, mandate_collect, &l) != 0 || l.failed)
+    goto out;
+  list.n_mandates = l.n;
+  list.mandates = (Councilnet__MandateView **)l.items;
+  err = answer_pack(&list.base, out);
+out:
+  cn_arena_free(l.arena);
+  return err;
+}
+
+cn_err cn_node_query_record(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out)
+{
+  copy_ctx_t c = { NULL, 0 };
+  int rc = cn_store_log_find(n->store, id, copy_envelope, &c);
+
+  if (rc < 0 || (rc == 0 && !c.env))
+    return CN_ERR_INTERNAL;
+  if (rc == 1)
+    return CN_ERR_NOT_FOUND;
+  out->desc = &councilnet__envelope__descriptor;
+  out->data = c.env;
+  out->len = c.len;
+  return CN_OK;
+}

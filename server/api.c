@@ -156,6 +156,14 @@ void cn_api_handle(cn_req_t *r, void *ctx)
     reply_answer(r, cn_node_query_proposal(api->node, id, &a), &a);
   } else if (path_id(path, "/v1/decisions/", id)) {
     reply_answer(r, cn_node_query_decision(api->node, id, &a), &a);
+  } else if (path_id(path, "/v1/records/", id)) {
+    reply_answer(r, cn_node_query_record(api->node, id, &a), &a);
+  } else if (strcmp(path, "/v1/delegates") == 0) {
+    reply_answer(r, cn_node_query_delegates(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/mandates") == 0) {
+    reply_answer(r, cn_node_query_mandates(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/recalls") == 0) {
+    reply_answer(r, cn_node_query_recalls(api->node, &a), &a);
   } else {
     reply_error(r, CN_ERR_NOT_FOUND, "no such route");
   }

@@ -59,6 +59,11 @@ cn_err cn_node_query_members(cn_node_t *n, cn_answer_t *out);
 cn_err cn_node_query_proposals(cn_node_t *n, cn_answer_t *out);
 cn_err cn_node_query_proposal(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out);
 cn_err cn_node_query_decision(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out);
+cn_err cn_node_query_delegates(cn_node_t *n, cn_answer_t *out);     /* DelegateList */
+cn_err cn_node_query_mandates(cn_node_t *n, cn_answer_t *out);      /* MandateList */
+cn_err cn_node_query_recalls(cn_node_t *n, cn_answer_t *out);       /* RecallList */
+/* The logged record ID as an Envelope (exact bytes), e.g. a credential. */
+cn_err cn_node_query_record(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out);
 
 /* Counters for /metrics. */
 typedef struct cn_node_stats_t {

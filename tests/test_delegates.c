@@ -1,0 +1,357 @@
+/* test_delegates.c: delegates, mandates, deliveries and recall against a
+ * real councild on 127.0.0.1, at the record level: the refusals the client
+ * cannot produce (edited mandates, wrong node, a non-delegate's
+ * countersignature) and the recall threshold counted exactly. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "councilnet/record.h"
+#include "http.h"
+#include "test.h"
+#include "util.h"
+
+#define T0 1900000000ULL
+#define ROLL 9
+
+static tnode_t node;
+static uint8_t sk[ROLL][CN_SK_BYTES], pk[ROLL][CN_PK_BYTES];
+static uint8_t parent_pk[CN_PK_BYTES];
+
+static void expect_refused(const uint8_t *env, size_t len, int want, const char *what)
+{
+  int64_t before = util_head_seq(&node);
+  int code = util_post(&node, env, len, NULL);
+  int64_t after = util_head_seq(&node);
+
+  test_checks_++;
+  if (code != want || before != after || before < 0) {
+    test_failures_++;
+    fprintf(stderr, "%s: code %d (want %d), head %lld -> %lld\n", what, code, want,
+            (long long)before, (long long)after);
+  }
+}
+
+static void act_refused(const char *kind, const void *body, const uint8_t *key, int want,
+                        const char *what)
+{
+  uint8_t *env = NULL;
+  size_t len = 0;
+  if (util_seal(kind, body, key, &env, &len) == 0)
+    expect_refused(env, len, want, what);
+  else
+    CHECK(!"seal failed");
+  free(env);
+}
+
+/* GET PATH and unpack it as DESC; NULL on any failure. */
+static ProtobufCMessage *get_msg(const char *path, const ProtobufCMessageDescriptor *desc)
+{
+  cn_http_resp_t resp;
+  char err[256];
+  ProtobufCMessage *m = NULL;
+
+  if (cn_http_request(node.url, "GET", path, NULL, NULL, NULL, 0, 10000, &resp, err, sizeof err) != 0)
+    return NULL;
+  if (resp.status == 200)
+    m = protobuf_c_message_unpack(desc, NULL, resp.len, resp.body);
+  cn_http_resp_clear(&resp);
+  return m;
+}
+
+/* GET /v1/records/ID: the exact envelope bytes. */
+static int get_record(const uint8_t id[CN_HASH_BYTES], uint8_t **out, size_t *len)
+{
+  char path[128], hex[2 * CN_HASH_BYTES + 1], err[256];
+  cn_http_resp_t resp;
+
+  cn_hex_encode(hex, id, CN_HASH_BYTES);
+  snprintf(path, sizeof path, "/v1/records/%s", hex);
+  if (cn_http_request(node.url, "GET", path, NULL, NULL, NULL, 0, 10000, &resp, err, sizeof err) != 0)
+    return -1;
+  if (resp.status != 200) {
+    cn_http_resp_clear(&resp);
+    return -1;
+  }
+  *out = resp.body;
+  *len = resp.len;
+  return 0;
+}
+
+static void wait_seq(int64_t want)
+{
+  for (int i = 0; i < 300 && util_head_seq(&node) < want; i++) {
+    struct timespec ts = { 0, 20 * 1000000L };
+    nanosleep(&ts, NULL);
+  }
+}
+
+#define ADDR(m) do { (m).node.data = node.pk; (m).node.len = CN_PK_BYTES; (m).created = node.now; } while (0)
+
+int main(void)
+{
+  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
+  Councilnet__Rule rule = COUNCILNET__RULE__INIT;
+  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
+  Councilnet__DelegateList *dl = NULL;
+  Councilnet__MandateList *ml = NULL;
+  uint8_t *env = NULL, *mand_env = NULL, *cred_env = NULL;
+  size_t len = 0, mand_len = 0, cred_len = 0;
+  uint8_t sel_id[CN_HASH_BYTES], yes_id[CN_HASH_BYTES], no_id[CN_HASH_BYTES];
+  uint8_t cred_id[CN_HASH_BYTES], mandate_id[CN_HASH_BYTES];
+  uint8_t stranger_sk[CN_SK_BYTES], stranger_pk[CN_PK_BYTES];
+  char *names[2] = { "Ana", "Ben" };
+  ProtobufCBinaryData cands[2];
+  int started = 0;
+  int64_t seq0;
+
+  cn_crypto_init();
+  REQUIRE(tnode_start(&node, "delegates", T0) == 0);
+  started = 1;
+  cn_crypto_keypair(parent_pk, stranger_sk);
+  cn_crypto_keypair(stranger_pk, stranger_sk);
+  for (int i = 0; i < ROLL; i++) {
+    Councilnet__MemberAdd m = COUNCILNET__MEMBER_ADD__INIT;
+    cn_crypto_keypair(pk[i], sk[i]);
+    ADDR(m);
+    m.member.data = pk[i];
+    m.member.len = CN_PK_BYTES;
+    REQUIRE(util_act(&node, "member_add", &m, node.convener_sk, NULL) == CN_OK);
+  }
+
+  /* Two local decisions to cite: one passes (everyone yes), one fails. */
+  for (int which = 0; which < 2; which++) {
+    Councilnet__Proposal q = COUNCILNET__PROPOSAL__INIT;
+    ADDR(q);
+    q.title = which ? "Fails" : "Passes";
+    q.opens = T0;
+    q.closes = T0 + 50;
+    REQUIRE(util_seal("proposal", &q, sk[0], &env, &len) == 0);
+    REQUIRE(util_post(&node, env, len, NULL) == CN_OK);
+    cn_crypto_hash(which ? no_id : yes_id, env, len);
+    free(env);
+    env = NULL;
+    for (int i = 0; i < 5; i++) {
+      Councilnet__Ballot b = COUNCILNET__BALLOT__INIT;
+      uint32_t choice = (uint32_t)which;
+      ADDR(b);
+      b.proposal.data = which ? no_id : yes_id;
+      b.proposal.len = CN_HASH_BYTES;
+      b.choices = &choice;
+      b.n_choices = 1;
+      REQUIRE(util_act(&node, "ballot", &b, sk[i], NULL) == CN_OK);
+    }
+  }
+
+  /* A selection by vote: Ana (member 0) against Ben (member 1). */
+  ADDR(p);
+  p.title = "Delegate to the district council";
+  p.option_kind = COUNCILNET__OPTION_KIND__ONE_OF_N;
+  p.options = names;
+  p.n_options = 2;
+  p.opens = T0;
+  p.closes = T0 + 50;
+  p.rule = &rule;
+  rule.threshold = COUNCILNET__THRESHOLD__PLURALITY;
+  p.selection = &sel;
+  sel.method = COUNCILNET__SELECTION_METHOD__BY_VOTE;
+  sel.seats = 1;
+  cands[0].data = pk[0];
+  cands[0].len = CN_PK_BYTES;
+  cands[1].data = pk[1];
+  cands[1].len = CN_PK_BYTES;
+  sel.candidates = cands;
+  sel.n_candidates = 2;
+  sel.parent.data = parent_pk;
+  sel.parent.len = CN_PK_BYTES;
+  sel.term_start = T0 + 50;
+  sel.term_end = T0 + 100000;
+  /* A candidate who is not a member is refused. */
+  cands[1].data = stranger_pk;
+  act_refused("proposal", &p, sk[0], CN_ERR_NOT_MEMBER, "non-member candidate");
+  cands[1].data = pk[1];
+  REQUIRE(util_seal("proposal", &p, sk[0], &env, &len) == 0);
+  REQUIRE(util_post(&node, env, len, NULL) == CN_OK);
+  cn_crypto_hash(sel_id, env, len);
+  free(env);
+  env = NULL;
+  for (int i = 0; i < ROLL; i++) {
+    Councilnet__Ballot b = COUNCILNET__BALLOT__INIT;
+    uint32_t choice = i < 6 ? 0 : 1;
+    ADDR(b);
+    b.proposal.data = sel_id;
+    b.proposal.len = CN_HASH_BYTES;
+    b.choices = &choice;
+    b.n_choices = 1;
+    REQUIRE(util_act(&node, "ballot", &b, sk[i], NULL) == CN_OK);
+  }
+  seq0 = util_head_seq(&node);
+  REQUIRE(tnode_set_clock(&node, T0 + 60) == 0);
+  /* three decisions and one credential */
+  wait_seq(seq0 + 4);
+  CHECK_EQ_INT(util_head_seq(&node), seq0 + 4);
+
+  dl = (Councilnet__DelegateList *)get_msg("/v1/delegates", &councilnet__delegate_list__descriptor);
+  REQUIRE(dl && dl->n_delegates == 1);
+  CHECK(memcmp(dl->delegates[0]->credential->delegate.data, pk[0], CN_PK_BYTES) == 0);
+  CHECK_EQ_INT(dl->delegates[0]->credential->term, 1);
+  CHECK(!dl->delegates[0]->recalled);
+  memcpy(cred_id, dl->delegates[0]->credential_id.data, CN_HASH_BYTES);
+
+  /* Mandates: citing a failed decision, an unknown one, or with no target
+   * are refused; a good one is accepted and the node signs its own copy. */
+  {
+    Councilnet__Mandate m = COUNCILNET__MANDATE__INIT;
+    Councilnet__Instruction in = COUNCILNET__INSTRUCTION__INIT;
+    Councilnet__Instruction *ins[1] = { &in };
+    uint8_t fake_parent_prop[CN_HASH_BYTES], unknown[CN_HASH_BYTES];
+    uint32_t choice = 0;
+    memset(fake_parent_prop, 0x5a, sizeof fake_parent_prop);
+    memset(unknown, 0x77, sizeof unknown);
+    ADDR(m);
+    m.credential.data = cred_id;
+    m.credential.len = CN_HASH_BYTES;
+    m.delegate.data = pk[0];
+    m.delegate.len = CN_PK_BYTES;
+    m.parent.data = parent_pk;
+    m.parent.len = CN_PK_BYTES;
+    m.instructions = ins;
+    m.n_instructions = 1;
+    in.parent_proposal.data = fake_parent_prop;
+    in.parent_proposal.len = CN_HASH_BYTES;
+    in.binding = 1;
+    in.choices = &choice;
+    in.n_choices = 1;
+    in.decision.data = no_id;
+    in.decision.len = CN_HASH_BYTES;
+    act_refused("mandate_draft", &m, node.convener_sk, CN_ERR_INVALID, "cites a failed decision");
+    in.decision.data = unknown;
+    act_refused("mandate_draft", &m, node.convener_sk, CN_ERR_NOT_FOUND, "cites an unknown decision");
+    in.decision.data = yes_id;
+    act_refused("mandate_draft", &m, sk[3], CN_ERR_FORBIDDEN, "drafted by a non-convener");
+    m.delegate.data = pk[1];
+    act_refused("mandate_draft", &m, node.convener_sk, CN_ERR_INVALID, "delegate not the credential's");
+    m.delegate.data = pk[0];
+    REQUIRE(util_act(&node, "mandate_draft", &m, node.convener_sk, NULL) == CN_OK);
+  }
+  ml = (Councilnet__MandateList *)get_msg("/v1/mandates", &councilnet__mandate_list__descriptor);
+  REQUIRE(ml && ml->n_mandates == 1 && ml->mandates[0]->mandate);
+  memcpy(mandate_id, ml->mandates[0]->id.data, CN_HASH_BYTES);
+  CHECK(!ml->mandates[0]->delivered);
+  REQUIRE(get_record(mandate_id, &mand_env, &mand_len) == 0);
+  REQUIRE(get_record(cred_id, &cred_env, &cred_len) == 0);
+
+  {
+    Councilnet__Delivery d = COUNCILNET__DELIVERY__INIT;
+    uint8_t *edited = malloc(mand_len);
+    Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, mand_len, mand_env);
+    REQUIRE(edited && e);
+    ADDR(d);
+    d.credential.data = cred_env;
+    d.credential.len = cred_len;
+    /* An instruction edited after signing: flip the binding choice inside
+     * the signed body (the last byte of the instruction's choices). */
+    memcpy(edited, mand_env, mand_len);
+    {
+      size_t body_off = 0;
+      const uint8_t *pos = NULL;
+      for (size_t i = 0; i + e->body.len <= mand_len; i++)
+        if (memcmp(mand_env + i, e->body.data, e->body.len) == 0) {
+          pos = mand_env + i;
+          break;
+        }
+      REQUIRE(pos);
+      body_off = (size_t)(pos - mand_env);
+      edited[body_off + e->body.len / 2] ^= 0x01;
+    }
+    d.mandate.data = edited;
+    d.mandate.len = mand_len;
+    act_refused("delivery", &d, sk[0], CN_ERR_BAD_SIGNATURE, "mandate edited after signing");
+    /* A mandate re-signed by someone other than the node. */
+    {
+      uint8_t *forged = NULL;
+      size_t flen = 0;
+      REQUIRE(cn_record_seal_bytes("mandate", e->body.data, e->body.len, stranger_sk, &forged, &flen) == 0);
+      d.mandate.data = forged;
+      d.mandate.len = flen;
+      act_refused("delivery", &d, sk[0], CN_ERR_WRONG_NODE, "mandate signed by another key");
+      free(forged);
+    }
+    d.mandate.data = mand_env;
+    d.mandate.len = mand_len;
+    /* Only the delegate may countersign. */
+    act_refused("delivery", &d, sk[1], CN_ERR_FORBIDDEN, "countersigned by a non-delegate");
+    /* Wrong node in the delivery body. */
+    d.node.data = parent_pk;
+    act_refused("delivery", &d, sk[0], CN_ERR_WRONG_NODE, "delivery addressed elsewhere");
+    d.node.data = node.pk;
+    /* The delegate's countersignature is accepted once. */
+    CHECK_EQ_INT(util_act(&node, "delivery", &d, sk[0], NULL), CN_OK);
+    d.created = node.now + 1;
+    act_refused("delivery", &d, sk[0], CN_ERR_DUPLICATE, "second delivery of one mandate");
+    councilnet__envelope__free_unpacked(e, NULL);
+    free(edited);
+  }
+
+  /* Recall with a roll of 9: threshold more than half. */
+  {
+    Councilnet__RecallVote rv = COUNCILNET__RECALL_VOTE__INIT;
+    Councilnet__DelegateList *after = NULL;
+    uint8_t other[CN_HASH_BYTES];
+    ADDR(rv);
+    rv.credential.data = cred_id;
+    rv.credential.len = CN_HASH_BYTES;
+    act_refused("recall_vote", &rv, stranger_sk, CN_ERR_UNKNOWN_SIGNER, "recall vote by a stranger");
+    memset(other, 0x42, sizeof other);
+    rv.credential.data = other;
+    act_refused("recall_vote", &rv, sk[1], CN_ERR_NOT_FOUND, "recall of another node's delegate");
+    rv.credential.data = cred_id;
+    rv.node.data = parent_pk;
+    act_refused("recall_vote", &rv, sk[1], CN_ERR_WRONG_NODE, "recall vote addressed elsewhere");
+    rv.node.data = node.pk;
+    for (int i = 1; i <= 4; i++)
+      CHECK_EQ_INT(util_act(&node, "recall_vote", &rv, sk[i], NULL), CN_OK);
+    rv.created = node.now + 1;
+    act_refused("recall_vote", &rv, sk[1], CN_ERR_ALREADY_VOTED, "second recall vote");
+    rv.created = node.now;
+    after = (Councilnet__DelegateList *)get_msg("/v1/delegates", &councilnet__delegate_list__descriptor);
+    REQUIRE(after && after->n_delegates == 1);
+    CHECK(!after->delegates[0]->recalled);
+    CHECK_EQ_INT(after->delegates[0]->recall_votes, 4);
+    councilnet__delegate_list__free_unpacked(after, NULL);
+    /* The fifth vote: 5 * 1000 > 500 * 9: recalled, in the same transaction. */
+    seq0 = util_head_seq(&node);
+    CHECK_EQ_INT(util_act(&node, "recall_vote", &rv, sk[5], NULL), CN_OK);
+    CHECK_EQ_INT(util_head_seq(&node), seq0 + 2);
+    after = (Councilnet__DelegateList *)get_msg("/v1/delegates", &councilnet__delegate_list__descriptor);
+    REQUIRE(after && after->n_delegates == 1);
+    CHECK(after->delegates[0]->recalled);
+    councilnet__delegate_list__free_unpacked(after, NULL);
+    rv.created = node.now + 2;
+    act_refused("recall_vote", &rv, sk[6], CN_ERR_CREDENTIAL_REVOKED, "recall vote after recall");
+  }
+  /* A delivery countersigned after the recall is refused. */
+  {
+    Councilnet__Delivery d = COUNCILNET__DELIVERY__INIT;
+    ADDR(d);
+    d.mandate.data = mand_env;
+    d.mandate.len = mand_len;
+    d.credential.data = cred_env;
+    d.credential.len = cred_len;
+    d.created = node.now + 5;   /* a new countersignature, not a repeat */
+    act_refused("delivery", &d, sk[0], CN_ERR_CREDENTIAL_REVOKED, "delivery after recall");
+  }
+
+done:
+  if (dl)
+    councilnet__delegate_list__free_unpacked(dl, NULL);
+  if (ml)
+    councilnet__mandate_list__free_unpacked(ml, NULL);
+  free(env);
+  free(mand_env);
+  free(cred_env);
+  if (started)
+    tnode_destroy(&node);
+  return test_finish("test_delegates");
+}
