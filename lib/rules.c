@@ -210,6 +210,12 @@ static void rules_free_group_results(Councilnet__GroupQuorumResult **gq, size_t 
   free(gq);
 }
 
+/* A ballot's weight: 1 unless the caller set one. */
+static uint64_t rules_weight(const cn_tally_ballot_t *b)
+{
+  return b->weight ? b->weight : 1;
+}
+
 int cn_rules_tally(const Councilnet__Proposal *p, const cn_tally_ballot_t *ballots,
                    size_t n_ballots, uint64_t roll, Councilnet__Decision *out)
 {
@@ -220,7 +226,7 @@ int cn_rules_tally(const Councilnet__Proposal *p, const cn_tally_ballot_t *ballo
   Councilnet__GroupQuorumResult **gq = NULL;
   Councilnet__GroupQuorumResult *res;
   uint64_t *counts = NULL;
-  uint64_t cast = 0, paper = 0, top_votes = 0, yes, no;
+  uint64_t cast = 0, paper = 0, top_votes = 0, yes, no, total = 0;
   size_t n_counts, n_gq = 0, gq_len = 0, top_idx = 0, i, j;
   int rc = -1, tie = 0, threshold_held = 0, turnout_held, groups_held = 1, passed;
   int32_t top = -1, winner = -1;
@@ -238,12 +244,13 @@ int cn_rules_tally(const Councilnet__Proposal *p, const cn_tally_ballot_t *ballo
   }
   for (i = 0; i < n_ballots; i++) {
     b = &ballots[i];
+    total += rules_weight(b);
     if (b->paper)
       paper++;
     if (cn_rules_check_choices(p, b->choices, b->n_choices) < 0)
       continue;
     for (j = 0; j < b->n_choices; j++)
-      counts[b->choices[j]]++;
+      counts[b->choices[j]] += rules_weight(b);
   }
 
   /* Threshold. */
@@ -259,7 +266,7 @@ int cn_rules_tally(const Councilnet__Proposal *p, const cn_tally_ballot_t *ballo
     break;
   case COUNCILNET__OPTION_KIND__ONE_OF_N:
   case COUNCILNET__OPTION_KIND__APPROVAL:
-    cast = n_ballots;
+    cast = total;
     /* The unique most-voted option, if any. A checked proposal has at most
      * RULES_MAX_OPTIONS options; an index must in any case fit the winner. */
     for (i = 0; i < n_counts; i++) {
@@ -282,7 +289,7 @@ int cn_rules_tally(const Councilnet__Proposal *p, const cn_tally_ballot_t *ballo
   }
 
   /* Turnout: ballots * 1000 >= turnout_permille * roll. */
-  turnout_held = rules_cmp_products(n_ballots, 1000, rule->turnout_permille, roll) >= 0;
+  turnout_held = rules_cmp_products(total, 1000, rule->turnout_permille, roll) >= 0;
 
   /* Group quorums. */
   if (rule->n_group_quorums > 0 && rule->group_quorums) {
@@ -305,9 +312,9 @@ int cn_rules_tally(const Councilnet__Proposal *p, const cn_tally_ballot_t *ballo
       res->share_permille = g ? g->share_permille : 0;
       for (i = 0; i < n_ballots; i++)
         if (rules_ballot_in_group(&ballots[i], res->group))
-          res->votes++;
-      res->held = n_ballots > 0 &&
-                  rules_cmp_products(res->votes, 1000, res->share_permille, n_ballots) >= 0;
+          res->votes += rules_weight(&ballots[i]);
+      res->held = total > 0 &&
+                  rules_cmp_products(res->votes, 1000, res->share_permille, total) >= 0;
       if (!res->held)
         groups_held = 0;
     }

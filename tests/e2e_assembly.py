@@ -30,7 +30,7 @@ with Workdir() as w:
 
     def new_proposal(title):
         r, _ = node.council("proposal", "new", "--title", title, "--options", "yes-no",
-                            "--duration", "3600", "--threshold", "majority",
+                            "--opens", str(node.now), "--duration", "3600", "--threshold", "majority",
                             "--turnout", "50", "--group-quorum", "renters:30", key=members[0])
         return r["record_id"]
 

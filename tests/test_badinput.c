@@ -164,7 +164,9 @@ int main(void)
     Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, len, env);
     uint8_t *re = NULL;
     size_t rlen = 0;
+    char *kind;
     REQUIRE(e);
+    kind = e->kind;
     e->kind = "proposal";
     REQUIRE(cn_pb_pack(&e->base, &re, &rlen) == 0);
     expect_refused(re, rlen, CN_ERR_BAD_SIGNATURE, "ballot replayed as proposal");
@@ -173,7 +175,7 @@ int main(void)
     REQUIRE(cn_pb_pack(&e->base, &re, &rlen) == 0);
     expect_refused(re, rlen, CN_ERR_BAD_SIGNATURE, "ballot replayed as paper ballot");
     free(re);
-    e->kind = NULL;
+    e->kind = kind;
     councilnet__envelope__free_unpacked(e, NULL);
   }
 

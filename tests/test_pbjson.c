@@ -101,7 +101,7 @@ static void test_decision(void)
              "\"cast\":8,\"turnout_held\":true,\"group_quorums\":["
              "{\"group\":\"renters\",\"share_permille\":300,\"votes\":3,\"held\":true},"
              "{\"group\":\"youth\",\"share_permille\":100,\"votes\":0,\"held\":false}],"
-             "\"threshold_held\":true,\"passed\":false,\"winner\":-1,\"selected\":[],\"seed\":\"\",\"volunteers\":[]}",
+             "\"threshold_held\":true,\"passed\":false,\"winner\":-1,\"selected\":[],\"seed\":\"\",\"volunteers\":[],\"contributions\":[]}",
              "{\n"
              "  \"node\": \"00abff10\",\n"
              "  \"created\": 1700000000,\n"
@@ -135,7 +135,8 @@ static void test_decision(void)
              "  \"winner\": -1,\n"
              "  \"selected\": [],\n"
              "  \"seed\": \"\",\n"
-             "  \"volunteers\": []\n"
+             "  \"volunteers\": [],\n"
+             "  \"contributions\": []\n"
              "}\n");
 
   /* Defaults are written too; empty repeated fields are []. */
@@ -144,7 +145,7 @@ static void test_decision(void)
     check_both(&empty.base,
                "{\"node\":\"\",\"created\":0,\"proposal\":\"\",\"counts\":[],\"ballots\":0,"
                "\"paper\":0,\"roll\":0,\"cast\":0,\"turnout_held\":false,\"group_quorums\":[],"
-               "\"threshold_held\":false,\"passed\":false,\"winner\":0,\"selected\":[],\"seed\":\"\",\"volunteers\":[]}",
+               "\"threshold_held\":false,\"passed\":false,\"winner\":0,\"selected\":[],\"seed\":\"\",\"volunteers\":[],\"contributions\":[]}",
                "{\n"
                "  \"node\": \"\",\n"
                "  \"created\": 0,\n"
@@ -161,7 +162,8 @@ static void test_decision(void)
                "  \"winner\": 0,\n"
                "  \"selected\": [],\n"
                "  \"seed\": \"\",\n"
-               "  \"volunteers\": []\n"
+               "  \"volunteers\": [],\n"
+             "  \"contributions\": []\n"
                "}\n");
   }
 }
@@ -197,7 +199,7 @@ static void test_proposal_nested(void)
              "{\"node\":\"\",\"created\":5,\"title\":\"Budget 2025\",\"text\":\"Line one\\nLine two\","
              "\"option_kind\":\"ONE_OF_N\",\"options\":[\"park\",\"library \\\"new\\\"\",\"pool\\tside\"],"
              "\"opens\":100,\"closes\":200,\"rule\":{\"threshold\":\"TWO_THIRDS\",\"turnout_permille\":250,"
-             "\"group_quorums\":[{\"group\":\"renters\",\"share_permille\":300}],\"replace\":true}}",
+             "\"group_quorums\":[{\"group\":\"renters\",\"share_permille\":300}],\"replace\":true,\"weight_by_roll\":false}}",
              "{\n"
              "  \"node\": \"\",\n"
              "  \"created\": 5,\n"
@@ -220,7 +222,8 @@ static void test_proposal_nested(void)
              "        \"share_permille\": 300\n"
              "      }\n"
              "    ],\n"
-             "    \"replace\": true\n"
+             "    \"replace\": true,\n"
+             "    \"weight_by_roll\": false\n"
              "  }\n"
              "}\n");
 
@@ -241,7 +244,7 @@ static void test_proposal_nested(void)
              "{\"id\":\"dead\",\"seq\":7,\"author\":\"\",\"proposal\":{\"node\":\"\",\"created\":5,"
              "\"title\":\"Budget 2025\",\"text\":\"\",\"option_kind\":\"APPROVAL\",\"options\":[],"
              "\"opens\":100,\"closes\":200,\"rule\":{\"threshold\":\"TWO_THIRDS\","
-             "\"turnout_permille\":250,\"group_quorums\":[],\"replace\":true}},"
+             "\"turnout_permille\":250,\"group_quorums\":[],\"replace\":true,\"weight_by_roll\":false}},"
              "\"state\":\"OPEN\",\"ballots\":2}",
              "{\n"
              "  \"id\": \"dead\",\n"
@@ -260,7 +263,8 @@ static void test_proposal_nested(void)
              "      \"threshold\": \"TWO_THIRDS\",\n"
              "      \"turnout_permille\": 250,\n"
              "      \"group_quorums\": [],\n"
-             "      \"replace\": true\n"
+             "      \"replace\": true,\n"
+             "      \"weight_by_roll\": false\n"
              "    }\n"
              "  },\n"
              "  \"state\": \"OPEN\",\n"

@@ -14,6 +14,7 @@ typedef struct cn_tally_ballot_t {
   char *const *groups;
   size_t n_groups;
   int paper;                    /* 1 if clerk-entered */
+  uint64_t weight;              /* 0 or 1: one vote; a child council may weigh more */
 } cn_tally_ballot_t;
 
 /* Return the number of options of P (3 for YES_NO_ABSTAIN). */
@@ -48,6 +49,9 @@ int cn_rules_check_proposal(const Councilnet__Proposal *p, const char **why);
  *    thresholds as ONE_OF_N applied to the top option's approvals.
  *  - turnout held: ballots*1000 >= turnout_permille*roll.
  *  - group quorum held: votes_from_group*1000 >= share_permille*ballots and ballots > 0.
+ *  - weights: every "ballots" and "votes" above counts a ballot's weight
+ *    (1 unless set), except OUT->ballots, which counts ballots; ROLL must
+ *    then be in the same unit (the sum of the voters' possible weights).
  *  - passed = threshold_held && turnout_held && every group quorum held;
  *    winner = -1 unless passed (except YES_NO_ABSTAIN as above). */
 int cn_rules_tally(const Councilnet__Proposal *p, const cn_tally_ballot_t *ballots,
