@@ -224,6 +224,16 @@ int cn_keyfile_read(const char *path, uint8_t sk[CN_SK_BYTES], const char *passp
     goto out;
   }
   if (buf[8] == KEYFILE_PLAIN && n == KEYFILE_PLAIN_LEN) {
+    /* No MAC on a plain file: rebuild the pair from the seed and refuse a
+     * public half that does not match (signing with one leaks the key). */
+    uint8_t pk[CN_PK_BYTES], check[CN_SK_BYTES];
+    crypto_sign_seed_keypair(pk, check, buf + 9);
+    if (sodium_memcmp(check, buf + 9, CN_SK_BYTES) != 0) {
+      snprintf(errbuf, errlen, "%s: damaged key file", path);
+      sodium_memzero(check, sizeof check);
+      goto out;
+    }
+    sodium_memzero(check, sizeof check);
     memcpy(sk, buf + 9, CN_SK_BYTES);
     rc = 0;
   } else if (buf[8] == KEYFILE_SEALED && n == KEYFILE_SEALED_LEN) {

@@ -108,7 +108,8 @@ int cn_log_verifier_check_head(cn_log_verifier_t *v, const uint8_t *head_env, si
     goto out;
   }
   head = (Councilnet__Head *)cn_pb_unpack_strict(&councilnet__head__descriptor, rec.body, rec.body_len);
-  if (!head || head->hash.len != CN_HASH_BYTES) {
+  if (!head || head->hash.len != CN_HASH_BYTES || head->node.len != CN_PK_BYTES ||
+      memcmp(head->node.data, v->node_pk, CN_PK_BYTES) != 0) {
     snprintf(v->error, sizeof v->error, "head: malformed");
     goto out;
   }

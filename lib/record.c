@@ -82,6 +82,25 @@ cn_err cn_record_open(const uint8_t *buf, size_t len, cn_record_t *out)
     err = CN_ERR_BAD_SIGNATURE;
     goto out;
   }
+  /* One record, one encoding: protobuf admits many byte strings for the same
+   * envelope (repeated fields, long varints, reordered fields), and each
+   * would get its own record id and slip past the duplicate check. Accept
+   * only the canonical encoding, i.e. exactly what re-packing gives back. */
+  if (protobuf_c_message_get_packed_size(&env->base) != len)
+    goto out;
+  {
+    uint8_t *re = NULL;
+    size_t re_len = 0;
+    int same;
+    if (cn_pb_pack(&env->base, &re, &re_len) != 0) {
+      err = CN_ERR_INTERNAL;
+      goto out;
+    }
+    same = re_len == len && memcmp(re, buf, len) == 0;
+    free(re);
+    if (!same)
+      goto out;
+  }
   memcpy(out->kind, env->kind, klen + 1);
   out->body = env->body.data;
   out->body_len = env->body.len;

@@ -123,6 +123,10 @@ int cn_rules_check_proposal(const Councilnet__Proposal *p, const char **why)
     reason = "opens must be before closes";
     goto out;
   }
+  if (p->closes > (uint64_t)INT64_MAX) {
+    reason = "closes is out of range";
+    goto out;
+  }
   r = p->rule;
   if (r) {
     switch (r->threshold) {

@@ -36,6 +36,21 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   " PRIMARY KEY(credential, member));"
   "CREATE TABLE mandates(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, credential BLOB NOT NULL,"
   " delivered INTEGER NOT NULL DEFAULT 0, envelope BLOB NOT NULL);",
+  /* 3: federation */
+  "CREATE TABLE outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, record_id BLOB NOT NULL,"
+  " kind TEXT NOT NULL, envelope BLOB NOT NULL);"
+  "CREATE TABLE outbox_dead(id INTEGER PRIMARY KEY, record_id BLOB NOT NULL, kind TEXT NOT NULL,"
+  " envelope BLOB NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL);"
+  "CREATE TABLE child_roll(child BLOB NOT NULL, member BLOB NOT NULL, PRIMARY KEY(child, member));"
+  "CREATE TABLE foreign_decisions(child BLOB NOT NULL, proposal BLOB NOT NULL,"
+  " passed INTEGER NOT NULL, PRIMARY KEY(child, proposal));"
+  "CREATE TABLE parent_proposals(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, body BLOB NOT NULL,"
+  " decision BLOB);"
+  "ALTER TABLE credentials ADD COLUMN issuer BLOB;"
+  "ALTER TABLE credentials ADD COLUMN derived_from BLOB;"
+  "CREATE INDEX credentials_derived ON credentials(derived_from);"
+  "ALTER TABLE ballots ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE ballots ADD COLUMN via BLOB;",
 };
 
 enum stmt_id {
@@ -49,6 +64,11 @@ enum stmt_id {
   ST_CRED_PUT, ST_CRED_GET, ST_CRED_LATEST, ST_CRED_RECALL, ST_CRED_SCAN,
   ST_RVOTE_PUT,
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
+  ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
+  ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT,
+  ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_COUNT,
+  ST_FDEC_PUT, ST_FDEC_GET,
+  ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
   ST_COUNT
 };
 
@@ -57,7 +77,7 @@ enum stmt_id {
 
 #define CRED_COLS "c.id, c.seq, c.delegate, c.parent, c.term_start, c.term_end, c.selection," \
   " c.term, c.recall, (SELECT count(*) FROM recall_votes r JOIN keys k ON k.key = r.member" \
-  " WHERE r.credential = c.id AND k.member = 1)"
+  " WHERE r.credential = c.id AND k.member = 1), c.issuer, c.derived_from"
 
 static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -85,18 +105,41 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_PROP_DUE] = "SELECT " PROP_COLS " FROM proposals p WHERE p.closed = 0 AND p.closes <= :now"
                   " ORDER BY p.closes, p.seq",
   [ST_PROP_DECIDE] = "UPDATE proposals SET closed = 1, decision = :decision WHERE id = :id",
-  [ST_BALLOT_GET] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups FROM ballots b"
+  [ST_BALLOT_GET] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups, b.weight, b.via FROM ballots b"
                     " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND b.member = :member",
-  [ST_BALLOT_PUT] = "INSERT OR REPLACE INTO ballots(proposal, member, seq, choices, paper)"
-                    " VALUES(:proposal, :member, :seq, :choices, :paper)",
-  [ST_BALLOT_SCAN] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups FROM ballots b"
+  [ST_BALLOT_PUT] = "INSERT OR REPLACE INTO ballots(proposal, member, seq, choices, paper, weight, via)"
+                    " VALUES(:proposal, :member, :seq, :choices, :paper, :weight, :via)",
+  [ST_BALLOT_SCAN] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups, b.weight, b.via FROM ballots b"
                      " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
                      " ORDER BY b.seq",
   [ST_VOL_PUT] = "INSERT OR IGNORE INTO volunteers(proposal, member, seq) VALUES(:proposal, :member, :seq)",
   [ST_VOL_SCAN] = "SELECT v.member, v.seq, k.groups FROM volunteers v JOIN keys k ON k.key = v.member"
                   " WHERE v.proposal = :proposal AND k.member = 1 ORDER BY v.member",
-  [ST_CRED_PUT] = "INSERT INTO credentials(id, seq, delegate, parent, term_start, term_end, selection, term)"
-                  " VALUES(:id, :seq, :delegate, :parent, :term_start, :term_end, :selection, :term)",
+  [ST_CRED_PUT] = "INSERT INTO credentials(id, seq, delegate, parent, term_start, term_end, selection,"
+                  " term, issuer, derived_from) VALUES(:id, :seq, :delegate, :parent, :term_start,"
+                  " :term_end, :selection, :term, :issuer, :derived_from)",
+  [ST_CRED_DERIVED] = "SELECT " CRED_COLS " FROM credentials c WHERE c.derived_from = :from"
+                      " AND c.recall IS NULL ORDER BY c.seq",
+  [ST_RVOTE_CHILD] = "SELECT count(*) FROM recall_votes r JOIN child_roll c ON c.member = r.member"
+                     " AND c.child = :child WHERE r.credential = :credential",
+  [ST_CRED_OF] = "SELECT " CRED_COLS " FROM credentials c WHERE c.delegate = :delegate"
+                 " AND c.recall IS NULL ORDER BY c.term_end DESC LIMIT 1",
+  [ST_OUT_PUT] = "INSERT INTO outbox(record_id, kind, envelope) VALUES(:id, :kind, :env)",
+  [ST_OUT_FIRST] = "SELECT id, envelope FROM outbox ORDER BY id LIMIT 1",
+  [ST_OUT_DELETE] = "DELETE FROM outbox WHERE id = :id",
+  [ST_OUT_BURY] = "INSERT INTO outbox_dead(id, record_id, kind, envelope, error, at)"
+                  " SELECT id, record_id, kind, envelope, :why, :at FROM outbox WHERE id = :id",
+  [ST_OUT_COUNT] = "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_dead)",
+  [ST_CROLL_ADD] = "INSERT OR IGNORE INTO child_roll(child, member) VALUES(:child, :member)",
+  [ST_CROLL_DEL] = "DELETE FROM child_roll WHERE child = :child AND member = :member",
+  [ST_CROLL_HAS] = "SELECT 1 FROM child_roll WHERE child = :child AND member = :member",
+  [ST_CROLL_COUNT] = "SELECT count(*) FROM child_roll WHERE child = :child",
+  [ST_FDEC_PUT] = "INSERT OR REPLACE INTO foreign_decisions(child, proposal, passed)"
+                  " VALUES(:child, :proposal, :passed)",
+  [ST_FDEC_GET] = "SELECT passed FROM foreign_decisions WHERE child = :child AND proposal = :proposal",
+  [ST_PPROP_PUT] = "INSERT OR IGNORE INTO parent_proposals(id, seq, body) VALUES(:id, :seq, :body)",
+  [ST_PPROP_DECIDE] = "UPDATE parent_proposals SET decision = :decision WHERE id = :id",
+  [ST_PPROP_SCAN] = "SELECT id, seq, body, decision FROM parent_proposals ORDER BY seq",
   [ST_CRED_GET] = "SELECT " CRED_COLS " FROM credentials c WHERE c.id = :id",
   [ST_CRED_LATEST] = "SELECT " CRED_COLS " FROM credentials c WHERE c.delegate = :delegate"
                      " AND c.parent = :parent ORDER BY c.term_end DESC, c.seq DESC LIMIT 1",
@@ -179,7 +222,10 @@ static int bind_text(sqlite3_stmt *st, const char *name, const char *v)
 
 static int bind_int(sqlite3_stmt *st, const char *name, uint64_t v)
 {
-  int i = bind_index(st, name);
+  int i;
+  if (v > (uint64_t)INT64_MAX)
+    return -1;   /* SQLite integers are signed: refuse rather than wrap */
+  i = bind_index(st, name);
   return i && sqlite3_bind_int64(st, i, (sqlite3_int64)v) == SQLITE_OK ? 0 : -1;
 }
 
@@ -656,6 +702,9 @@ static int ballot_row(sqlite3_stmt *st, cn_store_ballot_t *b)
   b->choices = column_text(st, 2);
   b->paper = sqlite3_column_int(st, 3);
   b->groups = column_text(st, 4);
+  b->weight = (uint64_t)sqlite3_column_int64(st, 5);
+  b->has_via = sqlite3_column_type(st, 6) == SQLITE_BLOB &&
+               column_fixed(st, 6, b->via, CN_HASH_BYTES) == 0;
   return 0;
 }
 
@@ -687,7 +736,9 @@ int cn_store_ballot_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], co
   sqlite3_stmt *st = store_stmt(s, ST_BALLOT_PUT);
   if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) ||
       bind_blob(st, ":member", b->member, CN_PK_BYTES) || bind_int(st, ":seq", b->seq) ||
-      bind_text(st, ":choices", b->choices) || bind_int(st, ":paper", (uint64_t)!!b->paper))
+      bind_text(st, ":choices", b->choices) || bind_int(st, ":paper", (uint64_t)!!b->paper) ||
+      bind_int(st, ":weight", b->weight ? b->weight : 1) ||
+      (b->has_via && bind_blob(st, ":via", b->via, CN_HASH_BYTES)))
     return -1;
   return store_exec(s, st, "ballot put");
 }
@@ -756,7 +807,9 @@ int cn_store_credential_put(cn_store_t *s, const cn_store_credential_t *c)
       bind_blob(st, ":delegate", c->delegate, CN_PK_BYTES) ||
       bind_blob(st, ":parent", c->parent, CN_PK_BYTES) ||
       bind_int(st, ":term_start", c->term_start) || bind_int(st, ":term_end", c->term_end) ||
-      bind_blob(st, ":selection", c->selection, CN_HASH_BYTES) || bind_int(st, ":term", c->term))
+      bind_blob(st, ":selection", c->selection, CN_HASH_BYTES) || bind_int(st, ":term", c->term) ||
+      (c->has_issuer && bind_blob(st, ":issuer", c->issuer, CN_PK_BYTES)) ||
+      (c->has_derived && bind_blob(st, ":derived_from", c->derived_from, CN_HASH_BYTES)))
     return -1;
   return store_exec(s, st, "credential put");
 }
@@ -773,6 +826,10 @@ static int credential_row(sqlite3_stmt *st, cn_store_credential_t *c)
   c->recalled = sqlite3_column_type(st, 8) == SQLITE_BLOB &&
                 column_fixed(st, 8, c->recall, CN_HASH_BYTES) == 0;
   c->recall_votes = (uint64_t)sqlite3_column_int64(st, 9);
+  c->has_issuer = sqlite3_column_type(st, 10) == SQLITE_BLOB &&
+                  column_fixed(st, 10, c->issuer, CN_PK_BYTES) == 0;
+  c->has_derived = sqlite3_column_type(st, 11) == SQLITE_BLOB &&
+                   column_fixed(st, 11, c->derived_from, CN_HASH_BYTES) == 0;
   return 0;
 }
 
@@ -905,6 +962,243 @@ int cn_store_mandate_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_man
   if (!st)
     return -1;
   SCAN_ROWS(s, st, "mandate scan", cn_store_mandate_t, mandate_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_credential_scan_derived(cn_store_t *s, const uint8_t from[CN_HASH_BYTES],
+                                     int (*fn)(void *ctx, const cn_store_credential_t *c), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CRED_DERIVED);
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":from", from, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "credential derived", cn_store_credential_t, credential_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Run a bound single-column count query. */
+static int store_count_bound(cn_store_t *s, sqlite3_stmt *st, uint64_t *n)
+{
+  int rc = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *n = (uint64_t)sqlite3_column_int64(st, 0);
+    rc = 0;
+  } else {
+    store_log_error(s, "count");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_recall_vote_count_child(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
+                                     const uint8_t child[CN_PK_BYTES], uint64_t *n)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_RVOTE_CHILD);
+  if (!st || bind_blob(st, ":credential", credential, CN_HASH_BYTES) ||
+      bind_blob(st, ":child", child, CN_PK_BYTES))
+    return -1;
+  return store_count_bound(s, st, n);
+}
+
+int cn_store_credential_of(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES],
+                           cn_store_credential_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CRED_OF);
+  if (!st || bind_blob(st, ":delegate", delegate, CN_PK_BYTES))
+    return -1;
+  return credential_one(s, st, out);
+}
+
+int cn_store_outbox_put(cn_store_t *s, const uint8_t record_id[CN_HASH_BYTES], const char *kind,
+                        const uint8_t *env, size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_PUT);
+  if (!st || bind_blob(st, ":id", record_id, CN_HASH_BYTES) || bind_text(st, ":kind", kind) ||
+      bind_blob(st, ":env", env, len))
+    return -1;
+  return store_exec(s, st, "outbox put");
+}
+
+int cn_store_outbox_first(cn_store_t *s, uint64_t *id, uint8_t **env, size_t *len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_FIRST);
+  int rc;
+
+  if (!st)
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *id = (uint64_t)sqlite3_column_int64(st, 0);
+    *len = (size_t)sqlite3_column_bytes(st, 1);
+    *env = malloc(*len ? *len : 1);
+    if (*env && *len)
+      memcpy(*env, sqlite3_column_blob(st, 1), *len);
+    rc = *env ? 0 : -1;
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "outbox first");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_outbox_delete(cn_store_t *s, uint64_t id)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_DELETE);
+  if (!st || bind_int(st, ":id", id))
+    return -1;
+  return store_exec(s, st, "outbox delete");
+}
+
+int cn_store_outbox_bury(cn_store_t *s, uint64_t id, const char *why, uint64_t now)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_BURY);
+  if (!st || bind_int(st, ":id", id) || bind_text(st, ":why", why) || bind_int(st, ":at", now))
+    return -1;
+  if (store_exec(s, st, "outbox bury") != 0)
+    return -1;
+  return cn_store_outbox_delete(s, id);
+}
+
+int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_COUNT);
+  int rc = -1;
+
+  if (!st)
+    return -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *waiting = (uint64_t)sqlite3_column_int64(st, 0);
+    *dead = (uint64_t)sqlite3_column_int64(st, 1);
+    rc = 0;
+  } else {
+    store_log_error(s, "outbox count");
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_child_roll_set(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                            const uint8_t member[CN_PK_BYTES], int present)
+{
+  sqlite3_stmt *st = store_stmt(s, present ? ST_CROLL_ADD : ST_CROLL_DEL);
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) || bind_blob(st, ":member", member, CN_PK_BYTES))
+    return -1;
+  return store_exec(s, st, "child roll");
+}
+
+int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                            const uint8_t member[CN_PK_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CROLL_HAS);
+  int rc;
+
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) || bind_blob(st, ":member", member, CN_PK_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 1;
+  if (rc == SQLITE_DONE)
+    return 0;
+  store_log_error(s, "child roll has");
+  return -1;
+}
+
+int cn_store_child_roll_count(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *n)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CROLL_COUNT);
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES))
+    return -1;
+  return store_count_bound(s, st, n);
+}
+
+int cn_store_foreign_decision_put(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                                  const uint8_t proposal[CN_HASH_BYTES], int passed)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_FDEC_PUT);
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) ||
+      bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) || bind_int(st, ":passed", (uint64_t)!!passed))
+    return -1;
+  return store_exec(s, st, "foreign decision put");
+}
+
+int cn_store_foreign_decision_get(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                                  const uint8_t proposal[CN_HASH_BYTES], int *passed)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_FDEC_GET);
+  int rc;
+
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) ||
+      bind_blob(st, ":proposal", proposal, CN_HASH_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *passed = sqlite3_column_int(st, 0);
+    rc = 0;
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "foreign decision get");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_parent_proposal_put(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], uint64_t seq,
+                                 const uint8_t *body, size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PPROP_PUT);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) || bind_int(st, ":seq", seq) ||
+      bind_blob(st, ":body", len ? body : (const uint8_t *)"", len))
+    return -1;
+  return store_exec(s, st, "parent proposal put");
+}
+
+int cn_store_parent_proposal_decide(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                    const uint8_t *decision, size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PPROP_DECIDE);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) ||
+      bind_blob(st, ":decision", len ? decision : (const uint8_t *)"", len))
+    return -1;
+  return store_exec(s, st, "parent proposal decide");
+}
+
+static int parent_proposal_row(sqlite3_stmt *st, cn_store_parent_proposal_t *p)
+{
+  if (column_fixed(st, 0, p->id, CN_HASH_BYTES))
+    return -1;
+  p->seq = (uint64_t)sqlite3_column_int64(st, 1);
+  p->body = sqlite3_column_blob(st, 2);
+  p->body_len = (size_t)sqlite3_column_bytes(st, 2);
+  if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
+    p->decision = sqlite3_column_blob(st, 3);
+    p->decision_len = (size_t)sqlite3_column_bytes(st, 3);
+  }
+  return 0;
+}
+
+int cn_store_parent_proposal_scan(cn_store_t *s,
+                                  int (*fn)(void *ctx, const cn_store_parent_proposal_t *p), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PPROP_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st)
+    return -1;
+  SCAN_ROWS(s, st, "parent proposal scan", cn_store_parent_proposal_t, parent_proposal_row, fn, ctx,
+            found);
   (void)found;
 out:
   sqlite3_reset(st);

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 2
+#define CN_STORE_SCHEMA_VERSION 3
 
 typedef struct cn_store_t cn_store_t;
 
@@ -104,6 +104,9 @@ typedef struct cn_store_ballot_t {
   const char *choices;            /* "0,2,3" */
   int paper;
   const char *groups;             /* voter's labels at scan time (from keys) */
+  uint64_t weight;                /* 1, or a child council's roll size */
+  int has_via;
+  uint8_t via[CN_HASH_BYTES];     /* mandate or delegate ballot it came through */
 } cn_store_ballot_t;
 
 /* Return 1 if MEMBER has no ballot on PROPOSAL. Fills OUT's member, seq and
@@ -141,6 +144,10 @@ typedef struct cn_store_credential_t {
   int recalled;
   uint8_t recall[CN_HASH_BYTES];  /* record id of the recall, if recalled */
   uint64_t recall_votes;          /* votes from current members */
+  int has_issuer;                 /* issued by a child council, not this node */
+  uint8_t issuer[CN_PK_BYTES];
+  int has_derived;                /* a delegate of delegates: derived from */
+  uint8_t derived_from[CN_HASH_BYTES];
 } cn_store_credential_t;
 
 int cn_store_credential_put(cn_store_t *s, const cn_store_credential_t *c);
@@ -173,5 +180,55 @@ int cn_store_mandate_put(cn_store_t *s, const cn_store_mandate_t *m);
 int cn_store_mandate_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_mandate_t *out);
 int cn_store_mandate_set_delivered(cn_store_t *s, const uint8_t id[CN_HASH_BYTES]);
 int cn_store_mandate_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_mandate_t *m), void *ctx);
+
+/* Own credentials derived from credential FROM (delegates of delegates). */
+int cn_store_credential_scan_derived(cn_store_t *s, const uint8_t from[CN_HASH_BYTES],
+                                     int (*fn)(void *ctx, const cn_store_credential_t *c), void *ctx);
+/* Recall votes on CREDENTIAL from members of CHILD's forwarded roll. */
+int cn_store_recall_vote_count_child(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
+                                     const uint8_t child[CN_PK_BYTES], uint64_t *n);
+/* Live credentials held by DELEGATE (any issuer); for candidacy upward. */
+int cn_store_credential_of(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES],
+                           cn_store_credential_t *out);
+
+/* outbox: records waiting to go to the parent, oldest first. */
+int cn_store_outbox_put(cn_store_t *s, const uint8_t record_id[CN_HASH_BYTES], const char *kind,
+                        const uint8_t *env, size_t len);
+/* The oldest row: 1 if empty. OUT: *ENV malloc'd, caller frees. */
+int cn_store_outbox_first(cn_store_t *s, uint64_t *id, uint8_t **env, size_t *len);
+int cn_store_outbox_delete(cn_store_t *s, uint64_t id);
+/* Move row ID to the dead letters with WHY. */
+int cn_store_outbox_bury(cn_store_t *s, uint64_t id, const char *why, uint64_t now);
+int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead);
+
+/* a child council's forwarded roll (member keys only) */
+int cn_store_child_roll_set(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                            const uint8_t member[CN_PK_BYTES], int present);
+int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                            const uint8_t member[CN_PK_BYTES]);   /* 1 yes, 0 no, -1 */
+int cn_store_child_roll_count(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *n);
+
+/* decisions of child councils, forwarded because a mandate cites them */
+int cn_store_foreign_decision_put(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                                  const uint8_t proposal[CN_HASH_BYTES], int passed);
+/* 1 if absent; else 0 and *PASSED. */
+int cn_store_foreign_decision_get(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                                  const uint8_t proposal[CN_HASH_BYTES], int *passed);
+
+/* the parent's proposals, followed from its log */
+int cn_store_parent_proposal_put(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], uint64_t seq,
+                                 const uint8_t *body, size_t len);
+int cn_store_parent_proposal_decide(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                    const uint8_t *decision, size_t len);
+typedef struct cn_store_parent_proposal_t {
+  uint8_t id[CN_HASH_BYTES];
+  uint64_t seq;
+  const uint8_t *body;            /* Proposal */
+  size_t body_len;
+  const uint8_t *decision;        /* Decision body, or NULL */
+  size_t decision_len;
+} cn_store_parent_proposal_t;
+int cn_store_parent_proposal_scan(cn_store_t *s,
+                                  int (*fn)(void *ctx, const cn_store_parent_proposal_t *p), void *ctx);
 
 #endif

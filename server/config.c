@@ -155,6 +155,10 @@ int cn_config_load(cn_config_t *c, const char *path, char *err, size_t errlen)
     goto out;
   }
   n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+  if (ferror(f)) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    goto out;
+  }
   if (n > CONFIG_FILE_MAX) {
     snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
     goto out;

@@ -1,0 +1,907 @@
+/* test_store.c: the SQLite store on a temporary file: schema, meta, log,
+ * keys, proposals and ballots.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "councilnet/crypto.h"
+#include "store.h"
+#include "test.h"
+
+static char tmpdir[] = "/tmp/cn-store-XXXXXX";
+
+/* Schema step 1 exactly as released (store.c must never edit it). */
+static const char schema_v1[] =
+  "CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
+  "CREATE TABLE log(seq INTEGER PRIMARY KEY, prev BLOB NOT NULL, record_id BLOB NOT NULL UNIQUE,"
+  " received INTEGER NOT NULL, hash BLOB NOT NULL, kind TEXT NOT NULL, signer BLOB NOT NULL,"
+  " envelope BLOB NOT NULL);"
+  "CREATE TABLE keys(key BLOB PRIMARY KEY, name TEXT NOT NULL DEFAULT '',"
+  " groups TEXT NOT NULL DEFAULT '', member INTEGER NOT NULL DEFAULT 0,"
+  " clerk INTEGER NOT NULL DEFAULT 0, convener INTEGER NOT NULL DEFAULT 0,"
+  " since INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX keys_member ON keys(member);"
+  "CREATE TABLE proposals(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, author BLOB NOT NULL,"
+  " opens INTEGER NOT NULL, closes INTEGER NOT NULL, closed INTEGER NOT NULL DEFAULT 0,"
+  " body BLOB NOT NULL, decision BLOB);"
+  "CREATE INDEX proposals_due ON proposals(closed, closes);"
+  "CREATE TABLE ballots(proposal BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL,"
+  " choices TEXT NOT NULL, paper INTEGER NOT NULL, PRIMARY KEY(proposal, member));";
+static char dbpath[128];
+
+/* Remove DB and its WAL/SHM side files. */
+static void remove_db(const char *path)
+{
+  char side[160];
+  unlink(path);
+  snprintf(side, sizeof side, "%s-wal", path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-journal", path);
+  unlink(side);
+}
+
+/* Run a one-value query on a separate connection; return its text (static). */
+static const char *side_query(const char *path, const char *sql)
+{
+  static char out[256];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+
+  snprintf(out, sizeof out, "(error)");
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    goto done;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    goto done;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, sizeof out, "%s", t ? (const char *)t : "(null)");
+  } else {
+    snprintf(out, sizeof out, "(no row)");
+  }
+done:
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+static void key_of(uint8_t k[CN_PK_BYTES], int n)
+{
+  memset(k, 0, CN_PK_BYTES);
+  k[0] = 0xc0;
+  k[31] = (uint8_t)n;
+}
+
+static void id_of(uint8_t id[CN_HASH_BYTES], int n)
+{
+  memset(id, 0, CN_HASH_BYTES);
+  id[0] = 0x1d;
+  id[31] = (uint8_t)n;
+}
+
+static void test_open(void)
+{
+  cn_store_t *s = NULL;
+  char err[256];
+  uint8_t *v = NULL;
+  size_t len = 0;
+
+  err[0] = 'x';
+  REQUIRE(cn_store_open(dbpath, &s, err, sizeof err) == 0);
+  REQUIRE(s != NULL);
+  CHECK_STR(err, "");
+  CHECK_EQ_INT(cn_store_in_transaction(s), 0);
+  CHECK_EQ_INT(atoi(side_query(dbpath, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
+  CHECK_STR(side_query(dbpath, "PRAGMA journal_mode"), "wal");
+  CHECK_STR(side_query(dbpath, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
+                               " WHERE type = 'table' AND name IN ('ballots', 'keys', 'log',"
+                               " 'meta', 'proposals') ORDER BY name)"),
+            "ballots,keys,log,meta,proposals");
+  CHECK_STR(side_query(dbpath, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                               " AND name IN ('keys_member', 'proposals_due')"), "2");
+  CHECK_EQ_INT(cn_store_meta_set(s, "node_name", "assembly-7", 10), 0);
+  cn_store_free(s);
+  s = NULL;
+
+  /* Reopen: data kept, schema not re-applied. */
+  REQUIRE(cn_store_open(dbpath, &s, err, sizeof err) == 0);
+  CHECK_EQ_INT(cn_store_meta_get(s, "node_name", &v, &len), 0);
+  CHECK_EQ_INT(len, 10);
+  CHECK(v && memcmp(v, "assembly-7", 10) == 0);
+  CHECK_EQ_INT(atoi(side_query(dbpath, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
+  free(v);
+  v = NULL;
+  cn_store_free(s);
+  s = NULL;
+  cn_store_free(NULL);
+
+  /* A newer schema is refused, and the file is not touched. */
+  {
+    char newer[160];
+    sqlite3 *db = NULL;
+    char sql[96], want[32];
+    snprintf(newer, sizeof newer, "%s/newer.db", tmpdir);
+    snprintf(sql, sizeof sql, "CREATE TABLE t(x); PRAGMA user_version = %d;",
+             CN_STORE_SCHEMA_VERSION + 1);
+    snprintf(want, sizeof want, "%d", CN_STORE_SCHEMA_VERSION + 1);
+    REQUIRE(sqlite3_open(newer, &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    s = (cn_store_t *)1;
+    err[0] = 0;
+    CHECK_EQ_INT(cn_store_open(newer, &s, err, sizeof err), -1);
+    CHECK(s == NULL);
+    CHECK(strstr(err, "newer") != NULL);
+    CHECK(strstr(err, want) != NULL);
+    s = NULL;
+    CHECK_STR(side_query(newer, "PRAGMA user_version"), want);
+    CHECK_STR(side_query(newer, "SELECT count(*) FROM sqlite_master WHERE name = 'log'"), "0");
+    remove_db(newer);
+  }
+
+  /* A version-1 database (schema step 1 as released) is migrated forward and
+   * keeps its rows. */
+  if (CN_STORE_SCHEMA_VERSION > 1) {
+    char v1[160];
+    sqlite3 *db = NULL;
+    uint64_t seq = 0, n = 0;
+    uint8_t h[CN_HASH_BYTES];
+    snprintf(v1, sizeof v1, "%s/v1.db", tmpdir);
+    REQUIRE(sqlite3_open(v1, &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, schema_v1, NULL, NULL, NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+      "INSERT INTO log VALUES(1, zeroblob(32), randomblob(32), 5, zeroblob(32), 'x', zeroblob(32), x'00');"
+      "INSERT INTO keys(key, member) VALUES(randomblob(32), 1);"
+      "PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    err[0] = 0;
+    CHECK_EQ_INT(cn_store_open(v1, &s, err, sizeof err), 0);
+    if (s) {
+      CHECK_EQ_INT(atoi(side_query(v1, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
+      CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+      CHECK_EQ_INT(seq, 1);
+      CHECK_EQ_INT(cn_store_roll_count(s, &n), 0);
+      CHECK_EQ_INT(n, 1);
+      cn_store_free(s);
+      s = NULL;
+    } else {
+      fprintf(stderr, "v1 migration: %s\n", err);
+    }
+    remove_db(v1);
+  }
+
+  /* A file that is not a database. */
+  {
+    char junk[160];
+    FILE *f;
+    snprintf(junk, sizeof junk, "%s/junk.db", tmpdir);
+    f = fopen(junk, "wb");
+    REQUIRE(f);
+    fputs("this is not an SQLite database, not at all, no header here......", f);
+    fclose(f);
+    err[0] = 0;
+    CHECK_EQ_INT(cn_store_open(junk, &s, err, sizeof err), -1);
+    CHECK(s == NULL);
+    CHECK(err[0] != 0);
+    remove_db(junk);
+  }
+
+  /* A folder that does not exist. */
+  {
+    char nowhere[160];
+    snprintf(nowhere, sizeof nowhere, "%s/no/such/dir/db", tmpdir);
+    err[0] = 0;
+    CHECK_EQ_INT(cn_store_open(nowhere, &s, err, sizeof err), -1);
+    CHECK(s == NULL);
+    CHECK(err[0] != 0);
+  }
+done:
+  free(v);
+  cn_store_free(s);
+}
+
+static void test_meta(cn_store_t *s)
+{
+  uint8_t *v = NULL;
+  size_t len = 99;
+  static const uint8_t bin[] = { 0, 1, 2, 0, 0xff };
+
+  CHECK_EQ_INT(cn_store_meta_get(s, "absent", &v, &len), 1);
+  CHECK(v == NULL);
+  CHECK_EQ_INT(cn_store_meta_set(s, "bin", bin, sizeof bin), 0);
+  CHECK_EQ_INT(cn_store_meta_get(s, "bin", &v, &len), 0);
+  CHECK_EQ_INT(len, 5);
+  CHECK(v && memcmp(v, bin, 5) == 0 && v[5] == 0);
+  free(v);
+  v = NULL;
+  /* Replace. */
+  CHECK_EQ_INT(cn_store_meta_set(s, "bin", "xy", 2), 0);
+  CHECK_EQ_INT(cn_store_meta_get(s, "bin", &v, &len), 0);
+  CHECK_EQ_INT(len, 2);
+  CHECK(v && memcmp(v, "xy", 3) == 0);
+  free(v);
+  v = NULL;
+  /* Empty value is a value, not an absence. */
+  CHECK_EQ_INT(cn_store_meta_set(s, "empty", NULL, 0), 0);
+  len = 99;
+  CHECK_EQ_INT(cn_store_meta_get(s, "empty", &v, &len), 0);
+  CHECK_EQ_INT(len, 0);
+  CHECK(v && v[0] == 0);
+  free(v);
+  v = NULL;
+  /* Keys are exact. */
+  CHECK_EQ_INT(cn_store_meta_get(s, "Bin", &v, &len), 1);
+  CHECK_EQ_INT(cn_store_meta_get(s, "bi", &v, &len), 1);
+}
+
+/* Log fixtures. */
+typedef struct log_row_t {
+  cn_store_entry_t e;
+  char kind[16];
+  uint8_t env[64];
+} log_row_t;
+
+static void make_entry(log_row_t *r, uint64_t seq, const uint8_t prev[CN_HASH_BYTES])
+{
+  memset(r, 0, sizeof *r);
+  r->e.seq = seq;
+  memcpy(r->e.prev, prev, CN_HASH_BYTES);
+  id_of(r->e.record_id, (int)seq);
+  r->e.received = 1700000000 + seq;
+  memset(r->e.hash, (int)(0x40 + seq), CN_HASH_BYTES);
+  snprintf(r->kind, sizeof r->kind, "kind%llu", (unsigned long long)seq);
+  r->e.kind = r->kind;
+  for (size_t i = 0; i < sizeof r->env; i++)
+    r->env[i] = (uint8_t)(seq * 7 + i);
+  r->env[3] = 0;                       /* a NUL inside: stored as a blob */
+  r->e.envelope = r->env;
+  r->e.envelope_len = 10 + (size_t)seq;
+}
+
+typedef struct collect_t {
+  int calls;
+  int stop_after;                      /* 0: never stop */
+  uint64_t seqs[16];
+  int bad;                             /* row did not match its fixture */
+  const log_row_t *rows;               /* fixtures by seq - 1 */
+} collect_t;
+
+static int collect_entry(void *ctx, const cn_store_entry_t *e)
+{
+  collect_t *c = ctx;
+  const log_row_t *r;
+
+  if (c->calls < 16)
+    c->seqs[c->calls] = e->seq;
+  c->calls++;
+  if (c->rows && e->seq >= 1) {
+    r = &c->rows[e->seq - 1];
+    if (memcmp(e->prev, r->e.prev, 32) || memcmp(e->record_id, r->e.record_id, 32) ||
+        e->received != r->e.received || memcmp(e->hash, r->e.hash, 32) ||
+        strcmp(e->kind, r->kind) != 0 || e->envelope_len != r->e.envelope_len ||
+        memcmp(e->envelope, r->env, e->envelope_len) != 0)
+      c->bad++;
+  }
+  return c->stop_after && c->calls >= c->stop_after;
+}
+
+static void test_log(cn_store_t *s)
+{
+  log_row_t rows[4];
+  uint8_t zero[CN_HASH_BYTES] = { 0 }, signer[CN_PK_BYTES], h[CN_HASH_BYTES], id[CN_HASH_BYTES];
+  uint64_t seq = 99;
+  collect_t c;
+
+  key_of(signer, 1);
+  /* Empty log. */
+  memset(h, 0xee, sizeof h);
+  CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+  CHECK_EQ_INT(seq, 0);
+  CHECK(memcmp(h, zero, 32) == 0);
+
+  make_entry(&rows[0], 1, zero);
+  make_entry(&rows[1], 2, rows[0].e.hash);
+  make_entry(&rows[2], 3, rows[1].e.hash);
+  make_entry(&rows[3], 4, rows[2].e.hash);
+
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_in_transaction(s), 1);
+  /* Nested begin is refused and does not end the transaction. */
+  CHECK_EQ_INT(cn_store_begin(s), -1);
+  CHECK_EQ_INT(cn_store_in_transaction(s), 1);
+  for (int i = 0; i < 3; i++)
+    CHECK_EQ_INT(cn_store_log_append(s, &rows[i].e, signer), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_in_transaction(s), 0);
+
+  CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+  CHECK_EQ_INT(seq, 3);
+  CHECK(memcmp(h, rows[2].e.hash, 32) == 0);
+  CHECK_STR(side_query(dbpath, "SELECT count(*) FROM log"), "3");
+  CHECK_STR(side_query(dbpath, "SELECT hex(signer) FROM log WHERE seq = 2"),
+            "C000000000000000000000000000000000000000000000000000000000000001");
+
+  /* find */
+  memset(&c, 0, sizeof c);
+  c.rows = rows;
+  CHECK_EQ_INT(cn_store_log_find(s, rows[1].e.record_id, collect_entry, &c), 0);
+  CHECK_EQ_INT(c.calls, 1);
+  CHECK_EQ_INT(c.seqs[0], 2);
+  CHECK_EQ_INT(c.bad, 0);
+  id_of(id, 77);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(cn_store_log_find(s, id, collect_entry, &c), 1);
+  CHECK_EQ_INT(c.calls, 0);
+
+  /* scan with after/limit */
+  memset(&c, 0, sizeof c);
+  c.rows = rows;
+  CHECK_EQ_INT(cn_store_log_scan(s, 0, 100, collect_entry, &c), 0);
+  CHECK_EQ_INT(c.calls, 3);
+  CHECK(c.seqs[0] == 1 && c.seqs[1] == 2 && c.seqs[2] == 3);
+  CHECK_EQ_INT(c.bad, 0);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(cn_store_log_scan(s, 1, 1, collect_entry, &c), 0);
+  CHECK_EQ_INT(c.calls, 1);
+  CHECK_EQ_INT(c.seqs[0], 2);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(cn_store_log_scan(s, 1, 100, collect_entry, &c), 0);
+  CHECK_EQ_INT(c.calls, 2);
+  CHECK(c.seqs[0] == 2 && c.seqs[1] == 3);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(cn_store_log_scan(s, 3, 100, collect_entry, &c), 0);
+  CHECK_EQ_INT(c.calls, 0);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(cn_store_log_scan(s, 0, 0, collect_entry, &c), 0);
+  CHECK_EQ_INT(c.calls, 0);
+  /* The callback stops the scan. */
+  memset(&c, 0, sizeof c);
+  c.stop_after = 2;
+  CHECK_EQ_INT(cn_store_log_scan(s, 0, 100, collect_entry, &c), 0);
+  CHECK_EQ_INT(c.calls, 2);
+
+  /* Duplicate seq or record id is refused. */
+  REQUIRE(cn_store_begin(s) == 0);
+  {
+    log_row_t dup = rows[3];
+    dup.e.kind = dup.kind;
+    dup.e.envelope = dup.env;
+    dup.e.seq = 3;
+    CHECK_EQ_INT(cn_store_log_append(s, &dup.e, signer), -1);
+    dup.e.seq = 4;
+    memcpy(dup.e.record_id, rows[0].e.record_id, 32);
+    CHECK_EQ_INT(cn_store_log_append(s, &dup.e, signer), -1);
+  }
+  cn_store_rollback(s);
+
+  /* Rollback leaves nothing. */
+  rows[3].e.kind = rows[3].kind;
+  rows[3].e.envelope = rows[3].env;
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_log_append(s, &rows[3].e, signer), 0);
+  CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+  CHECK_EQ_INT(seq, 4);                 /* visible inside the transaction */
+  cn_store_rollback(s);
+  CHECK_EQ_INT(cn_store_in_transaction(s), 0);
+  CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+  CHECK_EQ_INT(seq, 3);
+  CHECK(memcmp(h, rows[2].e.hash, 32) == 0);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(cn_store_log_find(s, rows[3].e.record_id, collect_entry, &c), 1);
+  CHECK_STR(side_query(dbpath, "SELECT count(*) FROM log"), "3");
+  cn_store_rollback(s);                 /* outside a transaction: no-op */
+  CHECK_EQ_INT(cn_store_in_transaction(s), 0);
+
+  /* An uncommitted transaction is rolled back by cn_store_free(). */
+  {
+    cn_store_t *s2 = NULL;
+    char err[256];
+    REQUIRE(cn_store_open(dbpath, &s2, err, sizeof err) == 0);
+    /* Meanwhile the first connection can still read. */
+    REQUIRE(cn_store_begin(s2) == 0);
+    CHECK_EQ_INT(cn_store_log_append(s2, &rows[3].e, signer), 0);
+    /* A second writer cannot start while s2 holds the write lock; it waits
+     * for the busy timeout, so this is not tried here. */
+    CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+    CHECK_EQ_INT(seq, 3);                /* not committed, not visible */
+    cn_store_free(s2);
+    CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+    CHECK_EQ_INT(seq, 3);
+  }
+
+  /* Commit of the fourth entry, seen by a fresh connection. */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_log_append(s, &rows[3].e, signer), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_STR(side_query(dbpath, "SELECT count(*) FROM log"), "4");
+  CHECK_STR(side_query(dbpath, "SELECT kind FROM log WHERE seq = 4"), "kind4");
+  CHECK_STR(side_query(dbpath, "SELECT length(envelope) FROM log WHERE seq = 4"), "14");
+  /* Commit outside a transaction fails. */
+  CHECK_EQ_INT(cn_store_commit(s), -1);
+  CHECK_EQ_INT(cn_store_in_transaction(s), 0);
+done:
+  if (cn_store_in_transaction(s))
+    cn_store_rollback(s);
+}
+
+typedef struct keys_seen_t {
+  int n;
+  uint8_t last[16];                    /* key[31] of each row, in order */
+  char names[256];
+} keys_seen_t;
+
+static int collect_key(void *ctx, const cn_store_key_t *k)
+{
+  keys_seen_t *ks = ctx;
+  if (ks->n < 16)
+    ks->last[ks->n] = k->key[31];
+  ks->n++;
+  strncat(ks->names, k->name, sizeof ks->names - strlen(ks->names) - 2);
+  strcat(ks->names, ";");
+  return 0;
+}
+
+static void test_keys(cn_store_t *s)
+{
+  cn_store_key_t k, got;
+  uint8_t key[CN_PK_BYTES];
+  uint64_t n = 99;
+  keys_seen_t ks;
+  const char *name_ptr;
+
+  CHECK_EQ_INT(cn_store_roll_count(s, &n), 0);
+  CHECK_EQ_INT(n, 0);
+  CHECK_EQ_INT(cn_store_convener_count(s, &n), 0);
+  CHECK_EQ_INT(n, 0);
+
+  REQUIRE(cn_store_begin(s) == 0);
+  /* 3: convener and member, since 1 */
+  memset(&k, 0, sizeof k);
+  key_of(k.key, 3);
+  k.name = "Ana";
+  k.groups = "youth\nrenters";
+  k.member = 1;
+  k.convener = 1;
+  k.since = 1;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  /* 2: member, since 2, non-0/1 flags are stored as 1 */
+  memset(&k, 0, sizeof k);
+  key_of(k.key, 2);
+  k.name = "Bo";
+  k.groups = "";
+  k.member = 7;
+  k.since = 2;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  /* 1: clerk only, since 2 (ties are ordered by key) */
+  memset(&k, 0, sizeof k);
+  key_of(k.key, 1);
+  k.name = NULL;                        /* NULL strings are stored as '' */
+  k.groups = NULL;
+  k.clerk = 1;
+  k.since = 2;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+
+  memset(&got, 0, sizeof got);
+  key_of(key, 3);
+  CHECK_EQ_INT(cn_store_key_get(s, key, &got), 0);
+  CHECK(memcmp(got.key, key, 32) == 0);
+  CHECK_STR(got.name, "Ana");
+  CHECK_STR(got.groups, "youth\nrenters");
+  CHECK_EQ_INT(got.member, 1);
+  CHECK_EQ_INT(got.clerk, 0);
+  CHECK_EQ_INT(got.convener, 1);
+  CHECK_EQ_INT(got.since, 1);
+  name_ptr = got.name;
+  /* The strings survive other queries until the next key_get. */
+  CHECK_EQ_INT(cn_store_roll_count(s, &n), 0);
+  CHECK_EQ_INT(n, 2);
+  memset(&ks, 0, sizeof ks);
+  CHECK_EQ_INT(cn_store_key_scan(s, collect_key, &ks), 0);
+  CHECK_STR(name_ptr, "Ana");
+  CHECK_EQ_INT(ks.n, 3);
+  CHECK(ks.last[0] == 3 && ks.last[1] == 1 && ks.last[2] == 2);
+  CHECK_STR(ks.names, "Ana;;Bo;");
+
+  key_of(key, 2);
+  CHECK_EQ_INT(cn_store_key_get(s, key, &got), 0);
+  CHECK_STR(got.name, "Bo");
+  CHECK_STR(got.groups, "");
+  CHECK_EQ_INT(got.member, 1);
+  key_of(key, 1);
+  CHECK_EQ_INT(cn_store_key_get(s, key, &got), 0);
+  CHECK_STR(got.name, "");
+  CHECK_EQ_INT(got.member, 0);
+  CHECK_EQ_INT(got.clerk, 1);
+  key_of(key, 9);
+  CHECK_EQ_INT(cn_store_key_get(s, key, &got), 1);
+
+  CHECK_EQ_INT(cn_store_convener_count(s, &n), 0);
+  CHECK_EQ_INT(n, 1);
+
+  /* Replace: Bo leaves the roll. */
+  REQUIRE(cn_store_begin(s) == 0);
+  memset(&k, 0, sizeof k);
+  key_of(k.key, 2);
+  k.name = "Bo";
+  k.groups = "";
+  k.member = 0;
+  k.since = 2;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_roll_count(s, &n), 0);
+  CHECK_EQ_INT(n, 1);
+  CHECK_STR(side_query(dbpath, "SELECT count(*) FROM keys"), "3");
+  key_of(key, 2);
+  CHECK_EQ_INT(cn_store_key_get(s, key, &got), 0);
+  CHECK_EQ_INT(got.member, 0);
+done:
+  return;
+}
+
+typedef struct props_seen_t {
+  int n;
+  uint8_t ids[16];                     /* id[31] per row */
+  uint64_t ballots[16];
+  int closed[16];
+} props_seen_t;
+
+static int collect_prop(void *ctx, const cn_store_proposal_t *p)
+{
+  props_seen_t *ps = ctx;
+  if (ps->n < 16) {
+    ps->ids[ps->n] = p->id[31];
+    ps->ballots[ps->n] = p->ballots;
+    ps->closed[ps->n] = p->closed;
+  }
+  ps->n++;
+  return 0;
+}
+
+static void put_proposal(cn_store_t *s, int n, uint64_t seq, uint64_t opens, uint64_t closes)
+{
+  cn_store_proposal_t p;
+  char body[32];
+
+  memset(&p, 0, sizeof p);
+  id_of(p.id, n);
+  p.seq = seq;
+  key_of(p.author, 3);
+  p.opens = opens;
+  p.closes = closes;
+  snprintf(body, sizeof body, "body-%d", n);
+  p.body = (const uint8_t *)body;
+  p.body_len = strlen(body);
+  CHECK_EQ_INT(cn_store_proposal_put(s, &p), 0);
+}
+
+static void test_proposals(cn_store_t *s)
+{
+  cn_store_proposal_t got;
+  uint8_t id[CN_HASH_BYTES], dec[CN_HASH_BYTES], author[CN_PK_BYTES];
+  props_seen_t ps;
+
+  REQUIRE(cn_store_begin(s) == 0);
+  put_proposal(s, 1, 10, 1000, 5000);
+  put_proposal(s, 2, 11, 1000, 3000);
+  put_proposal(s, 3, 12, 1000, 3000);
+  put_proposal(s, 4, 13, 1000, 9000);
+  REQUIRE(cn_store_commit(s) == 0);
+
+  memset(&got, 0xab, sizeof got);
+  id_of(id, 1);
+  CHECK_EQ_INT(cn_store_proposal_get(s, id, &got), 0);
+  CHECK(memcmp(got.id, id, 32) == 0);
+  CHECK_EQ_INT(got.seq, 10);
+  key_of(author, 3);
+  CHECK(memcmp(got.author, author, 32) == 0);
+  CHECK_EQ_INT(got.opens, 1000);
+  CHECK_EQ_INT(got.closes, 5000);
+  CHECK_EQ_INT(got.closed, 0);
+  CHECK_EQ_INT(got.has_decision, 0);
+  CHECK_EQ_INT(got.ballots, 0);
+  CHECK_EQ_INT(got.body_len, 6);
+  CHECK(got.body && memcmp(got.body, "body-1", 6) == 0);
+  id_of(id, 99);
+  CHECK_EQ_INT(cn_store_proposal_get(s, id, &got), 1);
+
+  /* A proposal id is stored once. */
+  REQUIRE(cn_store_begin(s) == 0);
+  {
+    cn_store_proposal_t p;
+    memset(&p, 0, sizeof p);
+    id_of(p.id, 1);
+    p.seq = 50;
+    p.body = (const uint8_t *)"x";
+    p.body_len = 1;
+    CHECK_EQ_INT(cn_store_proposal_put(s, &p), -1);
+  }
+  cn_store_rollback(s);
+
+  /* scan: by seq */
+  memset(&ps, 0, sizeof ps);
+  CHECK_EQ_INT(cn_store_proposal_scan(s, collect_prop, &ps), 0);
+  CHECK_EQ_INT(ps.n, 4);
+  CHECK(ps.ids[0] == 1 && ps.ids[1] == 2 && ps.ids[2] == 3 && ps.ids[3] == 4);
+
+  /* due: closes <= now, by closes then seq. */
+  memset(&ps, 0, sizeof ps);
+  CHECK_EQ_INT(cn_store_proposal_scan_due(s, 2999, collect_prop, &ps), 0);
+  CHECK_EQ_INT(ps.n, 0);
+  memset(&ps, 0, sizeof ps);
+  CHECK_EQ_INT(cn_store_proposal_scan_due(s, 3000, collect_prop, &ps), 0);
+  CHECK_EQ_INT(ps.n, 2);
+  CHECK(ps.ids[0] == 2 && ps.ids[1] == 3);
+  memset(&ps, 0, sizeof ps);
+  CHECK_EQ_INT(cn_store_proposal_scan_due(s, 6000, collect_prop, &ps), 0);
+  CHECK_EQ_INT(ps.n, 3);
+  CHECK(ps.ids[0] == 2 && ps.ids[1] == 3 && ps.ids[2] == 1);
+
+  /* set_decision closes it. */
+  id_of(id, 2);
+  memset(dec, 0xde, sizeof dec);
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_proposal_set_decision(s, id, dec), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_proposal_get(s, id, &got), 0);
+  CHECK_EQ_INT(got.closed, 1);
+  CHECK_EQ_INT(got.has_decision, 1);
+  CHECK(memcmp(got.decision, dec, 32) == 0);
+  CHECK(got.body && memcmp(got.body, "body-2", 6) == 0);
+  memset(&ps, 0, sizeof ps);
+  CHECK_EQ_INT(cn_store_proposal_scan_due(s, 6000, collect_prop, &ps), 0);
+  CHECK_EQ_INT(ps.n, 2);
+  CHECK(ps.ids[0] == 3 && ps.ids[1] == 1);
+  memset(&ps, 0, sizeof ps);
+  CHECK_EQ_INT(cn_store_proposal_scan(s, collect_prop, &ps), 0);
+  CHECK(ps.n == 4 && ps.closed[1] == 1 && ps.closed[0] == 0);
+
+  /* Times above INT64_MAX (SQLite integers are signed 64-bit): the store
+   * may refuse them, but what it stores must keep its meaning; a proposal
+   * that closes "never" must not be due now. */
+  {
+    cn_store_proposal_t p;
+    int rc5, rc6;
+    memset(&p, 0, sizeof p);
+    key_of(p.author, 3);
+    p.body = (const uint8_t *)"big";
+    p.body_len = 3;
+    REQUIRE(cn_store_begin(s) == 0);
+    id_of(p.id, 5);
+    p.seq = 14;
+    p.opens = 1000;
+    p.closes = UINT64_MAX;
+    rc5 = cn_store_proposal_put(s, &p);
+    id_of(p.id, 6);
+    p.seq = 15;
+    p.opens = (uint64_t)INT64_MAX + 10;
+    p.closes = (uint64_t)INT64_MAX + 20;
+    rc6 = cn_store_proposal_put(s, &p);
+    REQUIRE(cn_store_commit(s) == 0);
+    CHECK(rc5 == 0 || rc5 == -1);
+    CHECK(rc6 == 0 || rc6 == -1);
+    id_of(id, 5);
+    CHECK_EQ_INT(cn_store_proposal_get(s, id, &got), rc5 == 0 ? 0 : 1);
+    if (rc5 == 0)
+      CHECK(got.closes == UINT64_MAX);              /* the value round-trips */
+    id_of(id, 6);
+    CHECK_EQ_INT(cn_store_proposal_get(s, id, &got), rc6 == 0 ? 0 : 1);
+    if (rc6 == 0)
+      CHECK(got.opens == (uint64_t)INT64_MAX + 10);
+    memset(&ps, 0, sizeof ps);
+    CHECK_EQ_INT(cn_store_proposal_scan_due(s, 6000, collect_prop, &ps), 0);
+    CHECK(ps.n == 2);
+    /* Close them again so the later checks see proposals 1 and 3 only. */
+    REQUIRE(cn_store_begin(s) == 0);
+    id_of(id, 5);
+    CHECK_EQ_INT(cn_store_proposal_set_decision(s, id, dec), 0);
+    id_of(id, 6);
+    CHECK_EQ_INT(cn_store_proposal_set_decision(s, id, dec), 0);
+    REQUIRE(cn_store_commit(s) == 0);
+  }
+done:
+  if (cn_store_in_transaction(s))
+    cn_store_rollback(s);
+}
+
+typedef struct ballots_seen_t {
+  int n;
+  uint8_t members[16];
+  uint64_t seqs[16];
+  char text[512];                      /* "member:choices:paper:groups|" */
+} ballots_seen_t;
+
+static int collect_ballot(void *ctx, const cn_store_ballot_t *b)
+{
+  ballots_seen_t *bs = ctx;
+  char one[128];
+  if (bs->n < 16) {
+    bs->members[bs->n] = b->member[31];
+    bs->seqs[bs->n] = b->seq;
+  }
+  bs->n++;
+  snprintf(one, sizeof one, "%d:%s:%d:%s|", b->member[31], b->choices, b->paper, b->groups);
+  strncat(bs->text, one, sizeof bs->text - strlen(bs->text) - 1);
+  return 0;
+}
+
+static int put_ballot(cn_store_t *s, int prop, int member, uint64_t seq, const char *choices, int paper)
+{
+  uint8_t pid[CN_HASH_BYTES];
+  cn_store_ballot_t b;
+  memset(&b, 0, sizeof b);
+  id_of(pid, prop);
+  key_of(b.member, member);
+  b.seq = seq;
+  b.choices = choices;
+  b.paper = paper;
+  return cn_store_ballot_put(s, pid, &b);
+}
+
+/* Runs after test_keys: keys 3 (member, groups youth/renters), 2 (removed),
+ * 1 (clerk, not a member); 8 is not in the keys table at all. */
+static void test_ballots(cn_store_t *s)
+{
+  cn_store_ballot_t got;
+  cn_store_key_t k;
+  uint8_t pid[CN_HASH_BYTES], member[CN_PK_BYTES];
+  ballots_seen_t bs;
+  cn_store_proposal_t p;
+
+  /* 4: a member without groups. */
+  REQUIRE(cn_store_begin(s) == 0);
+  memset(&k, 0, sizeof k);
+  key_of(k.key, 4);
+  k.name = "Cy";
+  k.member = 1;
+  k.since = 5;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  CHECK_EQ_INT(put_ballot(s, 1, 3, 20, "0", 0), 0);
+  CHECK_EQ_INT(put_ballot(s, 1, 4, 21, "1", 1), 0);
+  CHECK_EQ_INT(put_ballot(s, 1, 2, 22, "2", 0), 0);   /* removed member */
+  CHECK_EQ_INT(put_ballot(s, 1, 1, 23, "0", 0), 0);   /* clerk, not member */
+  CHECK_EQ_INT(put_ballot(s, 1, 8, 24, "0", 0), 0);   /* unknown key */
+  CHECK_EQ_INT(put_ballot(s, 3, 3, 25, "0,2,3", 0), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+
+  /* scan: members only, by seq, groups from keys. */
+  memset(&bs, 0, sizeof bs);
+  id_of(pid, 1);
+  CHECK_EQ_INT(cn_store_ballot_scan(s, pid, collect_ballot, &bs), 0);
+  CHECK_EQ_INT(bs.n, 2);
+  CHECK_STR(bs.text, "3:0:0:youth\nrenters|4:1:1:|");
+  memset(&bs, 0, sizeof bs);
+  id_of(pid, 3);
+  CHECK_EQ_INT(cn_store_ballot_scan(s, pid, collect_ballot, &bs), 0);
+  CHECK_STR(bs.text, "3:0,2,3:0:youth\nrenters|");
+  memset(&bs, 0, sizeof bs);
+  id_of(pid, 4);
+  CHECK_EQ_INT(cn_store_ballot_scan(s, pid, collect_ballot, &bs), 0);
+  CHECK_EQ_INT(bs.n, 0);
+
+  /* get */
+  memset(&got, 0, sizeof got);
+  id_of(pid, 1);
+  key_of(member, 4);
+  CHECK_EQ_INT(cn_store_ballot_get(s, pid, member, &got), 0);
+  CHECK(memcmp(got.member, member, 32) == 0);
+  CHECK_EQ_INT(got.seq, 21);
+  CHECK_EQ_INT(got.paper, 1);
+  CHECK_STR(got.choices, "");
+  CHECK_STR(got.groups, "");
+  key_of(member, 3);
+  id_of(pid, 4);
+  CHECK_EQ_INT(cn_store_ballot_get(s, pid, member, &got), 1);
+  id_of(pid, 1);
+  key_of(member, 9);
+  CHECK_EQ_INT(cn_store_ballot_get(s, pid, member, &got), 1);
+  /* A removed member's ballot is still found by get (the row exists). */
+  key_of(member, 2);
+  CHECK_EQ_INT(cn_store_ballot_get(s, pid, member, &got), 0);
+  CHECK_EQ_INT(got.seq, 22);
+
+  /* Replace: one row per (proposal, member), the later one wins. */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_ballot(s, 1, 3, 30, "1", 1), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  memset(&bs, 0, sizeof bs);
+  id_of(pid, 1);
+  CHECK_EQ_INT(cn_store_ballot_scan(s, pid, collect_ballot, &bs), 0);
+  CHECK_EQ_INT(bs.n, 2);
+  CHECK_STR(bs.text, "4:1:1:|3:1:1:youth\nrenters|");   /* now ordered after 4 */
+  key_of(member, 3);
+  CHECK_EQ_INT(cn_store_ballot_get(s, pid, member, &got), 0);
+  CHECK_EQ_INT(got.seq, 30);
+  CHECK_EQ_INT(got.paper, 1);
+  {
+    char sql[160], hex[2 * CN_HASH_BYTES + 1];
+    id_of(pid, 1);
+    cn_hex_encode(hex, pid, CN_HASH_BYTES);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ballots WHERE proposal = x'%s'", hex);
+    CHECK_STR(side_query(dbpath, sql), "5");
+  }
+
+  /* The proposal's ballot count counts stored rows. */
+  id_of(pid, 1);
+  CHECK_EQ_INT(cn_store_proposal_get(s, pid, &p), 0);
+  CHECK_EQ_INT(p.ballots, 5);
+  id_of(pid, 3);
+  CHECK_EQ_INT(cn_store_proposal_get(s, pid, &p), 0);
+  CHECK_EQ_INT(p.ballots, 1);
+
+  /* A member who leaves the roll drops out of the scan. */
+  REQUIRE(cn_store_begin(s) == 0);
+  memset(&k, 0, sizeof k);
+  key_of(k.key, 4);
+  k.name = "Cy";
+  k.member = 0;
+  k.since = 5;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  memset(&bs, 0, sizeof bs);
+  id_of(pid, 1);
+  CHECK_EQ_INT(cn_store_ballot_scan(s, pid, collect_ballot, &bs), 0);
+  CHECK_STR(bs.text, "3:1:1:youth\nrenters|");
+
+  /* Rolled-back ballots leave nothing. */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_ballot(s, 4, 3, 40, "0", 0), 0);
+  cn_store_rollback(s);
+  id_of(pid, 4);
+  key_of(member, 3);
+  CHECK_EQ_INT(cn_store_ballot_get(s, pid, member, &got), 1);
+done:
+  if (cn_store_in_transaction(s))
+    cn_store_rollback(s);
+}
+
+int main(void)
+{
+  cn_store_t *s = NULL;
+  char err[256];
+
+  if (cn_crypto_init() != 0) {
+    fprintf(stderr, "cn_crypto_init failed\n");
+    return 1;
+  }
+  if (!mkdtemp(tmpdir)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  snprintf(dbpath, sizeof dbpath, "%s/node.db", tmpdir);
+
+  test_open();
+  if (cn_store_open(dbpath, &s, err, sizeof err) != 0) {
+    fprintf(stderr, "open: %s\n", err);
+    test_failures_++;
+  } else {
+    test_meta(s);
+    test_log(s);
+    test_keys(s);
+    test_proposals(s);
+    test_ballots(s);
+    cn_store_free(s);
+    /* Everything committed survives a reopen. */
+    if (cn_store_open(dbpath, &s, err, sizeof err) == 0) {
+      uint64_t seq = 0, n = 0;
+      uint8_t h[CN_HASH_BYTES];
+      CHECK_EQ_INT(cn_store_log_head(s, &seq, h), 0);
+      CHECK_EQ_INT(seq, 4);
+      CHECK_EQ_INT(cn_store_roll_count(s, &n), 0);
+      CHECK_EQ_INT(n, 1);
+      cn_store_free(s);
+    } else {
+      CHECK(0);
+    }
+  }
+  remove_db(dbpath);
+  if (rmdir(tmpdir) != 0)
+    fprintf(stderr, "could not remove %s\n", tmpdir);
+  return test_finish("test_store");
+}
