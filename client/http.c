@@ -690,8 +690,22 @@ static int conn_exchange(cn_http_conn_t *c, const char *method, const char *path
     if (fresh && conn_connect(c, deadline, err, errlen) < 0)
       goto out;
     got_any = 0;
-    if (send_all(c, req, req_len, deadline, err, errlen) < 0
-        || read_response(c, method, deadline, out, &got_any, &keep, err, errlen) < 0) {
+    if (send_all(c, req, req_len, deadline, err, errlen) < 0) {
+      /* A server may answer and close before reading the whole request
+       * (413 for an oversized body): read what it said, if anything. */
+      char rerr[64];
+      if (read_response(c, method, deadline, out, &got_any, &keep, rerr, sizeof rerr) == 0) {
+        conn_close(c);
+        rc = 0;
+        goto out;
+      }
+      cn_http_resp_clear(out);
+      conn_close(c);
+      if (!fresh && !got_any)
+        continue;
+      goto out;
+    }
+    if (read_response(c, method, deadline, out, &got_any, &keep, err, errlen) < 0) {
       conn_close(c);
       if (!fresh && !got_any)
         continue;               /* the server closed an idle connection: retry once */
