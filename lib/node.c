@@ -37,6 +37,9 @@ struct cn_node_t {
   uint64_t pend_seq;             /* head including the open transaction's appends */
   uint8_t pend_hash[CN_HASH_BYTES];
   cn_node_stats_t stats;
+  int has_parent;                /* federation: the parent this node reports to */
+  uint8_t parent_key[CN_PK_BYTES];
+  char parent_url[512];
 };
 
 /* What a kind handler sees: the opened record, its decoded body, and the
@@ -44,8 +47,12 @@ struct cn_node_t {
 typedef struct apply_t {
   cn_node_t *n;
   cn_record_t *rec;
+  const uint8_t *buf;            /* the exact envelope bytes received */
+  size_t len;
   ProtobufCMessage *body;
   uint64_t seq, now;
+  int foreign;                   /* addressed to a child council of ours */
+  uint8_t origin[CN_PK_BYTES];   /* that child council */
   char *msg;
   size_t msglen;
 } apply_t;
@@ -68,6 +75,20 @@ static cn_err apply_mandate_draft(apply_t *a);
 static cn_err apply_delivery(apply_t *a);
 static cn_err apply_recall_vote(apply_t *a);
 static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p);
+static cn_err apply_parent_set(apply_t *a);
+static cn_err apply_delegate_ballot(apply_t *a);
+static cn_err foreign_roll(apply_t *a);
+static cn_err foreign_credential(apply_t *a);
+static cn_err foreign_decision(apply_t *a);
+static cn_err foreign_delivery(apply_t *a);
+static cn_err foreign_recall_vote(apply_t *a);
+static cn_err foreign_recall(apply_t *a);
+static int roll_update(cn_node_t *n, const uint8_t *key, int added, uint64_t now);
+static int outbox_add(cn_node_t *n, const char *kind, const uint8_t *env, size_t len);
+static int node_load_parent(cn_node_t *n);
+static int outbox_decision(cn_node_t *n, const uint8_t *proposal);
+static int can_stand(cn_node_t *n, const uint8_t key[CN_PK_BYTES]);
+static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t recall_id[CN_HASH_BYTES]);
 
 static uint64_t clock_system(void *ctx)
 {
@@ -195,7 +216,7 @@ int cn_node_open(const char *dir, cn_node_t **out, char *err, size_t errlen)
   }
   n->name = (char *)name;
   name = NULL;
-  if (cn_store_log_head(n->store, &n->head_seq, n->head_hash) != 0) {
+  if (cn_store_log_head(n->store, &n->head_seq, n->head_hash) != 0 || node_load_parent(n) != 0) {
     snprintf(err, errlen, "%s: cannot read the log head", db_path);
     goto out;
   }
@@ -418,7 +439,7 @@ static cn_err apply_member_add(apply_t *a)
   k.groups = groups;
   k.member = 1;
   k.since = a->seq;
-  if (cn_store_key_put(a->n->store, &k) != 0)
+  if (cn_store_key_put(a->n->store, &k) != 0 || roll_update(a->n, m->member.data, 1, a->now) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   return CN_OK;
 }
@@ -440,7 +461,7 @@ static cn_err apply_member_remove(apply_t *a)
   if (rc == 1 || !k.member)
     return refuse(a, CN_ERR_NOT_FOUND, "not a member");
   k.member = 0;
-  if (cn_store_key_put(a->n->store, &k) != 0)
+  if (cn_store_key_put(a->n->store, &k) != 0 || roll_update(a->n, m->member.data, 0, a->now) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   return CN_OK;
 }
@@ -605,21 +626,28 @@ static cn_err apply_paper_ballot(apply_t *a)
 typedef struct kind_t {
   const char *name;
   const ProtobufCMessageDescriptor *desc;
-  cn_err (*apply)(apply_t *a);
+  cn_err (*apply)(apply_t *a);     /* addressed to this node; NULL: node-made only */
+  cn_err (*foreign)(apply_t *a);   /* a child council's record, forwarded up */
 } kind_t;
 
 static const kind_t kinds[] = {
-  { "member_add", &councilnet__member_add__descriptor, apply_member_add },
-  { "member_remove", &councilnet__member_remove__descriptor, apply_member_remove },
-  { "role_set", &councilnet__role_set__descriptor, apply_role_set },
-  { "proposal", &councilnet__proposal__descriptor, apply_proposal },
-  { "ballot", &councilnet__ballot__descriptor, apply_ballot },
-  { "paper_ballot", &councilnet__ballot__descriptor, apply_paper_ballot },
-  { "settings", &councilnet__settings__descriptor, apply_settings },
-  { "volunteer", &councilnet__volunteer__descriptor, apply_volunteer },
-  { "mandate_draft", &councilnet__mandate__descriptor, apply_mandate_draft },
-  { "delivery", &councilnet__delivery__descriptor, apply_delivery },
-  { "recall_vote", &councilnet__recall_vote__descriptor, apply_recall_vote },
+  { "member_add", &councilnet__member_add__descriptor, apply_member_add, NULL },
+  { "member_remove", &councilnet__member_remove__descriptor, apply_member_remove, NULL },
+  { "role_set", &councilnet__role_set__descriptor, apply_role_set, NULL },
+  { "proposal", &councilnet__proposal__descriptor, apply_proposal, NULL },
+  { "ballot", &councilnet__ballot__descriptor, apply_ballot, NULL },
+  { "paper_ballot", &councilnet__ballot__descriptor, apply_paper_ballot, NULL },
+  { "settings", &councilnet__settings__descriptor, apply_settings, NULL },
+  { "volunteer", &councilnet__volunteer__descriptor, apply_volunteer, NULL },
+  { "mandate_draft", &councilnet__mandate__descriptor, apply_mandate_draft, NULL },
+  { "delivery", &councilnet__delivery__descriptor, apply_delivery, foreign_delivery },
+  { "recall_vote", &councilnet__recall_vote__descriptor, apply_recall_vote, foreign_recall_vote },
+  { "parent_set", &councilnet__parent_set__descriptor, apply_parent_set, NULL },
+  { "delegate_ballot", &councilnet__delegate_ballot__descriptor, apply_delegate_ballot, NULL },
+  { "roll", &councilnet__roll_update__descriptor, NULL, foreign_roll },
+  { "credential", &councilnet__credential__descriptor, NULL, foreign_credential },
+  { "decision", &councilnet__decision__descriptor, NULL, foreign_decision },
+  { "recall", &councilnet__recall__descriptor, NULL, foreign_recall },
 };
 
 static const kind_t *kind_find(const char *name)
@@ -630,8 +658,10 @@ static const kind_t *kind_find(const char *name)
   return NULL;
 }
 
-/* Every body has `bytes node = 1; uint64 created = 2;`. */
-static cn_err body_check_address(apply_t *a)
+/* Every body has `bytes node = 1; uint64 created = 2;`. A body addressed
+ * to one of our child councils is that child's record forwarded up: it is
+ * accepted only for kinds with a foreign handler. */
+static cn_err body_check_address(apply_t *a, const kind_t *kind)
 {
   const ProtobufCMessageDescriptor *d = a->body->descriptor;
   const ProtobufCFieldDescriptor *fn = protobuf_c_message_descriptor_get_field_by_name(d, "node");
@@ -643,8 +673,25 @@ static cn_err body_check_address(apply_t *a)
     return refuse(a, CN_ERR_INTERNAL, "kind without node/created");
   node = (const ProtobufCBinaryData *)((const char *)a->body + fn->offset);
   created = *(const uint64_t *)((const char *)a->body + fc->offset);
-  if (node->len != CN_PK_BYTES || memcmp(node->data, a->n->pk, CN_PK_BYTES) != 0)
-    return refuse(a, CN_ERR_WRONG_NODE, "the record is addressed to another node");
+  if (node->len != CN_PK_BYTES)
+    return refuse(a, CN_ERR_WRONG_NODE, "the record does not name its node");
+  if (memcmp(node->data, a->n->pk, CN_PK_BYTES) != 0) {
+    cn_store_key_t k;
+    int rc;
+    if (!kind->foreign)
+      return refuse(a, CN_ERR_WRONG_NODE, "the record is addressed to another node");
+    rc = cn_store_key_get(a->n->store, node->data, &k);
+    if (rc < 0)
+      return refuse(a, CN_ERR_INTERNAL, "database error");
+    if (rc == 1 || !k.member)
+      return refuse(a, CN_ERR_WRONG_NODE,
+                    "the record is addressed to a node that is not a child council here");
+    a->foreign = 1;
+    memcpy(a->origin, node->data, CN_PK_BYTES);
+  } else if (!kind->apply) {
+    return refuse(a, CN_ERR_FORBIDDEN, "records of kind '%s' are made by a node itself",
+                  kind->name);
+  }
   if (created == 0)
     return refuse(a, CN_ERR_INVALID, "the record has no creation time");
   if (created > a->now + FUTURE_SKEW)
@@ -698,7 +745,9 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
     goto out;
   }
   a.now = cn_node_now(n);
-  if ((err = body_check_address(&a)) != CN_OK)
+  a.buf = buf;
+  a.len = len;
+  if ((err = body_check_address(&a, kind)) != CN_OK)
     goto out;
   if (node_begin(n) != 0) {
     err = refuse(&a, CN_ERR_INTERNAL, "database busy");
@@ -709,7 +758,7 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
   if (node_append(n, rec.id, rec.kind, rec.signer, buf, len, a.now, &a.seq, hash) != 0)
     err = refuse(&a, CN_ERR_INTERNAL, "database error");
   else
-    err = kind->apply(&a);
+    err = a.foreign ? kind->foreign(&a) : kind->apply(&a);
   if (err != CN_OK) {
     node_rollback(n);
     goto out;
@@ -757,6 +806,8 @@ typedef struct tally_ctx_t {
   cn_arena_t *arena;
   cn_tally_ballot_t *ballots;
   size_t n, cap;
+  Councilnet__Contribution **contrib;
+  size_t n_contrib;
   int failed;
 } tally_ctx_t;
 
@@ -822,6 +873,29 @@ static int tally_collect(void *ctx, const cn_store_ballot_t *b)
   if (!tb->groups)
     goto fail;
   tb->paper = b->paper;
+  tb->weight = b->weight;
+  if (b->has_via) {
+    /* A child council's ballot: the decision records its contribution. */
+    Councilnet__Contribution *c = cn_arena_alloc(t->arena, sizeof *c);
+    Councilnet__Contribution **arr;
+    if (!c)
+      goto fail;
+    councilnet__contribution__init(c);
+    c->member.data = cn_arena_memdup(t->arena, b->member, CN_PK_BYTES);
+    c->member.len = CN_PK_BYTES;
+    c->choices = choices;
+    c->n_choices = nparts;
+    c->weight = b->weight ? b->weight : 1;
+    c->via.data = cn_arena_memdup(t->arena, b->via, CN_HASH_BYTES);
+    c->via.len = CN_HASH_BYTES;
+    arr = cn_arena_alloc(t->arena, (t->n_contrib + 1) * sizeof *arr);
+    if (!arr || !c->member.data || !c->via.data)
+      goto fail;
+    if (t->n_contrib)
+      memcpy(arr, t->contrib, t->n_contrib * sizeof *arr);
+    arr[t->n_contrib++] = c;
+    t->contrib = arr;
+  }
   t->n++;
   return 0;
 fail:
@@ -912,8 +986,30 @@ static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
   c.selection.len = CN_HASH_BYTES;
   c.term = term;
   memset(&row, 0, sizeof row);
-  if (node_append_own(n, "credential", &c.base, now, row.id, &row.seq, NULL, NULL) != 0)
-    return -1;
+  {
+    /* A delegate of delegates: the credential derives from the one the
+     * delegate holds here from a child council, and falls with it. */
+    cn_store_credential_t held;
+    int rc = cn_store_credential_of(n->store, delegate, &held);
+    if (rc < 0)
+      return -1;
+    if (rc == 0) {
+      row.has_derived = 1;
+      memcpy(row.derived_from, held.id, CN_HASH_BYTES);
+      c.derived_from.data = row.derived_from;
+      c.derived_from.len = CN_HASH_BYTES;
+    }
+  }
+  {
+    uint8_t *env = NULL;
+    size_t len = 0;
+    int rc = node_append_own(n, "credential", &c.base, now, row.id, &row.seq, &env, &len);
+    if (rc == 0 && n->has_parent && memcmp(sel->parent.data, n->parent_key, CN_PK_BYTES) == 0)
+      rc = outbox_add(n, "credential", env, len);
+    free(env);
+    if (rc != 0)
+      return -1;
+  }
   memcpy(row.delegate, delegate, CN_PK_BYTES);
   memcpy(row.parent, sel->parent.data, CN_PK_BYTES);
   row.term_start = sel->term_start;
@@ -1067,8 +1163,12 @@ static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_
     goto out;
   if (cn_store_ballot_scan(n->store, id, tally_collect, &t) != 0 || t.failed)
     goto out;
+  if (p->rule && p->rule->weight_by_roll && cn_store_represented(n->store, &roll) != 0)
+    goto out;
   if (cn_rules_tally(p, t.ballots, t.n, roll, &d) != 0)
     goto out;
+  d.contributions = t.contrib;
+  d.n_contributions = t.n_contrib;
   d.node.data = n->pk;
   d.node.len = CN_PK_BYTES;
   d.created = now;
@@ -1511,15 +1611,14 @@ static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p)
         sel->n_candidates != p->n_options || sel->n_quotas)
       return refuse(a, CN_ERR_INVALID, "a selection by vote lists one candidate key per option");
     for (size_t i = 0; i < sel->n_candidates; i++) {
-      cn_store_key_t k;
       int rc;
       if (sel->candidates[i].len != CN_PK_BYTES)
         return refuse(a, CN_ERR_INVALID, "candidate %zu is not a key", i);
-      rc = cn_store_key_get(a->n->store, sel->candidates[i].data, &k);
+      rc = can_stand(a->n, sel->candidates[i].data);
       if (rc < 0)
         return refuse(a, CN_ERR_INTERNAL, "database error");
-      if (rc == 1 || !k.member)
-        return refuse(a, CN_ERR_NOT_MEMBER, "candidate %zu is not a member", i);
+      if (rc == 0)
+        return refuse(a, CN_ERR_NOT_MEMBER, "candidate %zu is neither a member nor a delegate here", i);
       if ((err = check_term_limit(a, sel->candidates[i].data, sel)) != CN_OK)
         return err;
     }
@@ -1573,7 +1672,10 @@ static cn_err apply_volunteer(apply_t *a)
   cn_err err;
   int rc;
 
-  if ((err = require_member(a)) != CN_OK)
+  rc = can_stand(a->n, a->rec->signer);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0 && (err = require_member(a)) != CN_OK)
     return err;
   if ((err = proposal_load(a, &m->proposal, &row, &p)) != CN_OK)
     return err;
@@ -1723,6 +1825,11 @@ static cn_err apply_mandate_draft(apply_t *a)
   err = cn_store_mandate_put(a->n->store, &row) == 0 ? CN_OK
         : refuse(a, CN_ERR_INTERNAL, "database error");
   free(env);
+  /* The parent checks each instruction against the decision it cites: send
+   * those decisions up ahead of the delivery. */
+  for (size_t i = 0; err == CN_OK && a->n->has_parent && i < m->n_instructions; i++)
+    if (outbox_decision(a->n, m->instructions[i]->decision.data) != 0)
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
   return err;
 }
 
@@ -1791,7 +1898,9 @@ static cn_err apply_delivery(apply_t *a)
     err = refuse(a, CN_ERR_DUPLICATE, "the mandate was countersigned already");
     goto out;
   }
-  if (cn_store_mandate_set_delivered(a->n->store, mandate_id) != 0)
+  if (cn_store_mandate_set_delivered(a->n->store, mandate_id) != 0 ||
+      (a->n->has_parent && memcmp(c.parent, a->n->parent_key, CN_PK_BYTES) == 0 &&
+       outbox_add(a->n, "delivery", a->buf, a->len) != 0))
     err = refuse(a, CN_ERR_INTERNAL, "database error");
 out:
   if (mandate_m)
@@ -1854,7 +1963,7 @@ static cn_err apply_recall_vote(apply_t *a)
   uint8_t recall_id[CN_HASH_BYTES];
   uint64_t roll = 0;
   cn_err err;
-  int rc;
+  int rc, up;
 
   if ((err = require_member(a)) != CN_OK)
     return err;
@@ -1865,6 +1974,10 @@ static cn_err apply_recall_vote(apply_t *a)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (rc == 0)
     return refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted to recall");
+  /* Every recall vote goes up as it arrives, so the parent can count too. */
+  up = a->n->has_parent && memcmp(c.parent, a->n->parent_key, CN_PK_BYTES) == 0;
+  if (up && outbox_add(a->n, "recall_vote", a->buf, a->len) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
   if (cn_store_credential_get(a->n->store, c.id, &c) != 0 ||
       cn_store_roll_count(a->n->store, &roll) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
@@ -1881,8 +1994,7 @@ static cn_err apply_recall_vote(apply_t *a)
   r.delegate.len = CN_PK_BYTES;
   r.votes = c.recall_votes;
   r.roll = roll;
-  if (node_append_own(a->n, "recall", &r.base, a->now, recall_id, NULL, NULL, NULL) != 0 ||
-      cn_store_credential_set_recalled(a->n->store, c.id, recall_id) != 0)
+  if (node_recall(a->n, &r, up, recall_id) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (st.reselect && reselect(a->n, &c, a->now, st.reselect_window) != 0)
     return refuse(a, CN_ERR_INTERNAL, "cannot open the new selection");
@@ -2031,4 +2143,842 @@ cn_err cn_node_query_record(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_an
   out->data = c.env;
   out->len = c.len;
   return CN_OK;
+}
+
+/* ---- federation ---- */
+
+static int node_load_parent(cn_node_t *n)
+{
+  uint8_t *url = NULL, *key = NULL;
+  size_t url_len = 0, key_len = 0;
+  int rc = -1, r1, r2;
+
+  n->has_parent = 0;
+  r1 = cn_store_meta_get(n->store, "parent_url", &url, &url_len);
+  r2 = cn_store_meta_get(n->store, "parent_key", &key, &key_len);
+  if (r1 < 0 || r2 < 0)
+    goto out;
+  if (r1 == 0 && r2 == 0 && key_len == CN_PK_BYTES && url_len < sizeof n->parent_url) {
+    memcpy(n->parent_key, key, CN_PK_BYTES);
+    memcpy(n->parent_url, url, url_len + 1);
+    n->has_parent = 1;
+  }
+  rc = 0;
+out:
+  free(url);
+  free(key);
+  return rc;
+}
+
+int cn_node_parent(cn_node_t *n, char *url, size_t cap, uint8_t key[CN_PK_BYTES])
+{
+  if (!n->has_parent)
+    return 1;
+  snprintf(url, cap, "%s", n->parent_url);
+  memcpy(key, n->parent_key, CN_PK_BYTES);
+  return 0;
+}
+
+/* Queue ENV for the parent, in the open transaction. */
+static int outbox_add(cn_node_t *n, const char *kind, const uint8_t *env, size_t len)
+{
+  uint8_t id[CN_HASH_BYTES];
+  if (!n->has_parent)
+    return 0;
+  cn_crypto_hash(id, env, len);
+  return cn_store_outbox_put(n->store, id, kind, env, len);
+}
+
+/* Queue the decision on local proposal PROPOSAL (32 bytes) for the parent. */
+static int outbox_decision(cn_node_t *n, const uint8_t *proposal)
+{
+  cn_store_proposal_t row;
+  copy_ctx_t c = { NULL, 0 };
+  int rc;
+
+  if (cn_store_proposal_get(n->store, proposal, &row) != 0 || !row.has_decision)
+    return -1;
+  if (cn_store_log_find(n->store, row.decision, copy_envelope, &c) != 0 || !c.env)
+    return -1;
+  rc = outbox_add(n, "decision", c.env, c.len);
+  free(c.env);
+  return rc;
+}
+
+/* Tell the parent a member key joined (ADDED) or left the roll. */
+static int roll_update(cn_node_t *n, const uint8_t *key, int added, uint64_t now)
+{
+  Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
+  ProtobufCBinaryData k = { CN_PK_BYTES, (uint8_t *)key };
+  /* KEY NULL: no change of keys, only the number of people spoken for. */
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int rc;
+
+  if (!n->has_parent)
+    return 0;
+  u.node.data = n->pk;
+  u.node.len = CN_PK_BYTES;
+  u.created = now;
+  if (key && added) {
+    u.added = &k;
+    u.n_added = 1;
+  } else if (key) {
+    u.removed = &k;
+    u.n_removed = 1;
+  }
+  if (cn_store_represented(n->store, &u.roll) != 0)
+    return -1;
+  rc = node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len);
+  if (rc == 0)
+    rc = outbox_add(n, "roll", env, len);
+  free(env);
+  return rc;
+}
+
+/* 1 if KEY may stand for selection here: a member, or a delegate holding a
+ * child council's live credential at this node. 0 if not, -1 on error. */
+static int can_stand(cn_node_t *n, const uint8_t key[CN_PK_BYTES])
+{
+  cn_store_key_t k;
+  cn_store_credential_t c;
+  int rc = cn_store_key_get(n->store, key, &k);
+
+  if (rc < 0)
+    return -1;
+  if (rc == 0 && k.member)
+    return 1;
+  rc = cn_store_credential_of(n->store, key, &c);
+  return rc < 0 ? -1 : rc == 0;
+}
+
+typedef struct cascade_t {
+  uint8_t (*ids)[CN_HASH_BYTES];
+  uint8_t (*delegates)[CN_PK_BYTES];
+  uint8_t (*parents)[CN_PK_BYTES];
+  size_t n, cap;
+  int failed;
+} cascade_t;
+
+static int cascade_collect(void *ctx, const cn_store_credential_t *c)
+{
+  cascade_t *k = ctx;
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? k->cap * 2 : 4;
+    void *a = realloc(k->ids, cap * CN_HASH_BYTES), *b, *c2;
+    if (!a)
+      goto fail;
+    k->ids = a;
+    b = realloc(k->delegates, cap * CN_PK_BYTES);
+    if (!b)
+      goto fail;
+    k->delegates = b;
+    c2 = realloc(k->parents, cap * CN_PK_BYTES);
+    if (!c2)
+      goto fail;
+    k->parents = c2;
+    k->cap = cap;
+  }
+  memcpy(k->ids[k->n], c->id, CN_HASH_BYTES);
+  memcpy(k->delegates[k->n], c->delegate, CN_PK_BYTES);
+  memcpy(k->parents[k->n], c->parent, CN_PK_BYTES);
+  k->n++;
+  return 0;
+fail:
+  k->failed = 1;
+  return 1;
+}
+
+/* Append the node-signed recall R (its credential field set), void the
+ * credential, send it up if UP, and recall every credential of ours that
+ * derives from it (delegates of delegates), up the chain. */
+static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t recall_id[CN_HASH_BYTES])
+{
+  cascade_t k;
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int rc = -1;
+
+  memset(&k, 0, sizeof k);
+  if (node_append_own(n, "recall", &r->base, r->created, recall_id, NULL, &env, &len) != 0 ||
+      cn_store_credential_set_recalled(n->store, r->credential.data, recall_id) != 0)
+    goto out;
+  if (up && outbox_add(n, "recall", env, len) != 0)
+    goto out;
+  if (cn_store_credential_scan_derived(n->store, r->credential.data, cascade_collect, &k) != 0 ||
+      k.failed)
+    goto out;
+  for (size_t i = 0; i < k.n; i++) {
+    Councilnet__Recall d = COUNCILNET__RECALL__INIT;
+    uint8_t id[CN_HASH_BYTES];
+    d.node.data = n->pk;
+    d.node.len = CN_PK_BYTES;
+    d.created = r->created;
+    d.credential.data = k.ids[i];
+    d.credential.len = CN_HASH_BYTES;
+    d.delegate.data = k.delegates[i];
+    d.delegate.len = CN_PK_BYTES;
+    if (node_recall(n, &d, n->has_parent && memcmp(k.parents[i], n->parent_key, CN_PK_BYTES) == 0,
+                    id) != 0)
+      goto out;
+  }
+  rc = 0;
+out:
+  free(env);
+  free(k.ids);
+  free(k.delegates);
+  free(k.parents);
+  return rc;
+}
+
+typedef struct roll_ctx_t {
+  ProtobufCBinaryData *keys;
+  size_t n, cap;
+  int failed;
+} roll_ctx_t;
+
+static int roll_collect(void *ctx, const cn_store_key_t *k)
+{
+  roll_ctx_t *r = ctx;
+  if (!k->member)
+    return 0;
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 64;
+    ProtobufCBinaryData *a = realloc(r->keys, cap * sizeof *a);
+    if (!a) {
+      r->failed = 1;
+      return 1;
+    }
+    r->keys = a;
+    r->cap = cap;
+  }
+  r->keys[r->n].len = CN_PK_BYTES;
+  r->keys[r->n].data = malloc(CN_PK_BYTES);
+  if (!r->keys[r->n].data) {
+    r->failed = 1;
+    return 1;
+  }
+  memcpy(r->keys[r->n++].data, k->key, CN_PK_BYTES);
+  return 0;
+}
+
+static cn_err apply_parent_set(apply_t *a)
+{
+  Councilnet__ParentSet *m = (Councilnet__ParentSet *)a->body;
+  Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
+  roll_ctx_t r = { NULL, 0, 0, 0 };
+  uint8_t *env = NULL;
+  size_t len = 0;
+  cn_err err;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if (m->key.len != CN_PK_BYTES || strncmp(m->url, "http://", 7) != 0 ||
+      strlen(m->url) >= sizeof a->n->parent_url)
+    return refuse(a, CN_ERR_INVALID, "a parent is an http:// URL and a 32-byte node key");
+  if (memcmp(m->key.data, a->n->pk, CN_PK_BYTES) == 0)
+    return refuse(a, CN_ERR_INVALID, "a node cannot be its own parent");
+  if (cn_store_meta_set(a->n->store, "parent_url", m->url, strlen(m->url)) != 0 ||
+      cn_store_meta_set(a->n->store, "parent_key", m->key.data, CN_PK_BYTES) != 0 ||
+      node_load_parent(a->n) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  /* The new parent gets the whole roll (keys only) to start from. */
+  err = CN_ERR_INTERNAL;
+  if (cn_store_key_scan(a->n->store, roll_collect, &r) != 0 || r.failed)
+    goto out;
+  u.node.data = a->n->pk;
+  u.node.len = CN_PK_BYTES;
+  u.created = a->now;
+  u.added = r.keys;
+  u.n_added = r.n;
+  if (cn_store_represented(a->n->store, &u.roll) != 0)
+    goto out;
+  if (node_append_own(a->n, "roll", &u.base, a->now, NULL, NULL, &env, &len) != 0 ||
+      outbox_add(a->n, "roll", env, len) != 0)
+    goto out;
+  err = CN_OK;
+out:
+  if (err != CN_OK)
+    refuse(a, err, "database error");
+  for (size_t i = 0; i < r.n; i++)
+    free(r.keys[i].data);
+  free(r.keys);
+  free(env);
+  /* The in-memory parent follows the transaction: reload on failure. */
+  return err;
+}
+
+int cn_node_set_parent(cn_node_t *n, const char *url, const uint8_t key[CN_PK_BYTES],
+                       char *err, size_t errlen)
+{
+  if (strncmp(url, "http://", 7) != 0 || strlen(url) >= sizeof n->parent_url) {
+    snprintf(err, errlen, "the parent URL must be http://HOST:PORT");
+    return -1;
+  }
+  if (node_begin(n) != 0 || cn_store_meta_set(n->store, "parent_url", url, strlen(url)) != 0 ||
+      cn_store_meta_set(n->store, "parent_key", key, CN_PK_BYTES) != 0 || node_commit(n) != 0) {
+    node_rollback(n);
+    snprintf(err, errlen, "database error");
+    return -1;
+  }
+  return node_load_parent(n);
+}
+
+/* Foreign records: the child's own signature is checked by cn_record_open;
+ * here, that the signer is who the kind says and that it is about us. */
+static cn_err require_origin_signed(apply_t *a)
+{
+  if (memcmp(a->rec->signer, a->origin, CN_PK_BYTES) != 0)
+    return refuse(a, CN_ERR_FORBIDDEN, "a %s must be signed by the child council itself",
+                  a->rec->kind);
+  return CN_OK;
+}
+
+static cn_err foreign_roll(apply_t *a)
+{
+  Councilnet__RollUpdate *u = (Councilnet__RollUpdate *)a->body;
+  cn_err err = require_origin_signed(a);
+
+  if (err != CN_OK)
+    return err;
+  for (size_t i = 0; i < u->n_added + u->n_removed; i++) {
+    int add = i < u->n_added;
+    const ProtobufCBinaryData *k = add ? &u->added[i] : &u->removed[i - u->n_added];
+    if (k->len != CN_PK_BYTES)
+      return refuse(a, CN_ERR_INVALID, "roll keys are 32 bytes");
+    if (cn_store_child_roll_set(a->n->store, a->origin, k->data, add) != 0)
+      return refuse(a, CN_ERR_INTERNAL, "database error");
+  }
+  /* Its weight is the number of people it speaks for; ours changed with it,
+   * so tell our own parent. */
+  if (cn_store_child_weight_put(a->n->store, a->origin, u->roll) != 0 ||
+      roll_update(a->n, NULL, 0, a->now) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
+}
+
+/* Store a child's credential (already opened and checked). */
+static cn_err credential_adopt(apply_t *a, const uint8_t id[CN_HASH_BYTES], uint64_t seq,
+                               const Councilnet__Credential *c)
+{
+  cn_store_credential_t row;
+  int rc;
+
+  if (c->parent.len != CN_PK_BYTES || memcmp(c->parent.data, a->n->pk, CN_PK_BYTES) != 0)
+    return refuse(a, CN_ERR_WRONG_NODE, "the credential is for another parent");
+  if (c->delegate.len != CN_PK_BYTES || c->selection.len != CN_HASH_BYTES ||
+      c->term_start >= c->term_end)
+    return refuse(a, CN_ERR_INVALID, "malformed credential");
+  rc = cn_store_credential_get(a->n->store, id, &row);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0)
+    return CN_OK;
+  memset(&row, 0, sizeof row);
+  memcpy(row.id, id, CN_HASH_BYTES);
+  row.seq = seq;
+  memcpy(row.delegate, c->delegate.data, CN_PK_BYTES);
+  memcpy(row.parent, c->parent.data, CN_PK_BYTES);
+  row.term_start = c->term_start;
+  row.term_end = c->term_end;
+  memcpy(row.selection, c->selection.data, CN_HASH_BYTES);
+  row.term = c->term;
+  row.has_issuer = 1;
+  memcpy(row.issuer, a->origin, CN_PK_BYTES);
+  return cn_store_credential_put(a->n->store, &row) == 0 ? CN_OK
+         : refuse(a, CN_ERR_INTERNAL, "database error");
+}
+
+static cn_err foreign_credential(apply_t *a)
+{
+  cn_err err = require_origin_signed(a);
+  if (err != CN_OK)
+    return err;
+  return credential_adopt(a, a->rec->id, a->seq, (Councilnet__Credential *)a->body);
+}
+
+static cn_err foreign_decision(apply_t *a)
+{
+  Councilnet__Decision *d = (Councilnet__Decision *)a->body;
+  cn_err err = require_origin_signed(a);
+
+  if (err != CN_OK)
+    return err;
+  if (d->proposal.len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "malformed decision");
+  return cn_store_foreign_decision_put(a->n->store, a->origin, d->proposal.data, d->passed) == 0
+         ? CN_OK : refuse(a, CN_ERR_INTERNAL, "database error");
+}
+
+/* A child credential known here, issued by ORIGIN, live. */
+static cn_err foreign_credential_live(apply_t *a, const uint8_t *id, size_t len,
+                                      cn_store_credential_t *c)
+{
+  ProtobufCBinaryData b = { len, (uint8_t *)id };
+  cn_err err = credential_live(a, &b, c);
+
+  if (err != CN_OK)
+    return err;
+  if (!c->has_issuer || memcmp(c->issuer, a->origin, CN_PK_BYTES) != 0)
+    return refuse(a, CN_ERR_NOT_FOUND, "no such credential from that council");
+  return CN_OK;
+}
+
+static cn_err foreign_recall_vote(apply_t *a)
+{
+  Councilnet__RecallVote *m = (Councilnet__RecallVote *)a->body;
+  Councilnet__Recall r = COUNCILNET__RECALL__INIT;
+  cn_store_credential_t c;
+  node_settings_t st;
+  uint8_t recall_id[CN_HASH_BYTES];
+  uint64_t roll = 0, votes = 0;
+  cn_err err;
+  int rc;
+
+  /* The member is checked against the roll the child forwarded: a child
+   * that stops forwarding cannot shield its delegate, but it cannot invent
+   * voters either. */
+  rc = cn_store_child_roll_has(a->n->store, a->origin, a->rec->signer);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0)
+    return refuse(a, CN_ERR_NOT_MEMBER, "the signer is not on that council's roll");
+  if ((err = foreign_credential_live(a, m->credential.data, m->credential.len, &c)) != CN_OK)
+    return err;
+  rc = cn_store_recall_vote_put(a->n->store, c.id, a->rec->signer, a->seq);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0)
+    return refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted to recall");
+  if (cn_store_recall_vote_count_child(a->n->store, c.id, a->origin, &votes) != 0 ||
+      cn_store_child_roll_count(a->n->store, a->origin, &roll) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  settings_get(a->n, &st);
+  if (votes * 1000 <= (uint64_t)st.recall_permille * roll)
+    return CN_OK;
+  /* Counted against the child's roll, the threshold is met: recall here. */
+  r.node.data = a->n->pk;
+  r.node.len = CN_PK_BYTES;
+  r.created = a->now;
+  r.credential.data = c.id;
+  r.credential.len = CN_HASH_BYTES;
+  r.delegate.data = c.delegate;
+  r.delegate.len = CN_PK_BYTES;
+  r.votes = votes;
+  r.roll = roll;
+  return node_recall(a->n, &r, 0, recall_id) == 0 ? CN_OK
+         : refuse(a, CN_ERR_INTERNAL, "database error");
+}
+
+static cn_err foreign_recall(apply_t *a)
+{
+  Councilnet__Recall *m = (Councilnet__Recall *)a->body;
+  cn_store_credential_t c;
+  cascade_t k;
+  cn_err err = require_origin_signed(a);
+  int rc;
+
+  if (err != CN_OK)
+    return err;
+  if (m->credential.len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "malformed recall");
+  rc = cn_store_credential_get(a->n->store, m->credential.data, &c);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1 || !c.has_issuer || memcmp(c.issuer, a->origin, CN_PK_BYTES) != 0)
+    return refuse(a, CN_ERR_NOT_FOUND, "no such credential from that council");
+  if (c.recalled)
+    return CN_OK;    /* recalled here already (members voted here directly) */
+  if (cn_store_credential_set_recalled(a->n->store, c.id, a->rec->id) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  /* Our credentials that derive from it fall with it. */
+  memset(&k, 0, sizeof k);
+  if (cn_store_credential_scan_derived(a->n->store, c.id, cascade_collect, &k) != 0 || k.failed)
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+  for (size_t i = 0; err == CN_OK && i < k.n; i++) {
+    Councilnet__Recall d = COUNCILNET__RECALL__INIT;
+    uint8_t id[CN_HASH_BYTES];
+    d.node.data = a->n->pk;
+    d.node.len = CN_PK_BYTES;
+    d.created = a->now;
+    d.credential.data = k.ids[i];
+    d.credential.len = CN_HASH_BYTES;
+    d.delegate.data = k.delegates[i];
+    d.delegate.len = CN_PK_BYTES;
+    if (node_recall(a->n, &d, a->n->has_parent &&
+                    memcmp(k.parents[i], a->n->parent_key, CN_PK_BYTES) == 0, id) != 0)
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+  }
+  free(k.ids);
+  free(k.delegates);
+  free(k.parents);
+  return err;
+}
+
+/* Cast (or replace) child council CHILD's ballot on our proposal PID. */
+static cn_err child_ballot(apply_t *a, const uint8_t child[CN_PK_BYTES], const uint8_t *pid,
+                           const uint32_t *choices, size_t n_choices, const uint8_t via[CN_HASH_BYTES])
+{
+  ProtobufCBinaryData id = { CN_HASH_BYTES, (uint8_t *)pid };
+  cn_store_proposal_t row;
+  Councilnet__Proposal *p = NULL;
+  cn_store_ballot_t b;
+  char text[64 * 4 + 1];
+  size_t used = 0;
+  uint64_t weight = 1;
+  cn_err err = proposal_load(a, &id, &row, &p);
+
+  if (err != CN_OK)
+    return err;
+  if (row.closed || a->now < row.opens || a->now >= row.closes) {
+    err = refuse(a, CN_ERR_WINDOW_CLOSED, "the parent proposal is not open for voting");
+    goto out;
+  }
+  if (cn_rules_check_choices(p, choices, n_choices) != 0) {
+    err = refuse(a, CN_ERR_INVALID, "choices do not fit the proposal's options");
+    goto out;
+  }
+  if (p->rule && p->rule->weight_by_roll &&
+      cn_store_child_weight_get(a->n->store, child, &weight) < 0) {
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+    goto out;
+  }
+  text[0] = 0;
+  for (size_t i = 0; i < n_choices; i++)
+    used += (size_t)snprintf(text + used, sizeof text - used, "%s%u", i ? "," : "", choices[i]);
+  memset(&b, 0, sizeof b);
+  memcpy(b.member, child, CN_PK_BYTES);
+  b.seq = a->seq;
+  b.choices = text;
+  b.weight = weight ? weight : 1;
+  b.has_via = 1;
+  memcpy(b.via, via, CN_HASH_BYTES);
+  if (cn_store_ballot_put(a->n->store, pid, &b) != 0)
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+out:
+  protobuf_c_message_free_unpacked(&p->base, NULL);
+  return err;
+}
+
+static cn_err foreign_delivery(apply_t *a)
+{
+  Councilnet__Delivery *m = (Councilnet__Delivery *)a->body;
+  ProtobufCMessage *mandate_m = NULL, *cred_m = NULL;
+  Councilnet__Mandate *mandate;
+  Councilnet__Credential *cred;
+  cn_store_credential_t c;
+  cn_store_mandate_t row;
+  uint8_t mandate_id[CN_HASH_BYTES], cred_id[CN_HASH_BYTES];
+  cn_err err;
+  int rc;
+
+  /* Back to the original signers: the child signed mandate and credential,
+   * the delegate countersigned (the envelope we opened). */
+  if ((err = open_inner(a, &m->mandate, "mandate", a->origin, &councilnet__mandate__descriptor,
+                        mandate_id, &mandate_m)) != CN_OK)
+    goto out;
+  if ((err = open_inner(a, &m->credential, "credential", a->origin,
+                        &councilnet__credential__descriptor, cred_id, &cred_m)) != CN_OK)
+    goto out;
+  mandate = (Councilnet__Mandate *)mandate_m;
+  cred = (Councilnet__Credential *)cred_m;
+  if (mandate->credential.len != CN_HASH_BYTES ||
+      memcmp(mandate->credential.data, cred_id, CN_HASH_BYTES) != 0 ||
+      mandate->parent.len != CN_PK_BYTES || memcmp(mandate->parent.data, a->n->pk, CN_PK_BYTES) != 0) {
+    err = refuse(a, CN_ERR_INVALID, "the mandate is not bound to this credential at this node");
+    goto out;
+  }
+  if ((err = credential_adopt(a, cred_id, a->seq, cred)) != CN_OK)
+    goto out;
+  if ((err = foreign_credential_live(a, cred_id, CN_HASH_BYTES, &c)) != CN_OK)
+    goto out;
+  if (memcmp(a->rec->signer, c.delegate, CN_PK_BYTES) != 0) {
+    err = refuse(a, CN_ERR_FORBIDDEN, "only the credential's delegate can present the mandate");
+    goto out;
+  }
+  for (size_t i = 0; i < mandate->n_instructions; i++) {
+    const Councilnet__Instruction *in = mandate->instructions[i];
+    int passed = 0;
+    if (in->decision.len != CN_HASH_BYTES) {
+      err = refuse(a, CN_ERR_INVALID, "instruction %zu: malformed decision id", i);
+      goto out;
+    }
+    rc = cn_store_foreign_decision_get(a->n->store, a->origin, in->decision.data, &passed);
+    if (rc < 0 || rc == 1 || !passed) {
+      err = rc < 0 ? refuse(a, CN_ERR_INTERNAL, "database error")
+            : refuse(a, rc == 1 ? CN_ERR_NOT_FOUND : CN_ERR_INVALID,
+                     "instruction %zu cites a decision the council %s", i,
+                     rc == 1 ? "never sent" : "did not pass");
+      goto out;
+    }
+  }
+  rc = cn_store_mandate_get(a->n->store, mandate_id, &row);
+  if (rc < 0) {
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+    goto out;
+  }
+  if (rc == 1) {
+    memset(&row, 0, sizeof row);
+    memcpy(row.id, mandate_id, CN_HASH_BYTES);
+    row.seq = a->seq;
+    memcpy(row.credential, cred_id, CN_HASH_BYTES);
+    row.envelope = m->mandate.data;
+    row.envelope_len = m->mandate.len;
+    if (cn_store_mandate_put(a->n->store, &row) != 0 ||
+        cn_store_mandate_set_delivered(a->n->store, mandate_id) != 0) {
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+      goto out;
+    }
+  }
+  /* Binding instructions on our open proposals become the council's ballot. */
+  for (size_t i = 0; i < mandate->n_instructions; i++) {
+    const Councilnet__Instruction *in = mandate->instructions[i];
+    if (!in->binding || in->parent_proposal.len != CN_HASH_BYTES)
+      continue;
+    if ((err = child_ballot(a, a->origin, in->parent_proposal.data, in->choices, in->n_choices,
+                            mandate_id)) != CN_OK)
+      goto out;
+  }
+  err = CN_OK;
+out:
+  if (mandate_m)
+    protobuf_c_message_free_unpacked(mandate_m, NULL);
+  if (cred_m)
+    protobuf_c_message_free_unpacked(cred_m, NULL);
+  return err;
+}
+
+typedef struct instr_ctx_t {
+  cn_node_t *n;
+  const uint8_t *credential;
+  const uint8_t *proposal;
+  int found, binding;
+  uint32_t choices[64];
+  size_t n_choices;
+} instr_ctx_t;
+
+/* Find the latest instruction on PROPOSAL in mandates bound to CREDENTIAL. */
+static int instr_find(void *ctx, const cn_store_mandate_t *m)
+{
+  instr_ctx_t *k = ctx;
+  Councilnet__Envelope *env;
+  Councilnet__Mandate *md = NULL;
+
+  if (memcmp(m->credential, k->credential, CN_HASH_BYTES) != 0)
+    return 0;
+  env = councilnet__envelope__unpack(NULL, m->envelope_len, m->envelope);
+  if (env)
+    md = councilnet__mandate__unpack(NULL, env->body.len, env->body.data);
+  for (size_t i = 0; md && i < md->n_instructions; i++) {
+    const Councilnet__Instruction *in = md->instructions[i];
+    if (in->parent_proposal.len != CN_HASH_BYTES ||
+        memcmp(in->parent_proposal.data, k->proposal, CN_HASH_BYTES) != 0)
+      continue;
+    k->found = 1;
+    k->binding = in->binding;
+    k->n_choices = in->n_choices < 64 ? in->n_choices : 64;
+    memcpy(k->choices, in->choices, k->n_choices * sizeof *k->choices);
+  }
+  if (md)
+    councilnet__mandate__free_unpacked(md, NULL);
+  if (env)
+    councilnet__envelope__free_unpacked(env, NULL);
+  return 0;
+}
+
+static cn_err apply_delegate_ballot(apply_t *a)
+{
+  Councilnet__DelegateBallot *m = (Councilnet__DelegateBallot *)a->body;
+  cn_store_credential_t c;
+  instr_ctx_t k;
+  ProtobufCBinaryData cid = m->credential;
+  cn_err err;
+
+  if ((err = credential_live(a, &cid, &c)) != CN_OK)
+    return err;
+  if (!c.has_issuer)
+    return refuse(a, CN_ERR_INVALID, "a delegate ballot uses a child council's credential");
+  if (memcmp(a->rec->signer, c.delegate, CN_PK_BYTES) != 0)
+    return refuse(a, CN_ERR_FORBIDDEN, "only the credential's delegate can cast its ballot");
+  if (m->proposal.len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "proposal must be a 32-byte record id");
+  memset(&k, 0, sizeof k);
+  k.n = a->n;
+  k.credential = c.id;
+  k.proposal = m->proposal.data;
+  if (cn_store_mandate_scan(a->n->store, instr_find, &k) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  /* A delegate carries the assembly's decisions, nothing else. */
+  if (!k.found)
+    return refuse(a, CN_ERR_MANDATE_VIOLATION, "the delegate holds no mandate on this proposal");
+  if (k.binding && (k.n_choices != m->n_choices ||
+                    memcmp(k.choices, m->choices, k.n_choices * sizeof *k.choices) != 0))
+    return refuse(a, CN_ERR_MANDATE_VIOLATION,
+                  "the ballot contradicts a binding instruction of the mandate");
+  return child_ballot(a, c.issuer, m->proposal.data, m->choices, m->n_choices, a->rec->id);
+}
+
+/* ---- following the parent's log ---- */
+
+uint64_t cn_node_follow_after(cn_node_t *n)
+{
+  return meta_u64(n, "parent_seq", 0);
+}
+
+int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *applied,
+                         char *err, size_t errlen)
+{
+  Councilnet__LogPage *lp = councilnet__log_page__unpack(NULL, len, page);
+  cn_log_verifier_t v;
+  uint8_t *hash = NULL;
+  size_t hash_len = 0;
+  char num[32];
+  int rc = -1;
+
+  *applied = 0;
+  if (!lp) {
+    snprintf(err, errlen, "parent log page does not decode");
+    return -1;
+  }
+  if (!n->has_parent) {
+    snprintf(err, errlen, "no parent");
+    goto out;
+  }
+  cn_log_verifier_init(&v, n->parent_key);
+  v.seq = cn_node_follow_after(n);
+  if (cn_store_meta_get(n->store, "parent_hash", &hash, &hash_len) == 0 && hash_len == CN_HASH_BYTES)
+    memcpy(v.hash, hash, CN_HASH_BYTES);
+  if (node_begin(n) != 0) {
+    snprintf(err, errlen, "database busy");
+    goto out;
+  }
+  for (size_t i = 0; i < lp->n_entries; i++) {
+    Councilnet__LogEntry *e = lp->entries[i];
+    cn_record_t rec;
+    if (cn_log_verifier_step(&v, e->seq, e->prev.data, e->prev.len, e->record_id.data,
+                             e->record_id.len, e->received, e->hash.data, e->hash.len,
+                             e->envelope.data, e->envelope.len) != 0) {
+      snprintf(err, errlen, "parent log entry %llu: %s", (unsigned long long)e->seq, v.error);
+      break;
+    }
+    if (cn_record_open(e->envelope.data, e->envelope.len, &rec) != CN_OK)
+      continue;
+    if (strcmp(rec.kind, "proposal") == 0) {
+      if (cn_store_parent_proposal_put(n->store, rec.id, e->seq, rec.body, rec.body_len) != 0)
+        goto fail;
+    } else if (strcmp(rec.kind, "decision") == 0 &&
+               memcmp(rec.signer, n->parent_key, CN_PK_BYTES) == 0) {
+      Councilnet__Decision *d = councilnet__decision__unpack(NULL, rec.body_len, rec.body);
+      int bad = !d || d->proposal.len != CN_HASH_BYTES ||
+                cn_store_parent_proposal_decide(n->store, d->proposal.data, rec.body,
+                                                rec.body_len) != 0;
+      if (d)
+        councilnet__decision__free_unpacked(d, NULL);
+      if (bad) {
+        cn_record_close(&rec);
+        goto fail;
+      }
+    }
+    cn_record_close(&rec);
+    (*applied)++;
+  }
+  snprintf(num, sizeof num, "%llu", (unsigned long long)v.seq);
+  if (cn_store_meta_set(n->store, "parent_seq", num, strlen(num)) != 0 ||
+      cn_store_meta_set(n->store, "parent_hash", v.hash, CN_HASH_BYTES) != 0 || node_commit(n) != 0)
+    goto fail;
+  rc = *applied == lp->n_entries ? 0 : -1;
+  goto out;
+fail:
+  node_rollback(n);
+  snprintf(err, errlen, "database error");
+  rc = -1;
+out:
+  free(hash);
+  councilnet__log_page__free_unpacked(lp, NULL);
+  return rc;
+}
+
+/* ---- outbox, for the federation timer ---- */
+
+int cn_node_outbox_first(cn_node_t *n, uint64_t *id, uint8_t **env, size_t *len)
+{
+  return cn_store_outbox_first(n->store, id, env, len);
+}
+
+int cn_node_outbox_done(cn_node_t *n, uint64_t id)
+{
+  return cn_store_outbox_delete(n->store, id);
+}
+
+int cn_node_outbox_bury(cn_node_t *n, uint64_t id, const char *why)
+{
+  int rc;
+  if (cn_store_begin(n->store) != 0)
+    return -1;
+  rc = cn_store_outbox_bury(n->store, id, why, cn_node_now(n));
+  if (rc == 0)
+    rc = cn_store_commit(n->store);
+  else
+    cn_store_rollback(n->store);
+  return rc;
+}
+
+/* ---- federation queries ---- */
+
+static int parent_proposal_collect(void *ctx, const cn_store_parent_proposal_t *pp)
+{
+  list_ctx_t *l = ctx;
+  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, l->arena };
+  Councilnet__ProposalView *v = cn_arena_alloc(l->arena, sizeof *v);
+
+  if (!v)
+    return list_push(l, NULL) ? 1 : 1;
+  councilnet__proposal_view__init(v);
+  v->id.data = cn_arena_memdup(l->arena, pp->id, CN_HASH_BYTES);
+  v->id.len = CN_HASH_BYTES;
+  v->seq = pp->seq;
+  v->proposal = councilnet__proposal__unpack(&alloc, pp->body_len, pp->body);
+  if (pp->decision)
+    v->decision = councilnet__decision__unpack(&alloc, pp->decision_len, pp->decision);
+  v->state = v->decision ? COUNCILNET__PROPOSAL_STATE__CLOSED
+             : v->proposal && l->now < v->proposal->opens ? COUNCILNET__PROPOSAL_STATE__UPCOMING
+             : COUNCILNET__PROPOSAL_STATE__OPEN;
+  return list_push(l, v->proposal && v->id.data ? v : NULL) ? 1 : 0;
+}
+
+cn_err cn_node_query_parent_proposals(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__ProposalList list = COUNCILNET__PROPOSAL_LIST__INIT;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  l.node = n;
+  l.now = cn_node_now(n);
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_parent_proposal_scan(n->store, parent_proposal_collect, &l) != 0 ||
+      l.failed)
+    goto out;
+  list.n_proposals = l.n;
+  list.proposals = (Councilnet__ProposalView **)l.items;
+  err = answer_pack(&list.base, out);
+out:
+  cn_arena_free(l.arena);
+  return err;
+}
+
+cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_t *out)
+{
+  Councilnet__FederationStatus f = COUNCILNET__FEDERATION_STATUS__INIT;
+
+  if (n->has_parent) {
+    f.parent_url = n->parent_url;
+    f.parent_key.data = n->parent_key;
+    f.parent_key.len = CN_PK_BYTES;
+  }
+  if (cn_store_outbox_count(n->store, &f.outbox, &f.dead) != 0)
+    return CN_ERR_INTERNAL;
+  f.parent_seq = cn_node_follow_after(n);
+  f.last_error = (char *)(last_error ? last_error : "");
+  return answer_pack(&f.base, out);
 }

@@ -42,6 +42,7 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "CREATE TABLE outbox_dead(id INTEGER PRIMARY KEY, record_id BLOB NOT NULL, kind TEXT NOT NULL,"
   " envelope BLOB NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL);"
   "CREATE TABLE child_roll(child BLOB NOT NULL, member BLOB NOT NULL, PRIMARY KEY(child, member));"
+  "CREATE TABLE child_weights(child BLOB PRIMARY KEY, roll INTEGER NOT NULL);"
   "CREATE TABLE foreign_decisions(child BLOB NOT NULL, proposal BLOB NOT NULL,"
   " passed INTEGER NOT NULL, PRIMARY KEY(child, proposal));"
   "CREATE TABLE parent_proposals(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, body BLOB NOT NULL,"
@@ -66,7 +67,8 @@ enum stmt_id {
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT,
-  ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_COUNT,
+  ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_COUNT, ST_CROLL_TOTAL,
+  ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_FDEC_PUT, ST_FDEC_GET,
   ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
   ST_COUNT
@@ -113,8 +115,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
                      " ORDER BY b.seq",
   [ST_VOL_PUT] = "INSERT OR IGNORE INTO volunteers(proposal, member, seq) VALUES(:proposal, :member, :seq)",
-  [ST_VOL_SCAN] = "SELECT v.member, v.seq, k.groups FROM volunteers v JOIN keys k ON k.key = v.member"
-                  " WHERE v.proposal = :proposal AND k.member = 1 ORDER BY v.member",
+  [ST_VOL_SCAN] = "SELECT v.member, v.seq, COALESCE(k.groups, '') FROM volunteers v"
+                  " LEFT JOIN keys k ON k.key = v.member WHERE v.proposal = :proposal"
+                  " AND (k.member = 1 OR EXISTS (SELECT 1 FROM credentials c WHERE"
+                  " c.delegate = v.member AND c.issuer IS NOT NULL AND c.recall IS NULL))"
+                  " ORDER BY v.member",
   [ST_CRED_PUT] = "INSERT INTO credentials(id, seq, delegate, parent, term_start, term_end, selection,"
                   " term, issuer, derived_from) VALUES(:id, :seq, :delegate, :parent, :term_start,"
                   " :term_end, :selection, :term, :issuer, :derived_from)",
@@ -123,7 +128,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_RVOTE_CHILD] = "SELECT count(*) FROM recall_votes r JOIN child_roll c ON c.member = r.member"
                      " AND c.child = :child WHERE r.credential = :credential",
   [ST_CRED_OF] = "SELECT " CRED_COLS " FROM credentials c WHERE c.delegate = :delegate"
-                 " AND c.recall IS NULL ORDER BY c.term_end DESC LIMIT 1",
+                 " AND c.recall IS NULL AND c.issuer IS NOT NULL ORDER BY c.term_end DESC LIMIT 1",
   [ST_OUT_PUT] = "INSERT INTO outbox(record_id, kind, envelope) VALUES(:id, :kind, :env)",
   [ST_OUT_FIRST] = "SELECT id, envelope FROM outbox ORDER BY id LIMIT 1",
   [ST_OUT_DELETE] = "DELETE FROM outbox WHERE id = :id",
@@ -134,6 +139,11 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CROLL_DEL] = "DELETE FROM child_roll WHERE child = :child AND member = :member",
   [ST_CROLL_HAS] = "SELECT 1 FROM child_roll WHERE child = :child AND member = :member",
   [ST_CROLL_COUNT] = "SELECT count(*) FROM child_roll WHERE child = :child",
+  [ST_CROLL_TOTAL] = "SELECT count(*) FROM child_roll c JOIN keys k ON k.key = c.child AND k.member = 1",
+  [ST_CWEIGHT_PUT] = "INSERT OR REPLACE INTO child_weights(child, roll) VALUES(:child, :roll)",
+  [ST_CWEIGHT_GET] = "SELECT roll FROM child_weights WHERE child = :child",
+  [ST_REPRESENTED] = "SELECT COALESCE(sum(COALESCE(w.roll, 1)), 0) FROM keys k"
+                     " LEFT JOIN child_weights w ON w.child = k.key WHERE k.member = 1",
   [ST_FDEC_PUT] = "INSERT OR REPLACE INTO foreign_decisions(child, proposal, passed)"
                   " VALUES(:child, :proposal, :passed)",
   [ST_FDEC_GET] = "SELECT passed FROM foreign_decisions WHERE child = :child AND proposal = :proposal",
@@ -1203,4 +1213,43 @@ int cn_store_parent_proposal_scan(cn_store_t *s,
 out:
   sqlite3_reset(st);
   return rc;
+}
+
+int cn_store_child_roll_total(cn_store_t *s, uint64_t *n)
+{
+  return store_count(s, ST_CROLL_TOTAL, n);
+}
+
+int cn_store_child_weight_put(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t roll)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CWEIGHT_PUT);
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) || bind_int(st, ":roll", roll))
+    return -1;
+  return store_exec(s, st, "child weight put");
+}
+
+int cn_store_child_weight_get(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *roll)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CWEIGHT_GET);
+  int rc;
+
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *roll = (uint64_t)sqlite3_column_int64(st, 0);
+    rc = 0;
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "child weight get");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_represented(cn_store_t *s, uint64_t *n)
+{
+  return store_count(s, ST_REPRESENTED, n);
 }

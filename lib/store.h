@@ -128,7 +128,8 @@ typedef struct cn_store_volunteer_t {
 /* Return 1 if inserted, 0 if MEMBER had volunteered already, -1 on error. */
 int cn_store_volunteer_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                            const uint8_t member[CN_PK_BYTES], uint64_t seq);
-/* Volunteers who are still members, in key order. */
+/* Volunteers who are still members, or delegates holding a child council's
+ * live credential here, in key order. */
 int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                             int (*fn)(void *ctx, const cn_store_volunteer_t *v), void *ctx);
 
@@ -187,7 +188,8 @@ int cn_store_credential_scan_derived(cn_store_t *s, const uint8_t from[CN_HASH_B
 /* Recall votes on CREDENTIAL from members of CHILD's forwarded roll. */
 int cn_store_recall_vote_count_child(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
                                      const uint8_t child[CN_PK_BYTES], uint64_t *n);
-/* Live credentials held by DELEGATE (any issuer); for candidacy upward. */
+/* The live credential DELEGATE holds here from a child council (latest term
+ * end); 1 if none. For candidacy upward: delegates of delegates. */
 int cn_store_credential_of(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES],
                            cn_store_credential_t *out);
 
@@ -207,6 +209,14 @@ int cn_store_child_roll_set(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
 int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
                             const uint8_t member[CN_PK_BYTES]);   /* 1 yes, 0 no, -1 */
 int cn_store_child_roll_count(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *n);
+/* Sum of the forwarded rolls of all current member councils. */
+int cn_store_child_roll_total(cn_store_t *s, uint64_t *n);
+/* The number of people a child council reports it speaks for. */
+int cn_store_child_weight_put(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t roll);
+int cn_store_child_weight_get(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *roll);
+/* People this node speaks for: each member counts 1, a child council the
+ * number it reported. */
+int cn_store_represented(cn_store_t *s, uint64_t *n);
 
 /* decisions of child councils, forwarded because a mandate cites them */
 int cn_store_foreign_decision_put(cn_store_t *s, const uint8_t child[CN_PK_BYTES],

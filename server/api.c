@@ -73,10 +73,12 @@ static void route_records(cn_api_t *api, cn_req_t *r)
     return;
   }
   err = cn_node_submit(api->node, body, len, &receipt, &rlen, msg, sizeof msg);
-  if (err == CN_OK)
+  if (err == CN_OK) {
     reply_message(r, 200, &councilnet__envelope__descriptor, receipt, rlen);
-  else
+    cn_fed_kick(api->fed);    /* anything it queued for the parent goes now */
+  } else {
     reply_error(r, err, msg);
+  }
   free(receipt);
 }
 
@@ -164,6 +166,10 @@ void cn_api_handle(cn_req_t *r, void *ctx)
     reply_answer(r, cn_node_query_mandates(api->node, &a), &a);
   } else if (strcmp(path, "/v1/recalls") == 0) {
     reply_answer(r, cn_node_query_recalls(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/parent/proposals") == 0) {
+    reply_answer(r, cn_node_query_parent_proposals(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/federation") == 0) {
+    reply_answer(r, cn_node_query_federation(api->node, cn_fed_last_error(api->fed), &a), &a);
   } else {
     reply_error(r, CN_ERR_NOT_FOUND, "no such route");
   }

@@ -3,10 +3,12 @@
 #define CN_API_H
 
 #include "councilnet/node.h"
+#include "federation.h"
 #include "net.h"
 
 typedef struct cn_api_t {
   cn_node_t *node;
+  cn_fed_t *fed;            /* may be NULL */
   uint64_t requests;
 } cn_api_t;
 

@@ -31,7 +31,10 @@ static const char init_usage[] =
   "  --data DIR        data folder (created if missing; must not hold a node)\n"
   "  --name NAME       the council's name, e.g. \"Riverside assembly\"\n"
   "  --convener KEY    public key of the first convener\n"
-  "  --listen H:P      address stored in councild.conf (default 127.0.0.1:8080)\n";
+  "  --listen H:P      address stored in councild.conf (default 127.0.0.1:8080)\n"
+  "  --parent URL      the parent council's node (http://HOST:PORT), for a\n"
+  "                    node that reports to a regional council\n"
+  "  --parent-key KEY  the parent node's public key (64 hex digits)\n";
 
 static const char run_usage[] =
   "usage: councild run --data DIR [--listen HOST:PORT] [OPTIONS]\n"
@@ -44,6 +47,8 @@ static const char run_usage[] =
   "  --port-file FILE    write the port actually bound to FILE\n"
   "  --max-body BYTES    largest request body (default 262144)\n"
   "  --timeout SECONDS   per-connection deadline (default 10)\n"
+  "  --backoff-cap-ms MS longest wait between tries to reach the parent\n"
+  "  --set KEY=VALUE     any councild.conf setting, e.g. --set follow_interval_ms=100\n"
   "  --clock-file FILE   read the time (seconds since the epoch) from FILE\n"
   "                      instead of the system clock; for tests\n";
 
@@ -82,10 +87,12 @@ static int cmd_init(int argc, char **argv)
   static const struct option opts[] = {
     { "data", required_argument, NULL, 'd' }, { "name", required_argument, NULL, 'n' },
     { "convener", required_argument, NULL, 'c' }, { "listen", required_argument, NULL, 'l' },
+    { "parent", required_argument, NULL, 'P' }, { "parent-key", required_argument, NULL, 'K' },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
   };
   const char *dir = NULL, *name = NULL, *convener = NULL, *listen_addr = NULL;
-  uint8_t convener_pk[CN_PK_BYTES];
+  const char *parent = NULL, *parent_key = NULL;
+  uint8_t convener_pk[CN_PK_BYTES], parent_pk[CN_PK_BYTES];
   char err[512], conf_path[4096];
   cn_config_t conf;
   int c;
@@ -96,6 +103,8 @@ static int cmd_init(int argc, char **argv)
     case 'n': name = optarg; break;
     case 'c': convener = optarg; break;
     case 'l': listen_addr = optarg; break;
+    case 'P': parent = optarg; break;
+    case 'K': parent_key = optarg; break;
     case 'h': fputs(init_usage, stdout); return 0;
     default: fputs(init_usage, stderr); return 2;
     }
@@ -107,6 +116,12 @@ static int cmd_init(int argc, char **argv)
   }
   if (cn_hex_decode(convener_pk, CN_PK_BYTES, convener) != 0) {
     fprintf(stderr, "councild init: --convener must be 64 hex digits (a public key)\n");
+    return 2;
+  }
+  if (!parent != !parent_key || (parent_key && cn_hex_decode(parent_pk, CN_PK_BYTES, parent_key) != 0) ||
+      (parent && strncmp(parent, "http://", 7) != 0)) {
+    fprintf(stderr, "councild init: --parent http://HOST:PORT and --parent-key (64 hex digits)"
+                    " go together\n");
     return 2;
   }
   cn_config_defaults(&conf);
@@ -128,8 +143,15 @@ static int cmd_init(int argc, char **argv)
       fprintf(stderr, "councild init: %s\n", err);
       return 1;
     }
+    if (parent && cn_node_set_parent(n, parent, parent_pk, err, sizeof err) != 0) {
+      fprintf(stderr, "councild init: %s\n", err);
+      cn_node_free(n);
+      return 1;
+    }
     cn_hex_encode(hex, cn_node_key(n), CN_PK_BYTES);
     printf("created node \"%s\" in %s\nnode key %s\n", name, dir, hex);
+    if (parent)
+      printf("parent %s\n(the parent's convener admits this node key as a member)\n", parent);
     cn_node_free(n);
   }
   return 0;
@@ -141,12 +163,14 @@ static int cmd_run(int argc, char **argv)
     { "data", required_argument, NULL, 'd' }, { "listen", required_argument, NULL, 'l' },
     { "port-file", required_argument, NULL, 'p' }, { "max-body", required_argument, NULL, 'b' },
     { "timeout", required_argument, NULL, 't' }, { "clock-file", required_argument, NULL, 'k' },
+    { "backoff-cap-ms", required_argument, NULL, 'B' }, { "set", required_argument, NULL, 'S' },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
   };
   const char *dir = NULL, *listen_addr = NULL, *port_file = NULL;
-  char err[512], conf_path[4096], hex[2 * CN_PK_BYTES + 1], flag_conf[256];
+  char err[512], conf_path[4096], hex[2 * CN_PK_BYTES + 1], flag_conf[1024];
   server_t srv = { NULL, NULL };
-  cn_api_t api = { NULL, 0 };
+  cn_api_t api = { NULL, NULL, 0 };
+  cn_fed_config_t fed_cfg;
   cn_loop_t *loop = NULL;
   cn_http_t *http = NULL;
   cn_http_limits_t limits;
@@ -162,6 +186,8 @@ static int cmd_run(int argc, char **argv)
     case 'p': port_file = optarg; break;
     case 'b': snprintf(flag_conf + used, sizeof flag_conf - used, "max_body=%.40s\n", optarg); break;
     case 't': snprintf(flag_conf + used, sizeof flag_conf - used, "timeout=%.40s\n", optarg); break;
+    case 'B': snprintf(flag_conf + used, sizeof flag_conf - used, "backoff_cap_ms=%.40s\n", optarg); break;
+    case 'S': snprintf(flag_conf + used, sizeof flag_conf - used, "%.80s\n", optarg); break;
     case 'k': srv.clock_file = optarg; break;
     case 'h': fputs(run_usage, stdout); return 0;
     default: fputs(run_usage, stderr); return 2;
@@ -201,7 +227,11 @@ static int cmd_run(int argc, char **argv)
     fprintf(stderr, "councild run: %s\n", err);
     goto out;
   }
-  if (cn_loop_every(loop, conf.close_interval_ms, on_close_timer, &srv) != 0) {
+  fed_cfg.backoff_base_ms = conf.backoff_base_ms;
+  fed_cfg.backoff_cap_ms = conf.backoff_cap_ms;
+  fed_cfg.follow_interval_ms = conf.follow_interval_ms;
+  api.fed = cn_fed_new(loop, srv.node, &fed_cfg);
+  if (!api.fed || cn_loop_every(loop, conf.close_interval_ms, on_close_timer, &srv) != 0) {
     fprintf(stderr, "councild run: cannot start the timer\n");
     goto out;
   }
@@ -221,6 +251,7 @@ static int cmd_run(int argc, char **argv)
   rc = 0;
 out:
   cn_http_free(http);
+  cn_fed_free(api.fed);
   cn_loop_free(loop);
   cn_node_free(srv.node);
   return rc;

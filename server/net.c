@@ -12,6 +12,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include <time.h>
+
 #include "net.h"
 
 #define TIMERS_MAX 8
@@ -304,4 +306,146 @@ void cn_req_reply(cn_req_t *r, int status, const char *content_type, const void 
   evhttp_send_reply(r->req, status, status == 200 ? "OK" : "Refused", out);
   evbuffer_free(out);
   r->req = NULL;
+}
+
+/* ---- outgoing HTTP ---- */
+
+typedef struct peer_call_t {
+  cn_fetch_fn fn;
+  void *ctx;
+  struct cn_peer_t *peer;
+  struct peer_call_t *prev, *next;   /* calls in flight, freed with the peer */
+} peer_call_t;
+
+struct cn_peer_t {
+  struct evhttp_connection *conn;
+  char host[256];
+  char host_header[300];
+  int port;
+  peer_call_t *calls;
+};
+
+static void peer_call_unlink(peer_call_t *c)
+{
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    c->peer->calls = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+}
+
+uint64_t cn_loop_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+cn_peer_t *cn_peer_new(cn_loop_t *l, const char *base_url, int timeout_s)
+{
+  cn_peer_t *p = calloc(1, sizeof *p);
+  const char *h, *colon, *end;
+  size_t hlen;
+
+  if (!p)
+    return NULL;
+  if (strncmp(base_url, "http://", 7) != 0)
+    goto fail;
+  h = base_url + 7;
+  end = h + strcspn(h, "/");
+  colon = memchr(h, ':', (size_t)(end - h));
+  hlen = (size_t)((colon ? colon : end) - h);
+  if (hlen == 0 || hlen >= sizeof p->host)
+    goto fail;
+  memcpy(p->host, h, hlen);
+  p->host[hlen] = 0;
+  p->port = colon ? atoi(colon + 1) : 80;
+  if (p->port <= 0 || p->port > 65535)
+    goto fail;
+  snprintf(p->host_header, sizeof p->host_header, "%s:%d", p->host, p->port);
+  p->conn = evhttp_connection_base_new(l->base, NULL, p->host, (uint16_t)p->port);
+  if (!p->conn)
+    goto fail;
+  evhttp_connection_set_timeout(p->conn, timeout_s);
+  return p;
+fail:
+  cn_peer_free(p);
+  return NULL;
+}
+
+void cn_peer_free(cn_peer_t *p)
+{
+  if (!p)
+    return;
+  /* libevent drops pending requests without calling back: free their calls. */
+  if (p->conn)
+    evhttp_connection_free(p->conn);
+  while (p->calls) {
+    peer_call_t *c = p->calls;
+    p->calls = c->next;
+    free(c);
+  }
+  free(p);
+}
+
+static void peer_on_done(struct evhttp_request *req, void *arg)
+{
+  peer_call_t *call = arg;
+  int status = 0;
+  uint8_t *body = NULL;
+  size_t len = 0;
+
+  if (req && evhttp_request_get_response_code(req) > 0) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    status = evhttp_request_get_response_code(req);
+    len = evbuffer_get_length(in);
+    body = malloc(len ? len : 1);
+    if (!body) {
+      status = 0;
+      len = 0;
+    } else if (len) {
+      evbuffer_copyout(in, body, len);
+    }
+  }
+  peer_call_unlink(call);
+  call->fn(call->ctx, status, body, len);
+  free(body);
+  free(call);
+}
+
+int cn_peer_request(cn_peer_t *p, const char *method, const char *path,
+                    const uint8_t *body, size_t len, cn_fetch_fn fn, void *ctx)
+{
+  peer_call_t *call = calloc(1, sizeof *call);
+  struct evhttp_request *req;
+  enum evhttp_cmd_type cmd = strcmp(method, "POST") == 0 ? EVHTTP_REQ_POST : EVHTTP_REQ_GET;
+
+  if (!call)
+    return -1;
+  call->fn = fn;
+  call->ctx = ctx;
+  call->peer = p;
+  req = evhttp_request_new(peer_on_done, call);
+  if (!req) {
+    free(call);
+    return -1;
+  }
+  evhttp_add_header(evhttp_request_get_output_headers(req), "Host", p->host_header);
+  if (cmd == EVHTTP_REQ_POST) {
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/x-protobuf");
+    if (len)
+      evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
+  }
+  if (evhttp_make_request(p->conn, req, cmd, path) != 0) {
+    /* libevent frees REQ on failure */
+    free(call);
+    return -1;
+  }
+  call->next = p->calls;
+  if (p->calls)
+    p->calls->prev = call;
+  p->calls = call;
+  return 0;
 }

@@ -46,4 +46,23 @@ int cn_req_wants_json(cn_req_t *r);
 /* Send the answer; the request is finished afterwards. */
 void cn_req_reply(cn_req_t *r, int status, const char *content_type, const void *data, size_t len);
 
+/* ---- outgoing HTTP (federation) ---- */
+
+/* STATUS is the HTTP status, or 0 if no answer came (connection refused,
+ * timeout). BODY is valid during the call only. */
+typedef void (*cn_fetch_fn)(void *ctx, int status, const uint8_t *body, size_t len);
+
+/* A persistent client connection to one peer, "http://host:port". */
+typedef struct cn_peer_t cn_peer_t;
+
+cn_peer_t *cn_peer_new(cn_loop_t *l, const char *base_url, int timeout_s);
+void cn_peer_free(cn_peer_t *p);                       /* accepts NULL */
+/* Send one request; FN is called once with the answer. BODY is copied.
+ * Return 0, or -1 if the request could not be started (FN not called). */
+int cn_peer_request(cn_peer_t *p, const char *method, const char *path,
+                    const uint8_t *body, size_t len, cn_fetch_fn fn, void *ctx);
+
+/* Milliseconds from a monotonic clock. */
+uint64_t cn_loop_now_ms(void);
+
 #endif

@@ -510,6 +510,27 @@ static void test_keyfile(void)
   raw2[rawlen - 1] ^= 0x01;
   REQUIRE(file_write(damaged, raw2, rawlen) == 0);
   CHECK_EQ_INT(cn_keyfile_read(damaged, got, "correct horse", &is_sealed, err, sizeof err), -1);
+  /* The unaltered bytes, written the same way, read fine (the control). */
+  REQUIRE(file_write(damaged, raw, rawlen) == 0);
+  memset(got, 0, sizeof got);
+  CHECK_EQ_INT(cn_keyfile_read(damaged, got, "correct horse", &is_sealed, err, sizeof err), 0);
+  CHECK(memcmp(got, sk, CN_SK_BYTES) == 0);
+  /* One flipped bit anywhere in the MAC or ciphertext (bytes 49..128), or
+   * in the nonce, fails with the right passphrase. */
+  {
+    static const size_t at[] = { 9 + 16 + 24, 9 + 16 + 24 + 15, 9 + 16 + 24 + 16,
+                                 9 + 16 + 24 + 16 + 31, 9 + 16 + 24 + 16 + 32, 9 + 16 + 3 };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+      memcpy(raw2, raw, rawlen);
+      raw2[at[i]] ^= (uint8_t)(1u << (i % 8));
+      REQUIRE(file_write(damaged, raw2, rawlen) == 0);
+      err[0] = 0;
+      is_sealed = 0;
+      CHECK_EQ_INT(cn_keyfile_read(damaged, got, "correct horse", &is_sealed, err, sizeof err), -1);
+      CHECK_EQ_INT(is_sealed, 1);
+      CHECK(err[0] != 0);
+    }
+  }
   /* Damaged salt: the derived key differs, the MAC fails. */
   memcpy(raw2, raw, rawlen);
   raw2[9] ^= 0x80;
@@ -569,6 +590,60 @@ static void test_keyfile(void)
     REQUIRE(file_write(damaged, (const uint8_t *)hex, strlen(hex)) == 0);
     CHECK_EQ_INT(cn_keyfile_read(damaged, got, NULL, &is_sealed, err, sizeof err), -1);
   }
+
+  /* Plain file whose stored public half (bytes 41..72) does not match the
+   * one derived from the seed: refused, whichever bit is flipped, while the
+   * unaltered file reads fine. */
+  REQUIRE(file_read(plain, raw, sizeof raw, &rawlen) == 0);
+  REQUIRE(rawlen == 73);
+  CHECK(memcmp(raw + 9 + 32, pk, CN_PK_BYTES) == 0);
+  REQUIRE(file_write(damaged, raw, rawlen) == 0);
+  memset(got, 0, sizeof got);
+  is_sealed = -1;
+  CHECK_EQ_INT(cn_keyfile_read(damaged, got, NULL, &is_sealed, err, sizeof err), 0);
+  CHECK_EQ_INT(is_sealed, 0);
+  CHECK(memcmp(got, sk, CN_SK_BYTES) == 0);
+  {
+    int accepted = 0, no_reason = 0;
+    for (int i = 9 + 32; i < 9 + 64; i++) {
+      for (int bit = 0; bit < 8; bit++) {
+        memcpy(raw2, raw, rawlen);
+        raw2[i] ^= (uint8_t)(1u << bit);
+        REQUIRE(file_write(damaged, raw2, rawlen) == 0);
+        err[0] = 0;
+        if (cn_keyfile_read(damaged, got, NULL, &is_sealed, err, sizeof err) != -1)
+          accepted++;
+        else if (!strstr(err, "damaged"))
+          no_reason++;
+      }
+    }
+    CHECK_EQ_INT(accepted, 0);
+    CHECK_EQ_INT(no_reason, 0);
+  }
+  /* Flipped bits in the seed half leave a stale public half: refused too. */
+  {
+    static const int at[] = { 9, 9 + 7, 9 + 31 };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+      memcpy(raw2, raw, rawlen);
+      raw2[at[i]] ^= 0x10;
+      REQUIRE(file_write(damaged, raw2, rawlen) == 0);
+      CHECK_EQ_INT(cn_keyfile_read(damaged, got, NULL, &is_sealed, err, sizeof err), -1);
+    }
+  }
+  /* Another key's valid public half after this seed: refused. */
+  {
+    uint8_t pk2[CN_PK_BYTES], sk2[CN_SK_BYTES];
+    cn_crypto_keypair(pk2, sk2);
+    memcpy(raw2, raw, rawlen);
+    memcpy(raw2 + 9 + 32, pk2, CN_PK_BYTES);
+    REQUIRE(file_write(damaged, raw2, rawlen) == 0);
+    CHECK_EQ_INT(cn_keyfile_read(damaged, got, NULL, &is_sealed, err, sizeof err), -1);
+  }
+  /* Passing a passphrase does not get a plain file with a bad half accepted. */
+  memcpy(raw2, raw, rawlen);
+  raw2[rawlen - 1] ^= 0x01;
+  REQUIRE(file_write(damaged, raw2, rawlen) == 0);
+  CHECK_EQ_INT(cn_keyfile_read(damaged, got, "pw", &is_sealed, err, sizeof err), -1);
 
   /* Missing file. */
   err[0] = 0;

@@ -65,6 +65,32 @@ cn_err cn_node_query_recalls(cn_node_t *n, cn_answer_t *out);       /* RecallLis
 /* The logged record ID as an Envelope (exact bytes), e.g. a credential. */
 cn_err cn_node_query_record(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out);
 
+/* ---- federation ---- */
+
+/* The parent this node reports to: 0 and URL/KEY filled, or 1 if none. */
+int cn_node_parent(cn_node_t *n, char *url, size_t cap, uint8_t key[CN_PK_BYTES]);
+/* Set the parent directly (councild init --parent). Return 0 or -1. */
+int cn_node_set_parent(cn_node_t *n, const char *url, const uint8_t key[CN_PK_BYTES],
+                       char *err, size_t errlen);
+
+/* The outbox: records waiting to go up, oldest first. first() returns 1 if
+ * empty; OUT: *ENV malloc'd. done() deletes a row the parent receipted;
+ * bury() moves a row the parent refused for good to the dead letters. */
+int cn_node_outbox_first(cn_node_t *n, uint64_t *id, uint8_t **env, size_t *len);
+int cn_node_outbox_done(cn_node_t *n, uint64_t id);
+int cn_node_outbox_bury(cn_node_t *n, uint64_t id, const char *why);
+
+/* Following the parent's log: the last seq taken in, and taking in one
+ * LogPage (each entry verified against the parent's key and the chain so
+ * far; proposals and decisions stored). Return 0, or -1 with ERR set (the
+ * entries before the bad one are kept). */
+uint64_t cn_node_follow_after(cn_node_t *n);
+int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *applied,
+                         char *err, size_t errlen);
+
+cn_err cn_node_query_parent_proposals(cn_node_t *n, cn_answer_t *out);   /* ProposalList */
+cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_t *out);
+
 /* Counters for /metrics. */
 typedef struct cn_node_stats_t {
   uint64_t accepted, refused, duplicates, decisions, seq, roll;

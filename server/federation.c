@@ -1,0 +1,259 @@
+/* federation.c: see federation.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "councilnet.pb-c.h"
+#include "councilnet/record.h"
+#include "federation.h"
+
+#define FED_TICK_MS 20
+#define FED_FOLLOW_PAGE 1000
+#define FED_TIMEOUT_S 10
+
+struct cn_fed_t {
+  cn_loop_t *loop;
+  cn_node_t *node;
+  cn_fed_config_t cfg;
+  cn_peer_t *peer;
+  char url[512];
+  uint8_t key[CN_PK_BYTES];
+  /* up */
+  int sending;
+  uint64_t row;                     /* outbox row in flight */
+  uint8_t row_id[CN_HASH_BYTES];    /* its record id */
+  unsigned attempts;
+  uint64_t next_send_ms;
+  /* down */
+  int following;
+  uint64_t next_follow_ms;
+  char last_error[256];
+};
+
+/* Keep the peer in step with the node's parent setting. */
+static int fed_sync_parent(cn_fed_t *f)
+{
+  char url[512];
+  uint8_t key[CN_PK_BYTES];
+
+  if (cn_node_parent(f->node, url, sizeof url, key) != 0)
+    return -1;
+  if (f->peer && strcmp(url, f->url) == 0 && memcmp(key, f->key, CN_PK_BYTES) == 0)
+    return 0;
+  if (f->sending || f->following)
+    return -1;      /* never free a connection with a request in flight */
+  cn_peer_free(f->peer);
+  f->peer = cn_peer_new(f->loop, url, FED_TIMEOUT_S);
+  if (!f->peer) {
+    snprintf(f->last_error, sizeof f->last_error, "bad parent URL %.200s", url);
+    return -1;
+  }
+  snprintf(f->url, sizeof f->url, "%s", url);
+  memcpy(f->key, key, CN_PK_BYTES);
+  return 0;
+}
+
+/* Delay before the next try: base * 2^attempts, capped, with jitter in
+ * [delay/2, delay] so many children do not retry in step. */
+static uint64_t fed_backoff(cn_fed_t *f)
+{
+  uint64_t d = f->cfg.backoff_base_ms;
+  for (unsigned i = 0; i < f->attempts && d < f->cfg.backoff_cap_ms; i++)
+    d *= 2;
+  if (d > f->cfg.backoff_cap_ms)
+    d = f->cfg.backoff_cap_ms;
+  return d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1));
+}
+
+/* Is BODY the parent's signed receipt for record ID? */
+static int fed_receipt_ok(cn_fed_t *f, const uint8_t *body, size_t len)
+{
+  Councilnet__Receipt *r = NULL;
+  cn_record_t rec;
+  int ok = 0;
+
+  if (cn_record_open(body, len, &rec) != CN_OK)
+    return 0;
+  if (strcmp(rec.kind, "receipt") == 0 && memcmp(rec.signer, f->key, CN_PK_BYTES) == 0)
+    r = councilnet__receipt__unpack(NULL, rec.body_len, rec.body);
+  ok = r && r->record_id.len == CN_HASH_BYTES &&
+       memcmp(r->record_id.data, f->row_id, CN_HASH_BYTES) == 0;
+  if (r)
+    councilnet__receipt__free_unpacked(r, NULL);
+  cn_record_close(&rec);
+  return ok;
+}
+
+/* Refusals the parent will repeat forever: dead-letter them. Others (the
+ * parent down, overloaded, or not yet admitting us) are retried. */
+static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size_t cap)
+{
+  Councilnet__Error *e = councilnet__error__unpack(NULL, len, body);
+  int final = 1;
+
+  if (!e) {
+    snprintf(why, cap, "unreadable refusal");
+    return 0;
+  }
+  snprintf(why, cap, "%s: %s", e->name, e->message);
+  switch ((cn_err)e->code) {
+  case CN_ERR_UNKNOWN_SIGNER:
+  case CN_ERR_NOT_MEMBER:
+  case CN_ERR_WRONG_NODE:          /* the parent has not admitted this council yet */
+  case CN_ERR_RATE_LIMITED:
+  case CN_ERR_INTERNAL:
+    final = 0;
+    break;
+  default:
+    break;
+  }
+  councilnet__error__free_unpacked(e, NULL);
+  return final;
+}
+
+static void fed_drain(cn_fed_t *f);
+
+static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
+{
+  cn_fed_t *f = ctx;
+  char why[200];
+
+  f->sending = 0;
+  if (status == 200 && fed_receipt_ok(f, body, len)) {
+    if (cn_node_outbox_done(f->node, f->row) != 0) {
+      f->next_send_ms = cn_loop_now_ms() + fed_backoff(f);
+      return;
+    }
+    f->attempts = 0;
+    f->next_send_ms = 0;
+    fed_drain(f);          /* next row at once */
+    return;
+  }
+  if (status >= 400 && status < 500 && status != 429 &&
+      fed_refusal_is_final(body, len, why, sizeof why)) {
+    fprintf(stderr, "councild: parent refused outbox row %" PRIu64 " for good (%s)\n", f->row, why);
+    snprintf(f->last_error, sizeof f->last_error, "parent refused a record: %.200s", why);
+    cn_node_outbox_bury(f->node, f->row, why);
+    f->attempts = 0;
+    fed_drain(f);
+    return;
+  }
+  if (status == 0)
+    snprintf(f->last_error, sizeof f->last_error, "parent unreachable");
+  else if (status == 200)
+    snprintf(f->last_error, sizeof f->last_error, "parent answered without a valid receipt");
+  else
+    snprintf(f->last_error, sizeof f->last_error, "parent answered %d", status);
+  f->attempts++;
+  f->next_send_ms = cn_loop_now_ms() + fed_backoff(f);
+}
+
+static void fed_drain(cn_fed_t *f)
+{
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int rc;
+
+  if (f->sending || cn_loop_now_ms() < f->next_send_ms || fed_sync_parent(f) != 0)
+    return;
+  rc = cn_node_outbox_first(f->node, &f->row, &env, &len);
+  if (rc != 0)
+    return;
+  cn_crypto_hash(f->row_id, env, len);
+  if (cn_peer_request(f->peer, "POST", "/v1/records", env, len, fed_on_sent, f) == 0)
+    f->sending = 1;
+  else
+    f->next_send_ms = cn_loop_now_ms() + fed_backoff(f);
+  free(env);
+}
+
+static void fed_follow(cn_fed_t *f);
+
+static void fed_on_page(void *ctx, int status, const uint8_t *body, size_t len)
+{
+  cn_fed_t *f = ctx;
+  size_t applied = 0;
+  char err[256];
+
+  f->following = 0;
+  f->next_follow_ms = cn_loop_now_ms() + f->cfg.follow_interval_ms;
+  if (status != 200) {
+    snprintf(f->last_error, sizeof f->last_error, "parent log: %s",
+             status ? "refused" : "parent unreachable");
+    return;
+  }
+  if (cn_node_follow_apply(f->node, body, len, &applied, err, sizeof err) != 0) {
+    fprintf(stderr, "councild: following the parent: %s\n", err);
+    snprintf(f->last_error, sizeof f->last_error, "%.200s", err);
+    return;
+  }
+  if (applied == FED_FOLLOW_PAGE) {
+    f->next_follow_ms = 0;
+    fed_follow(f);
+  }
+}
+
+static void fed_follow(cn_fed_t *f)
+{
+  char path[96];
+
+  if (f->following || cn_loop_now_ms() < f->next_follow_ms || fed_sync_parent(f) != 0)
+    return;
+  snprintf(path, sizeof path, "/v1/log?after=%" PRIu64 "&limit=%d",
+           cn_node_follow_after(f->node), FED_FOLLOW_PAGE);
+  if (cn_peer_request(f->peer, "GET", path, NULL, 0, fed_on_page, f) == 0)
+    f->following = 1;
+  else
+    f->next_follow_ms = cn_loop_now_ms() + f->cfg.follow_interval_ms;
+}
+
+static void fed_on_tick(void *ctx)
+{
+  cn_fed_t *f = ctx;
+  fed_drain(f);
+  fed_follow(f);
+}
+
+cn_fed_t *cn_fed_new(cn_loop_t *l, cn_node_t *n, const cn_fed_config_t *cfg)
+{
+  cn_fed_t *f = calloc(1, sizeof *f);
+
+  if (!f)
+    return NULL;
+  f->loop = l;
+  f->node = n;
+  f->cfg = *cfg;
+  if (f->cfg.backoff_base_ms == 0)
+    f->cfg.backoff_base_ms = 100;
+  if (f->cfg.backoff_cap_ms < f->cfg.backoff_base_ms)
+    f->cfg.backoff_cap_ms = f->cfg.backoff_base_ms;
+  if (f->cfg.follow_interval_ms == 0)
+    f->cfg.follow_interval_ms = 500;
+  if (cn_loop_every(l, FED_TICK_MS, fed_on_tick, f) != 0) {
+    free(f);
+    return NULL;
+  }
+  return f;
+}
+
+void cn_fed_free(cn_fed_t *f)
+{
+  if (!f)
+    return;
+  cn_peer_free(f->peer);
+  free(f);
+}
+
+void cn_fed_kick(cn_fed_t *f)
+{
+  if (f)
+    fed_drain(f);
+}
+
+const char *cn_fed_last_error(const cn_fed_t *f)
+{
+  return f ? f->last_error : "";
+}
