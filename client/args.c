@@ -280,3 +280,201 @@ int cn_args_parse_choice(const char *choice, const char *const *names, size_t n,
   }
   return -1;
 }
+
+int cn_args_parse_candidate(const char *s, uint8_t key[32], char **name, const char **why)
+{
+  char hex[65];
+
+  *name = NULL;
+  *why = "expected KEY or KEY:NAME (KEY: 64 hex digits)";
+  if (!s || strlen(s) < 64 || (s[64] != '\0' && s[64] != ':'))
+    return -1;
+  memcpy(hex, s, 64);
+  hex[64] = '\0';
+  if (cn_args_parse_hex32(hex, key) < 0)
+    return -1;
+  if (s[64] == ':') {
+    if (s[65] == '\0') {
+      *why = "the name after ':' must be non-empty";
+      return -1;
+    }
+    *name = dup_range(s + 65, strlen(s + 65));
+    if (!*name) {
+      *why = "out of memory";
+      return -1;
+    }
+  }
+  *why = NULL;
+  return 0;
+}
+
+int cn_args_parse_quota(const char *s, uint32_t max, char **group, uint32_t *seats,
+                        const char **why)
+{
+  const char *colon = s ? strrchr(s, ':') : NULL;
+  uint64_t n = 0;
+
+  *why = "expected GROUP:N";
+  if (!colon || colon == s)
+    return -1;
+  if (cn_args_parse_u64(colon + 1, &n) < 0 || n == 0 || n > max) {
+    *why = "N must be a seat count from 1 to the number of seats";
+    return -1;
+  }
+  *group = dup_range(s, (size_t)(colon - s));
+  if (!*group) {
+    *why = "out of memory";
+    return -1;
+  }
+  *seats = (uint32_t)n;
+  *why = NULL;
+  return 0;
+}
+
+void cn_args_instruction_clear(cn_args_instruction_t *in)
+{
+  if (!in)
+    return;
+  free(in->project);
+  free(in->position);
+  free(in->choices);
+  memset(in, 0, sizeof *in);
+}
+
+/* Copy the next comma-separated item of *P into a malloc'd string, with
+ * "\," read as a comma and "\\" as a backslash; advance *P past the comma.
+ * Return the item, or NULL on allocation failure. */
+static char *next_item(const char **p)
+{
+  const char *s = *p;
+  char *out = malloc(strlen(s) + 1), *o = out;
+
+  if (!out)
+    return NULL;
+  while (*s && *s != ',') {
+    if (s[0] == '\\' && (s[1] == ',' || s[1] == '\\'))
+      s++;
+    *o++ = *s++;
+  }
+  *o = '\0';
+  *p = *s == ',' ? s + 1 : s;
+  return out;
+}
+
+/* Return the value of ITEM if it starts with NAME "=", else NULL. */
+static const char *item_value(const char *item, const char *name)
+{
+  size_t n = strlen(name);
+
+  return strncmp(item, name, n) == 0 && item[n] == '=' ? item + n + 1 : NULL;
+}
+
+int cn_args_parse_instruction(const char *spec, cn_args_instruction_t *out, const char **why)
+{
+  cn_args_instruction_t in;
+  const char *p = spec, *v;
+  char *item = NULL;
+  uint64_t idx;
+  uint32_t *choices;
+  int have_decision = 0, targets = 0, modes = 0, rc = -1;
+  size_t i;
+
+  memset(&in, 0, sizeof in);
+  *why = "empty instruction";
+  if (!spec || !*spec)
+    goto out;
+  while (*p) {
+    free(item);
+    item = next_item(&p);
+    if (!item) {
+      *why = "out of memory";
+      goto out;
+    }
+    if (!*item) {
+      *why = "empty item (two commas in a row?)";
+      goto out;
+    }
+    if ((v = item_value(item, "decision"))) {
+      if (have_decision++) {
+        *why = "decision= given twice";
+        goto out;
+      }
+      if (cn_args_parse_hex32(v, in.decision) < 0) {
+        *why = "decision=: expected a proposal id of 64 hex digits";
+        goto out;
+      }
+    } else if ((v = item_value(item, "parent-proposal"))) {
+      targets++;
+      if (cn_args_parse_hex32(v, in.parent_proposal) < 0) {
+        *why = "parent-proposal=: expected a proposal id of 64 hex digits";
+        goto out;
+      }
+      in.has_parent_proposal = 1;
+    } else if ((v = item_value(item, "project")) || (v = item_value(item, "position"))) {
+      char **dst = item[1] == 'r' ? &in.project : &in.position;
+      targets++;
+      if (!*v) {
+        *why = item[1] == 'r' ? "project=: the name must be non-empty"
+                              : "position=: the text must be non-empty";
+        goto out;
+      }
+      if (!*dst && !(*dst = dup_range(v, strlen(v)))) {
+        *why = "out of memory";
+        goto out;
+      }
+    } else if (strcmp(item, "binding") == 0 || strcmp(item, "discretionary") == 0) {
+      modes++;
+      in.binding = item[0] == 'b';
+    } else if ((v = item_value(item, "choice"))) {
+      if (cn_args_parse_u64(v, &idx) < 0 || idx >= 64) {
+        *why = "choice=: expected an option index from 0 to 63";
+        goto out;
+      }
+      for (i = 0; i < in.n_choices; i++) {
+        if (in.choices[i] == (uint32_t)idx) {
+          *why = "choice= repeats an index";
+          goto out;
+        }
+      }
+      choices = realloc(in.choices, (in.n_choices + 1) * sizeof *choices);
+      if (!choices) {
+        *why = "out of memory";
+        goto out;
+      }
+      in.choices = choices;
+      in.choices[in.n_choices++] = (uint32_t)idx;
+    } else {
+      *why = "unknown item (expected decision=, parent-proposal=, project=, position=, "
+             "binding, discretionary or choice=)";
+      goto out;
+    }
+  }
+  if (!have_decision) {
+    *why = "decision=PROPOSAL_ID is required";
+    goto out;
+  }
+  if (targets != 1) {
+    *why = "give exactly one of parent-proposal=, project= or position=";
+    goto out;
+  }
+  if (modes > 1) {
+    *why = "give binding or discretionary, once";
+    goto out;
+  }
+  if (in.n_choices && !in.binding) {
+    *why = "choice= goes with binding";
+    goto out;
+  }
+  if (in.binding && in.has_parent_proposal && in.n_choices == 0) {
+    *why = "a binding instruction on a parent proposal needs choice=N";
+    goto out;
+  }
+  *out = in;
+  memset(&in, 0, sizeof in);
+  *why = NULL;
+  rc = 0;
+out:
+  free(item);
+  cn_args_instruction_clear(&in);
+  return rc;
+}

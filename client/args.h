@@ -58,4 +58,36 @@ int cn_args_parse_group_quorum(const char *s, char **group, uint32_t *permille,
 int cn_args_parse_choice(const char *choice, const char *const *names, size_t n,
                          uint32_t *out);
 
+/* Parse "KEY[:NAME]": 64 hex digits, optionally followed by ':' and a
+ * non-empty name. OUT: *NAME malloc'd (NULL if none), caller frees.
+ * Return 0, or -1 with a reason in *WHY. */
+int cn_args_parse_candidate(const char *s, uint8_t key[32], char **name, const char **why);
+
+/* Parse "GROUP:N" (split at the last ':'), N a seat count from 1 to MAX.
+ * OUT: *GROUP malloc'd, caller frees. Return 0, or -1 with a reason in *WHY. */
+int cn_args_parse_quota(const char *s, uint32_t max, char **group, uint32_t *seats,
+                        const char **why);
+
+/* One mandate instruction from the command line. Zero-initialise before use. */
+typedef struct cn_args_instruction_t {
+  uint8_t decision[32];           /* proposal id of the local decision */
+  uint8_t parent_proposal[32];    /* valid when has_parent_proposal */
+  int has_parent_proposal;
+  char *project;                  /* malloc'd budget project, or NULL */
+  char *position;                 /* malloc'd free-text position, or NULL */
+  int binding;
+  uint32_t *choices;              /* malloc'd, binding choices */
+  size_t n_choices;
+} cn_args_instruction_t;
+
+/* Parse an instruction SPEC: a comma list of decision=PROPOSAL_ID, exactly
+ * one of parent-proposal=ID, project=NAME or position=TEXT, then binding or
+ * discretionary (default), and for binding choice=N (repeatable; at least
+ * one with parent-proposal). A comma inside a value is written "\,".
+ * Return 0, or -1 with a reason in *WHY (OUT then holds nothing to free). */
+int cn_args_parse_instruction(const char *spec, cn_args_instruction_t *out, const char **why);
+
+/* Free what cn_args_parse_instruction() allocated and reset IN. Accepts NULL. */
+void cn_args_instruction_clear(cn_args_instruction_t *in);
+
 #endif

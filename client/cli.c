@@ -334,6 +334,43 @@ out:
   return rc;
 }
 
+int cn_cli_get_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char *kind,
+                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                      cn_http_resp_t *raw)
+{
+  cn_http_resp_t resp;
+  uint8_t got[CN_HASH_BYTES];
+  char path[128], hex[2 * CN_HASH_BYTES + 1];
+  int rc;
+
+  *out = NULL;
+  memset(&resp, 0, sizeof resp);
+  if (raw)
+    memset(raw, 0, sizeof *raw);
+  rc = cn_cli_node_key(cli);
+  if (rc != CN_EXIT_OK)
+    return rc;
+  cn_hex_encode(hex, id, CN_HASH_BYTES);
+  snprintf(path, sizeof path, "/v1/records/%s", hex);
+  rc = cn_cli_get_raw(cli, path, &resp);
+  if (rc != CN_EXIT_OK)
+    return rc;
+  cn_crypto_hash(got, resp.body, resp.len);
+  if (memcmp(got, id, CN_HASH_BYTES) != 0) {
+    cn_cli_errorf("GET %s: the node answered another record than the one asked", path);
+    rc = CN_EXIT_REFUSED;
+    goto out;
+  }
+  rc = cn_cli_open_node_signed(cli, resp.body, resp.len, kind, desc, out);
+  if (rc == CN_EXIT_OK && raw) {
+    *raw = resp;
+    memset(&resp, 0, sizeof resp);
+  }
+out:
+  cn_http_resp_clear(&resp);
+  return rc;
+}
+
 int cn_cli_passphrase(int confirm, char *buf, size_t cap)
 {
   char again[CN_CLI_PASSPHRASE_MAX];

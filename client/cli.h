@@ -111,6 +111,16 @@ int cn_cli_node_key(cn_cli_t *cli);
 int cn_cli_open_node_signed(cn_cli_t *cli, const uint8_t *env, size_t len, const char *kind,
                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 
+/* GET /v1/records/ID (ID: a record id of CN_HASH_BYTES), check that the
+ * answer is the record asked for (its BLAKE2b-256 is ID) and a node-signed
+ * record of KIND (see cn_cli_open_node_signed), and unpack its body as DESC
+ * into *OUT. RAW, if not NULL, receives the envelope's exact bytes (clear
+ * with cn_http_resp_clear()). Fetches the node key if needed. Errors are
+ * printed. Return a CN_EXIT_ status. */
+int cn_cli_get_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char *kind,
+                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                      cn_http_resp_t *raw);
+
 /* Load the signing key named by --key / COUNCIL_KEY. A sealed key file is
  * opened with COUNCIL_PASSPHRASE or a passphrase asked on the terminal.
  * Return a CN_EXIT_ status. */

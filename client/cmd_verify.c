@@ -58,18 +58,71 @@ static int check_head(cn_log_verifier_t *v, const Councilnet__LogPage *page)
   return rc;
 }
 
+int cn_verify_log_walk(cn_cli_t *cli, cn_log_verifier_t *v, cn_verify_entry_fn fn, void *ctx,
+                       cn_verify_failure_t *bad)
+{
+  Councilnet__LogPage *page = NULL;
+  char path[96];
+  uint64_t next_progress = VERIFY_PROGRESS;
+  size_t i;
+  int tries = 0, rc;
+
+  memset(bad, 0, sizeof *bad);
+  for (;;) {
+    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=%d", (unsigned long long)v->seq,
+             VERIFY_PAGE);
+    rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor, (ProtobufCMessage **)&page);
+    if (rc != CN_EXIT_OK)
+      goto out;
+    for (i = 0; i < page->n_entries; i++) {
+      const Councilnet__LogEntry *e = page->entries[i];
+      if (cn_log_verifier_step(v, e->seq, e->prev.data, e->prev.len, e->record_id.data,
+                               e->record_id.len, e->received, e->hash.data, e->hash.len,
+                               e->envelope.data, e->envelope.len) != 0) {
+        bad->failed = 1;
+        bad->seq = e->seq;
+        bad->what = "entry";
+        rc = CN_EXIT_REFUSED;
+        goto out;
+      }
+      if (fn && (rc = fn(ctx, e)) != CN_EXIT_OK)
+        goto out;
+      if (v->seq >= next_progress) {
+        fprintf(stderr, "council: verified %llu entries...\n", (unsigned long long)v->seq);
+        next_progress = v->seq - v->seq % VERIFY_PROGRESS + VERIFY_PROGRESS;
+      }
+    }
+    if (page->n_entries == 0) {
+      if (check_head(v, page) == 0)
+        break;
+      if (++tries >= VERIFY_HEAD_TRIES) {
+        bad->failed = 1;
+        bad->seq = v->seq;
+        bad->what = "after entry";
+        rc = CN_EXIT_REFUSED;
+        goto out;
+      }
+    }
+    councilnet__log_page__free_unpacked(page, NULL);
+    page = NULL;
+  }
+  rc = CN_EXIT_OK;
+out:
+  if (page)
+    councilnet__log_page__free_unpacked(page, NULL);
+  return rc;
+}
+
 int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
 {
   static const struct option opts[] = {
     CN_CLI_COMMON_LONGOPTS,
     {NULL, 0, NULL, 0}
   };
-  Councilnet__LogPage *page = NULL;
+  cn_verify_failure_t bad;
   cn_log_verifier_t v;
-  char path[96], head[2 * CN_HASH_BYTES + 1];
-  uint64_t next_progress = VERIFY_PROGRESS;
-  size_t i;
-  int c, tries = 0, rc = CN_EXIT_LOCAL;
+  char head[2 * CN_HASH_BYTES + 1];
+  int c, rc = CN_EXIT_LOCAL;
 
   cli->usage = verify_usage;
   optind = 0;
@@ -92,36 +145,13 @@ int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
   if (rc != CN_EXIT_OK)
     goto out;
   cn_log_verifier_init(&v, cli->node_pk);
-  for (;;) {
-    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=%d", (unsigned long long)v.seq,
-             VERIFY_PAGE);
-    rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor, (ProtobufCMessage **)&page);
-    if (rc != CN_EXIT_OK)
-      goto out;
-    for (i = 0; i < page->n_entries; i++) {
-      const Councilnet__LogEntry *e = page->entries[i];
-      if (cn_log_verifier_step(&v, e->seq, e->prev.data, e->prev.len, e->record_id.data,
-                               e->record_id.len, e->received, e->hash.data, e->hash.len,
-                               e->envelope.data, e->envelope.len) != 0) {
-        rc = report_bad(cli, e->seq, "entry", v.error);
-        goto out;
-      }
-      if (v.seq >= next_progress) {
-        fprintf(stderr, "council: verified %llu entries...\n", (unsigned long long)v.seq);
-        next_progress = v.seq - v.seq % VERIFY_PROGRESS + VERIFY_PROGRESS;
-      }
-    }
-    if (page->n_entries == 0) {
-      if (check_head(&v, page) == 0)
-        break;
-      if (++tries >= VERIFY_HEAD_TRIES) {
-        rc = report_bad(cli, v.seq, "after entry", v.error);
-        goto out;
-      }
-    }
-    councilnet__log_page__free_unpacked(page, NULL);
-    page = NULL;
+  rc = cn_verify_log_walk(cli, &v, NULL, NULL, &bad);
+  if (bad.failed) {
+    rc = report_bad(cli, bad.seq, bad.what, v.error);
+    goto out;
   }
+  if (rc != CN_EXIT_OK)
+    goto out;
   cn_hex_encode(head, v.hash, CN_HASH_BYTES);
   if (cli->json)
     printf("{\"ok\":true,\"entries\":%llu,\"head\":\"%s\"}\n", (unsigned long long)v.seq, head);
@@ -129,7 +159,5 @@ int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
     printf("verified %llu entries, head %s\n", (unsigned long long)v.seq, head);
   rc = CN_EXIT_OK;
 out:
-  if (page)
-    councilnet__log_page__free_unpacked(page, NULL);
   return rc;
 }

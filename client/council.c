@@ -26,6 +26,15 @@ static const council_command_t council_commands[] = {
   {"proposal", "show", cn_cmd_proposal_show},
   {"vote", NULL, cn_cmd_vote},
   {"decision", "show", cn_cmd_decision_show},
+  {"settings", "set", cn_cmd_settings_set},
+  {"volunteer", NULL, cn_cmd_volunteer},
+  {"delegate", "list", cn_cmd_delegate_list},
+  {"mandate", "new", cn_cmd_mandate_new},
+  {"mandate", "accept", cn_cmd_mandate_accept},
+  {"mandate", "list", cn_cmd_mandate_list},
+  {"recall", "list", cn_cmd_recall_list},   /* before "recall ID": two words win */
+  {"recall", NULL, cn_cmd_recall},
+  {"sortition", "verify", cn_cmd_sortition_verify},
   {"log", NULL, cn_cmd_log},
   {"verify", NULL, cn_cmd_verify},
 };
@@ -55,6 +64,20 @@ static const char council_usage[] =
   "  proposal show ID\n"
   "  vote ID CHOICE... --key KEY           (clerks: --paper --member PUBKEY)\n"
   "  decision show ID                      counts and outcome, signature checked\n"
+  "Delegates:\n"
+  "  settings set [--max-terms N] [--recall-threshold PERCENT] [--reselect]\n"
+  "               [--reselect-window SECONDS] --key KEY\n"
+  "  proposal new --title T --select vote|lot --seats N --parent KEY\n"
+  "               [--candidate KEY[:NAME]]... [--quota GROUP:N]...\n"
+  "               [--term-start TIME|now] (--term-end TIME | --term-days D) --key KEY\n"
+  "  volunteer ID --key KEY                volunteer for a selection by lot\n"
+  "  sortition verify ID                   recompute a draw by lot from the log\n"
+  "  delegate list                         credentials, terms, recall votes\n"
+  "  mandate new --credential ID --instruction SPEC... --key KEY\n"
+  "  mandate accept ID --key DELEGATE_KEY  countersign a mandate (delivery)\n"
+  "  mandate list\n"
+  "  recall CREDENTIAL_ID|DELEGATE_KEY --key KEY\n"
+  "  recall list\n"
   "\n"
   "Run 'council help COMMAND' or 'council COMMAND --help' for the options.\n"
   "\n"

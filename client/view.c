@@ -75,6 +75,31 @@ static void print_rule(FILE *f, const Councilnet__Rule *r)
   }
 }
 
+static void print_selection(FILE *f, const Councilnet__Proposal *p)
+{
+  const Councilnet__Selection *sel = p->selection;
+  char hex[2 * 32 + 1], t[64];
+  size_t i;
+
+  fprintf(f, "Selection:  %u seat%s, %s\n", sel->seats, sel->seats == 1 ? "" : "s",
+          sel->method == COUNCILNET__SELECTION_METHOD__BY_LOT ? "by lot among volunteers"
+                                                              : "by vote among candidates");
+  cn_cli_hex(hex, sizeof hex, &sel->parent, 32);
+  fprintf(f, "Parent:     %s\n", hex);
+  cn_cli_format_time(t, sizeof t, sel->term_start);
+  fprintf(f, "Term:       from %s (%llu)\n", t, (unsigned long long)sel->term_start);
+  cn_cli_format_time(t, sizeof t, sel->term_end);
+  fprintf(f, "            to   %s (%llu)\n", t, (unsigned long long)sel->term_end);
+  for (i = 0; i < sel->n_candidates; i++) {
+    const char *name = cn_view_option_name(p, i);
+    cn_cli_hex(hex, sizeof hex, &sel->candidates[i], 32);
+    fprintf(f, "%s%s  %s\n", i == 0 ? "Candidates: " : "            ", hex, name ? name : "?");
+  }
+  for (i = 0; i < sel->n_quotas; i++)
+    fprintf(f, "Quota:      at least %u seat%s for group %s\n", sel->quotas[i]->min_seats,
+            sel->quotas[i]->min_seats == 1 ? "" : "s", sel->quotas[i]->group);
+}
+
 void cn_view_print_proposal(FILE *f, const Councilnet__ProposalView *v)
 {
   const Councilnet__Proposal *p = v->proposal;
@@ -94,10 +119,14 @@ void cn_view_print_proposal(FILE *f, const Councilnet__ProposalView *v)
   fprintf(f, "Author:     %s\n", hex);
   fprintf(f, "Seq:        %llu\n", (unsigned long long)v->seq);
   fprintf(f, "State:      %s\n", cn_view_state_name(v->state));
-  fprintf(f, "Options:    %s\n", option_kind_name(p->option_kind));
-  n = p->option_kind == COUNCILNET__OPTION_KIND__YES_NO_ABSTAIN ? 3 : p->n_options;
-  for (i = 0; i < n; i++)
-    fprintf(f, "  %zu  %s\n", i, cn_view_option_name(p, i));
+  if (p->selection)
+    print_selection(f, p);
+  if (!p->selection || p->selection->method != COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    fprintf(f, "Options:    %s\n", option_kind_name(p->option_kind));
+    n = p->option_kind == COUNCILNET__OPTION_KIND__YES_NO_ABSTAIN ? 3 : p->n_options;
+    for (i = 0; i < n; i++)
+      fprintf(f, "  %zu  %s\n", i, cn_view_option_name(p, i));
+  }
   cn_cli_format_time(t, sizeof t, p->opens);
   fprintf(f, "Opens:      %s (%llu)\n", t, (unsigned long long)p->opens);
   cn_cli_format_time(t, sizeof t, p->closes);
@@ -134,7 +163,25 @@ void cn_view_print_decision(FILE *f, const Councilnet__Proposal *p,
   fprintf(f, "Decision on %s\n", hex);
   if (p)
     fprintf(f, "Title:      %s\n", p->title);
-  if (d->winner >= 0) {
+  if (p && p->selection) {
+    fprintf(f, "Result:     %s, %zu of %u seat%s filled %s\n", d->passed ? "PASSED" : "FAILED",
+            d->n_selected, p->selection->seats, p->selection->seats == 1 ? "" : "s",
+            p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT ? "by lot" : "by vote");
+    for (i = 0; i < d->n_selected; i++) {
+      cn_cli_hex(hex, sizeof hex, &d->selected[i], 32);
+      fprintf(f, "%s%zu. %s\n", i == 0 ? "Selected:   " : "            ", i + 1, hex);
+    }
+    if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
+      fprintf(f, "Volunteers: %zu\n", d->n_volunteers);
+      cn_cli_hex(hex, sizeof hex, &d->seed, 32);
+      fprintf(f, "Seed:       %s (council sortition verify rechecks the draw)\n", hex);
+      if (d->created) {
+        cn_cli_format_time(t, sizeof t, d->created);
+        fprintf(f, "Decided:    %s\n", t);
+      }
+      return;
+    }
+  } else if (d->winner >= 0) {
     winner = cn_view_option_name(p, (size_t)d->winner);
     if (winner)
       fprintf(f, "Result:     %s, winner: %s\n", d->passed ? "PASSED" : "FAILED", winner);

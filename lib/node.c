@@ -963,17 +963,31 @@ static cn_err check_term_limit(apply_t *a, const uint8_t delegate[CN_PK_BYTES],
   return CN_OK;
 }
 
-/* Issue a credential for DELEGATE from selection SEL (proposal ID). */
+/* Issue a credential for DELEGATE from selection SEL (proposal ID). Return
+ * 0, 1 if the delegate cannot take the seat (term limit, or already seated
+ * for that period), or -1 on error. */
 static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
                             const Councilnet__Selection *sel, const uint8_t delegate[CN_PK_BYTES],
                             uint64_t now)
 {
   Councilnet__Credential c = COUNCILNET__CREDENTIAL__INIT;
-  cn_store_credential_t row;
+  cn_store_credential_t row, last;
+  node_settings_t st;
   uint32_t term = 0;
+  int rc;
 
   if (term_number(n, delegate, sel->parent.data, sel->term_start, &term) != 0)
     return -1;
+  /* Checked again at close: two selections open at once could otherwise
+   * give one person a term beyond the limit, or two seats for one period. */
+  settings_get(n, &st);
+  if (st.max_terms && term > st.max_terms)
+    return 1;
+  rc = cn_store_credential_latest(n->store, delegate, sel->parent.data, &last);
+  if (rc < 0)
+    return -1;
+  if (rc == 0 && !last.recalled && last.term_end > sel->term_start)
+    return 1;
   c.node.data = n->pk;
   c.node.len = CN_PK_BYTES;
   c.created = now;
@@ -990,7 +1004,7 @@ static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
     /* A delegate of delegates: the credential derives from the one the
      * delegate holds here from a child council, and falls with it. */
     cn_store_credential_t held;
-    int rc = cn_store_credential_of(n->store, delegate, &held);
+    rc = cn_store_credential_of(n->store, delegate, &held);
     if (rc < 0)
       return -1;
     if (rc == 0) {
@@ -1003,7 +1017,7 @@ static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
   {
     uint8_t *env = NULL;
     size_t len = 0;
-    int rc = node_append_own(n, "credential", &c.base, now, row.id, &row.seq, &env, &len);
+    rc = node_append_own(n, "credential", &c.base, now, row.id, &row.seq, &env, &len);
     if (rc == 0 && n->has_parent && memcmp(sel->parent.data, n->parent_key, CN_PK_BYTES) == 0)
       rc = outbox_add(n, "credential", env, len);
     free(env);
@@ -1095,6 +1109,7 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
     }
     d->n_volunteers = l.n;
     d->passed = n_keys > 0;
+    d->winner = -1;     /* no option wins a lot; `selected` says who sits */
   } else {
     /* By vote: candidates ranked by votes (ties: lower option index first);
      * quorums must hold; term-limited candidates are passed over. */
@@ -1180,7 +1195,7 @@ static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_
       cn_store_proposal_set_decision(n->store, id, rec_id) != 0)
     goto out;
   for (size_t i = 0; i < d.n_selected; i++)
-    if (issue_credential(n, id, p->selection, d.selected[i].data, now) != 0)
+    if (issue_credential(n, id, p->selection, d.selected[i].data, now) < 0)
       goto out;
   if (node_commit(n) != 0)
     goto out;

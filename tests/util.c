@@ -31,7 +31,7 @@ void util_rmtree(const char *dir)
     fprintf(stderr, "util: cannot remove %s\n", dir);
 }
 
-static void sleep_ms(int ms)
+void util_sleep_ms(int ms)
 {
   struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
   nanosleep(&ts, NULL);
@@ -73,7 +73,9 @@ static int tnode_spawn(tnode_t *n, const char *listen_addr)
       close(fd);
     }
     execl(councild, "councild", "run", "--data", n->dir, "--listen", listen_addr,
-          "--port-file", port_file, "--clock-file", n->clock_file, (char *)NULL);
+          "--port-file", port_file, "--clock-file", n->clock_file,
+          "--set", "follow_interval_ms=50", "--set", "backoff_base_ms=20",
+          "--set", "backoff_cap_ms=400", (char *)NULL);
     _exit(127);
   }
   for (tries = 0; tries < 500; tries++) {
@@ -90,7 +92,7 @@ static int tnode_spawn(tnode_t *n, const char *listen_addr)
       n->pid = 0;
       return -1;
     }
-    sleep_ms(10);
+    util_sleep_ms(10);
   }
   if (tries == 500)
     return -1;
@@ -98,7 +100,19 @@ static int tnode_spawn(tnode_t *n, const char *listen_addr)
   return 0;
 }
 
+static int tnode_start_with(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent);
+
 int tnode_start(tnode_t *n, const char *name, uint64_t now)
+{
+  return tnode_start_with(n, name, now, NULL);
+}
+
+int tnode_start_child(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent)
+{
+  return tnode_start_with(n, name, now, parent);
+}
+
+static int tnode_start_with(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent)
 {
   const char *councild = getenv("CN_COUNCILD");
   char cmd[1024], hex[2 * CN_PK_BYTES + 1], data[240], *out = NULL;
@@ -115,8 +129,15 @@ int tnode_start(tnode_t *n, const char *name, uint64_t now)
   cn_crypto_keypair(n->convener_pk, n->convener_sk);
   cn_hex_encode(hex, n->convener_pk, CN_PK_BYTES);
   snprintf(data, sizeof data, "%.200s/data", n->dir);
-  snprintf(cmd, sizeof cmd, "'%s' init --data '%s' --name '%s' --convener %s >/dev/null",
-           councild, data, name, hex);
+  if (parent) {
+    char phex[2 * CN_PK_BYTES + 1];
+    cn_hex_encode(phex, parent->pk, CN_PK_BYTES);
+    snprintf(cmd, sizeof cmd, "'%s' init --data '%s' --name '%s' --convener %s --parent %s"
+             " --parent-key %s >/dev/null", councild, data, name, hex, parent->url, phex);
+  } else {
+    snprintf(cmd, sizeof cmd, "'%s' init --data '%s' --name '%s' --convener %s >/dev/null",
+             councild, data, name, hex);
+  }
   if (util_sh(cmd, &out) != 0) {
     free(out);
     return -1;
@@ -276,4 +297,175 @@ int util_sh(const char *cmd, char **out)
   status = pclose(p);
   *out = buf;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int util_wait(int (*pred)(void *ctx), void *ctx, int ms)
+{
+  for (int waited = 0; waited <= ms; waited += 10) {
+    if (pred(ctx))
+      return 0;
+    util_sleep_ms(10);
+  }
+  return pred(ctx) ? 0 : -1;
+}
+
+ProtobufCMessage *util_get(tnode_t *n, const char *path, const ProtobufCMessageDescriptor *desc)
+{
+  cn_http_resp_t resp;
+  char err[256];
+  ProtobufCMessage *m = NULL;
+
+  if (cn_http_request(n->url, "GET", path, NULL, NULL, NULL, 0, 10000, &resp, err, sizeof err) != 0)
+    return NULL;
+  if (resp.status == 200)
+    m = protobuf_c_message_unpack(desc, NULL, resp.len, resp.body);
+  cn_http_resp_clear(&resp);
+  return m;
+}
+
+int util_get_record(tnode_t *n, const uint8_t id[CN_HASH_BYTES], uint8_t **out, size_t *len)
+{
+  char path[128], hex[2 * CN_HASH_BYTES + 1], err[256];
+  cn_http_resp_t resp;
+
+  cn_hex_encode(hex, id, CN_HASH_BYTES);
+  snprintf(path, sizeof path, "/v1/records/%s", hex);
+  if (cn_http_request(n->url, "GET", path, NULL, NULL, NULL, 0, 10000, &resp, err, sizeof err) != 0)
+    return -1;
+  if (resp.status != 200) {
+    cn_http_resp_clear(&resp);
+    return -1;
+  }
+  *out = resp.body;
+  *len = resp.len;
+  return 0;
+}
+
+int util_admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name)
+{
+  Councilnet__MemberAdd m = COUNCILNET__MEMBER_ADD__INIT;
+  m.node.data = n->pk;
+  m.node.len = CN_PK_BYTES;
+  m.created = n->now;
+  m.member.data = (uint8_t *)key;
+  m.member.len = CN_PK_BYTES;
+  m.name = (char *)(name ? name : "");
+  return util_act(n, "member_add", &m, n->convener_sk, NULL);
+}
+
+int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p,
+                 uint8_t id[CN_HASH_BYTES])
+{
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int code;
+
+  p->node.data = n->pk;
+  p->node.len = CN_PK_BYTES;
+  if (!p->created)
+    p->created = n->now;
+  if (util_seal("proposal", p, sk, &env, &len) != 0)
+    return -1;
+  code = util_post(n, env, len, NULL);
+  cn_crypto_hash(id, env, len);
+  free(env);
+  return code;
+}
+
+int util_vote(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const uint8_t pid[CN_HASH_BYTES], uint32_t choice)
+{
+  Councilnet__Ballot b = COUNCILNET__BALLOT__INIT;
+  b.node.data = n->pk;
+  b.node.len = CN_PK_BYTES;
+  b.created = n->now;
+  b.proposal.data = (uint8_t *)pid;
+  b.proposal.len = CN_HASH_BYTES;
+  b.choices = &choice;
+  b.n_choices = 1;
+  return util_act(n, "ballot", &b, sk, NULL);
+}
+
+Councilnet__Decision *util_decision(tnode_t *n, const uint8_t pid[CN_HASH_BYTES])
+{
+  char path[128], hex[2 * CN_HASH_BYTES + 1];
+  Councilnet__Envelope *env;
+  Councilnet__Decision *d = NULL;
+
+  cn_hex_encode(hex, pid, CN_HASH_BYTES);
+  snprintf(path, sizeof path, "/v1/decisions/%s", hex);
+  env = (Councilnet__Envelope *)util_get(n, path, &councilnet__envelope__descriptor);
+  if (env && env->signer.len == CN_PK_BYTES && memcmp(env->signer.data, n->pk, CN_PK_BYTES) == 0)
+    d = councilnet__decision__unpack(NULL, env->body.len, env->body.data);
+  if (env)
+    councilnet__envelope__free_unpacked(env, NULL);
+  return d;
+}
+
+Councilnet__Decision *util_wait_decision(tnode_t *n, const uint8_t pid[CN_HASH_BYTES], int ms)
+{
+  for (int waited = 0; waited <= ms; waited += 20) {
+    Councilnet__Decision *d = util_decision(n, pid);
+    if (d)
+      return d;
+    util_sleep_ms(20);
+  }
+  return NULL;
+}
+
+int util_credential_of(tnode_t *n, const uint8_t delegate[CN_PK_BYTES], uint8_t id[CN_HASH_BYTES],
+                       int *recalled)
+{
+  Councilnet__DelegateList *dl =
+    (Councilnet__DelegateList *)util_get(n, "/v1/delegates", &councilnet__delegate_list__descriptor);
+  int rc = -1;
+
+  for (size_t i = 0; dl && i < dl->n_delegates; i++) {
+    Councilnet__DelegateView *v = dl->delegates[i];
+    if (v->credential && v->credential->delegate.len == CN_PK_BYTES &&
+        memcmp(v->credential->delegate.data, delegate, CN_PK_BYTES) == 0) {
+      memcpy(id, v->credential_id.data, CN_HASH_BYTES);
+      if (recalled)
+        *recalled = v->recalled;
+      rc = 0;     /* the latest one wins */
+    }
+  }
+  if (dl)
+    councilnet__delegate_list__free_unpacked(dl, NULL);
+  return rc;
+}
+
+int util_log_count(tnode_t *n, const uint8_t id[CN_HASH_BYTES])
+{
+  uint64_t after = 0;
+  int count = 0;
+
+  for (;;) {
+    char path[96];
+    Councilnet__LogPage *page;
+    size_t got;
+    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
+    page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
+    if (!page)
+      return -1;
+    got = page->n_entries;
+    for (size_t i = 0; i < got; i++) {
+      if (page->entries[i]->record_id.len == CN_HASH_BYTES &&
+          memcmp(page->entries[i]->record_id.data, id, CN_HASH_BYTES) == 0)
+        count++;
+      after = page->entries[i]->seq;
+    }
+    councilnet__log_page__free_unpacked(page, NULL);
+    if (got == 0)
+      return count;
+  }
+}
+
+int64_t util_outbox(tnode_t *n)
+{
+  Councilnet__FederationStatus *f = (Councilnet__FederationStatus *)util_get(
+    n, "/v1/federation", &councilnet__federation_status__descriptor);
+  int64_t v = f ? (int64_t)f->outbox : -1;
+  if (f)
+    councilnet__federation_status__free_unpacked(f, NULL);
+  return v;
 }

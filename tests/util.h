@@ -29,6 +29,8 @@ void util_rmtree(const char *dir);
 /* Init a node in a new temp folder with a new convener key, set its clock
  * to NOW, start it on a free port and wait until it answers. Return 0 or -1. */
 int tnode_start(tnode_t *n, const char *name, uint64_t now);
+/* The same, as a child of PARENT (already running). */
+int tnode_start_child(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent);
 /* Start the node again (same folder, same port if possible). */
 int tnode_restart(tnode_t *n);
 /* Send SIG and wait for the process. */
@@ -53,5 +55,33 @@ int64_t util_head_seq(tnode_t *n);
 /* Run a command line through /bin/sh, capture stdout (malloc'd) and return
  * the exit status, or -1. */
 int util_sh(const char *cmd, char **out);
+
+/* ---- acts and queries used by the multi-node tests ---- */
+
+/* Wait up to MS milliseconds for PRED(CTX) to return non-zero. */
+int util_wait(int (*pred)(void *ctx), void *ctx, int ms);
+void util_sleep_ms(int ms);
+/* GET PATH from N and unpack as DESC (NULL on failure). */
+ProtobufCMessage *util_get(tnode_t *n, const char *path, const ProtobufCMessageDescriptor *desc);
+/* GET /v1/records/ID: the exact envelope. OUT malloc'd. */
+int util_get_record(tnode_t *n, const uint8_t id[CN_HASH_BYTES], uint8_t **out, size_t *len);
+/* Convener of N admits KEY as a member (a person or a child council). */
+int util_admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name);
+/* A proposal by SK on N; *ID gets its record id. */
+int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p, uint8_t id[CN_HASH_BYTES]);
+/* An online ballot. */
+int util_vote(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const uint8_t pid[CN_HASH_BYTES], uint32_t choice);
+/* The node-signed decision on PID, or NULL if none yet. */
+Councilnet__Decision *util_decision(tnode_t *n, const uint8_t pid[CN_HASH_BYTES]);
+/* Wait for the decision on PID (up to MS). */
+Councilnet__Decision *util_wait_decision(tnode_t *n, const uint8_t pid[CN_HASH_BYTES], int ms);
+/* The live credential of DELEGATE at N (issued by N or by a child): 0 and
+ * ID, or -1. */
+int util_credential_of(tnode_t *n, const uint8_t delegate[CN_PK_BYTES], uint8_t id[CN_HASH_BYTES],
+                       int *recalled);
+/* Number of log entries of N whose record id is ID (0 or 1 expected). */
+int util_log_count(tnode_t *n, const uint8_t id[CN_HASH_BYTES]);
+/* Records waiting in N's outbox, or -1. */
+int64_t util_outbox(tnode_t *n);
 
 #endif

@@ -1,0 +1,503 @@
+/* cmd_sortition.c: `council sortition verify`: recompute a selection by lot
+ * from the node's verified log and compare it with the node's decision. */
+#include "commands.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "councilnet/sortition.h"
+
+#define ERR_MAX 4096             /* room for the reasons a check failed */
+
+static const char sortition_verify_usage[] =
+  "Usage: council sortition verify ID [--node-key HEX]\n"
+  "\n"
+  "Check the draw of selection by lot ID (64 hex digits) from the node's log\n"
+  "alone. Fetches and verifies the whole log (as council verify does),\n"
+  "replays the roll (member_add, member_remove) to know each member's groups,\n"
+  "finds the proposal, the volunteer records for it (signers still members\n"
+  "at the decision) and the node's decision, then recomputes\n"
+  "  seed = BLAKE2b-256(\"councilnet/sortition\" || ID || head before the decision)\n"
+  "and the draw with the proposal's seats and group quotas. Prints the\n"
+  "volunteers, the seed and the draw, and \"sortition verified\" (exit 0), or\n"
+  "what differs (exit 1).\n"
+  "--json prints {\"ok\":BOOL,\"seed\":HEX,\"selected\":[HEX...],\"volunteers\":[HEX...],\n"
+  "\"error\":null|REASON}; selected are the keys the decision names.\n"
+  "\n"
+  CN_CLI_COMMON_USAGE;
+
+/* One key of the replayed roll. */
+typedef struct roll_key_t {
+  uint8_t key[CN_PK_BYTES];
+  int used;
+  int member;
+  char **groups;                /* malloc'd labels */
+  size_t n_groups;
+} roll_key_t;
+
+typedef struct lot_ctx_t {
+  uint8_t id[CN_HASH_BYTES];
+  uint8_t node_pk[CN_PK_BYTES];
+  roll_key_t *roll;             /* open addressing, CAP a power of two */
+  size_t cap, n;
+  int frozen;                   /* the decision is seen: the roll stays as it was then */
+  Councilnet__Proposal *proposal;
+  uint64_t proposal_seq;
+  uint8_t (*vols)[CN_PK_BYTES]; /* volunteer signers, log order */
+  size_t n_vols, cap_vols;
+  Councilnet__Decision *decision;
+  uint8_t prev[CN_HASH_BYTES];  /* the decision entry's prev: the head it was drawn at */
+  uint64_t decision_seq;
+} lot_ctx_t;
+
+static uint64_t key_hash(const uint8_t key[CN_PK_BYTES])
+{
+  uint64_t h;
+
+  memcpy(&h, key, sizeof h);
+  return h;
+}
+
+/* Return the slot for KEY in the roll (CREATE: make it if absent), or NULL
+ * (absent, or out of memory when creating). */
+static roll_key_t *roll_slot(lot_ctx_t *l, const uint8_t key[CN_PK_BYTES], int create)
+{
+  size_t i;
+
+  if (create && (l->n + 1) * 2 > l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64, j;
+    roll_key_t *tab = calloc(cap, sizeof *tab);
+    if (!tab)
+      return NULL;
+    for (j = 0; j < l->cap; j++) {
+      if (!l->roll[j].used)
+        continue;
+      for (i = key_hash(l->roll[j].key) & (cap - 1); tab[i].used; i = (i + 1) & (cap - 1))
+        ;
+      tab[i] = l->roll[j];
+    }
+    free(l->roll);
+    l->roll = tab;
+    l->cap = cap;
+  }
+  if (l->cap == 0)
+    return NULL;
+  for (i = key_hash(key) & (l->cap - 1); l->roll[i].used; i = (i + 1) & (l->cap - 1))
+    if (memcmp(l->roll[i].key, key, CN_PK_BYTES) == 0)
+      return &l->roll[i];
+  if (!create)
+    return NULL;
+  l->roll[i].used = 1;
+  memcpy(l->roll[i].key, key, CN_PK_BYTES);
+  l->n++;
+  return &l->roll[i];
+}
+
+static void free_groups(roll_key_t *k)
+{
+  size_t i;
+
+  for (i = 0; i < k->n_groups; i++)
+    free(k->groups[i]);
+  free(k->groups);
+  k->groups = NULL;
+  k->n_groups = 0;
+}
+
+static void lot_clear(lot_ctx_t *l)
+{
+  size_t i;
+
+  for (i = 0; i < l->cap; i++)
+    if (l->roll[i].used)
+      free_groups(&l->roll[i]);
+  free(l->roll);
+  free(l->vols);
+  if (l->proposal)
+    councilnet__proposal__free_unpacked(l->proposal, NULL);
+  if (l->decision)
+    councilnet__decision__free_unpacked(l->decision, NULL);
+}
+
+static int member_add(lot_ctx_t *l, const Councilnet__MemberAdd *m)
+{
+  roll_key_t *k;
+  size_t i;
+
+  if (m->member.len != CN_PK_BYTES)
+    return CN_EXIT_OK;
+  k = roll_slot(l, m->member.data, 1);
+  if (!k)
+    goto oom;
+  free_groups(k);
+  k->member = 1;
+  if (m->n_groups) {
+    k->groups = calloc(m->n_groups, sizeof *k->groups);
+    if (!k->groups)
+      goto oom;
+    for (i = 0; i < m->n_groups; i++) {
+      k->groups[i] = strdup(m->groups[i]);
+      if (!k->groups[i])
+        goto oom;
+      k->n_groups++;
+    }
+  }
+  return CN_EXIT_OK;
+oom:
+  cn_cli_errorf("out of memory");
+  return CN_EXIT_LOCAL;
+}
+
+static int add_volunteer(lot_ctx_t *l, const ProtobufCBinaryData *signer)
+{
+  if (signer->len != CN_PK_BYTES)
+    return CN_EXIT_OK;
+  if (l->n_vols == l->cap_vols) {
+    size_t cap = l->cap_vols ? l->cap_vols * 2 : 32;
+    void *v = realloc(l->vols, cap * sizeof *l->vols);
+    if (!v) {
+      cn_cli_errorf("out of memory");
+      return CN_EXIT_LOCAL;
+    }
+    l->vols = v;
+    l->cap_vols = cap;
+  }
+  memcpy(l->vols[l->n_vols++], signer->data, CN_PK_BYTES);
+  return CN_EXIT_OK;
+}
+
+static int bytes_eq(const ProtobufCBinaryData *b, const uint8_t *p, size_t n)
+{
+  return b->len == n && memcmp(b->data, p, n) == 0;
+}
+
+/* Replay one verified log entry (cn_verify_entry_fn). */
+static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
+{
+  lot_ctx_t *l = ctx;
+  Councilnet__Envelope *env = councilnet__envelope__unpack(NULL, e->envelope.len,
+                                                           e->envelope.data);
+  const char *kind;
+  int rc = CN_EXIT_OK;
+
+  if (!env)
+    return CN_EXIT_OK;          /* cannot happen: the verifier opened it */
+  kind = env->kind ? env->kind : "";
+  if (!l->frozen && strcmp(kind, "member_add") == 0) {
+    Councilnet__MemberAdd *m = councilnet__member_add__unpack(NULL, env->body.len, env->body.data);
+    if (m) {
+      rc = member_add(l, m);
+      councilnet__member_add__free_unpacked(m, NULL);
+    }
+  } else if (!l->frozen && strcmp(kind, "member_remove") == 0) {
+    Councilnet__MemberRemove *m = councilnet__member_remove__unpack(NULL, env->body.len,
+                                                                    env->body.data);
+    if (m) {
+      roll_key_t *k = m->member.len == CN_PK_BYTES ? roll_slot(l, m->member.data, 0) : NULL;
+      if (k)
+        k->member = 0;
+      councilnet__member_remove__free_unpacked(m, NULL);
+    }
+  } else if (!l->proposal && strcmp(kind, "proposal") == 0
+             && bytes_eq(&e->record_id, l->id, CN_HASH_BYTES)) {
+    l->proposal = councilnet__proposal__unpack(NULL, env->body.len, env->body.data);
+    l->proposal_seq = e->seq;
+  } else if (l->proposal && !l->decision && strcmp(kind, "volunteer") == 0) {
+    Councilnet__Volunteer *m = councilnet__volunteer__unpack(NULL, env->body.len, env->body.data);
+    if (m) {
+      if (bytes_eq(&m->proposal, l->id, CN_HASH_BYTES))
+        rc = add_volunteer(l, &env->signer);
+      councilnet__volunteer__free_unpacked(m, NULL);
+    }
+  } else if (l->proposal && !l->decision && strcmp(kind, "decision") == 0
+             && bytes_eq(&env->signer, l->node_pk, CN_PK_BYTES)) {
+    Councilnet__Decision *d = councilnet__decision__unpack(NULL, env->body.len, env->body.data);
+    if (d && bytes_eq(&d->proposal, l->id, CN_HASH_BYTES) && e->prev.len == CN_HASH_BYTES) {
+      l->decision = d;
+      d = NULL;
+      memcpy(l->prev, e->prev.data, CN_HASH_BYTES);
+      l->decision_seq = e->seq;
+      l->frozen = 1;
+    }
+    if (d)
+      councilnet__decision__free_unpacked(d, NULL);
+  }
+  councilnet__envelope__free_unpacked(env, NULL);
+  return rc;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+  return memcmp(a, b, CN_PK_BYTES);
+}
+
+/* Append a formatted reason to ERR (CAP bytes), "; "-separated. */
+static void add_error(char *err, size_t cap, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+static void add_error(char *err, size_t cap, const char *fmt, ...)
+{
+  size_t used = strlen(err);
+  va_list ap;
+
+  if (used && used + 2 < cap) {
+    memcpy(err + used, "; ", 3);
+    used += 2;
+  }
+  if (used + 1 >= cap)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(err + used, cap - used, fmt, ap);
+  va_end(ap);
+}
+
+static void print_key_groups(const uint8_t key[CN_PK_BYTES], const cn_volunteer_t *v)
+{
+  char hex[2 * CN_PK_BYTES + 1];
+  size_t i;
+
+  cn_hex_encode(hex, key, CN_PK_BYTES);
+  printf("%s", hex);
+  for (i = 0; v && i < v->n_groups; i++)
+    printf("%s%s", i == 0 ? "  [" : ",", v->groups[i]);
+  printf("%s\n", v && v->n_groups ? "]" : "");
+}
+
+/* Return the volunteer with KEY in V (N of them), or NULL. */
+static const cn_volunteer_t *find_volunteer(const cn_volunteer_t *v, size_t n,
+                                            const uint8_t *key)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (memcmp(v[i].key, key, CN_PK_BYTES) == 0)
+      return &v[i];
+  return NULL;
+}
+
+static void json_keys(const char *name, const uint8_t (*keys)[CN_PK_BYTES], size_t n)
+{
+  char hex[2 * CN_PK_BYTES + 1];
+  size_t i;
+
+  printf(",\"%s\":[", name);
+  for (i = 0; i < n; i++) {
+    cn_hex_encode(hex, keys[i], CN_PK_BYTES);
+    printf("%s\"%s\"", i ? "," : "", hex);
+  }
+  printf("]");
+}
+
+int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    CN_CLI_COMMON_LONGOPTS,
+    {NULL, 0, NULL, 0}
+  };
+  cn_verify_failure_t bad;
+  cn_log_verifier_t v;
+  lot_ctx_t l;
+  const Councilnet__Selection *sel = NULL;
+  const Councilnet__Decision *d;
+  cn_volunteer_t *vols = NULL;
+  cn_quota_t *quotas = NULL;
+  uint8_t seed[CN_HASH_BYTES], (*claimed)[CN_PK_BYTES] = NULL, (*draw)[CN_PK_BYTES] = NULL;
+  uint8_t (*sorted)[CN_PK_BYTES] = NULL;
+  char hex[2 * CN_HASH_BYTES + 1], head[2 * CN_HASH_BYTES + 1], err[ERR_MAX];
+  size_t i, n = 0, n_claimed = 0, n_draw = 0;
+  int c, have_seed = 0, vr, rc = CN_EXIT_LOCAL;
+
+  memset(&l, 0, sizeof l);
+  err[0] = '\0';
+  head[0] = '\0';
+  cli->usage = sortition_verify_usage;
+  optind = 0;
+  for (;;) {
+    c = getopt_long(argc, argv, "h", opts, NULL);
+    if (c == -1)
+      break;
+    if (cn_cli_common_option(cli, c, optarg) <= 0)
+      goto out;
+  }
+  if (cli->help) {
+    rc = cn_cli_print_usage(cli);
+    goto out;
+  }
+  if (optind >= argc) {
+    rc = cn_cli_usage_error(cli, "ID is required");
+    goto out;
+  }
+  if (optind + 1 < argc) {
+    rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind + 1]);
+    goto out;
+  }
+  if (cn_args_parse_hex32(argv[optind], l.id) < 0) {
+    rc = cn_cli_usage_error(cli, "ID must be %d hex digits", 2 * CN_HASH_BYTES);
+    goto out;
+  }
+  rc = cn_cli_node_key(cli);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  memcpy(l.node_pk, cli->node_pk, CN_PK_BYTES);
+  cn_log_verifier_init(&v, cli->node_pk);
+  rc = cn_verify_log_walk(cli, &v, lot_entry, &l, &bad);
+  if (bad.failed) {
+    add_error(err, sizeof err, "the log does not verify: %s %llu: %s", bad.what,
+              (unsigned long long)bad.seq, v.error);
+    goto report;
+  }
+  if (rc != CN_EXIT_OK)
+    goto out;
+  cn_hex_encode(head, v.hash, CN_HASH_BYTES);
+  if (!l.proposal) {
+    add_error(err, sizeof err, "proposal %s is not in the node's log", argv[optind]);
+    goto report;
+  }
+  sel = l.proposal->selection;
+  if (!sel || sel->method != COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    add_error(err, sizeof err, "proposal %s is not a selection by lot", argv[optind]);
+    goto report;
+  }
+  if (!l.decision) {
+    add_error(err, sizeof err, "the log holds no decision on proposal %s yet", argv[optind]);
+    goto report;
+  }
+  d = l.decision;
+
+  /* The volunteers: sorted, once each, members at the decision. */
+  if (l.n_vols)
+    qsort(l.vols, l.n_vols, sizeof *l.vols, key_cmp);
+  vols = calloc(l.n_vols + 1, sizeof *vols);
+  sorted = calloc(l.n_vols + 1, sizeof *sorted);
+  quotas = calloc(sel->n_quotas + 1, sizeof *quotas);
+  claimed = calloc(d->n_selected + 1, sizeof *claimed);
+  draw = calloc((size_t)sel->seats + 1, sizeof *draw);
+  if (!vols || !sorted || !quotas || !claimed || !draw) {
+    cn_cli_errorf("out of memory");
+    rc = CN_EXIT_LOCAL;
+    goto out;
+  }
+  for (i = 0; i < l.n_vols; i++) {
+    const roll_key_t *k;
+    if (i > 0 && memcmp(l.vols[i], l.vols[i - 1], CN_PK_BYTES) == 0)
+      continue;
+    k = roll_slot(&l, l.vols[i], 0);
+    if (!k || !k->member)
+      continue;
+    memcpy(vols[n].key, k->key, CN_PK_BYTES);
+    vols[n].groups = k->groups;
+    vols[n].n_groups = k->n_groups;
+    memcpy(sorted[n], k->key, CN_PK_BYTES);
+    n++;
+  }
+  for (i = 0; i < sel->n_quotas; i++) {
+    quotas[i].group = sel->quotas[i]->group;
+    quotas[i].min_seats = sel->quotas[i]->min_seats;
+  }
+  for (i = 0; i < d->n_selected; i++) {
+    if (d->selected[i].len != CN_PK_BYTES) {
+      add_error(err, sizeof err, "selected key %zu is not %d bytes", i, CN_PK_BYTES);
+      goto report;
+    }
+    memcpy(claimed[i], d->selected[i].data, CN_PK_BYTES);
+  }
+  n_claimed = d->n_selected;
+
+  /* 1. The seed. */
+  cn_sortition_seed(seed, l.id, l.prev);
+  have_seed = 1;
+  if (!bytes_eq(&d->seed, seed, CN_HASH_BYTES)) {
+    char said[2 * CN_HASH_BYTES + 1];
+    cn_cli_hex(said, sizeof said, &d->seed, CN_HASH_BYTES);
+    cn_hex_encode(hex, seed, CN_HASH_BYTES);
+    add_error(err, sizeof err, "seed differs: the decision (seq %llu) says %s, recomputed %s",
+              (unsigned long long)l.decision_seq, said, hex);
+  }
+  /* 2. The volunteers. */
+  for (i = 0; i < d->n_volunteers || i < n; i++) {
+    if (i >= d->n_volunteers || i >= n || !bytes_eq(&d->volunteers[i], sorted[i], CN_PK_BYTES)) {
+      add_error(err, sizeof err, "volunteers differ: the decision lists %zu, the log has %zu "
+                "(first difference at position %zu)", d->n_volunteers, n, i + 1);
+      break;
+    }
+  }
+  /* 3. The draw. */
+  if (cn_sortition_draw(seed, vols, n, sel->seats, quotas, sel->n_quotas, draw, &n_draw) != 0) {
+    add_error(err, sizeof err, "the draw cannot be recomputed (bad volunteers or quotas)");
+  } else {
+    vr = cn_sortition_verify(seed, vols, n, sel->seats, quotas, sel->n_quotas,
+                             (const uint8_t (*)[CN_PK_BYTES])claimed, n_claimed);
+    if (vr != 0) {
+      add_error(err, sizeof err, "draw differs: the decision selected %zu key%s, the draw "
+                "gives %zu", n_claimed, n_claimed == 1 ? "" : "s", n_draw);
+      for (i = 0; i < n_claimed || i < n_draw; i++) {
+        char a[2 * CN_PK_BYTES + 1] = "-", b[2 * CN_PK_BYTES + 1] = "-";
+        if (i < n_claimed)
+          cn_hex_encode(a, claimed[i], CN_PK_BYTES);
+        if (i < n_draw)
+          cn_hex_encode(b, draw[i], CN_PK_BYTES);
+        if (strcmp(a, b) != 0)
+          add_error(err, sizeof err, "seat %zu: decision %s, draw %s", i + 1, a, b);
+      }
+    }
+  }
+
+report:
+  rc = err[0] ? CN_EXIT_REFUSED : CN_EXIT_OK;
+  if (cli->json) {
+    printf("{\"ok\":%s", rc == CN_EXIT_OK ? "true" : "false");
+    if (have_seed)
+      cn_hex_encode(hex, seed, CN_HASH_BYTES);
+    printf(",\"seed\":\"%s\"", have_seed ? hex : "");
+    json_keys("selected", (const uint8_t (*)[CN_PK_BYTES])claimed, n_claimed);
+    json_keys("volunteers", (const uint8_t (*)[CN_PK_BYTES])sorted, n);
+    printf(",\"error\":");
+    if (err[0])
+      cn_cli_json_string(stdout, err);
+    else
+      printf("null");
+    printf("}\n");
+    goto out;
+  }
+  if (l.proposal && sel && l.decision) {
+    printf("Proposal:   %s (seq %llu)\n", argv[optind], (unsigned long long)l.proposal_seq);
+    printf("Title:      %s\n", l.proposal->title ? l.proposal->title : "");
+    printf("Seats:      %u", sel->seats);
+    for (i = 0; i < sel->n_quotas; i++)
+      printf("%s%s at least %u", i ? ", " : "; quotas: ", sel->quotas[i]->group,
+             sel->quotas[i]->min_seats);
+    printf("\nVolunteers: %zu, members at the decision (seq %llu), sorted:\n", n,
+           (unsigned long long)l.decision_seq);
+    for (i = 0; i < n; i++) {
+      printf("  ");
+      print_key_groups(vols[i].key, &vols[i]);
+    }
+    cn_hex_encode(hex, l.prev, CN_HASH_BYTES);
+    printf("Head:       %s (seq %llu, before the decision)\n", hex,
+           (unsigned long long)(l.decision_seq - 1));
+    if (have_seed) {
+      cn_hex_encode(hex, seed, CN_HASH_BYTES);
+      printf("Seed:       %s\n", hex);
+    }
+    printf("Draw:\n");
+    for (i = 0; i < n_draw; i++) {
+      printf("  %zu. ", i + 1);
+      print_key_groups(draw[i], find_volunteer(vols, n, draw[i]));
+    }
+    printf("Log:        %llu entries verified, head %s\n", (unsigned long long)v.seq, head);
+  }
+  if (rc == CN_EXIT_OK)
+    printf("sortition verified\n");
+  else
+    fprintf(stderr, "sortition NOT verified: %s\n", err);
+out:
+  free(vols);
+  free(sorted);
+  free(quotas);
+  free(claimed);
+  free(draw);
+  lot_clear(&l);
+  return rc;
+}

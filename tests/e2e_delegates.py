@@ -1,0 +1,252 @@
+"""End to end, delegates: councild on 127.0.0.1 driven through `council`.
+1. a selection by lot (3 of 12 volunteers, quota renters:1 with 2 renters),
+   its credentials, and `council sortition verify`;
+2. term limits: max 3 consecutive terms, the 4th selection refused;
+3. a delegate elected by vote gets mandates, is recalled by 5 of a roll of 9,
+   and can no longer countersign;
+4. recall votes the node refuses (non-member, twice, a foreign credential,
+   addressed to another node);
+5. mandates citing a failed decision or an unknown proposal refused."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from cnet import COUNCIL, Checks, Workdir, keygen, pubkey, run  # noqa: E402
+
+DAY = 86400
+t = Checks("e2e_delegates")
+
+
+def enroll(node, prefix, n, renters=()):
+    keys = []
+    for i in range(n):
+        k = keygen(os.path.join(node.dir, f"{prefix}{i}.key"))
+        args = ["member", "add", pubkey(k), "--name", f"{prefix} {i}"]
+        if i in renters:
+            args += ["--group", "renters"]
+        node.council(*args, key=node.convener_key)
+        keys.append(k)
+    return keys
+
+
+def refused(node, *args, key=None):
+    """Run a command the node should refuse: (exit status, error name)."""
+    out, rc = node.council(*args, key=key, check=False)
+    return rc, out.get("name") if isinstance(out, dict) else None
+
+
+def next_second():
+    """Let the clock tick: a record made again within the same second is the
+    same record (same bytes, same id), which the node answers with its first
+    receipt; a second act has to be a new record."""
+    time.sleep(1.1)
+
+
+def decision(node, pid):
+    def get():
+        d, rc = node.council("decision", "show", pid, check=False)
+        return d if rc == 0 else None
+    return node.wait_for(get, f"decision on {pid[:16]}")
+
+
+def delegates(node):
+    return node.council("delegate", "list")[0]["delegates"]
+
+
+with Workdir() as w:
+    region = pubkey(keygen(os.path.join(w.path, "region.key")))   # the parent council
+
+    # The client knows the new commands.
+    rc, out, _ = run([COUNCIL, "help"])
+    for cmd in ("settings set", "volunteer ID", "delegate list", "mandate new", "mandate accept",
+                "mandate list", "recall CREDENTIAL_ID", "recall list", "sortition verify",
+                "--select vote|lot"):
+        t.check(cmd in out, f"council help lists {cmd!r}")
+    for cmd in (["settings", "set"], ["volunteer"], ["delegate", "list"], ["mandate", "new"],
+                ["mandate", "accept"], ["mandate", "list"], ["recall"], ["recall", "list"],
+                ["sortition", "verify"]):
+        rc, out, _ = run([COUNCIL, *cmd, "--help"], check=False)
+        t.check(rc == 0 and out.startswith("Usage: council " + " ".join(cmd)),
+                f"council {' '.join(cmd)} --help")
+
+    # ---- 1. selection by lot with a quota ----
+    lot = w.node("Lot assembly").start()
+    people = enroll(lot, "l", 12, renters=(4, 9))
+    renters = {pubkey(people[4]), pubkey(people[9])}
+    r, _ = lot.council("proposal", "new", "--title", "Delegate to the district council",
+                       "--select", "lot", "--seats", "3", "--quota", "renters:1",
+                       "--parent", region, "--opens", str(lot.now), "--duration", "3600",
+                       "--term-days", "90", key=lot.convener_key)
+    draw_id = r["record_id"]
+    view, _ = lot.council("proposal", "show", draw_id)
+    sel = view["proposal"]["selection"]
+    t.eq((sel["method"], sel["seats"], sel["parent"], view["proposal"]["option_kind"]),
+         ("BY_LOT", 3, region, "YES_NO_ABSTAIN"), "lot proposal on the wire")
+    t.eq([(q["group"], q["min_seats"]) for q in sel["quotas"]], [("renters", 1)], "lot quota")
+    t.eq(sel["term_end"] - sel["term_start"], 90 * DAY, "term of 90 days")
+    t.eq(sel["term_start"], view["proposal"]["closes"], "term starts at the close by default")
+    for k in people:
+        lot.council("volunteer", draw_id, key=k)
+    next_second()
+    t.eq(refused(lot, "volunteer", draw_id, key=people[0]), (1, "ALREADY_VOTED"),
+         "volunteering twice refused")
+    lot.set_clock(lot.now + 3601)
+    d = decision(lot, draw_id)
+    chosen = d["selected"]
+    volunteers = sorted(pubkey(k) for k in people)
+    t.eq(len(chosen), 3, "3 selected")
+    t.eq(len(set(chosen)), 3, "3 distinct delegates")
+    t.check(set(chosen) <= set(volunteers), "the selected are volunteers")
+    t.check(bool(set(chosen) & renters), f"at least one renter selected: {chosen}")
+    t.eq(d["volunteers"], volunteers, "decision lists the sorted volunteers")
+    t.eq(d["passed"], True, "lot decision passed")
+    creds = [v for v in delegates(lot) if v["credential"]["selection"] == draw_id]
+    t.eq(len(creds), 3, "3 credentials in delegate list")
+    t.eq(sorted(v["credential"]["delegate"] for v in creds), sorted(chosen),
+         "credentials for the selected")
+    t.eq({(v["credential"]["term"], v["credential"]["parent"], v["recalled"]) for v in creds},
+         {(1, region, False)}, "first terms at the region, not recalled")
+    lot_cred = creds[0]["credential_id"]
+    sv, rc = lot.council("sortition", "verify", draw_id, check=False)
+    t.eq(rc, 0, "sortition verify exit status")
+    t.eq(sv and sv.get("ok"), True, "sortition verify ok")
+    t.eq(sv and sv.get("seed"), d["seed"], "sortition verify recomputes the seed")
+    t.eq(sv and sv.get("selected"), chosen, "sortition verify reports the draw")
+    text, rc = lot.council("sortition", "verify", draw_id, json_out=False, check=False)
+    t.check(rc == 0 and "sortition verified" in text and d["seed"] in text,
+            "sortition verify, human report")
+    text, _ = lot.council("delegate", "list", json_out=False)
+    t.check(all(c in text for c in chosen), "delegate list, human: the delegates' keys")
+
+    # ---- 2. term limits ----
+    terms = w.node("Term assembly").start()
+    terms.council("settings", "set", "--max-terms", "3", key=terms.convener_key)
+    alice, bob, carol = enroll(terms, "t", 3)
+    start, length = terms.now + DAY, 30 * DAY
+    proposals = []
+    for k in range(4):
+        args = ["proposal", "new", "--title", f"Delegate, term {k + 1}", "--select", "vote",
+                "--seats", "1", "--parent", region, "--candidate", f"{pubkey(alice)}:alice",
+                "--candidate", f"{pubkey(bob)}:bob", "--opens", str(terms.now),
+                "--duration", "3600", "--term-start", str(start + k * length),
+                "--term-end", str(start + (k + 1) * length)]
+        if k == 3:
+            t.eq(refused(terms, *args, key=terms.convener_key), (1, "TERM_LIMIT"),
+                 "a 4th consecutive term refused")
+            break
+        r, _ = terms.council(*args, key=terms.convener_key)
+        proposals.append(r["record_id"])
+        for m in (alice, bob, carol):
+            terms.council("vote", proposals[-1], "alice", key=m)
+        terms.set_clock(terms.now + 3601)
+        t.eq(decision(terms, proposals[-1])["selected"], [pubkey(alice)], f"alice elected, {k + 1}")
+    mine = sorted((v["credential"]["term_start"], v["credential"]["term"])
+                  for v in delegates(terms) if v["credential"]["delegate"] == pubkey(alice))
+    t.eq([n for _, n in mine], [1, 2, 3], "term numbers 1, 2, 3")
+    t.eq([s for s, _ in mine], [start, start + length, start + 2 * length], "touching terms")
+    sv, rc = terms.council("sortition", "verify", proposals[0], check=False)
+    t.eq((rc, sv and sv.get("ok")), (1, False), "sortition verify refuses a selection by vote")
+
+    # ---- 3. mandates and recall, roll of 9 ----
+    hall = w.node("Hall assembly").start()
+    m = enroll(hall, "h", 9)
+    dana = pubkey(m[0])
+    r, _ = hall.council("proposal", "new", "--title", "Delegate to the region", "--select", "vote",
+                        "--parent", region, "--candidate", f"{dana}:dana",
+                        "--candidate", f"{pubkey(m[1])}:eli", "--opens", str(hall.now),
+                        "--duration", "3600", "--term-days", "30", key=hall.convener_key)
+    elect = r["record_id"]
+    r, _ = hall.council("proposal", "new", "--title", "Keep the library open on Sundays",
+                        "--opens", str(hall.now), "--duration", "3600", key=m[0])
+    yes = r["record_id"]
+    r, _ = hall.council("proposal", "new", "--title", "Close the pool",
+                        "--opens", str(hall.now), "--duration", "3600", key=m[0])
+    no = r["record_id"]
+    for i in range(6):
+        hall.council("vote", elect, "dana" if i < 5 else "eli", key=m[i])
+        hall.council("vote", yes, "yes", key=m[i])
+        hall.council("vote", no, "no", key=m[i])
+    hall.set_clock(hall.now + 3601)
+    t.eq(decision(hall, elect)["selected"], [dana], "dana elected")
+    t.eq(decision(hall, yes)["passed"], True, "library decision passed")
+    t.eq(decision(hall, no)["passed"], False, "pool decision failed")
+    (cred,) = [v for v in delegates(hall) if v["credential"]["selection"] == elect]
+    cid = cred["credential_id"]
+    t.eq((cred["credential"]["delegate"], cred["credential"]["term"], cred["recalled"],
+          cred["recall_votes"]), (dana, 1, False, 0), "dana's credential")
+
+    parent_prop = "ab" * 32
+    r, _ = hall.council("mandate", "new", "--credential", cid, "--instruction",
+                        f"decision={yes},position=Keep the library open on Sundays\\, all year",
+                        "--instruction",
+                        f"decision={yes},parent-proposal={parent_prop},binding,choice=0",
+                        key=hall.convener_key)
+    m1 = r["mandate"]
+    t.check(len(m1) == 64 and m1 != r["receipt"]["record_id"], "mandate id apart from the draft")
+    (mv,) = [v for v in hall.council("mandate", "list")[0]["mandates"] if v["id"] == m1]
+    ins = mv["mandate"]["instructions"]
+    t.eq((mv["delivered"], mv["mandate"]["draft"], mv["mandate"]["delegate"],
+          mv["mandate"]["parent"], mv["mandate"]["credential"]),
+         (False, r["receipt"]["record_id"], dana, region, cid), "mandate as listed")
+    t.eq([(i["decision"], i["position"], i["parent_proposal"], i["binding"], i["choices"])
+          for i in ins],
+         [(yes, "Keep the library open on Sundays, all year", "", False, []),
+          (yes, "", parent_prop, True, [0])], "mandate instructions")
+    rc, _ = refused(hall, "mandate", "accept", m1, key=m[1])
+    t.eq(rc, 2, "only the delegate's key may accept (checked locally)")
+    acc, rc = hall.council("mandate", "accept", m1, key=m[0], check=False)
+    t.eq(rc, 0, "dana accepts the mandate")
+    (mv,) = [v for v in hall.council("mandate", "list")[0]["mandates"] if v["id"] == m1]
+    t.eq(mv["delivered"], True, "mandate delivered")
+    next_second()
+    t.eq(refused(hall, "mandate", "accept", m1, key=m[0]), (1, "DUPLICATE"),
+         "a mandate is countersigned once")
+
+    # ---- 5. mandates the node refuses ----
+    t.eq(refused(hall, "mandate", "new", "--credential", cid, "--instruction",
+                 f"decision={no},position=Close the pool", key=hall.convener_key),
+         (1, "INVALID"), "mandate citing a failed decision")
+    t.eq(refused(hall, "mandate", "new", "--credential", cid, "--instruction",
+                 f"decision={'cd' * 32},position=Anything", key=hall.convener_key),
+         (1, "NOT_FOUND"), "mandate citing an unknown proposal")
+    r, _ = hall.council("mandate", "new", "--credential", cid, "--instruction",
+                        f"decision={yes},project=Sunday opening,binding", key=hall.convener_key)
+    m2 = r["mandate"]
+
+    # Recall: 4 votes of 9 leave dana in office.
+    for i, arg in ((1, cid), (2, dana), (3, cid), (4, dana)):
+        hall.council("recall", arg, key=m[i])
+    (cred,) = [v for v in delegates(hall) if v["credential_id"] == cid]
+    t.eq((cred["recalled"], cred["recall_votes"]), (False, 4), "4 of 9: still in office")
+    t.eq(hall.council("recall", "list")[0]["recalls"], [], "no recall yet")
+
+    # ---- 4. recall votes the node refuses ----
+    outsider = keygen(os.path.join(w.path, "outsider.key"))
+    t.eq(refused(hall, "recall", cid, key=outsider), (1, "UNKNOWN_SIGNER"), "non-member")
+    next_second()
+    t.eq(refused(hall, "recall", cid, key=m[1]), (1, "ALREADY_VOTED"), "second recall vote")
+    t.eq(refused(hall, "recall", lot_cred, key=m[5]), (1, "NOT_FOUND"),
+         "credential of another node")
+    t.eq(refused(hall, "recall", cid, "--node-key", lot.key, key=m[5]), (1, "WRONG_NODE"),
+         "recall vote addressed to another node")
+    (cred,) = [v for v in delegates(hall) if v["credential_id"] == cid]
+    t.eq(cred["recall_votes"], 4, "refused votes not counted")
+
+    # The 5th vote recalls.
+    text, rc = hall.council("recall", dana, key=m[5], json_out=False)
+    t.check("recalled" in text, "recall, human: says the delegate is recalled")
+    (cred,) = [v for v in delegates(hall) if v["credential_id"] == cid]
+    t.eq((cred["recalled"], cred["recall_votes"]), (True, 5), "5 of 9: recalled")
+    recalls = hall.council("recall", "list")[0]["recalls"]
+    t.eq([(x["credential"], x["delegate"], x["votes"], x["roll"]) for x in recalls],
+         [(cid, dana, 5, 9)], "recall list")
+    t.eq(refused(hall, "mandate", "accept", m2, key=m[0]), (1, "CREDENTIAL_REVOKED"),
+         "a recalled delegate cannot accept a mandate")
+    t.eq(refused(hall, "recall", cid, key=m[6]), (1, "CREDENTIAL_REVOKED"),
+         "no recall vote after the recall")
+
+    for n in (lot, terms, hall):
+        v, rc = n.council("verify")
+        t.eq(v and v.get("ok"), True, f"council verify {n.name}")
+t.finish()
