@@ -1,0 +1,213 @@
+/* test_fed_outage.c: the outbox across outages, with real councild
+ * processes on 127.0.0.1.
+ *  A. The parent is stopped while the child keeps working; after its restart
+ *     every queued record arrives, none twice, and the child's outbox is
+ *     empty.
+ *  B. The same with the child killed (kill -9) in the middle of draining.
+ *  C. A captured child: it stops forwarding (killed); its members send
+ *     their recall votes straight to the parent, which counts them against
+ *     the child's roll and recalls the delegate itself. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "councilnet/record.h"
+#include "test.h"
+#include "util.h"
+
+#define T0 1900000000ULL
+#define MAX_ROLL 400
+
+static tnode_t parent, child, small;
+static uint8_t sk[MAX_ROLL][CN_SK_BYTES], pk[MAX_ROLL][CN_PK_BYTES];
+
+static int outbox_empty(void *ctx)
+{
+  return util_outbox(ctx) == 0;
+}
+
+/* Record ids of N's log entries of KIND. */
+static size_t log_ids(tnode_t *n, const char *kind, uint8_t (*ids)[CN_HASH_BYTES], size_t cap)
+{
+  uint64_t after = 0;
+  size_t got = 0;
+
+  for (;;) {
+    char path[96];
+    Councilnet__LogPage *page;
+    size_t k;
+    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
+    page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
+    if (!page)
+      return got;
+    k = page->n_entries;
+    for (size_t i = 0; i < k; i++) {
+      Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, page->entries[i]->envelope.len,
+                                                             page->entries[i]->envelope.data);
+      if (e && strcmp(e->kind, kind) == 0 && got < cap)
+        memcpy(ids[got++], page->entries[i]->record_id.data, CN_HASH_BYTES);
+      if (e)
+        councilnet__envelope__free_unpacked(e, NULL);
+      after = page->entries[i]->seq;
+    }
+    councilnet__log_page__free_unpacked(page, NULL);
+    if (k == 0)
+      return got;
+  }
+}
+
+/* Every roll record of the child's log is in the parent's log exactly once. */
+static void check_delivered_once(const char *what)
+{
+  static uint8_t ids[2 * MAX_ROLL][CN_HASH_BYTES];
+  size_t n = log_ids(&child, "roll", ids, 2 * MAX_ROLL), once = 0;
+
+  for (size_t i = 0; i < n; i++)
+    once += util_log_count(&parent, ids[i]) == 1;
+  fprintf(stderr, "%s: %zu roll records at the child, %zu exactly once at the parent\n", what, n, once);
+  CHECK(n > 0);
+  CHECK_EQ_INT(once, n);
+}
+
+static int add_members(tnode_t *n, int from, int to)
+{
+  for (int i = from; i < to; i++)
+    if (util_admit(n, pk[i], "member") != CN_OK)
+      return -1;
+  return 0;
+}
+
+int main(void)
+{
+  int started = 0;
+
+  cn_crypto_init();
+  for (int i = 0; i < MAX_ROLL; i++)
+    cn_crypto_keypair(pk[i], sk[i]);
+  REQUIRE(tnode_start(&parent, "Regional council", T0) == 0);
+  started = 1;
+  REQUIRE(tnode_start_child(&child, "Riverside", T0, &parent) == 0);
+  REQUIRE(util_admit(&parent, child.pk, "Riverside") == CN_OK);
+
+  /* A. Parent down while the child works. */
+  tnode_kill(&parent, SIGTERM);
+  REQUIRE(add_members(&child, 0, 30) == 0);
+  CHECK(util_outbox(&child) >= 30);
+  util_sleep_ms(1200);           /* several tries, backing off to the cap */
+  {
+    Councilnet__FederationStatus *f = (Councilnet__FederationStatus *)util_get(
+      &child, "/v1/federation", &councilnet__federation_status__descriptor);
+    REQUIRE(f);
+    CHECK(strstr(f->last_error, "unreachable") != NULL);
+    CHECK(f->outbox >= 30);
+    councilnet__federation_status__free_unpacked(f, NULL);
+  }
+  REQUIRE(tnode_restart(&parent) == 0);
+  CHECK(util_wait(outbox_empty, &child, 15000) == 0);
+  check_delivered_once("parent restarted");
+
+  /* B. The child killed with kill -9 while it drains. */
+  tnode_kill(&parent, SIGTERM);
+  REQUIRE(add_members(&child, 30, 330) == 0);
+  REQUIRE(tnode_restart(&parent) == 0);
+  {
+    /* Kill it once the drain is under way, not before and not after. */
+    int64_t q = util_outbox(&child);
+    for (int i = 0; i < 5000 && q >= 290; i++) {
+      util_sleep_ms(1);
+      q = util_outbox(&child);
+    }
+    CHECK(q > 0 && q < 290);
+  }
+  tnode_kill(&child, SIGKILL);
+  {
+    int64_t left;
+    REQUIRE(tnode_restart(&child) == 0);
+    left = util_outbox(&child);
+    fprintf(stderr, "child killed while draining: %lld records still queued at restart\n",
+            (long long)left);
+    CHECK(left > 0);
+  }
+  CHECK(util_wait(outbox_empty, &child, 20000) == 0);
+  check_delivered_once("child killed mid-drain");
+
+  /* C. A captured child. */
+  REQUIRE(tnode_start_child(&small, "Hillside", T0, &parent) == 0);
+  REQUIRE(util_admit(&parent, small.pk, "Hillside") == CN_OK);
+  REQUIRE(add_members(&small, 0, 5) == 0);
+  {
+    Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
+    Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
+    Councilnet__RecallVote rv = COUNCILNET__RECALL_VOTE__INIT;
+    ProtobufCBinaryData cands[2] = { { CN_PK_BYTES, pk[0] }, { CN_PK_BYTES, pk[1] } };
+    char *names[2] = { "A", "B" };
+    uint8_t sid[CN_HASH_BYTES], cred[CN_HASH_BYTES], stranger_sk[CN_SK_BYTES], stranger_pk[CN_PK_BYTES];
+    Councilnet__Decision *d;
+    int recalled = 1;
+
+    p.title = "Delegate to the region";
+    p.option_kind = COUNCILNET__OPTION_KIND__ONE_OF_N;
+    p.options = names;
+    p.n_options = 2;
+    p.opens = T0;
+    p.closes = T0 + 10;
+    p.selection = &sel;
+    sel.method = COUNCILNET__SELECTION_METHOD__BY_VOTE;
+    sel.seats = 1;
+    sel.candidates = cands;
+    sel.n_candidates = 2;
+    sel.parent.data = parent.pk;
+    sel.parent.len = CN_PK_BYTES;
+    sel.term_start = T0 + 10;
+    sel.term_end = T0 + 100000;
+    REQUIRE(util_propose(&small, sk[0], &p, sid) == CN_OK);
+    for (int i = 0; i < 5; i++)
+      CHECK_EQ_INT(util_vote(&small, sk[i], sid, 0), CN_OK);
+    tnode_set_clock(&small, T0 + 10);
+    d = util_wait_decision(&small, sid, 10000);
+    REQUIRE(d && d->n_selected == 1);
+    councilnet__decision__free_unpacked(d, NULL);
+    REQUIRE(util_credential_of(&small, pk[0], cred, NULL) == 0);
+    CHECK(util_wait(outbox_empty, &small, 10000) == 0);
+    REQUIRE(util_credential_of(&parent, pk[0], cred, &recalled) == 0);
+    CHECK(!recalled);
+
+    /* The child is captured: it stops forwarding. */
+    tnode_kill(&small, SIGKILL);
+    rv.node.data = small.pk;          /* addressed to the member's own council */
+    rv.node.len = CN_PK_BYTES;
+    rv.created = parent.now;
+    rv.credential.data = cred;
+    rv.credential.len = CN_HASH_BYTES;
+    cn_crypto_keypair(stranger_pk, stranger_sk);
+    CHECK_EQ_INT(util_act(&parent, "recall_vote", &rv, stranger_sk, NULL), CN_ERR_NOT_MEMBER);
+    CHECK_EQ_INT(util_act(&parent, "recall_vote", &rv, sk[1], NULL), CN_OK);
+    CHECK_EQ_INT(util_act(&parent, "recall_vote", &rv, sk[2], NULL), CN_OK);
+    CHECK_EQ_INT(util_act(&parent, "recall_vote", &rv, sk[2], NULL), CN_OK);   /* a repeat: same receipt */
+    REQUIRE(util_credential_of(&parent, pk[0], cred, &recalled) == 0);
+    CHECK(!recalled);                 /* 2 of 5 */
+    CHECK_EQ_INT(util_act(&parent, "recall_vote", &rv, sk[3], NULL), CN_OK);
+    REQUIRE(util_credential_of(&parent, pk[0], cred, &recalled) == 0);
+    CHECK(recalled);                  /* 3 of 5: more than half of the child's roll */
+    rv.created = parent.now + 1;
+    CHECK_EQ_INT(util_act(&parent, "recall_vote", &rv, sk[4], NULL), CN_ERR_CREDENTIAL_REVOKED);
+    {
+      Councilnet__RecallList *rl = (Councilnet__RecallList *)util_get(
+        &parent, "/v1/recalls", &councilnet__recall_list__descriptor);
+      REQUIRE(rl && rl->n_recalls == 1);
+      CHECK(memcmp(rl->recalls[0]->node.data, parent.pk, CN_PK_BYTES) == 0);  /* the parent's own act */
+      CHECK_EQ_INT(rl->recalls[0]->votes, 3);
+      CHECK_EQ_INT(rl->recalls[0]->roll, 5);
+      councilnet__recall_list__free_unpacked(rl, NULL);
+    }
+  }
+done:
+  if (started) {
+    if (small.dir[0])
+      tnode_destroy(&small);
+    tnode_destroy(&child);
+    tnode_destroy(&parent);
+  }
+  return test_finish("test_fed_outage");
+}
