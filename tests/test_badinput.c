@@ -306,6 +306,6 @@ done:
   free(env);
   free(env2);
   if (started)
-    tnode_destroy(&node);
+    CHECK(tnode_destroy(&node) == 0);
   return test_finish("test_badinput");
 }

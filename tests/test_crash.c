@@ -181,6 +181,6 @@ int main(void)
 done:
   free(env);
   if (started)
-    tnode_destroy(&node);
+    CHECK(tnode_destroy(&node) == 0);
   return test_finish("test_crash");
 }

@@ -352,6 +352,6 @@ done:
   free(mand_env);
   free(cred_env);
   if (started)
-    tnode_destroy(&node);
+    CHECK(tnode_destroy(&node) == 0);
   return test_finish("test_delegates");
 }

@@ -91,7 +91,7 @@ int main(void)
   REQUIRE(util_admit(&parent, child.pk, "Riverside") == CN_OK);
 
   /* A. Parent down while the child works. */
-  tnode_kill(&parent, SIGTERM);
+  CHECK(tnode_kill(&parent, SIGTERM) == 0);
   REQUIRE(add_members(&child, 0, 30) == 0);
   CHECK(util_outbox(&child) >= 30);
   util_sleep_ms(1200);           /* several tries, backing off to the cap */
@@ -108,7 +108,7 @@ int main(void)
   check_delivered_once("parent restarted");
 
   /* B. The child killed with kill -9 while it drains. */
-  tnode_kill(&parent, SIGTERM);
+  CHECK(tnode_kill(&parent, SIGTERM) == 0);
   REQUIRE(add_members(&child, 30, 330) == 0);
   REQUIRE(tnode_restart(&parent) == 0);
   {
@@ -205,9 +205,9 @@ int main(void)
 done:
   if (started) {
     if (small.dir[0])
-      tnode_destroy(&small);
-    tnode_destroy(&child);
-    tnode_destroy(&parent);
+      CHECK(tnode_destroy(&small) == 0);
+    CHECK(tnode_destroy(&child) == 0);
+    CHECK(tnode_destroy(&parent) == 0);
   }
   return test_finish("test_fed_outage");
 }

@@ -456,11 +456,11 @@ done:
   if (started) {
     for (int h = 0; h < NB; h++)
       if (hood[h].pid)
-        tnode_destroy(&hood[h]);
+        CHECK(tnode_destroy(&hood[h]) == 0);
     for (int i = 0; i < 2; i++)
       if (dist[i].pid)
-        tnode_destroy(&dist[i]);
-    tnode_destroy(&city);
+        CHECK(tnode_destroy(&dist[i]) == 0);
+    CHECK(tnode_destroy(&city) == 0);
   }
   return test_finish("test_federation");
 }

@@ -162,26 +162,36 @@ int tnode_restart(tnode_t *n)
   return tnode_spawn(n, "127.0.0.1:0");
 }
 
-void tnode_kill(tnode_t *n, int sig)
+int tnode_kill(tnode_t *n, int sig)
 {
-  int status;
+  int status = 0;
   if (n->pid <= 0)
-    return;
+    return 0;
   kill(n->pid, sig);
   waitpid(n->pid, &status, 0);
   n->pid = 0;
+  if (sig == SIGTERM && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    char cmd[400];
+    fprintf(stderr, "util: councild in %s did not stop cleanly (status %d); its log:\n", n->dir, status);
+    snprintf(cmd, sizeof cmd, "tail -n 40 '%s/councild.log' >&2", n->dir);
+    if (system(cmd) != 0)
+      fprintf(stderr, "(no log)\n");
+    return -1;
+  }
+  return 0;
 }
 
-void tnode_destroy(tnode_t *n)
+int tnode_destroy(tnode_t *n)
 {
   char parent[256], *slash;
-  tnode_kill(n, SIGTERM);
+  int rc = tnode_kill(n, SIGTERM);
   snprintf(parent, sizeof parent, "%s", n->dir);
   slash = strrchr(parent, '/');
-  if (slash && getenv("CN_KEEP") == NULL) {
+  if (slash && getenv("CN_KEEP") == NULL && rc == 0) {
     *slash = 0;
     util_rmtree(parent);
   }
+  return rc;
 }
 
 int util_seal(const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],

@@ -33,10 +33,11 @@ int tnode_start(tnode_t *n, const char *name, uint64_t now);
 int tnode_start_child(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent);
 /* Start the node again (same folder, same port if possible). */
 int tnode_restart(tnode_t *n);
-/* Send SIG and wait for the process. */
-void tnode_kill(tnode_t *n, int sig);
-/* Stop (SIGTERM), and remove the folder. */
-void tnode_destroy(tnode_t *n);
+/* Send SIG and wait for the process. Return 0, or -1 if it was asked to
+ * stop (SIGTERM) and did not exit cleanly (a sanitizer report, a leak). */
+int tnode_kill(tnode_t *n, int sig);
+/* Stop (SIGTERM), and remove the folder. Return as tnode_kill(). */
+int tnode_destroy(tnode_t *n);
 /* Move the node's clock. */
 int tnode_set_clock(tnode_t *n, uint64_t now);
 
