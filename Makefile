@@ -19,7 +19,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: build
-	@sh tests/demo.sh $(BUILD)
+	@python3 tests/demo.py $(BUILD)
 
 asan: deps
 	@cmake -S . -B build-asan -DCN_WERROR=ON -DCN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null

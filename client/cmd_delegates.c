@@ -53,6 +53,7 @@ static const char delegate_list_usage[] =
 
 static const char recall_usage[] =
   "Usage: council recall CREDENTIAL_ID|DELEGATE_KEY --key KEY\n"
+  "       council recall CREDENTIAL_ID|DELEGATE_KEY --via PARENT_URL --key KEY\n"
   "\n"
   "Sign a recall vote against a delegate of this node. The argument (64 hex\n"
   "digits) is a credential id, or a delegate's key, which stands for that\n"
@@ -60,7 +61,18 @@ static const char recall_usage[] =
   "recall threshold is met the node recalls the delegate. Prints the receipt\n"
   "and the delegate's recall votes (--json: the Receipt).\n"
   "\n"
+  "With --via the vote, still addressed to this node (--node), is sent\n"
+  "straight to the parent council at PARENT_URL, for when this node does not\n"
+  "forward it. The parent counts it against the roll this node sent up and\n"
+  "recalls the delegate there when the threshold is met; the receipt must be\n"
+  "signed by the parent. The credential is looked up at the parent, so this\n"
+  "node need not answer: give its key with --node-key.\n"
+  "\n"
   "  --key FILE        the member's key file (env COUNCIL_KEY)\n"
+  "  --via URL         send the vote to the parent council at URL\n"
+  "  --via-key HEX     with --via: the parent node's key; the vote is sent only\n"
+  "                    if the node at URL answers with it (default: the key\n"
+  "                    GET /v1/node answers, which the receipt must carry)\n"
   CN_CLI_COMMON_USAGE;
 
 static const char recall_list_usage[] =
@@ -328,20 +340,25 @@ static int bytes_eq(const ProtobufCBinaryData *b, const uint8_t *p, size_t n)
   return b->len == n && memcmp(b->data, p, n) == 0;
 }
 
-/* Return 1 if V is a credential this node issued itself. */
-static int issued_here(const cn_cli_t *cli, const Councilnet__DelegateView *v)
+/* Return 1 if V, as listed by the node of CLI, is a credential ISSUER
+ * issued (an empty issuer is the listing node itself). */
+static int issued_by(const cn_cli_t *cli, const Councilnet__DelegateView *v,
+                     const uint8_t issuer[CN_PK_BYTES])
 {
-  return v->issuer.len == 0 || bytes_eq(&v->issuer, cli->node_pk, CN_PK_BYTES);
+  if (v->issuer.len == 0)
+    return memcmp(cli->node_pk, issuer, CN_PK_BYTES) == 0;
+  return bytes_eq(&v->issuer, issuer, CN_PK_BYTES);
 }
 
-/* Resolve ARG (32 bytes) to the credential id to vote against, into OUT.
- * A credential id the node lists is taken as is; a delegate key stands for
- * the delegate's live, unrecalled credential issued by this node (one whose term has started
- * preferred), or if none is live for its latest one (the node then says why
- * it cannot be recalled); anything else is sent as given, for the node to
- * judge. Return a CN_EXIT_ status. */
-static int resolve_credential(cn_cli_t *cli, const uint8_t arg[CN_HASH_BYTES],
-                              uint8_t out[CN_HASH_BYTES])
+/* Resolve ARG (32 bytes) to the credential id to vote against, into OUT,
+ * from the delegates the node of CLI lists (this node, or with --via the
+ * parent). A credential id listed is taken as is; a delegate key stands
+ * for the delegate's live, unrecalled credential issued by ISSUER (one
+ * whose term has started preferred), or if none is live for its latest
+ * one (the node then says why it cannot be recalled); anything else is
+ * sent as given, for the node to judge. Return a CN_EXIT_ status. */
+static int resolve_credential(cn_cli_t *cli, const uint8_t issuer[CN_PK_BYTES],
+                              const uint8_t arg[CN_HASH_BYTES], uint8_t out[CN_HASH_BYTES])
 {
   Councilnet__DelegateList *list = NULL;
   const Councilnet__DelegateView *live = NULL, *latest = NULL;
@@ -359,7 +376,7 @@ static int resolve_credential(cn_cli_t *cli, const uint8_t arg[CN_HASH_BYTES],
       goto out;                 /* a credential id */
   for (i = 0; i < list->n_delegates; i++) {
     const Councilnet__DelegateView *v = list->delegates[i];
-    if (v->credential && issued_here(cli, v)
+    if (v->credential && issued_by(cli, v, issuer)
         && bytes_eq(&v->credential->delegate, arg, CN_PK_BYTES))
       break;
   }
@@ -372,7 +389,7 @@ static int resolve_credential(cn_cli_t *cli, const uint8_t arg[CN_HASH_BYTES],
     const Councilnet__DelegateView *v = list->delegates[i];
     const Councilnet__Credential *c = v->credential;
     int has_started;
-    if (!c || !issued_here(cli, v) || !bytes_eq(&c->delegate, arg, CN_PK_BYTES)
+    if (!c || !issued_by(cli, v, issuer) || !bytes_eq(&c->delegate, arg, CN_PK_BYTES)
         || v->credential_id.len != CN_HASH_BYTES)
       continue;
     if (!latest || c->term_end >= latest->credential->term_end)
@@ -404,24 +421,95 @@ out:
   return rc;
 }
 
+/* The node of CLI must answer GET /v1/node with the key pinned in CLI
+ * (--via-key): a vote is not sent to a node that is not the one named.
+ * Return a CN_EXIT_ status (printed). */
+static int check_pinned_key(cn_cli_t *cli)
+{
+  Councilnet__NodeInfo *info = NULL;
+  char hex[2 * CN_PK_BYTES + 1];
+  int rc;
+
+  rc = cn_cli_get(cli, "/v1/node", &councilnet__node_info__descriptor,
+                  (ProtobufCMessage **)&info);
+  if (rc != CN_EXIT_OK)
+    return rc;
+  if (!bytes_eq(&info->key, cli->node_pk, CN_PK_BYTES)) {
+    cn_cli_hex(hex, sizeof hex, &info->key, CN_PK_BYTES);
+    cn_cli_errorf("the node at %s has key %s, not the --via-key given; nothing sent",
+                  cli->node_url, hex);
+    rc = CN_EXIT_REFUSED;
+  }
+  councilnet__node_info__free_unpacked(info, NULL);
+  return rc;
+}
+
 int cn_cmd_recall(cn_cli_t *cli, int argc, char **argv)
 {
+  enum { OPT_VIA = CN_OPT_FIRST_LOCAL, OPT_VIA_KEY };
+  static const struct option opts[] = {
+    {"via", required_argument, NULL, OPT_VIA},
+    {"via-key", required_argument, NULL, OPT_VIA_KEY},
+    CN_CLI_KEY_LONGOPT,
+    CN_CLI_COMMON_LONGOPTS,
+    {NULL, 0, NULL, 0}
+  };
   Councilnet__RecallVote body = COUNCILNET__RECALL_VOTE__INIT;
   Councilnet__Receipt *receipt = NULL;
   Councilnet__DelegateList *list = NULL;
+  cn_cli_t via, *to = cli;      /* TO: the node the vote is sent to */
   uint8_t arg[CN_HASH_BYTES], cred[CN_HASH_BYTES], sk[CN_SK_BYTES];
   char hex[2 * CN_HASH_BYTES + 1];
+  const char *via_url = NULL, *via_key = NULL;
   size_t i;
-  int done, rc;
+  int c, rc = CN_EXIT_LOCAL;
 
+  cn_cli_init(&via);
   cli->usage = recall_usage;
-  rc = parse_plain(cli, argc, argv, 1, 1, "CREDENTIAL_ID or DELEGATE_KEY", &done);
-  if (rc != CN_EXIT_OK || done)
+  optind = 0;
+  for (;;) {
+    c = getopt_long(argc, argv, "h", opts, NULL);
+    if (c == -1)
+      break;
+    if (c == OPT_VIA)
+      via_url = optarg;
+    else if (c == OPT_VIA_KEY)
+      via_key = optarg;
+    else if (cn_cli_common_option(cli, c, optarg) <= 0)
+      goto out;
+  }
+  if (cli->help) {
+    rc = cn_cli_print_usage(cli);
     goto out;
+  }
+  if (optind >= argc) {
+    rc = cn_cli_usage_error(cli, "CREDENTIAL_ID or DELEGATE_KEY is required");
+    goto out;
+  }
+  if (optind + 1 < argc) {
+    rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind + 1]);
+    goto out;
+  }
   if (cn_args_parse_hex32(argv[optind], arg) < 0) {
     rc = cn_cli_usage_error(cli, "expected a credential id or a delegate key (%d hex digits)",
                             2 * CN_HASH_BYTES);
     goto out;
+  }
+  if (via_key && !via_url) {
+    rc = cn_cli_usage_error(cli, "--via-key goes with --via URL");
+    goto out;
+  }
+  if (via_url) {
+    /* A second connection, to the parent: the vote goes there, its
+     * receipt must carry the parent's signature. */
+    via.node_url = via_url;
+    via.timeout_ms = cli->timeout_ms;
+    via.json = cli->json;
+    via.command = cli->command;
+    via.usage = cli->usage;
+    if (via_key && cn_cli_common_option(&via, CN_OPT_NODE_KEY, via_key) <= 0)
+      goto out;
+    to = &via;
   }
   rc = cn_cli_load_key(cli, sk);
   if (rc != CN_EXIT_OK)
@@ -429,14 +517,19 @@ int cn_cmd_recall(cn_cli_t *cli, int argc, char **argv)
   rc = cn_cli_node_key(cli);
   if (rc != CN_EXIT_OK)
     goto out;
-  rc = resolve_credential(cli, arg, cred);
+  if (to != cli) {
+    rc = via_key ? check_pinned_key(to) : cn_cli_node_key(to);
+    if (rc != CN_EXIT_OK)
+      goto out;
+  }
+  rc = resolve_credential(to, cli->node_pk, arg, cred);
   if (rc != CN_EXIT_OK)
     goto out;
-  cn_cli_node_field(cli, &body.node);
+  cn_cli_node_field(cli, &body.node);      /* addressed to the member's own node */
   body.created = (uint64_t)time(NULL);
   body.credential.data = cred;
   body.credential.len = CN_HASH_BYTES;
-  rc = cn_cli_post_record(cli, "recall_vote", &body.base, sk, &receipt);
+  rc = cn_cli_post_record(to, "recall_vote", &body.base, sk, &receipt);
   if (rc != CN_EXIT_OK)
     goto out;
   if (cli->json) {
@@ -445,15 +538,22 @@ int cn_cmd_recall(cn_cli_t *cli, int argc, char **argv)
   }
   cn_hex_encode(hex, cred, CN_HASH_BYTES);
   printf("Credential: %s\n", hex);
-  rc = cn_cli_print_receipt(cli, receipt);
-  /* Best effort: tell where the recall stands now. */
-  if (get_delegates(cli, &list) == CN_EXIT_OK) {
+  if (to != cli) {
+    cn_hex_encode(hex, to->node_pk, CN_PK_BYTES);
+    printf("Sent to:    %s, parent node %s\n", to->node_url, hex);
+    cn_hex_encode(hex, cli->node_pk, CN_PK_BYTES);
+    printf("Addressed:  council %s\n", hex);
+  }
+  rc = cn_cli_print_receipt(to, receipt);
+  /* Best effort: tell where the recall stands now, where the vote went. */
+  if (get_delegates(to, &list) == CN_EXIT_OK) {
     for (i = 0; i < list->n_delegates; i++) {
       const Councilnet__DelegateView *v = list->delegates[i];
       if (bytes_eq(&v->credential_id, cred, CN_HASH_BYTES))
-        printf("%s (%llu recall vote%s)\n", v->recalled ? "the delegate is recalled"
-                                                       : "the delegate stays in office",
-               (unsigned long long)v->recall_votes, v->recall_votes == 1 ? "" : "s");
+        printf("%s%s (%llu recall vote%s)\n", v->recalled ? "the delegate is recalled"
+                                                          : "the delegate stays in office",
+               to != cli ? " at the parent" : "", (unsigned long long)v->recall_votes,
+               v->recall_votes == 1 ? "" : "s");
     }
   }
 out:
@@ -462,6 +562,7 @@ out:
   if (receipt)
     councilnet__receipt__free_unpacked(receipt, NULL);
   sodium_memzero(sk, sizeof sk);
+  cn_cli_clear(&via);
   return rc;
 }
 

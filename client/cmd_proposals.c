@@ -32,6 +32,9 @@ static const char proposal_new_usage[] =
   "  --group-quorum G:PERCENT   share of ballots that must come from group G\n"
   "                             (repeatable)\n"
   "  --replace                  a later ballot replaces an earlier one\n"
+  "  --weight-by-roll           at a parent council: a child council's ballot\n"
+  "                             (from its delegate's mandate) weighs the people\n"
+  "                             it speaks for, not one vote per council\n"
   "  --key FILE                 the author's key file (env COUNCIL_KEY)\n"
   "\n"
   "A delegate selection (the node issues a credential to each delegate chosen):\n"
@@ -71,7 +74,9 @@ static const char decision_show_usage[] =
   "\n"
   "Fetch the decision on proposal ID, check the node's signature on it, and\n"
   "print the counts per option, turnout, threshold, group quorums and the\n"
-  "outcome. --json prints the Decision.\n"
+  "outcome; at a parent council also each child council's contribution\n"
+  "(its choice, its weight, and the mandate or delegate ballot it came by).\n"
+  "--json prints the Decision.\n"
   "\n"
   CN_CLI_COMMON_USAGE;
 
@@ -366,7 +371,7 @@ int cn_cmd_proposal_new(cn_cli_t *cli, int argc, char **argv)
   enum {
     OPT_TITLE = CN_OPT_FIRST_LOCAL, OPT_TEXT, OPT_OPTIONS, OPT_OPENS, OPT_CLOSES,
     OPT_DURATION, OPT_THRESHOLD, OPT_TURNOUT, OPT_GROUP_QUORUM, OPT_REPLACE,
-    OPT_SELECT, OPT_SEATS, OPT_PARENT, OPT_CANDIDATE, OPT_QUOTA, OPT_TERM_START,
+    OPT_WEIGHT_BY_ROLL, OPT_SELECT, OPT_SEATS, OPT_PARENT, OPT_CANDIDATE, OPT_QUOTA, OPT_TERM_START,
     OPT_TERM_END, OPT_TERM_DAYS
   };
   static const struct option opts[] = {
@@ -380,6 +385,7 @@ int cn_cmd_proposal_new(cn_cli_t *cli, int argc, char **argv)
     {"turnout", required_argument, NULL, OPT_TURNOUT},
     {"group-quorum", required_argument, NULL, OPT_GROUP_QUORUM},
     {"replace", no_argument, NULL, OPT_REPLACE},
+    {"weight-by-roll", no_argument, NULL, OPT_WEIGHT_BY_ROLL},
     {"select", required_argument, NULL, OPT_SELECT},
     {"seats", required_argument, NULL, OPT_SEATS},
     {"parent", required_argument, NULL, OPT_PARENT},
@@ -468,6 +474,9 @@ int cn_cmd_proposal_new(cn_cli_t *cli, int argc, char **argv)
       break;
     case OPT_REPLACE:
       rule.replace = 1;
+      break;
+    case OPT_WEIGHT_BY_ROLL:
+      rule.weight_by_roll = 1;
       break;
     case OPT_SELECT:
       if (strcmp(optarg, "vote") != 0 && strcmp(optarg, "lot") != 0) {
@@ -761,6 +770,7 @@ int cn_cmd_decision_show(cn_cli_t *cli, int argc, char **argv)
 {
   Councilnet__ProposalView *view = NULL;
   Councilnet__Decision *d = NULL;
+  Councilnet__MemberList *members = NULL;
   cn_http_resp_t resp;
   uint8_t id[CN_HASH_BYTES];
   char path[128], node_hex[2 * CN_PK_BYTES + 1];
@@ -798,10 +808,17 @@ int cn_cmd_decision_show(cn_cli_t *cli, int argc, char **argv)
   rc = get_proposal(cli, argv[optind], &view);
   if (rc != CN_EXIT_OK)
     goto out;
-  cn_view_print_decision(stdout, view->proposal, d);
+  /* Name the child councils that contributed; best effort, the keys do without. */
+  if (d->n_contributions
+      && cn_cli_get(cli, "/v1/members", &councilnet__member_list__descriptor,
+                    (ProtobufCMessage **)&members) != CN_EXIT_OK)
+    members = NULL;
+  cn_view_print_decision_named(stdout, view->proposal, d, members);
   cn_hex_encode(node_hex, cli->node_pk, CN_PK_BYTES);
   printf("Signature:  valid, by node %s\n", node_hex);
 out:
+  if (members)
+    councilnet__member_list__free_unpacked(members, NULL);
   if (view)
     councilnet__proposal_view__free_unpacked(view, NULL);
   if (d)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "councilnet/record.h"
 #include "councilnet/sortition.h"
 
 #define ERR_MAX 4096             /* room for the reasons a check failed */
@@ -18,7 +19,9 @@ static const char sortition_verify_usage[] =
   "alone. Fetches and verifies the whole log (as council verify does),\n"
   "replays the roll (member_add, member_remove) to know each member's groups,\n"
   "finds the proposal, the volunteer records for it (signers still members\n"
-  "at the decision) and the node's decision, then recomputes\n"
+  "at the decision, or, at a parent council, delegates holding a child\n"
+  "council's unrecalled credential then) and the node's decision, then\n"
+  "recomputes\n"
   "  seed = BLAKE2b-256(\"councilnet/sortition\" || ID || head before the decision)\n"
   "and the draw with the proposal's seats and group quotas. Prints the\n"
   "volunteers, the seed and the draw, and \"sortition verified\" (exit 0), or\n"
@@ -37,6 +40,13 @@ typedef struct roll_key_t {
   size_t n_groups;
 } roll_key_t;
 
+/* A child council's credential held at this node (a parent). */
+typedef struct child_cred_t {
+  uint8_t id[CN_HASH_BYTES];
+  uint8_t delegate[CN_PK_BYTES];
+  int recalled;
+} child_cred_t;
+
 typedef struct lot_ctx_t {
   uint8_t id[CN_HASH_BYTES];
   uint8_t node_pk[CN_PK_BYTES];
@@ -50,6 +60,8 @@ typedef struct lot_ctx_t {
   Councilnet__Decision *decision;
   uint8_t prev[CN_HASH_BYTES];  /* the decision entry's prev: the head it was drawn at */
   uint64_t decision_seq;
+  child_cred_t *creds;          /* child councils' credentials, until the decision */
+  size_t n_creds, cap_creds;
 } lot_ctx_t;
 
 static uint64_t key_hash(const uint8_t key[CN_PK_BYTES])
@@ -115,6 +127,7 @@ static void lot_clear(lot_ctx_t *l)
       free_groups(&l->roll[i]);
   free(l->roll);
   free(l->vols);
+  free(l->creds);
   if (l->proposal)
     councilnet__proposal__free_unpacked(l->proposal, NULL);
   if (l->decision)
@@ -173,6 +186,59 @@ static int bytes_eq(const ProtobufCBinaryData *b, const uint8_t *p, size_t n)
   return b->len == n && memcmp(b->data, p, n) == 0;
 }
 
+/* Keep the child council's credential ENV (exact bytes, from a forwarded
+ * credential or inside a delegate's delivery) if it is one: signed by
+ * another node than this one, for this node as parent. */
+static int child_credential(lot_ctx_t *l, const uint8_t *env, size_t len)
+{
+  Councilnet__Credential *c = NULL;
+  cn_record_t rec;
+  size_t i;
+  int rc = CN_EXIT_OK;
+
+  if (cn_record_open(env, len, &rec) != CN_OK)
+    return CN_EXIT_OK;
+  if (strcmp(rec.kind, "credential") != 0 || memcmp(rec.signer, l->node_pk, CN_PK_BYTES) == 0)
+    goto out;
+  c = councilnet__credential__unpack(NULL, rec.body_len, rec.body);
+  if (!c || !bytes_eq(&c->parent, l->node_pk, CN_PK_BYTES) || c->delegate.len != CN_PK_BYTES)
+    goto out;
+  for (i = 0; i < l->n_creds; i++)
+    if (memcmp(l->creds[i].id, rec.id, CN_HASH_BYTES) == 0)
+      goto out;
+  if (l->n_creds == l->cap_creds) {
+    size_t cap = l->cap_creds ? l->cap_creds * 2 : 16;
+    void *p = realloc(l->creds, cap * sizeof *l->creds);
+    if (!p) {
+      cn_cli_errorf("out of memory");
+      rc = CN_EXIT_LOCAL;
+      goto out;
+    }
+    l->creds = p;
+    l->cap_creds = cap;
+  }
+  memcpy(l->creds[l->n_creds].id, rec.id, CN_HASH_BYTES);
+  memcpy(l->creds[l->n_creds].delegate, c->delegate.data, CN_PK_BYTES);
+  l->creds[l->n_creds++].recalled = 0;
+out:
+  if (c)
+    councilnet__credential__free_unpacked(c, NULL);
+  cn_record_close(&rec);
+  return rc;
+}
+
+/* Return 1 if KEY held a child council's unrecalled credential when the
+ * log was replayed up to the decision. */
+static int holds_child_credential(const lot_ctx_t *l, const uint8_t key[CN_PK_BYTES])
+{
+  size_t i;
+
+  for (i = 0; i < l->n_creds; i++)
+    if (!l->creds[i].recalled && memcmp(l->creds[i].delegate, key, CN_PK_BYTES) == 0)
+      return 1;
+  return 0;
+}
+
 /* Replay one verified log entry (cn_verify_entry_fn). */
 static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
 {
@@ -185,7 +251,22 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
   if (!env)
     return CN_EXIT_OK;          /* cannot happen: the verifier opened it */
   kind = env->kind ? env->kind : "";
-  if (!l->frozen && strcmp(kind, "member_add") == 0) {
+  if (!l->frozen && strcmp(kind, "credential") == 0) {
+    rc = child_credential(l, e->envelope.data, e->envelope.len);
+  } else if (!l->frozen && strcmp(kind, "delivery") == 0) {
+    Councilnet__Delivery *m = councilnet__delivery__unpack(NULL, env->body.len, env->body.data);
+    if (m && !bytes_eq(&m->node, l->node_pk, CN_PK_BYTES))   /* a child's, presented here */
+      rc = child_credential(l, m->credential.data, m->credential.len);
+    if (m)
+      councilnet__delivery__free_unpacked(m, NULL);
+  } else if (!l->frozen && strcmp(kind, "recall") == 0) {
+    Councilnet__Recall *m = councilnet__recall__unpack(NULL, env->body.len, env->body.data);
+    for (size_t i = 0; m && i < l->n_creds; i++)
+      if (bytes_eq(&m->credential, l->creds[i].id, CN_HASH_BYTES))
+        l->creds[i].recalled = 1;
+    if (m)
+      councilnet__recall__free_unpacked(m, NULL);
+  } else if (!l->frozen && strcmp(kind, "member_add") == 0) {
     Councilnet__MemberAdd *m = councilnet__member_add__unpack(NULL, env->body.len, env->body.data);
     if (m) {
       rc = member_add(l, m);
@@ -366,7 +447,8 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
   }
   d = l.decision;
 
-  /* The volunteers: sorted, once each, members at the decision. */
+  /* The volunteers: sorted, once each, members at the decision, or
+   * delegates of child councils with a live credential then. */
   if (l.n_vols)
     qsort(l.vols, l.n_vols, sizeof *l.vols, key_cmp);
   vols = calloc(l.n_vols + 1, sizeof *vols);
@@ -384,12 +466,12 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
     if (i > 0 && memcmp(l.vols[i], l.vols[i - 1], CN_PK_BYTES) == 0)
       continue;
     k = roll_slot(&l, l.vols[i], 0);
-    if (!k || !k->member)
+    if ((!k || !k->member) && !holds_child_credential(&l, l.vols[i]))
       continue;
-    memcpy(vols[n].key, k->key, CN_PK_BYTES);
-    vols[n].groups = k->groups;
-    vols[n].n_groups = k->n_groups;
-    memcpy(sorted[n], k->key, CN_PK_BYTES);
+    memcpy(vols[n].key, l.vols[i], CN_PK_BYTES);
+    vols[n].groups = k ? k->groups : NULL;    /* as the node draws: the key's groups, if any */
+    vols[n].n_groups = k ? k->n_groups : 0;
+    memcpy(sorted[n], l.vols[i], CN_PK_BYTES);
     n++;
   }
   for (i = 0; i < sel->n_quotas; i++) {
@@ -468,7 +550,8 @@ report:
     for (i = 0; i < sel->n_quotas; i++)
       printf("%s%s at least %u", i ? ", " : "; quotas: ", sel->quotas[i]->group,
              sel->quotas[i]->min_seats);
-    printf("\nVolunteers: %zu, members at the decision (seq %llu), sorted:\n", n,
+    printf("\nVolunteers: %zu, members (or child councils' delegates) at the decision "
+           "(seq %llu), sorted:\n", n,
            (unsigned long long)l.decision_seq);
     for (i = 0; i < n; i++) {
       printf("  ");

@@ -27,6 +27,7 @@ int cn_cmd_decision_show(cn_cli_t *cli, int argc, char **argv);
 
 /* cmd_vote.c */
 int cn_cmd_vote(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_delegate_vote(cn_cli_t *cli, int argc, char **argv);
 
 /* cmd_node.c */
 int cn_cmd_node_info(cn_cli_t *cli, int argc, char **argv);
@@ -69,5 +70,14 @@ int cn_cmd_mandate_list(cn_cli_t *cli, int argc, char **argv);
 
 /* cmd_sortition.c */
 int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv);
+
+/* cmd_budget.c: offline, on Pabulib files */
+int cn_cmd_budget_check(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_budget_allocate(cn_cli_t *cli, int argc, char **argv);
+
+/* cmd_federation.c */
+int cn_cmd_parent_set(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_parent_proposals(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_federation(cn_cli_t *cli, int argc, char **argv);
 
 #endif

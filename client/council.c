@@ -29,12 +29,18 @@ static const council_command_t council_commands[] = {
   {"settings", "set", cn_cmd_settings_set},
   {"volunteer", NULL, cn_cmd_volunteer},
   {"delegate", "list", cn_cmd_delegate_list},
+  {"delegate", "vote", cn_cmd_delegate_vote},
   {"mandate", "new", cn_cmd_mandate_new},
   {"mandate", "accept", cn_cmd_mandate_accept},
   {"mandate", "list", cn_cmd_mandate_list},
   {"recall", "list", cn_cmd_recall_list},   /* before "recall ID": two words win */
   {"recall", NULL, cn_cmd_recall},
   {"sortition", "verify", cn_cmd_sortition_verify},
+  {"budget", "check", cn_cmd_budget_check},
+  {"budget", "allocate", cn_cmd_budget_allocate},
+  {"parent", "set", cn_cmd_parent_set},
+  {"parent", "proposals", cn_cmd_parent_proposals},
+  {"federation", NULL, cn_cmd_federation},
   {"log", NULL, cn_cmd_log},
   {"verify", NULL, cn_cmd_verify},
 };
@@ -59,7 +65,7 @@ static const char council_usage[] =
   "  member list\n"
   "  role set PUBKEY [--clerk] [--convener] --key KEY\n"
   "Proposals and votes:\n"
-  "  proposal new --title T [--options SPEC] [...] --key KEY\n"
+  "  proposal new --title T [--options SPEC] [--weight-by-roll] [...] --key KEY\n"
   "  proposal list\n"
   "  proposal show ID\n"
   "  vote ID CHOICE... --key KEY           (clerks: --paper --member PUBKEY)\n"
@@ -76,8 +82,17 @@ static const char council_usage[] =
   "  mandate new --credential ID --instruction SPEC... --key KEY\n"
   "  mandate accept ID --key DELEGATE_KEY  countersign a mandate (delivery)\n"
   "  mandate list\n"
-  "  recall CREDENTIAL_ID|DELEGATE_KEY --key KEY\n"
+  "  recall CREDENTIAL_ID|DELEGATE_KEY [--via PARENT_URL] --key KEY\n"
   "  recall list\n"
+  "Federation (a node and its parent council):\n"
+  "  parent set URL KEY --key KEY          make the node a child of the node at URL\n"
+  "  parent proposals                      the parent's proposals, followed from its log\n"
+  "  federation                            parent, outbox, dead letters, last error\n"
+  "  delegate vote PARENT_PROPOSAL_ID CHOICE... [--credential ID] --key DELEGATE_KEY\n"
+  "               --node PARENT_URL        a delegate's ballot at the parent\n"
+  "Participatory budgeting (offline, Pabulib .pb files):\n"
+  "  budget check FILE.pb                  parse a round and summarise it\n"
+  "  budget allocate FILE.pb --rule greedy|mes   allocate its budget by a rule\n"
   "\n"
   "Run 'council help COMMAND' or 'council COMMAND --help' for the options.\n"
   "\n"

@@ -67,6 +67,8 @@ static void print_rule(FILE *f, const Councilnet__Rule *r)
   }
   fprintf(f, "; %s\n", r->replace ? "a later ballot replaces an earlier one"
                                   : "one ballot per member");
+  if (r->weight_by_roll)
+    fprintf(f, "Weight:     a council's ballot weighs the people it speaks for (its roll)\n");
   for (i = 0; i < r->n_group_quorums; i++) {
     const Councilnet__GroupQuorum *g = r->group_quorums[i];
     fprintf(f, "Quorum:     group %s: ", g->group);
@@ -150,8 +152,64 @@ static void print_count_line(FILE *f, const Councilnet__Proposal *p, size_t i, u
     fprintf(f, "  #%-*zu %8llu\n", width - 1, i, (unsigned long long)count);
 }
 
+/* The name MEMBERS give KEY, or NULL. */
+static const char *member_name(const Councilnet__MemberList *members,
+                               const ProtobufCBinaryData *key)
+{
+  size_t i;
+
+  for (i = 0; members && i < members->n_members; i++) {
+    const Councilnet__Member *m = members->members[i];
+    if (m->key.len == key->len && key->len && memcmp(m->key.data, key->data, key->len) == 0)
+      return m->name && *m->name ? m->name : NULL;
+  }
+  return NULL;
+}
+
+/* Each child council's ballot in decision D: council, choices, weight, and
+ * the mandate or delegate ballot it came by. */
+static void print_contributions(FILE *f, const Councilnet__Proposal *p,
+                                const Councilnet__Decision *d,
+                                const Councilnet__MemberList *members)
+{
+  char key[2 * 8 + 1], via[2 * 8 + 1];
+  size_t i, j;
+
+  fprintf(f, "Councils:   %zu council ballot%s%s\n", d->n_contributions,
+          d->n_contributions == 1 ? "" : "s",
+          p && p->rule && p->rule->weight_by_roll ? ", each weighing the people it speaks for"
+                                                  : "");
+  for (i = 0; i < d->n_contributions; i++) {
+    const Councilnet__Contribution *c = d->contributions[i];
+    const char *name = member_name(members, &c->member);
+    cn_cli_hex(key, sizeof key, &c->member, 8);
+    cn_cli_hex(via, sizeof via, &c->via, 8);
+    fprintf(f, "  %-24.24s ", name ? name : key);
+    for (j = 0; j < c->n_choices; j++) {
+      const char *opt = cn_view_option_name(p, c->choices[j]);
+      if (opt)
+        fprintf(f, "%s%s", j ? ", " : "", opt);
+      else
+        fprintf(f, "%s#%u", j ? ", " : "", c->choices[j]);
+    }
+    if (c->n_choices == 0)
+      fprintf(f, "(no choice)");
+    fprintf(f, "  weight %llu  via %s", (unsigned long long)c->weight, via);
+    if (name)
+      fprintf(f, "  (council %s)", key);
+    fprintf(f, "\n");
+  }
+}
+
 void cn_view_print_decision(FILE *f, const Councilnet__Proposal *p,
                             const Councilnet__Decision *d)
+{
+  cn_view_print_decision_named(f, p, d, NULL);
+}
+
+void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
+                                  const Councilnet__Decision *d,
+                                  const Councilnet__MemberList *members)
 {
   const Councilnet__Rule *rule = p ? p->rule : NULL;
   const char *winner = NULL;
@@ -202,11 +260,26 @@ void cn_view_print_decision(FILE *f, const Councilnet__Proposal *p,
     print_count_line(f, p, i, d->counts[i], width);
   fprintf(f, "Ballots:    %llu (%llu on paper)\n", (unsigned long long)d->ballots,
           (unsigned long long)d->paper);
-  fprintf(f, "Roll:       %llu members\n", (unsigned long long)d->roll);
+  if (rule && rule->weight_by_roll)
+    fprintf(f, "Roll:       %llu people, through the member councils\n",
+            (unsigned long long)d->roll);
+  else
+    fprintf(f, "Roll:       %llu members\n", (unsigned long long)d->roll);
   fprintf(f, "Cast:       %llu votes count toward the threshold\n",
           (unsigned long long)d->cast);
-  fprintf(f, "Turnout:    %s (%llu ballots from a roll of %llu", d->turnout_held ? "held" : "NOT held",
-          (unsigned long long)d->ballots, (unsigned long long)d->roll);
+  if (rule && rule->weight_by_roll) {
+    /* Weighted: a council's ballot counts the people it speaks for. */
+    uint64_t weight = d->ballots > d->n_contributions ? d->ballots - d->n_contributions : 0;
+    for (i = 0; i < d->n_contributions; i++)
+      weight += d->contributions[i]->weight;
+    fprintf(f, "Turnout:    %s (%llu ballots speaking for %llu of %llu people",
+            d->turnout_held ? "held" : "NOT held", (unsigned long long)d->ballots,
+            (unsigned long long)weight, (unsigned long long)d->roll);
+  } else {
+    fprintf(f, "Turnout:    %s (%llu ballots from a roll of %llu",
+            d->turnout_held ? "held" : "NOT held", (unsigned long long)d->ballots,
+            (unsigned long long)d->roll);
+  }
   if (rule && rule->turnout_permille > 0) {
     fprintf(f, "; ");
     print_permille(f, rule->turnout_permille);
@@ -226,6 +299,8 @@ void cn_view_print_decision(FILE *f, const Councilnet__Proposal *p,
     print_permille(f, g->share_permille);
     fprintf(f, " required)\n");
   }
+  if (d->n_contributions)
+    print_contributions(f, p, d, members);
   if (d->created) {
     cn_cli_format_time(t, sizeof t, d->created);
     fprintf(f, "Decided:    %s\n", t);

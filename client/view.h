@@ -21,4 +21,10 @@ void cn_view_print_proposal(FILE *f, const Councilnet__ProposalView *v);
 void cn_view_print_decision(FILE *f, const Councilnet__Proposal *p,
                             const Councilnet__Decision *d);
 
+/* As cn_view_print_decision(), naming the child councils that contributed
+ * from the node's roll MEMBERS (may be NULL: councils shown by key). */
+void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
+                                  const Councilnet__Decision *d,
+                                  const Councilnet__MemberList *members);
+
 #endif

@@ -33,15 +33,56 @@ void cn_log_verifier_init(cn_log_verifier_t *v, const uint8_t node_pk[CN_PK_BYTE
   memcpy(v->node_pk, node_pk, CN_PK_BYTES);
 }
 
-/* Kinds only the node itself may sign. */
-static int kind_is_node_signed(const char *kind)
+/* Kinds only a node may sign, with their bodies. A log holds the node's
+ * own (body.node is the node) and, at a parent, its child councils' own
+ * records (body.node is the child): either way the signer must be the node
+ * the body names. */
+static const ProtobufCMessageDescriptor *node_signed_desc(const char *kind)
 {
-  static const char *const kinds[] = { "decision", "head", "receipt", "credential",
-                                       "recall", "mandate", NULL };
-  for (int i = 0; kinds[i]; i++)
-    if (strcmp(kind, kinds[i]) == 0)
-      return 1;
-  return 0;
+  static const struct {
+    const char *kind;
+    const ProtobufCMessageDescriptor *desc;
+  } kinds[] = {
+    { "decision", &councilnet__decision__descriptor },
+    { "head", &councilnet__head__descriptor },
+    { "receipt", &councilnet__receipt__descriptor },
+    { "credential", &councilnet__credential__descriptor },
+    { "recall", &councilnet__recall__descriptor },
+    { "mandate", &councilnet__mandate__descriptor },
+    { "roll", &councilnet__roll_update__descriptor },
+    { "budget_relay", &councilnet__budget_relay__descriptor },
+    { "budget_mandate", &councilnet__budget_mandate__descriptor },
+    { "budget_allocation", &councilnet__budget_allocation__descriptor },
+  };
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(kind, kinds[i].kind) == 0)
+      return kinds[i].desc;
+  return NULL;
+}
+
+/* 0 if REC is not a node-signed kind, or is signed by the node its body
+ * names; -1 otherwise. */
+static int check_node_signed(const cn_record_t *rec)
+{
+  const ProtobufCMessageDescriptor *d = node_signed_desc(rec->kind);
+  const ProtobufCFieldDescriptor *f;
+  ProtobufCMessage *m;
+  const ProtobufCBinaryData *node;
+  int rc = -1;
+
+  if (!d)
+    return 0;
+  f = protobuf_c_message_descriptor_get_field_by_name(d, "node");
+  m = protobuf_c_message_unpack(d, NULL, rec->body_len, rec->body);
+  if (!m || !f)
+    goto out;
+  node = (const ProtobufCBinaryData *)((const char *)m + f->offset);
+  if (node->len == CN_PK_BYTES && memcmp(node->data, rec->signer, CN_PK_BYTES) == 0)
+    rc = 0;
+out:
+  if (m)
+    protobuf_c_message_free_unpacked(m, NULL);
+  return rc;
 }
 
 int cn_log_verifier_step(cn_log_verifier_t *v, uint64_t seq,
@@ -82,8 +123,8 @@ int cn_log_verifier_step(cn_log_verifier_t *v, uint64_t seq,
     snprintf(v->error, sizeof v->error, "record refused: %s", cn_err_name(err));
     return -1;
   }
-  if (kind_is_node_signed(rec.kind) && memcmp(rec.signer, v->node_pk, CN_PK_BYTES) != 0) {
-    snprintf(v->error, sizeof v->error, "%s not signed by the node", rec.kind);
+  if (check_node_signed(&rec) != 0) {
+    snprintf(v->error, sizeof v->error, "%s not signed by the node it names", rec.kind);
     cn_record_close(&rec);
     return -1;
   }

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "councilnet.pb-c.h"
+#include "councilnet/budget.h"
 #include "councilnet/log.h"
 #include "councilnet/node.h"
 #include "councilnet/record.h"
@@ -86,6 +87,11 @@ static cn_err foreign_recall(apply_t *a);
 static int roll_update(cn_node_t *n, const uint8_t *key, int added, uint64_t now);
 static int outbox_add(cn_node_t *n, const char *kind, const uint8_t *env, size_t len);
 static int node_load_parent(cn_node_t *n);
+static cn_err apply_budget_round(apply_t *a);
+static cn_err apply_budget_ballot(apply_t *a);
+static cn_err foreign_budget_mandate(apply_t *a);
+static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay);
+static int budget_close_due(cn_node_t *n, uint64_t now);
 static int outbox_decision(cn_node_t *n, const uint8_t *proposal);
 static int can_stand(cn_node_t *n, const uint8_t key[CN_PK_BYTES]);
 static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t recall_id[CN_HASH_BYTES]);
@@ -286,6 +292,12 @@ static int node_append(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const char
   return 0;
 }
 
+static int found_seq(void *ctx, const cn_store_entry_t *e)
+{
+  *(uint64_t *)ctx = e->seq;
+  return 1;
+}
+
 /* Seal BODY as KIND with the node key and append it. OUT_ID (may be NULL)
  * gets the record id, SEQ_OUT (may be NULL) its seq. */
 static int node_append_own(cn_node_t *n, const char *kind, const ProtobufCMessage *body,
@@ -299,8 +311,16 @@ static int node_append_own(cn_node_t *n, const char *kind, const ProtobufCMessag
   if (cn_record_seal(kind, body, n->sk, &env, &len) != 0)
     return -1;
   cn_crypto_hash(id, env, len);
-  if (node_append(n, id, kind, n->pk, env, len, now, seq_out, NULL) != 0)
-    goto out;
+  /* The same act made twice in one second is the same record (signatures
+   * are deterministic): it is in the log already. */
+  {
+    uint64_t seq = 0;
+    int found = cn_store_log_find(n->store, id, found_seq, &seq);
+    if (found < 0 || (found == 1 && node_append(n, id, kind, n->pk, env, len, now, seq_out, NULL) != 0))
+      goto out;
+    if (found == 0 && seq_out)
+      *seq_out = seq;
+  }
   if (out_id)
     memcpy(out_id, id, CN_HASH_BYTES);
   if (env_out) {
@@ -648,6 +668,9 @@ static const kind_t kinds[] = {
   { "credential", &councilnet__credential__descriptor, NULL, foreign_credential },
   { "decision", &councilnet__decision__descriptor, NULL, foreign_decision },
   { "recall", &councilnet__recall__descriptor, NULL, foreign_recall },
+  { "budget_round", &councilnet__budget_round__descriptor, apply_budget_round, NULL },
+  { "budget_ballot", &councilnet__budget_ballot__descriptor, apply_budget_ballot, NULL },
+  { "budget_mandate", &councilnet__budget_mandate__descriptor, NULL, foreign_budget_mandate },
 };
 
 static const kind_t *kind_find(const char *name)
@@ -708,7 +731,7 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
   uint8_t hash[CN_HASH_BYTES];
   found_entry_t found = { n, receipt, receipt_len, -1 };
   cn_err err;
-  int rc;
+  int rc, dup = 0;
 
   memset(&a, 0, sizeof a);
   a.n = n;
@@ -727,6 +750,7 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
   rc = cn_store_log_find(n->store, rec.id, found_receipt, &found);
   if (rc == 0) {
     n->stats.duplicates++;
+    dup = 1;
     err = found.rc == 0 ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "cannot sign receipt");
     goto out;
   }
@@ -770,9 +794,9 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
   if (node_receipt(n, rec.id, a.seq, a.now, hash, receipt, receipt_len) != 0)
     err = refuse(&a, CN_ERR_INTERNAL, "cannot sign receipt");
 out:
-  if (err == CN_OK)
+  if (err == CN_OK && !dup)
     n->stats.accepted++;
-  else
+  else if (err != CN_OK)
     n->stats.refused++;
   if (a.body)
     protobuf_c_message_free_unpacked(a.body, NULL);
@@ -1004,7 +1028,7 @@ static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
     /* A delegate of delegates: the credential derives from the one the
      * delegate holds here from a child council, and falls with it. */
     cn_store_credential_t held;
-    rc = cn_store_credential_of(n->store, delegate, &held);
+    rc = cn_store_credential_of(n->store, delegate, now, &held);
     if (rc < 0)
       return -1;
     if (rc == 0) {
@@ -1232,6 +1256,10 @@ int cn_node_close_due(cn_node_t *n)
     closed++;
   }
   free(due.ids);
+  if (closed >= 0) {
+    int b = budget_close_due(n, now);
+    closed = b < 0 ? -1 : closed + b;
+  }
   return closed;
 }
 
@@ -2064,6 +2092,14 @@ static int delegate_collect(void *ctx, const cn_store_credential_t *c)
                                                              &councilnet__credential__descriptor);
     v->recalled = c->recalled;
     v->recall_votes = c->recall_votes;
+    if (c->has_issuer) {
+      uint64_t votes = 0;
+      v->issuer.data = cn_arena_memdup(ar, c->issuer, CN_PK_BYTES);
+      v->issuer.len = CN_PK_BYTES;
+      /* at a parent, votes count against the child's roll */
+      if (cn_store_recall_vote_count_child(d->l.node->store, c->id, c->issuer, &votes) == 0)
+        v->recall_votes = votes;
+    }
     return list_push(&d->l, v->credential && v->credential_id.data ? v : NULL) ? 1 : 0;
   }
 }
@@ -2244,6 +2280,14 @@ static int roll_update(cn_node_t *n, const uint8_t *key, int added, uint64_t now
   }
   if (cn_store_represented(n->store, &u.roll) != 0)
     return -1;
+  if (!key && meta_u64(n, "reported_roll", UINT64_MAX) == u.roll)
+    return 0;   /* nothing the parent does not know */
+  {
+    char num[32];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)u.roll);
+    if (cn_store_meta_set(n->store, "reported_roll", num, strlen(num)) != 0)
+      return -1;
+  }
   rc = node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len);
   if (rc == 0)
     rc = outbox_add(n, "roll", env, len);
@@ -2263,7 +2307,7 @@ static int can_stand(cn_node_t *n, const uint8_t key[CN_PK_BYTES])
     return -1;
   if (rc == 0 && k.member)
     return 1;
-  rc = cn_store_credential_of(n->store, key, &c);
+  rc = cn_store_credential_of(n->store, key, cn_node_now(n), &c);
   return rc < 0 ? -1 : rc == 0;
 }
 
@@ -2395,6 +2439,8 @@ static cn_err apply_parent_set(apply_t *a)
     return refuse(a, CN_ERR_INVALID, "a node cannot be its own parent");
   if (cn_store_meta_set(a->n->store, "parent_url", m->url, strlen(m->url)) != 0 ||
       cn_store_meta_set(a->n->store, "parent_key", m->key.data, CN_PK_BYTES) != 0 ||
+      cn_store_meta_set(a->n->store, "parent_seq", "0", 1) != 0 ||
+      cn_store_meta_set(a->n->store, "parent_hash", "", 0) != 0 ||
       node_load_parent(a->n) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   /* The new parent gets the whole roll (keys only) to start from. */
@@ -2878,7 +2924,22 @@ int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *
     }
     if (cn_record_open(e->envelope.data, e->envelope.len, &rec) != CN_OK)
       continue;
-    if (strcmp(rec.kind, "proposal") == 0) {
+    if (strcmp(rec.kind, "budget_round") == 0) {
+      if (budget_round_adopt(n, e->envelope.data, e->envelope.len, e->seq, 1) != 0) {
+        cn_record_close(&rec);
+        goto fail;
+      }
+    } else if (strcmp(rec.kind, "budget_relay") == 0 &&
+               memcmp(rec.signer, n->parent_key, CN_PK_BYTES) == 0) {
+      Councilnet__BudgetRelay *r = councilnet__budget_relay__unpack(NULL, rec.body_len, rec.body);
+      int bad = !r || budget_round_adopt(n, r->round.data, r->round.len, e->seq, 1) != 0;
+      if (r)
+        councilnet__budget_relay__free_unpacked(r, NULL);
+      if (bad) {
+        cn_record_close(&rec);
+        goto fail;
+      }
+    } else if (strcmp(rec.kind, "proposal") == 0) {
       if (cn_store_parent_proposal_put(n->store, rec.id, e->seq, rec.body, rec.body_len) != 0)
         goto fail;
     } else if (strcmp(rec.kind, "decision") == 0 &&
@@ -2996,4 +3057,617 @@ cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_
   f.parent_seq = cn_node_follow_after(n);
   f.last_error = (char *)(last_error ? last_error : "");
   return answer_pack(&f.base, out);
+}
+
+/* ---- participatory budgeting ---- */
+
+#define BUDGET_PROJECTS_MAX 512
+#define BUDGET_GRACE 600     /* seconds a node waits for missing child profiles */
+
+static cn_err check_round(apply_t *a, const Councilnet__BudgetRound *r)
+{
+  if (!r->title[0] || r->total == 0 || r->n_projects == 0 || r->n_projects > BUDGET_PROJECTS_MAX)
+    return refuse(a, CN_ERR_INVALID, "a round has a title, a total and 1 to %d projects",
+                  BUDGET_PROJECTS_MAX);
+  if (r->opens >= r->closes || r->closes > (uint64_t)INT64_MAX)
+    return refuse(a, CN_ERR_INVALID, "the window must open before it closes");
+  if (r->rule != COUNCILNET__BUDGET_RULE__GREEDY && r->rule != COUNCILNET__BUDGET_RULE__EQUAL_SHARES)
+    return refuse(a, CN_ERR_INVALID, "unknown allocation rule");
+  for (size_t i = 0; i < r->n_projects; i++) {
+    const Councilnet__BudgetProject *p = r->projects[i];
+    if (!p->id[0] || strlen(p->id) >= 64 || strpbrk(p->id, ";,\n") || p->cost == 0 ||
+        (p->proposer.len && p->proposer.len != CN_PK_BYTES))
+      return refuse(a, CN_ERR_INVALID, "project %zu: an id (no ; or ,), a cost, a proposer key", i);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(r->projects[j]->id, p->id) == 0)
+        return refuse(a, CN_ERR_INVALID, "project id '%s' appears twice", p->id);
+  }
+  for (size_t i = 0; i < r->n_needs; i++)
+    if (r->needs[i]->assembly.len != CN_PK_BYTES || r->needs[i]->permille == 0)
+      return refuse(a, CN_ERR_INVALID, "need weight %zu: an assembly key and a weight", i);
+  return CN_OK;
+}
+
+static cn_err apply_budget_round(apply_t *a)
+{
+  Councilnet__BudgetRound *r = (Councilnet__BudgetRound *)a->body;
+  cn_store_round_t row;
+  cn_err err;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if ((err = check_round(a, r)) != CN_OK)
+    return err;
+  if (r->closes <= a->now)
+    return refuse(a, CN_ERR_WINDOW_CLOSED, "the window closes in the past");
+  memset(&row, 0, sizeof row);
+  memcpy(row.id, a->rec->id, CN_HASH_BYTES);
+  row.seq = a->seq;
+  row.owned = 1;
+  row.opens = r->opens;
+  row.closes = r->closes;
+  row.body = a->rec->body;
+  row.body_len = a->rec->body_len;
+  if (cn_store_round_put(a->n->store, &row) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
+}
+
+/* Take in a round from the parent's log (ENV: the round's envelope, as its
+ * owner signed it) and pass it on to our own children. */
+static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay)
+{
+  Councilnet__BudgetRelay rl = COUNCILNET__BUDGET_RELAY__INIT;
+  cn_store_round_t row;
+  Councilnet__BudgetRound *r = NULL;
+  cn_record_t rec;
+  int rc = -1;
+
+  if (cn_record_open(env, len, &rec) != CN_OK || strcmp(rec.kind, "budget_round") != 0) {
+    cn_record_close(&rec);
+    return 0;   /* not a round: ignore */
+  }
+  r = councilnet__budget_round__unpack(NULL, rec.body_len, rec.body);
+  if (!r) {
+    rc = 0;
+    goto out;
+  }
+  if (cn_store_round_get(n->store, rec.id, &row) == 0) {
+    rc = 0;     /* known already */
+    goto out;
+  }
+  memset(&row, 0, sizeof row);
+  memcpy(row.id, rec.id, CN_HASH_BYTES);
+  row.seq = seq;
+  row.opens = r->opens;
+  row.closes = r->closes;
+  row.body = rec.body;
+  row.body_len = rec.body_len;
+  if (cn_store_round_put(n->store, &row) != 0)
+    goto out;
+  if (relay) {
+    rl.node.data = n->pk;
+    rl.node.len = CN_PK_BYTES;
+    rl.created = cn_node_now(n);
+    rl.round.data = (uint8_t *)env;
+    rl.round.len = len;
+    if (node_append_own(n, "budget_relay", &rl.base, rl.created, NULL, NULL, NULL, NULL) != 0)
+      goto out;
+  }
+  rc = 0;
+out:
+  if (r)
+    councilnet__budget_round__free_unpacked(r, NULL);
+  cn_record_close(&rec);
+  return rc;
+}
+
+static cn_err round_load(apply_t *a, const ProtobufCBinaryData *id, cn_store_round_t *row,
+                         Councilnet__BudgetRound **out)
+{
+  int rc;
+  *out = NULL;
+  if (id->len != CN_HASH_BYTES)
+    return refuse(a, CN_ERR_INVALID, "round must be a 32-byte record id");
+  rc = cn_store_round_get(a->n->store, id->data, row);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1)
+    return refuse(a, CN_ERR_NOT_FOUND, "no such budget round here");
+  *out = councilnet__budget_round__unpack(NULL, row->body_len, row->body);
+  return *out ? CN_OK : refuse(a, CN_ERR_INTERNAL, "stored round unreadable");
+}
+
+static cn_err apply_budget_ballot(apply_t *a)
+{
+  Councilnet__BudgetBallot *b = (Councilnet__BudgetBallot *)a->body;
+  Councilnet__BudgetRound *r = NULL;
+  cn_store_round_t row;
+  char text[BUDGET_PROJECTS_MAX * 4 + 1];
+  uint32_t *sorted = NULL;
+  size_t used = 0;
+  cn_err err;
+  int rc;
+
+  if ((err = require_member(a)) != CN_OK)
+    return err;
+  if ((err = round_load(a, &b->round, &row, &r)) != CN_OK)
+    return err;
+  if (row.mandated || row.allocated || a->now < row.opens || a->now >= row.closes) {
+    err = refuse(a, CN_ERR_WINDOW_CLOSED, "the budget round is not open for ballots");
+    goto out;
+  }
+  if (b->n_projects > r->n_projects) {
+    err = refuse(a, CN_ERR_INVALID, "more projects than the round has");
+    goto out;
+  }
+  sorted = malloc((b->n_projects + 1) * sizeof *sorted);
+  if (!sorted) {
+    err = refuse(a, CN_ERR_INTERNAL, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < b->n_projects; i++) {
+    size_t j = i;
+    if (b->projects[i] >= r->n_projects) {
+      err = refuse(a, CN_ERR_INVALID, "project %u is not in the round", b->projects[i]);
+      goto out;
+    }
+    for (; j > 0 && sorted[j - 1] > b->projects[i]; j--)
+      sorted[j] = sorted[j - 1];
+    sorted[j] = b->projects[i];
+  }
+  text[0] = 0;
+  for (size_t i = 0; i < b->n_projects; i++) {
+    if (i && sorted[i] == sorted[i - 1]) {
+      err = refuse(a, CN_ERR_INVALID, "a project is approved twice");
+      goto out;
+    }
+    used += (size_t)snprintf(text + used, sizeof text - used, "%s%u", i ? "," : "", sorted[i]);
+  }
+  rc = cn_store_budget_ballot_put(a->n->store, row.id, a->rec->signer, a->seq, text);
+  if (rc < 0)
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+  else if (rc == 0)
+    err = refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted in this round");
+out:
+  free(sorted);
+  if (r)
+    councilnet__budget_round__free_unpacked(r, NULL);
+  return err;
+}
+
+static cn_err foreign_budget_mandate(apply_t *a)
+{
+  Councilnet__BudgetMandate *m = (Councilnet__BudgetMandate *)a->body;
+  Councilnet__BudgetRound *r = NULL;
+  cn_store_round_t row;
+  cn_err err = require_origin_signed(a);
+
+  if (err != CN_OK)
+    return err;
+  if ((err = round_load(a, &m->round, &row, &r)) != CN_OK)
+    return err;
+  for (size_t i = 0; err == CN_OK && i < m->n_sets; i++) {
+    const Councilnet__ApprovalSet *set = m->sets[i];
+    if (set->assembly.len != CN_PK_BYTES || set->count == 0)
+      err = refuse(a, CN_ERR_INVALID, "set %zu: an assembly key and a count", i);
+    for (size_t j = 0; err == CN_OK && j < set->n_projects; j++)
+      if (set->projects[j] >= r->n_projects || (j && set->projects[j] <= set->projects[j - 1]))
+        err = refuse(a, CN_ERR_INVALID, "set %zu: projects ascending and in the round", i);
+  }
+  if (err == CN_OK && (row.allocated || row.mandated))
+    err = refuse(a, CN_ERR_WINDOW_CLOSED, "this node has closed the round already");
+  if (err == CN_OK && cn_store_profile_put(a->n->store, row.id, a->origin, a->rec->body,
+                                           a->rec->body_len) != 0)
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+  councilnet__budget_round__free_unpacked(r, NULL);
+  return err;
+}
+
+/* Building the union of approval sets: local ballots as sets of this
+ * assembly, plus every child's mandate as it came. */
+typedef struct profile_t {
+  cn_budget_t *b;
+  const uint8_t *self;
+  uint8_t (*assemblies)[CN_PK_BYTES];
+  size_t n_assemblies, cap;
+  int failed;
+} profile_t;
+
+static int profile_group(profile_t *p, const uint8_t key[CN_PK_BYTES], uint32_t *g)
+{
+  for (size_t i = 0; i < p->n_assemblies; i++)
+    if (memcmp(p->assemblies[i], key, CN_PK_BYTES) == 0) {
+      *g = (uint32_t)i;
+      return 0;
+    }
+  if (p->n_assemblies == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 8;
+    void *arr = realloc(p->assemblies, cap * CN_PK_BYTES);
+    if (!arr)
+      return -1;
+    p->assemblies = arr;
+    p->cap = cap;
+  }
+  memcpy(p->assemblies[p->n_assemblies], key, CN_PK_BYTES);
+  *g = (uint32_t)p->n_assemblies++;
+  return 0;
+}
+
+static int profile_ballot(void *ctx, const char *projects)
+{
+  profile_t *p = ctx;
+  uint32_t ids[BUDGET_PROJECTS_MAX], g = 0;
+  size_t n = 0;
+  const char *c = projects;
+
+  while (*c && n < BUDGET_PROJECTS_MAX) {
+    char *end = NULL;
+    ids[n++] = (uint32_t)strtoul(c, &end, 10);
+    c = *end == ',' ? end + 1 : end;
+    if (end == c && *c) {
+      p->failed = 1;
+      return 1;
+    }
+  }
+  if (profile_group(p, p->self, &g) != 0 || cn_budget_add_set(p->b, ids, n, 1, g) != 0) {
+    p->failed = 1;
+    return 1;
+  }
+  return 0;
+}
+
+static int profile_mandate(void *ctx, const uint8_t *body, size_t len)
+{
+  profile_t *p = ctx;
+  Councilnet__BudgetMandate *m = councilnet__budget_mandate__unpack(NULL, len, body);
+
+  if (!m) {
+    p->failed = 1;
+    return 1;
+  }
+  for (size_t i = 0; i < m->n_sets; i++) {
+    uint32_t g = 0;
+    if (profile_group(p, m->sets[i]->assembly.data, &g) != 0 ||
+        cn_budget_add_set(p->b, m->sets[i]->projects, m->sets[i]->n_projects, m->sets[i]->count,
+                          g) != 0) {
+      p->failed = 1;
+      break;
+    }
+  }
+  councilnet__budget_mandate__free_unpacked(m, NULL);
+  return p->failed;
+}
+
+/* Build the round ID's budget (projects, total, union of approval sets,
+ * need weights) into B; *ASSEMBLIES gets each group's key (caller frees).
+ * Return 0 or -1. */
+static int round_budget(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const Councilnet__BudgetRound *r,
+                        cn_budget_t *b, uint8_t (**assemblies)[CN_PK_BYTES], size_t *n_assemblies)
+{
+  profile_t p;
+  char hex[2 * CN_PK_BYTES + 1];
+
+  memset(b, 0, sizeof *b);
+  memset(&p, 0, sizeof p);
+  p.b = b;
+  p.self = n->pk;
+  b->total = r->total;
+  b->description = strdup(r->title);
+  b->projects = calloc(r->n_projects, sizeof *b->projects);
+  if (!b->description || !b->projects)
+    goto fail;
+  b->n_projects = r->n_projects;
+  for (size_t i = 0; i < r->n_projects; i++) {
+    snprintf(b->projects[i].id, sizeof b->projects[i].id, "%s", r->projects[i]->id);
+    b->projects[i].name = strdup(r->projects[i]->title);
+    b->projects[i].cost = r->projects[i]->cost;
+    if (r->projects[i]->proposer.len == CN_PK_BYTES) {
+      cn_hex_encode(hex, r->projects[i]->proposer.data, CN_PK_BYTES);
+      b->projects[i].proposer = strdup(hex);
+    }
+    if (!b->projects[i].name)
+      goto fail;
+  }
+  if (cn_store_budget_ballot_scan(n->store, id, profile_ballot, &p) != 0 || p.failed)
+    goto fail;
+  if (cn_store_profile_scan(n->store, id, profile_mandate, &p) != 0 || p.failed)
+    goto fail;
+  if (r->n_needs && p.n_assemblies) {
+    b->group_weight = calloc(p.n_assemblies, sizeof *b->group_weight);
+    if (!b->group_weight)
+      goto fail;
+    b->n_groups = p.n_assemblies;
+    for (size_t g = 0; g < p.n_assemblies; g++) {
+      b->group_weight[g] = 1.0;
+      for (size_t i = 0; i < r->n_needs; i++)
+        if (memcmp(r->needs[i]->assembly.data, p.assemblies[g], CN_PK_BYTES) == 0)
+          b->group_weight[g] = r->needs[i]->permille / 1000.0;
+    }
+  }
+  *assemblies = p.assemblies;
+  *n_assemblies = p.n_assemblies;
+  return 0;
+fail:
+  free(p.assemblies);
+  cn_budget_free(b);
+  memset(b, 0, sizeof *b);
+  return -1;
+}
+
+typedef struct round_due_t {
+  uint8_t (*ids)[CN_HASH_BYTES];
+  size_t n, cap;
+  uint64_t now;
+  cn_node_t *node;
+  int failed;
+} round_due_t;
+
+static int round_due_collect(void *ctx, const cn_store_round_t *r)
+{
+  round_due_t *d = ctx;
+  uint64_t children = 0, received = 0;
+
+  if (r->allocated || (r->mandated && !r->owned) || d->now < r->closes)
+    return 0;
+  if (!r->owned && !d->node->has_parent)
+    return 0;
+  /* Wait for every child council's mandate, or the grace period. */
+  if (cn_store_profile_counts(d->node->store, r->id, &children, &received) != 0) {
+    d->failed = 1;
+    return 1;
+  }
+  if (received < children && d->now < r->closes + BUDGET_GRACE)
+    return 0;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 4;
+    void *ids = realloc(d->ids, cap * CN_HASH_BYTES);
+    if (!ids) {
+      d->failed = 1;
+      return 1;
+    }
+    d->ids = ids;
+    d->cap = cap;
+  }
+  memcpy(d->ids[d->n++], r->id, CN_HASH_BYTES);
+  return 0;
+}
+
+/* Close one round here: send our mandate up, or (owner) allocate. */
+static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t now)
+{
+  cn_store_round_t row;
+  Councilnet__BudgetRound *r = NULL;
+  cn_budget_t b;
+  cn_budget_result_t res;
+  uint8_t (*assemblies)[CN_PK_BYTES] = NULL;
+  size_t n_assemblies = 0;
+  int rc = -1;
+
+  memset(&b, 0, sizeof b);
+  memset(&res, 0, sizeof res);
+  if (node_begin(n) != 0)
+    return -1;
+  if (cn_store_round_get(n->store, id, &row) != 0)
+    goto out;
+  r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
+  if (!r || round_budget(n, id, r, &b, &assemblies, &n_assemblies) != 0)
+    goto out;
+  if (!row.owned) {
+    Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
+    Councilnet__ApprovalSet *sets = calloc(b.n_sets + 1, sizeof *sets);
+    Councilnet__ApprovalSet **ptrs = calloc(b.n_sets + 1, sizeof *ptrs);
+    uint8_t *env = NULL;
+    size_t len = 0;
+    int ok = sets && ptrs;
+    for (size_t i = 0; ok && i < b.n_sets; i++) {
+      councilnet__approval_set__init(&sets[i]);
+      sets[i].projects = b.sets[i].projects;
+      sets[i].n_projects = b.sets[i].n_projects;
+      sets[i].count = b.sets[i].count;
+      sets[i].assembly.data = assemblies[b.sets[i].group];
+      sets[i].assembly.len = CN_PK_BYTES;
+      ptrs[i] = &sets[i];
+      m.voters += b.sets[i].count;
+    }
+    m.node.data = n->pk;
+    m.node.len = CN_PK_BYTES;
+    m.created = now;
+    m.round.data = (uint8_t *)id;
+    m.round.len = CN_HASH_BYTES;
+    m.sets = ptrs;
+    m.n_sets = b.n_sets;
+    ok = ok && node_append_own(n, "budget_mandate", &m.base, now, NULL, NULL, &env, &len) == 0 &&
+         outbox_add(n, "budget_mandate", env, len) == 0 && cn_store_round_set_done(n->store, id, 1, 0) == 0;
+    free(env);
+    free(sets);
+    free(ptrs);
+    if (!ok)
+      goto out;
+  } else {
+    Councilnet__BudgetAllocation al = COUNCILNET__BUDGET_ALLOCATION__INIT;
+    Councilnet__ProjectResult *pr = calloc(b.n_projects + 1, sizeof *pr);
+    Councilnet__ProjectResult **ptrs = calloc(b.n_projects + 1, sizeof *ptrs);
+    int ok = pr && ptrs &&
+             cn_budget_allocate(&b, r->rule == COUNCILNET__BUDGET_RULE__EQUAL_SHARES ? CN_BUDGET_MES
+                                : CN_BUDGET_GREEDY, &res) == 0;
+    for (size_t i = 0; ok && i < b.n_projects; i++) {
+      councilnet__project_result__init(&pr[i]);
+      pr[i].id = b.projects[i].id;
+      pr[i].cost = b.projects[i].cost;
+      pr[i].votes = res.votes[i];
+      pr[i].selected = res.selected[i];
+      pr[i].price = res.price ? res.price[i] : 0;
+      pr[i].completion = res.by_completion ? res.by_completion[i] : 0;
+      ptrs[i] = &pr[i];
+    }
+    for (size_t i = 0; ok && i < b.n_sets; i++)
+      al.voters += b.sets[i].count;
+    al.node.data = n->pk;
+    al.node.len = CN_PK_BYTES;
+    al.created = now;
+    al.round.data = (uint8_t *)id;
+    al.round.len = CN_HASH_BYTES;
+    al.rule = r->rule;
+    al.projects = ptrs;
+    al.n_projects = b.n_projects;
+    al.spent = res.spent;
+    ok = ok && node_append_own(n, "budget_allocation", &al.base, now, NULL, NULL, NULL, NULL) == 0 &&
+         cn_store_round_set_done(n->store, id, 1, 1) == 0;
+    free(pr);
+    free(ptrs);
+    if (!ok)
+      goto out;
+  }
+  if (node_commit(n) != 0)
+    goto out;
+  rc = 0;
+out:
+  if (cn_store_in_transaction(n->store))
+    node_rollback(n);
+  if (r)
+    councilnet__budget_round__free_unpacked(r, NULL);
+  free(assemblies);
+  cn_budget_free(&b);
+  cn_budget_result_free(&res);
+  return rc;
+}
+
+static int budget_close_due(cn_node_t *n, uint64_t now)
+{
+  round_due_t d;
+  int done = 0;
+
+  memset(&d, 0, sizeof d);
+  d.now = now;
+  d.node = n;
+  if (cn_store_round_scan(n->store, round_due_collect, &d) != 0 || d.failed) {
+    free(d.ids);
+    return -1;
+  }
+  for (size_t i = 0; i < d.n; i++) {
+    if (budget_close_one(n, d.ids[i], now) != 0) {
+      done = -1;
+      break;
+    }
+    done++;
+  }
+  free(d.ids);
+  return done;
+}
+
+/* ---- budget queries ---- */
+
+typedef struct rounds_ctx_t {
+  list_ctx_t l;
+} rounds_ctx_t;
+
+static int allocation_find(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
+                           Councilnet__BudgetAllocation **out);
+
+static int round_collect(void *ctx, const cn_store_round_t *r)
+{
+  list_ctx_t *l = ctx;
+  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, l->arena };
+  Councilnet__RoundView *v = cn_arena_alloc(l->arena, sizeof *v);
+  uint64_t children = 0, received = 0;
+
+  if (!v)
+    return list_push(l, NULL) ? 1 : 1;
+  councilnet__round_view__init(v);
+  v->id.data = cn_arena_memdup(l->arena, r->id, CN_HASH_BYTES);
+  v->id.len = CN_HASH_BYTES;
+  v->round = councilnet__budget_round__unpack(&alloc, r->body_len, r->body);
+  v->owned = r->owned;
+  v->mandated = r->mandated;
+  if (cn_store_profile_counts(l->node->store, r->id, &children, &received) != 0)
+    return list_push(l, NULL) ? 1 : 1;
+  v->profiles = received;
+  if (r->allocated && allocation_find(l->node, l->arena, r->id, &v->allocation) != 0)
+    return list_push(l, NULL) ? 1 : 1;
+  return list_push(l, v->round && v->id.data ? v : NULL) ? 1 : 0;
+}
+
+typedef struct alloc_find_t {
+  cn_arena_t *arena;
+  const uint8_t *round;
+  Councilnet__BudgetAllocation *found;
+} alloc_find_t;
+
+static int alloc_scan(void *ctx, const cn_store_entry_t *e)
+{
+  alloc_find_t *f = ctx;
+  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, f->arena };
+  Councilnet__Envelope *env;
+  Councilnet__BudgetAllocation *a;
+
+  if (strcmp(e->kind, "budget_allocation") != 0)
+    return 0;
+  env = councilnet__envelope__unpack(&alloc, e->envelope_len, e->envelope);
+  a = env ? councilnet__budget_allocation__unpack(&alloc, env->body.len, env->body.data) : NULL;
+  if (a && a->round.len == CN_HASH_BYTES && memcmp(a->round.data, f->round, CN_HASH_BYTES) == 0)
+    f->found = a;
+  return 0;
+}
+
+/* The allocation record of round ID, read back from the log. */
+static int allocation_find(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
+                           Councilnet__BudgetAllocation **out)
+{
+  alloc_find_t f = { ar, id, NULL };
+  cn_store_round_t row;
+
+  if (cn_store_round_get(n->store, id, &row) != 0)
+    return -1;
+  if (cn_store_log_scan(n->store, row.seq, UINT64_MAX >> 1, alloc_scan, &f) != 0)
+    return -1;
+  *out = f.found;
+  return f.found ? 0 : -1;
+}
+
+cn_err cn_node_query_rounds(cn_node_t *n, cn_answer_t *out)
+{
+  Councilnet__RoundList list = COUNCILNET__ROUND_LIST__INIT;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  l.node = n;
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_round_scan(n->store, round_collect, &l) != 0 || l.failed)
+    goto out;
+  list.n_rounds = l.n;
+  list.rounds = (Councilnet__RoundView **)l.items;
+  err = answer_pack(&list.base, out);
+out:
+  cn_arena_free(l.arena);
+  return err;
+}
+
+cn_err cn_node_query_round_pb(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], char **text)
+{
+  cn_store_round_t row;
+  Councilnet__BudgetRound *r = NULL;
+  cn_budget_t b;
+  uint8_t (*assemblies)[CN_PK_BYTES] = NULL;
+  size_t n_assemblies = 0;
+  cn_err err = CN_ERR_INTERNAL;
+  int rc;
+
+  *text = NULL;
+  memset(&b, 0, sizeof b);
+  rc = cn_store_round_get(n->store, id, &row);
+  if (rc == 1)
+    return CN_ERR_NOT_FOUND;
+  if (rc != 0)
+    return CN_ERR_INTERNAL;
+  r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
+  if (r && round_budget(n, id, r, &b, &assemblies, &n_assemblies) == 0 &&
+      cn_pabulib_write(&b, text) == 0)
+    err = CN_OK;
+  if (r)
+    councilnet__budget_round__free_unpacked(r, NULL);
+  free(assemblies);
+  cn_budget_free(&b);
+  return err;
 }

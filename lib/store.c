@@ -52,6 +52,14 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "CREATE INDEX credentials_derived ON credentials(derived_from);"
   "ALTER TABLE ballots ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;"
   "ALTER TABLE ballots ADD COLUMN via BLOB;",
+  /* 4: participatory budgeting */
+  "CREATE TABLE rounds(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, owned INTEGER NOT NULL,"
+  " opens INTEGER NOT NULL, closes INTEGER NOT NULL, body BLOB NOT NULL,"
+  " mandated INTEGER NOT NULL DEFAULT 0, allocated INTEGER NOT NULL DEFAULT 0);"
+  "CREATE TABLE budget_ballots(round BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL,"
+  " projects TEXT NOT NULL, PRIMARY KEY(round, member));"
+  "CREATE TABLE budget_profiles(round BLOB NOT NULL, child BLOB NOT NULL, body BLOB NOT NULL,"
+  " PRIMARY KEY(round, child));",
 };
 
 enum stmt_id {
@@ -69,6 +77,8 @@ enum stmt_id {
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT,
   ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
+  ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
+  ST_BBALLOT_PUT, ST_BBALLOT_SCAN, ST_PROFILE_PUT, ST_PROFILE_SCAN, ST_PROFILE_COUNTS,
   ST_FDEC_PUT, ST_FDEC_GET,
   ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
   ST_COUNT
@@ -80,6 +90,8 @@ enum stmt_id {
 #define CRED_COLS "c.id, c.seq, c.delegate, c.parent, c.term_start, c.term_end, c.selection," \
   " c.term, c.recall, (SELECT count(*) FROM recall_votes r JOIN keys k ON k.key = r.member" \
   " WHERE r.credential = c.id AND k.member = 1), c.issuer, c.derived_from"
+
+#define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated"
 
 static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -128,7 +140,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_RVOTE_CHILD] = "SELECT count(*) FROM recall_votes r JOIN child_roll c ON c.member = r.member"
                      " AND c.child = :child WHERE r.credential = :credential",
   [ST_CRED_OF] = "SELECT " CRED_COLS " FROM credentials c WHERE c.delegate = :delegate"
-                 " AND c.recall IS NULL AND c.issuer IS NOT NULL ORDER BY c.term_end DESC LIMIT 1",
+                 " AND c.recall IS NULL AND c.issuer IS NOT NULL AND c.term_end > :now"
+                 " ORDER BY c.term_end DESC LIMIT 1",
   [ST_OUT_PUT] = "INSERT INTO outbox(record_id, kind, envelope) VALUES(:id, :kind, :env)",
   [ST_OUT_FIRST] = "SELECT id, envelope FROM outbox ORDER BY id LIMIT 1",
   [ST_OUT_DELETE] = "DELETE FROM outbox WHERE id = :id",
@@ -142,6 +155,22 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CROLL_TOTAL] = "SELECT count(*) FROM child_roll c JOIN keys k ON k.key = c.child AND k.member = 1",
   [ST_CWEIGHT_PUT] = "INSERT OR REPLACE INTO child_weights(child, roll) VALUES(:child, :roll)",
   [ST_CWEIGHT_GET] = "SELECT roll FROM child_weights WHERE child = :child",
+  [ST_ROUND_PUT] = "INSERT OR IGNORE INTO rounds(id, seq, owned, opens, closes, body)"
+                   " VALUES(:id, :seq, :owned, :opens, :closes, :body)",
+  [ST_ROUND_GET] = "SELECT " ROUND_COLS " FROM rounds WHERE id = :id",
+  [ST_ROUND_SCAN] = "SELECT " ROUND_COLS " FROM rounds ORDER BY seq",
+  [ST_ROUND_DONE] = "UPDATE rounds SET mandated = max(mandated, :mandated),"
+                    " allocated = max(allocated, :allocated) WHERE id = :id",
+  [ST_BBALLOT_PUT] = "INSERT OR IGNORE INTO budget_ballots(round, member, seq, projects)"
+                     " VALUES(:round, :member, :seq, :projects)",
+  [ST_BBALLOT_SCAN] = "SELECT b.projects FROM budget_ballots b JOIN keys k ON k.key = b.member"
+                      " AND k.member = 1 WHERE b.round = :round ORDER BY b.seq",
+  [ST_PROFILE_PUT] = "INSERT OR REPLACE INTO budget_profiles(round, child, body) VALUES(:round, :child, :body)",
+  [ST_PROFILE_SCAN] = "SELECT p.body FROM budget_profiles p JOIN keys k ON k.key = p.child"
+                      " AND k.member = 1 WHERE p.round = :round ORDER BY p.child",
+  [ST_PROFILE_COUNTS] = "SELECT (SELECT count(*) FROM keys k JOIN child_weights w ON w.child = k.key"
+                        " WHERE k.member = 1), (SELECT count(*) FROM budget_profiles p JOIN keys k"
+                        " ON k.key = p.child AND k.member = 1 WHERE p.round = :round)",
   [ST_REPRESENTED] = "SELECT COALESCE(sum(COALESCE(w.roll, 1)), 0) FROM keys k"
                      " LEFT JOIN child_weights w ON w.child = k.key WHERE k.member = 1",
   [ST_FDEC_PUT] = "INSERT OR REPLACE INTO foreign_decisions(child, proposal, passed)"
@@ -168,7 +197,7 @@ struct cn_store_t {
   int in_tx;
   /* Copies behind the pointers that single-row getters hand out, so their
    * statements can be reset (and read locks dropped) before returning. */
-  char *copy[3];
+  char *copy[4];
 };
 
 /* Replace copy slot I with a copy of N bytes at P; return it or NULL. */
@@ -341,7 +370,7 @@ void cn_store_free(cn_store_t *s)
     cn_store_rollback(s);
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(s->stmt[i]);
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     free(s->copy[i]);
   sqlite3_close(s->db);
   free(s);
@@ -1017,11 +1046,11 @@ int cn_store_recall_vote_count_child(cn_store_t *s, const uint8_t credential[CN_
   return store_count_bound(s, st, n);
 }
 
-int cn_store_credential_of(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES],
+int cn_store_credential_of(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES], uint64_t now,
                            cn_store_credential_t *out)
 {
   sqlite3_stmt *st = store_stmt(s, ST_CRED_OF);
-  if (!st || bind_blob(st, ":delegate", delegate, CN_PK_BYTES))
+  if (!st || bind_blob(st, ":delegate", delegate, CN_PK_BYTES) || bind_int(st, ":now", now))
     return -1;
   return credential_one(s, st, out);
 }
@@ -1252,4 +1281,193 @@ int cn_store_child_weight_get(cn_store_t *s, const uint8_t child[CN_PK_BYTES], u
 int cn_store_represented(cn_store_t *s, uint64_t *n)
 {
   return store_count(s, ST_REPRESENTED, n);
+}
+
+int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROUND_PUT);
+  if (!st || bind_blob(st, ":id", r->id, CN_HASH_BYTES) || bind_int(st, ":seq", r->seq) ||
+      bind_int(st, ":owned", (uint64_t)!!r->owned) || bind_int(st, ":opens", r->opens) ||
+      bind_int(st, ":closes", r->closes) || bind_blob(st, ":body", r->body, r->body_len))
+    return -1;
+  return store_exec(s, st, "round put");
+}
+
+static int round_row(sqlite3_stmt *st, cn_store_round_t *r)
+{
+  if (column_fixed(st, 0, r->id, CN_HASH_BYTES))
+    return -1;
+  r->seq = (uint64_t)sqlite3_column_int64(st, 1);
+  r->owned = sqlite3_column_int(st, 2);
+  r->opens = (uint64_t)sqlite3_column_int64(st, 3);
+  r->closes = (uint64_t)sqlite3_column_int64(st, 4);
+  r->body = sqlite3_column_blob(st, 5);
+  r->body_len = (size_t)sqlite3_column_bytes(st, 5);
+  r->mandated = sqlite3_column_int(st, 6);
+  r->allocated = sqlite3_column_int(st, 7);
+  return 0;
+}
+
+int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_round_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROUND_GET);
+  int rc;
+
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    memset(out, 0, sizeof *out);
+    rc = round_row(st, out);
+    if (rc == 0) {
+      out->body = store_keep(s, 3, out->body, out->body_len);
+      if (!out->body)
+        rc = -1;
+    }
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "round get");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_round_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_round_t *r), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROUND_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st)
+    return -1;
+  SCAN_ROWS(s, st, "round scan", cn_store_round_t, round_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_round_set_done(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], int mandated, int allocated)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROUND_DONE);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) || bind_int(st, ":mandated", (uint64_t)!!mandated) ||
+      bind_int(st, ":allocated", (uint64_t)!!allocated))
+    return -1;
+  return store_exec(s, st, "round done");
+}
+
+int cn_store_budget_ballot_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                               const uint8_t member[CN_PK_BYTES], uint64_t seq, const char *projects)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_BBALLOT_PUT);
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":member", member, CN_PK_BYTES) ||
+      bind_int(st, ":seq", seq) || bind_text(st, ":projects", projects))
+    return -1;
+  return store_insert_new(s, st, "budget ballot put");
+}
+
+typedef struct text_row_t {
+  const char *text;
+} text_row_t;
+
+static int text_row(sqlite3_stmt *st, text_row_t *r)
+{
+  r->text = column_text(st, 0);
+  return 0;
+}
+
+typedef struct text_fn_t {
+  int (*fn)(void *ctx, const char *projects);
+  void *ctx;
+} text_fn_t;
+
+static int text_call(void *ctx, const text_row_t *r)
+{
+  text_fn_t *t = ctx;
+  return t->fn(t->ctx, r->text);
+}
+
+int cn_store_budget_ballot_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                                int (*fn)(void *ctx, const char *projects), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_BBALLOT_SCAN);
+  text_fn_t t = { fn, ctx };
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "budget ballot scan", text_row_t, text_row, text_call, &t, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                         const uint8_t child[CN_PK_BYTES], const uint8_t *body, size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROFILE_PUT);
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES) ||
+      bind_blob(st, ":body", len ? body : (const uint8_t *)"", len))
+    return -1;
+  return store_exec(s, st, "profile put");
+}
+
+typedef struct blob_row_t {
+  const uint8_t *body;
+  size_t len;
+} blob_row_t;
+
+static int blob_row(sqlite3_stmt *st, blob_row_t *r)
+{
+  r->body = sqlite3_column_blob(st, 0);
+  r->len = (size_t)sqlite3_column_bytes(st, 0);
+  return 0;
+}
+
+typedef struct blob_fn_t {
+  int (*fn)(void *ctx, const uint8_t *body, size_t len);
+  void *ctx;
+} blob_fn_t;
+
+static int blob_call(void *ctx, const blob_row_t *r)
+{
+  blob_fn_t *b = ctx;
+  return b->fn(b->ctx, r->body, r->len);
+}
+
+int cn_store_profile_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                          int (*fn)(void *ctx, const uint8_t *body, size_t len), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROFILE_SCAN);
+  blob_fn_t b = { fn, ctx };
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "profile scan", blob_row_t, blob_row, blob_call, &b, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], uint64_t *children,
+                            uint64_t *received)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROFILE_COUNTS);
+  int rc = -1;
+
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES))
+    return -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *children = (uint64_t)sqlite3_column_int64(st, 0);
+    *received = (uint64_t)sqlite3_column_int64(st, 1);
+    rc = 0;
+  } else {
+    store_log_error(s, "profile counts");
+  }
+  sqlite3_reset(st);
+  return rc;
 }

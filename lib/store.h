@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 3
+#define CN_STORE_SCHEMA_VERSION 4
 
 typedef struct cn_store_t cn_store_t;
 
@@ -188,9 +188,10 @@ int cn_store_credential_scan_derived(cn_store_t *s, const uint8_t from[CN_HASH_B
 /* Recall votes on CREDENTIAL from members of CHILD's forwarded roll. */
 int cn_store_recall_vote_count_child(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
                                      const uint8_t child[CN_PK_BYTES], uint64_t *n);
-/* The live credential DELEGATE holds here from a child council (latest term
- * end); 1 if none. For candidacy upward: delegates of delegates. */
-int cn_store_credential_of(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES],
+/* The live credential DELEGATE holds here from a child council (unrecalled,
+ * term not ended at NOW, latest term end); 1 if none. For candidacy upward:
+ * delegates of delegates. */
+int cn_store_credential_of(cn_store_t *s, const uint8_t delegate[CN_PK_BYTES], uint64_t now,
                            cn_store_credential_t *out);
 
 /* outbox: records waiting to go to the parent, oldest first. */
@@ -240,5 +241,37 @@ typedef struct cn_store_parent_proposal_t {
 } cn_store_parent_proposal_t;
 int cn_store_parent_proposal_scan(cn_store_t *s,
                                   int (*fn)(void *ctx, const cn_store_parent_proposal_t *p), void *ctx);
+
+/* budget rounds: owned (made here) or followed from the parent */
+typedef struct cn_store_round_t {
+  uint8_t id[CN_HASH_BYTES];
+  uint64_t seq;
+  int owned;
+  uint64_t opens, closes;
+  const uint8_t *body;            /* BudgetRound */
+  size_t body_len;
+  int mandated;                   /* this node's budget mandate is sent */
+  int allocated;
+} cn_store_round_t;
+
+int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
+/* 1 if absent. OUT's body stays valid until the next cn_store_round_get(). */
+int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_round_t *out);
+int cn_store_round_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_round_t *r), void *ctx);
+int cn_store_round_set_done(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], int mandated, int allocated);
+
+/* 1 if inserted, 0 if the member had voted already. PROJECTS is "0,3,7". */
+int cn_store_budget_ballot_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                               const uint8_t member[CN_PK_BYTES], uint64_t seq, const char *projects);
+int cn_store_budget_ballot_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                                int (*fn)(void *ctx, const char *projects), void *ctx);
+/* A child's budget mandate (its BudgetMandate body), replacing an earlier one. */
+int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                         const uint8_t child[CN_PK_BYTES], const uint8_t *body, size_t len);
+int cn_store_profile_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                          int (*fn)(void *ctx, const uint8_t *body, size_t len), void *ctx);
+/* Children that reported a roll (child councils) and have sent a profile. */
+int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], uint64_t *children,
+                            uint64_t *received);
 
 #endif

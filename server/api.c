@@ -85,9 +85,13 @@ static void route_records(cn_api_t *api, cn_req_t *r)
 static void route_metrics(cn_api_t *api, cn_req_t *r)
 {
   cn_node_stats_t s;
-  char buf[1024];
+  cn_http_stats_t hs;
+  char buf[2048];
   int n;
 
+  memset(&hs, 0, sizeof hs);
+  if (api->http)
+    cn_http_stats(api->http, &hs);
   cn_node_stats(api->node, &s);
   n = snprintf(buf, sizeof buf,
                "# TYPE councilnet_records_accepted_total counter\n"
@@ -103,8 +107,15 @@ static void route_metrics(cn_api_t *api, cn_req_t *r)
                "# TYPE councilnet_roll gauge\n"
                "councilnet_roll %" PRIu64 "\n"
                "# TYPE councilnet_http_requests_total counter\n"
-               "councilnet_http_requests_total %" PRIu64 "\n",
-               s.accepted, s.refused, s.duplicates, s.decisions, s.seq, s.roll, api->requests);
+               "councilnet_http_requests_total %" PRIu64 "\n"
+               "# TYPE councilnet_http_connections gauge\n"
+               "councilnet_http_connections %" PRIu64 "\n"
+               "# TYPE councilnet_http_connections_refused_total counter\n"
+               "councilnet_http_connections_refused_total %" PRIu64 "\n"
+               "# TYPE councilnet_http_connections_expired_total counter\n"
+               "councilnet_http_connections_expired_total %" PRIu64 "\n",
+               s.accepted, s.refused, s.duplicates, s.decisions, s.seq, s.roll, api->requests,
+               hs.open, hs.refused, hs.expired);
   cn_req_reply(r, 200, "text/plain; version=0.0.4", buf, (size_t)n);
 }
 
@@ -168,6 +179,24 @@ void cn_api_handle(cn_req_t *r, void *ctx)
     reply_answer(r, cn_node_query_recalls(api->node, &a), &a);
   } else if (strcmp(path, "/v1/parent/proposals") == 0) {
     reply_answer(r, cn_node_query_parent_proposals(api->node, &a), &a);
+  } else if (strcmp(path, "/v1/budget") == 0) {
+    reply_answer(r, cn_node_query_rounds(api->node, &a), &a);
+  } else if (strncmp(path, "/v1/budget/", 11) == 0 && strlen(path) == 11 + 64 + 3 &&
+             strcmp(path + 11 + 64, ".pb") == 0) {
+    char hex[65], *text = NULL;
+    cn_err err;
+    memcpy(hex, path + 11, 64);
+    hex[64] = 0;
+    if (cn_hex_decode(id, CN_HASH_BYTES, hex) != 0) {
+      reply_error(r, CN_ERR_NOT_FOUND, "no such route");
+      return;
+    }
+    err = cn_node_query_round_pb(api->node, id, &text);
+    if (err == CN_OK)
+      cn_req_reply(r, 200, "text/plain; charset=utf-8", text, strlen(text));
+    else
+      reply_error(r, err, err == CN_ERR_NOT_FOUND ? "no such round" : "export failed");
+    free(text);
   } else if (strcmp(path, "/v1/federation") == 0) {
     reply_answer(r, cn_node_query_federation(api->node, cn_fed_last_error(api->fed), &a), &a);
   } else {

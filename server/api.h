@@ -9,6 +9,7 @@
 typedef struct cn_api_t {
   cn_node_t *node;
   cn_fed_t *fed;            /* may be NULL */
+  cn_http_t *http;          /* for connection figures in /metrics; may be NULL */
   uint64_t requests;
 } cn_api_t;
 

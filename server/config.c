@@ -17,6 +17,7 @@ void cn_config_defaults(cn_config_t *c)
   c->max_headers = 8 * 1024;
   c->timeout_s = 10;
   c->close_interval_ms = 200;
+  c->max_connections = 1024;
   c->backoff_base_ms = 100;
   c->backoff_cap_ms = 10000;
   c->follow_interval_ms = 500;
@@ -73,6 +74,12 @@ static int config_set(cn_config_t *c, const char *k, const char *v, char *why, s
       return -1;
     }
     c->close_interval_ms = (unsigned)x;
+  } else if (strcmp(k, "max_connections") == 0) {
+    if (parse_num(v, 1, 1000000, &x) != 0) {
+      snprintf(why, whylen, "max_connections wants 1..1000000");
+      return -1;
+    }
+    c->max_connections = (unsigned)x;
   } else if (strcmp(k, "backoff_base_ms") == 0 || strcmp(k, "backoff_cap_ms") == 0 ||
              strcmp(k, "follow_interval_ms") == 0) {
     if (parse_num(v, 10, 3600000, &x) != 0) {
@@ -204,13 +211,14 @@ int cn_config_write(const cn_config_t *c, const char *path, char *err, size_t er
              "listen = %s\n"
              "max_body = %zu          # bytes per request body\n"
              "max_headers = %zu        # bytes of request line and headers\n"
-             "timeout = %d              # seconds per connection\n"
+             "timeout = %d              # seconds for each request to arrive whole\n"
              "close_interval_ms = %u  # how often due proposals are closed\n"
+             "max_connections = %u   # open connections; more are answered 503\n"
              "backoff_base_ms = %u     # federation: first retry delay to the parent\n"
              "backoff_cap_ms = %u    # federation: longest retry delay\n"
              "follow_interval_ms = %u  # federation: how often the parent's log is read\n",
           c->listen, c->max_body, c->max_headers, c->timeout_s, c->close_interval_ms,
-          c->backoff_base_ms, c->backoff_cap_ms, c->follow_interval_ms);
+          c->max_connections, c->backoff_base_ms, c->backoff_cap_ms, c->follow_interval_ms);
   if (fclose(f) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return -1;

@@ -1,5 +1,5 @@
 /* config.h: DIR/councild.conf, "key = value" lines, '#' starts a comment.
- * Keys: listen, max_body, max_headers, timeout, close_interval_ms,
+ * Keys: listen, max_body, max_headers, timeout, close_interval_ms, max_connections,
  * backoff_base_ms, backoff_cap_ms, follow_interval_ms. */
 #ifndef CN_CONFIG_H
 #define CN_CONFIG_H
@@ -12,6 +12,7 @@ typedef struct cn_config_t {
   size_t max_headers;
   int timeout_s;
   unsigned close_interval_ms;
+  unsigned max_connections;     /* open connections; more get 503 */
   unsigned backoff_base_ms;     /* federation: first retry delay */
   unsigned backoff_cap_ms;      /* federation: longest retry delay */
   unsigned follow_interval_ms;  /* federation: parent log polling */

@@ -129,6 +129,7 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     }
     f->attempts = 0;
     f->next_send_ms = 0;
+    f->last_error[0] = 0;
     fed_drain(f);          /* next row at once */
     return;
   }
@@ -190,6 +191,8 @@ static void fed_on_page(void *ctx, int status, const uint8_t *body, size_t len)
     snprintf(f->last_error, sizeof f->last_error, "%.200s", err);
     return;
   }
+  if (strncmp(f->last_error, "parent log", 10) == 0)
+    f->last_error[0] = 0;
   if (applied == FED_FOLLOW_PAGE) {
     f->next_follow_ms = 0;
     fed_follow(f);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "councilnet/crypto.h"
@@ -46,7 +47,7 @@ static const char run_usage[] =
   "  --listen HOST:PORT  address to serve (port 0 picks a free port)\n"
   "  --port-file FILE    write the port actually bound to FILE\n"
   "  --max-body BYTES    largest request body (default 262144)\n"
-  "  --timeout SECONDS   per-connection deadline (default 10)\n"
+  "  --timeout SECONDS   deadline for each request to arrive whole (default 10)\n"
   "  --backoff-cap-ms MS longest wait between tries to reach the parent\n"
   "  --set KEY=VALUE     any councild.conf setting, e.g. --set follow_interval_ms=100\n"
   "  --clock-file FILE   read the time (seconds since the epoch) from FILE\n"
@@ -169,7 +170,7 @@ static int cmd_run(int argc, char **argv)
   const char *dir = NULL, *listen_addr = NULL, *port_file = NULL;
   char err[512], conf_path[4096], hex[2 * CN_PK_BYTES + 1], flag_conf[1024];
   server_t srv = { NULL, NULL };
-  cn_api_t api = { NULL, NULL, 0 };
+  cn_api_t api = { NULL, NULL, NULL, 0 };
   cn_fed_config_t fed_cfg;
   cn_loop_t *loop = NULL;
   cn_http_t *http = NULL;
@@ -218,6 +219,15 @@ static int cmd_run(int argc, char **argv)
   limits.max_body = conf.max_body;
   limits.max_headers = conf.max_headers;
   limits.timeout_s = conf.timeout_s;
+  limits.max_conns = conf.max_connections;
+  {
+    /* Room for the connection cap: raise the soft file limit to the hard one. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
   http = loop ? cn_http_new(loop, &limits, cn_api_handle, &api) : NULL;
   if (!http) {
     fprintf(stderr, "councild run: cannot start the event loop\n");
@@ -230,6 +240,7 @@ static int cmd_run(int argc, char **argv)
   fed_cfg.backoff_base_ms = conf.backoff_base_ms;
   fed_cfg.backoff_cap_ms = conf.backoff_cap_ms;
   fed_cfg.follow_interval_ms = conf.follow_interval_ms;
+  api.http = http;
   api.fed = cn_fed_new(loop, srv.node, &fed_cfg);
   if (!api.fed || cn_loop_every(loop, conf.close_interval_ms, on_close_timer, &srv) != 0) {
     fprintf(stderr, "councild run: cannot start the timer\n");

@@ -1,4 +1,6 @@
 /* net.c: see net.h. */
+#include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +8,10 @@
 #include <sys/queue.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -31,11 +35,30 @@ struct cn_loop_t {
   int n_timers;
 };
 
+/* libevent 2.1's evhttp has neither a connection cap nor a deadline that a
+ * client sending one byte every few seconds cannot stretch. So every
+ * connection's bufferevent is made here (evhttp_set_bevcb) and tracked:
+ * an extra reference keeps it valid after evhttp frees it, which we see as
+ * its callbacks cleared; then we drop our reference. A connection over the
+ * cap, or past its deadline, has its socket shut down, so evhttp sees EOF
+ * and frees it from its own callback: we never free a connection. */
+typedef struct http_conn_t {
+  struct bufferevent *bev;
+  uint64_t since_ms;        /* accept, or the last complete request */
+  int over_cap;
+  int shut;
+} http_conn_t;
+
 struct cn_http_t {
   cn_loop_t *loop;
   struct evhttp *http;
   cn_req_fn fn;
   void *ctx;
+  cn_http_limits_t limits;
+  http_conn_t *conns;
+  size_t n_conns, cap_conns;
+  struct event *reaper;
+  cn_http_stats_t stats;
 };
 
 struct cn_req_t {
@@ -129,6 +152,8 @@ void cn_loop_stop(cn_loop_t *l)
 
 /* ---- HTTP ---- */
 
+static void http_conn_touch(cn_http_t *h, struct evhttp_request *req);
+
 static void http_on_request(struct evhttp_request *req, void *arg)
 {
   cn_http_t *h = arg;
@@ -136,6 +161,7 @@ static void http_on_request(struct evhttp_request *req, void *arg)
   struct evbuffer *in = evhttp_request_get_input_buffer(req);
   cn_req_t r;
 
+  http_conn_touch(h, req);
   memset(&r, 0, sizeof r);
   r.req = req;
   r.query.tqh_first = NULL;
@@ -174,18 +200,117 @@ out:
   free(r.body);
 }
 
+uint64_t cn_loop_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void http_conn_touch(cn_http_t *h, struct evhttp_request *req)
+{
+  struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+  struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+
+  for (size_t i = 0; bev && i < h->n_conns; i++)
+    if (h->conns[i].bev == bev) {
+      h->conns[i].since_ms = cn_loop_now_ms();
+      return;
+    }
+}
+
+static void http_reap(evutil_socket_t fd, short what, void *arg)
+{
+  static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+                             "Content-Length: 0\r\n\r\n";
+  cn_http_t *h = arg;
+  uint64_t now = cn_loop_now_ms(), deadline = (uint64_t)h->limits.timeout_s * 1000u;
+  size_t i = 0;
+
+  (void)fd;
+  (void)what;
+  while (i < h->n_conns) {
+    http_conn_t *c = &h->conns[i];
+    bufferevent_data_cb rcb = NULL, wcb = NULL;
+    bufferevent_event_cb ecb = NULL;
+    void *cbarg = NULL;
+
+    bufferevent_getcb(c->bev, &rcb, &wcb, &ecb, &cbarg);
+    if (!rcb && !wcb && !ecb) {
+      /* evhttp has freed it: drop our reference, which closes the socket */
+      bufferevent_decref(c->bev);
+      h->conns[i] = h->conns[--h->n_conns];
+      continue;
+    }
+    if (!c->shut && (c->over_cap || now - c->since_ms > deadline)) {
+      evutil_socket_t s = bufferevent_getfd(c->bev);
+      if (s >= 0) {
+        if (c->over_cap && write(s, busy, sizeof busy - 1) < 0)
+          c->over_cap = 1;   /* the client is gone already; nothing to tell it */
+        shutdown(s, SHUT_RDWR);
+        c->shut = 1;
+        if (c->over_cap)
+          h->stats.refused++;
+        else
+          h->stats.expired++;
+      }
+    }
+    i++;
+  }
+  h->stats.open = h->n_conns;
+}
+
+static struct bufferevent *http_on_conn(struct event_base *base, void *arg)
+{
+  cn_http_t *h = arg;
+  struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  http_conn_t *c;
+
+  if (!bev)
+    return NULL;
+  if (h->n_conns == h->cap_conns) {
+    size_t cap = h->cap_conns ? h->cap_conns * 2 : 64;
+    http_conn_t *arr = realloc(h->conns, cap * sizeof *arr);
+    if (!arr)
+      return bev;        /* untracked: evhttp's own timeout still applies */
+    h->conns = arr;
+    h->cap_conns = cap;
+  }
+  bufferevent_incref(bev);
+  c = &h->conns[h->n_conns++];
+  c->bev = bev;
+  c->since_ms = cn_loop_now_ms();
+  c->shut = 0;
+  c->over_cap = h->n_conns > h->limits.max_conns;
+  h->stats.accepted++;
+  h->stats.open = h->n_conns;
+  if (c->over_cap)
+    event_active(h->reaper, EV_TIMEOUT, 0);   /* answer 503 as soon as the fd is set */
+  return bev;
+}
+
+void cn_http_stats(const cn_http_t *h, cn_http_stats_t *out)
+{
+  *out = h->stats;
+}
+
 cn_http_t *cn_http_new(cn_loop_t *l, const cn_http_limits_t *limits, cn_req_fn fn, void *ctx)
 {
   cn_http_t *h = calloc(1, sizeof *h);
+  struct timeval tick = { 0, 100 * 1000 };
 
   if (!h)
     return NULL;
   h->loop = l;
   h->fn = fn;
   h->ctx = ctx;
+  h->limits = *limits;
+  if (h->limits.max_conns == 0)
+    h->limits.max_conns = 1024;
   h->http = evhttp_new(l->base);
-  if (!h->http) {
-    free(h);
+  h->reaper = event_new(l->base, -1, EV_PERSIST, http_reap, h);
+  if (!h->http || !h->reaper || event_add(h->reaper, &tick) != 0) {
+    cn_http_free(h);
     return NULL;
   }
   evhttp_set_max_body_size(h->http, (ev_ssize_t)limits->max_body);
@@ -193,6 +318,7 @@ cn_http_t *cn_http_new(cn_loop_t *l, const cn_http_limits_t *limits, cn_req_fn f
   evhttp_set_timeout(h->http, limits->timeout_s);
   evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
   evhttp_set_gencb(h->http, http_on_request, h);
+  evhttp_set_bevcb(h->http, http_on_conn, h);
   return h;
 }
 
@@ -201,7 +327,12 @@ void cn_http_free(cn_http_t *h)
   if (!h)
     return;
   if (h->http)
-    evhttp_free(h->http);
+    evhttp_free(h->http);       /* frees its connections and their bufferevents */
+  for (size_t i = 0; i < h->n_conns; i++)
+    bufferevent_decref(h->conns[i].bev);
+  free(h->conns);
+  if (h->reaper)
+    event_free(h->reaper);
   free(h);
 }
 
@@ -224,10 +355,40 @@ int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, siz
     snprintf(err, errlen, "bad port in '%s'", addr);
     return -1;
   }
-  sock = evhttp_bind_socket_with_handle(h->http, host, (uint16_t)port);
-  if (!sock) {
-    snprintf(err, errlen, "cannot listen on %s", addr);
-    return -1;
+  /* Our own listening socket: evhttp's default backlog is small, and a
+   * burst of connections then waits on SYN retries instead of being let in
+   * (or answered 503 past the cap). */
+  {
+    struct addrinfo hints, *ai = NULL;
+    char portstr[16];
+    evutil_socket_t fd;
+    int one = 1;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%ld", port);
+    if (getaddrinfo(host, portstr, &hints, &ai) != 0 || !ai) {
+      snprintf(err, errlen, "cannot resolve %s", addr);
+      return -1;
+    }
+    fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0 ||
+        evutil_make_socket_nonblocking(fd) != 0 || evutil_make_socket_closeonexec(fd) != 0) {
+      snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
+      if (fd >= 0)
+        close(fd);
+      freeaddrinfo(ai);
+      return -1;
+    }
+    freeaddrinfo(ai);
+    sock = evhttp_accept_socket_with_handle(h->http, fd);
+    if (!sock) {
+      close(fd);
+      snprintf(err, errlen, "cannot listen on %s", addr);
+      return -1;
+    }
   }
   if (port_out) {
     struct sockaddr_storage ss;
@@ -290,11 +451,13 @@ int cn_req_wants_json(cn_req_t *r)
 
 void cn_req_reply(cn_req_t *r, int status, const char *content_type, const void *data, size_t len)
 {
-  struct evbuffer *out = evbuffer_new();
-  struct evkeyvalq *headers = evhttp_request_get_output_headers(r->req);
+  struct evbuffer *out;
+  struct evkeyvalq *headers;
 
   if (!r->req)
     return;
+  out = evbuffer_new();
+  headers = evhttp_request_get_output_headers(r->req);
   if (!out) {
     evhttp_send_error(r->req, HTTP_INTERNAL, "out of memory");
     r->req = NULL;
@@ -335,12 +498,6 @@ static void peer_call_unlink(peer_call_t *c)
     c->next->prev = c->prev;
 }
 
-uint64_t cn_loop_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 cn_peer_t *cn_peer_new(cn_loop_t *l, const char *base_url, int timeout_s)
 {

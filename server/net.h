@@ -25,8 +25,20 @@ void cn_loop_stop(cn_loop_t *l);
 typedef struct cn_http_limits_t {
   size_t max_body;          /* bytes; larger bodies are refused with 413 */
   size_t max_headers;       /* bytes of request line plus headers */
-  int timeout_s;            /* per-connection read/write deadline */
+  int timeout_s;            /* deadline for each request to arrive whole,
+                             * counted from accept or the previous request;
+                             * a connection that misses it is closed */
+  unsigned max_conns;       /* open connections; more are answered 503 and closed */
 } cn_http_limits_t;
+
+typedef struct cn_http_stats_t {
+  uint64_t open;            /* connections open now */
+  uint64_t accepted;
+  uint64_t refused;         /* over the connection cap */
+  uint64_t expired;         /* closed by the deadline */
+} cn_http_stats_t;
+
+void cn_http_stats(const cn_http_t *h, cn_http_stats_t *out);
 
 /* An HTTP server on LOOP calling FN for every request. */
 cn_http_t *cn_http_new(cn_loop_t *l, const cn_http_limits_t *limits, cn_req_fn fn, void *ctx);

@@ -49,21 +49,24 @@ def run(args, check=True, env=None, stdin=None):
 
 class Node:
     """One councild in its own temp folder, on a free port of 127.0.0.1,
-    with its clock read from a file the test moves."""
+    with its clock read from a file the test moves (clock_file=False: the
+    node runs on the real clock, and `now` is the time of the machine)."""
 
-    def __init__(self, workdir, name, now=None, convener_key=None):
+    def __init__(self, workdir, name, now=None, convener_key=None, clock_file=True):
         self.workdir = workdir
         self.name = name
         self.dir = os.path.join(workdir, name.replace(" ", "_"))
         os.makedirs(self.dir, exist_ok=True)
         self.data = os.path.join(self.dir, "data")
-        self.clock_file = os.path.join(self.dir, "clock")
+        self.clock_file = os.path.join(self.dir, "clock") if clock_file else None
         self.port_file = os.path.join(self.dir, "port")
         self.log_file = os.path.join(self.dir, "councild.log")
         self.proc = None
         self.port = 0
         self.convener_key = convener_key or keygen(os.path.join(self.dir, "convener.key"))
-        self.set_clock(now or int(time.time()))
+        self._now = int(now or time.time())
+        if self.clock_file:
+            self.set_clock(self._now)
         out = run([COUNCILD, "init", "--data", self.data, "--name", name,
                    "--convener", pubkey(self.convener_key)])[1]
         self.key = out.split("node key ")[1].split()[0]
@@ -72,11 +75,18 @@ class Node:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def now(self):
+        """The node's time: the clock file's, or the machine's."""
+        return self._now if self.clock_file else int(time.time())
+
     def set_clock(self, t):
-        self.now = int(t)
+        if not self.clock_file:
+            raise Failure(f"{self.name} runs on the real clock")
+        self._now = int(t)
         tmp = self.clock_file + ".tmp"
         with open(tmp, "w") as f:
-            f.write(f"{self.now}\n")
+            f.write(f"{self._now}\n")
         os.replace(tmp, self.clock_file)
 
     def start(self, extra=()):
@@ -84,9 +94,10 @@ class Node:
             os.unlink(self.port_file)
         listen = f"127.0.0.1:{self.port}" if self.port else "127.0.0.1:0"
         log = open(self.log_file, "a")
+        clock = ["--clock-file", self.clock_file] if self.clock_file else []
         self.proc = subprocess.Popen([COUNCILD, "run", "--data", self.data, "--listen", listen,
-                                      "--port-file", self.port_file, "--clock-file",
-                                      self.clock_file, *extra], stdout=log, stderr=log)
+                                      "--port-file", self.port_file, *clock, *extra],
+                                     stdout=log, stderr=log)
         log.close()
         for _ in range(500):
             if os.path.exists(self.port_file):

@@ -72,10 +72,32 @@ static int tnode_spawn(tnode_t *n, const char *listen_addr)
       dup2(fd, 1);
       close(fd);
     }
-    execl(councild, "councild", "run", "--data", n->dir, "--listen", listen_addr,
-          "--port-file", port_file, "--clock-file", n->clock_file,
-          "--set", "follow_interval_ms=50", "--set", "backoff_base_ms=20",
-          "--set", "backoff_cap_ms=400", (char *)NULL);
+    {
+      const char *argv[32];
+      int k = 0;
+      argv[k++] = "councild";
+      argv[k++] = "run";
+      argv[k++] = "--data";
+      argv[k++] = n->dir;
+      argv[k++] = "--listen";
+      argv[k++] = listen_addr;
+      argv[k++] = "--port-file";
+      argv[k++] = port_file;
+      argv[k++] = "--clock-file";
+      argv[k++] = n->clock_file;
+      argv[k++] = "--set";
+      argv[k++] = "follow_interval_ms=50";
+      argv[k++] = "--set";
+      argv[k++] = "backoff_base_ms=20";
+      argv[k++] = "--set";
+      argv[k++] = "backoff_cap_ms=400";
+      for (int i = 0; i < 4 && n->set[i]; i++) {
+        argv[k++] = "--set";
+        argv[k++] = n->set[i];
+      }
+      argv[k] = NULL;
+      execv(councild, (char *const *)argv);
+    }
     _exit(127);
   }
   for (tries = 0; tries < 500; tries++) {
@@ -104,11 +126,21 @@ static int tnode_start_with(tnode_t *n, const char *name, uint64_t now, const tn
 
 int tnode_start(tnode_t *n, const char *name, uint64_t now)
 {
+  memset(n, 0, sizeof *n);
+  return tnode_start_with(n, name, now, NULL);
+}
+
+int tnode_start_set(tnode_t *n, const char *name, uint64_t now, const char *const *set, size_t n_set)
+{
+  memset(n, 0, sizeof *n);
+  for (size_t i = 0; i < n_set && i < 4; i++)
+    n->set[i] = set[i];
   return tnode_start_with(n, name, now, NULL);
 }
 
 int tnode_start_child(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent)
 {
+  memset(n, 0, sizeof *n);
   return tnode_start_with(n, name, now, parent);
 }
 
@@ -119,7 +151,6 @@ static int tnode_start_with(tnode_t *n, const char *name, uint64_t now, const tn
   char err[256];
   uint8_t sk[CN_SK_BYTES];
 
-  memset(n, 0, sizeof *n);
   if (!councild) {
     fprintf(stderr, "util: CN_COUNCILD is not set (run through ctest)\n");
     return -1;

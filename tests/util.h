@@ -19,6 +19,7 @@ typedef struct tnode_t {
   uint64_t now;             /* time the node sees (clock file) */
   uint8_t convener_sk[CN_SK_BYTES], convener_pk[CN_PK_BYTES];
   uint8_t pk[CN_PK_BYTES];  /* node key */
+  const char *set[4];       /* extra "key=value" settings for councild run */
 } tnode_t;
 
 /* A fresh temporary folder under $TMPDIR (or /tmp); OUT gets its path. */
@@ -29,6 +30,8 @@ void util_rmtree(const char *dir);
 /* Init a node in a new temp folder with a new convener key, set its clock
  * to NOW, start it on a free port and wait until it answers. Return 0 or -1. */
 int tnode_start(tnode_t *n, const char *name, uint64_t now);
+/* Like tnode_start, with up to four extra councild.conf settings. */
+int tnode_start_set(tnode_t *n, const char *name, uint64_t now, const char *const *set, size_t n_set);
 /* The same, as a child of PARENT (already running). */
 int tnode_start_child(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent);
 /* Start the node again (same folder, same port if possible). */

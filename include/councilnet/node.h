@@ -91,6 +91,12 @@ int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *
 cn_err cn_node_query_parent_proposals(cn_node_t *n, cn_answer_t *out);   /* ProposalList */
 cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_t *out);
 
+/* ---- participatory budgeting ---- */
+
+cn_err cn_node_query_rounds(cn_node_t *n, cn_answer_t *out);             /* RoundList */
+/* The round's approval sets as Pabulib .pb text (OUT: malloc'd). */
+cn_err cn_node_query_round_pb(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], char **text);
+
 /* Counters for /metrics. */
 typedef struct cn_node_stats_t {
   uint64_t accepted, refused, duplicates, decisions, seq, roll;
