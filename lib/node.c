@@ -3373,11 +3373,11 @@ static int round_budget(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const Cou
     goto fail;
   if (cn_store_profile_scan(n->store, id, profile_mandate, &p) != 0 || p.failed)
     goto fail;
+  b->n_groups = p.n_assemblies;    /* one group per leaf assembly */
   if (r->n_needs && p.n_assemblies) {
     b->group_weight = calloc(p.n_assemblies, sizeof *b->group_weight);
     if (!b->group_weight)
       goto fail;
-    b->n_groups = p.n_assemblies;
     for (size_t g = 0; g < p.n_assemblies; g++) {
       b->group_weight[g] = 1.0;
       for (size_t i = 0; i < r->n_needs; i++)

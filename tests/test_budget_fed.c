@@ -1,0 +1,245 @@
+/* test_budget_fed.c: a participatory budget round across a three-level
+ * federation on 127.0.0.1. The city opens the round; it flows down to four
+ * neighborhoods through two districts; members sign approval ballots; each
+ * node sends its approval sets up; the city allocates with the Method of
+ * Equal Shares. The allocation must equal the offline allocation of the
+ * same ballots exported as Pabulib .pb (lib/budget.c directly, and the
+ * `council budget allocate` command when it is there). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "councilnet/budget.h"
+#include "councilnet/record.h"
+#include "http.h"
+#include "test.h"
+#include "util.h"
+
+#define T0 1900000000ULL
+#define NB 4
+#define NP 6
+
+static tnode_t city, dist[2], hood[NB];
+static const int roll_of[NB] = { 6, 9, 4, 11 };
+
+typedef struct round_ctx_t {
+  tnode_t *n;
+  uint8_t id[CN_HASH_BYTES];
+  int allocated;
+} round_ctx_t;
+
+/* Does N know a round (and has it allocated)? */
+static int round_seen(void *ctx)
+{
+  round_ctx_t *r = ctx;
+  Councilnet__RoundList *rl =
+    (Councilnet__RoundList *)util_get(r->n, "/v1/budget", &councilnet__round_list__descriptor);
+  int ok = 0;
+  if (rl && rl->n_rounds == 1) {
+    memcpy(r->id, rl->rounds[0]->id.data, CN_HASH_BYTES);
+    ok = !r->allocated || rl->rounds[0]->allocation != NULL;
+  }
+  if (rl)
+    councilnet__round_list__free_unpacked(rl, NULL);
+  return ok;
+}
+
+static void set_all_clocks(uint64_t t)
+{
+  tnode_set_clock(&city, t);
+  for (int i = 0; i < 2; i++)
+    tnode_set_clock(&dist[i], t);
+  for (int i = 0; i < NB; i++)
+    tnode_set_clock(&hood[i], t);
+}
+
+int main(void)
+{
+  static const char *ids[NP] = { "park", "library", "pool", "bikes", "lights", "garden" };
+  static const uint64_t costs[NP] = { 400, 300, 700, 200, 150, 250 };
+  Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
+  Councilnet__BudgetProject proj[NP], *pp[NP];
+  Councilnet__RoundList *rl = NULL;
+  round_ctx_t rc;
+  cn_budget_t offline;
+  cn_budget_result_t res;
+  char *pb = NULL;
+  size_t pb_len = 0;
+  uint64_t ballots = 0;
+  int started = 0;
+
+  memset(&offline, 0, sizeof offline);
+  memset(&res, 0, sizeof res);
+  cn_crypto_init();
+  REQUIRE(tnode_start(&city, "City", T0) == 0);
+  started = 1;
+  for (int i = 0; i < 2; i++) {
+    REQUIRE(tnode_start_child(&dist[i], "District", T0, &city) == 0);
+    REQUIRE(util_admit(&city, dist[i].pk, "District") == CN_OK);
+  }
+  for (int h = 0; h < NB; h++) {
+    REQUIRE(tnode_start_child(&hood[h], "Neighborhood", T0, &dist[h / 2]) == 0);
+    REQUIRE(util_admit(&dist[h / 2], hood[h].pk, "Neighborhood") == CN_OK);
+  }
+
+  /* The round, at the city: 1,000 to spend on six projects. */
+  for (int p = 0; p < NP; p++) {
+    councilnet__budget_project__init(&proj[p]);
+    proj[p].id = (char *)ids[p];
+    proj[p].title = (char *)ids[p];
+    proj[p].cost = costs[p];
+    proj[p].proposer.data = hood[p % NB].pk;
+    proj[p].proposer.len = CN_PK_BYTES;
+    pp[p] = &proj[p];
+  }
+  br.node.data = city.pk;
+  br.node.len = CN_PK_BYTES;
+  br.created = T0;
+  br.title = "City budget 2027";
+  br.total = 1000;
+  br.projects = pp;
+  br.n_projects = NP;
+  br.opens = T0;
+  br.closes = T0 + 100;
+  br.rule = COUNCILNET__BUDGET_RULE__EQUAL_SHARES;
+  REQUIRE(util_act(&city, "budget_round", &br, city.convener_sk, NULL) == CN_OK);
+
+  /* It reaches every neighborhood through its district. */
+  for (int h = 0; h < NB; h++) {
+    rc.n = &hood[h];
+    rc.allocated = 0;
+    REQUIRE(util_wait(round_seen, &rc, 10000) == 0);
+  }
+
+  /* Members vote: each neighborhood leans to its own projects. */
+  for (int h = 0; h < NB; h++) {
+    for (int m = 0; m < roll_of[h]; m++) {
+      Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
+      uint8_t pk[CN_PK_BYTES], sk[CN_SK_BYTES];
+      uint32_t approve[NP];
+      size_t n = 0;
+      cn_crypto_keypair(pk, sk);
+      REQUIRE(util_admit(&hood[h], pk, "member") == CN_OK);
+      for (uint32_t p = 0; p < NP; p++)
+        if ((int)(p % NB) == h || (m + p) % 3 == 0)
+          approve[n++] = p;
+      b.node.data = hood[h].pk;
+      b.node.len = CN_PK_BYTES;
+      b.created = T0 + 1;
+      b.round.data = rc.id;
+      b.round.len = CN_HASH_BYTES;
+      b.projects = approve;
+      b.n_projects = n;
+      CHECK_EQ_INT(util_act(&hood[h], "budget_ballot", &b, sk, NULL), CN_OK);
+      /* one ballot per member */
+      b.created = T0 + 2;
+      if (m == 0)
+        CHECK_EQ_INT(util_act(&hood[h], "budget_ballot", &b, sk, NULL), CN_ERR_ALREADY_VOTED);
+      ballots++;
+    }
+  }
+
+  /* The window closes everywhere: mandates go up; the city allocates. */
+  set_all_clocks(T0 + 100);
+  rc.n = &city;
+  rc.allocated = 1;
+  REQUIRE(util_wait(round_seen, &rc, 15000) == 0);
+  rl = (Councilnet__RoundList *)util_get(&city, "/v1/budget", &councilnet__round_list__descriptor);
+  REQUIRE(rl && rl->n_rounds == 1 && rl->rounds[0]->allocation);
+  CHECK_EQ_INT(rl->rounds[0]->allocation->voters, ballots);
+  CHECK_EQ_INT(rl->rounds[0]->profiles, 2);
+
+  /* The same ballots, exported as .pb, allocated offline. */
+  {
+    char path[160], hex[2 * CN_HASH_BYTES + 1], err[256];
+    cn_http_resp_t resp;
+    cn_hex_encode(hex, rc.id, CN_HASH_BYTES);
+    snprintf(path, sizeof path, "/v1/budget/%s.pb", hex);
+    REQUIRE(cn_http_request(city.url, "GET", path, NULL, NULL, NULL, 0, 10000, &resp, err, sizeof err) == 0);
+    if (resp.status != 200)
+      fprintf(stderr, "export: HTTP %d: %.*s\n", resp.status, (int)resp.len, (char *)resp.body);
+    REQUIRE(resp.status == 200);
+    pb = (char *)resp.body;
+    pb_len = resp.len;
+  }
+  {
+    char err[256];
+    if (cn_pabulib_parse(pb, pb_len, &offline, err, sizeof err) != 0)
+      fprintf(stderr, "exported .pb does not parse: %s\n", err);
+    REQUIRE(offline.n_projects == NP);
+  }
+  {
+    uint64_t voters = 0;
+    for (size_t i = 0; i < offline.n_sets; i++)
+      voters += offline.sets[i].count;
+    CHECK_EQ_INT(voters, ballots);
+  }
+  REQUIRE(cn_budget_allocate(&offline, CN_BUDGET_MES, &res) == 0);
+  {
+    Councilnet__BudgetAllocation *al = rl->rounds[0]->allocation;
+    REQUIRE(al->n_projects == NP && res.n_projects == NP);
+    CHECK_EQ_INT(al->spent, res.spent);
+    for (int p = 0; p < NP; p++) {
+      CHECK_STR(al->projects[p]->id, offline.projects[p].id);
+      CHECK_EQ_INT(al->projects[p]->selected, res.selected[p]);
+      CHECK_EQ_INT(al->projects[p]->votes, res.votes[p]);
+      printf("%-8s cost %4llu votes %3llu %s\n", al->projects[p]->id,
+             (unsigned long long)al->projects[p]->cost, (unsigned long long)al->projects[p]->votes,
+             al->projects[p]->selected ? "selected" : "-");
+    }
+    printf("spent %llu of 1000 (the node and the offline allocation agree)\n",
+           (unsigned long long)al->spent);
+  }
+  /* And through the client's offline command, if the build has it. */
+  if (getenv("CN_COUNCIL")) {
+    char file[300], cmd[600], *out = NULL;
+    FILE *f;
+    snprintf(file, sizeof file, "%s/round.pb", city.dir);
+    f = fopen(file, "w");
+    REQUIRE(f && fwrite(pb, 1, pb_len, f) == pb_len);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' budget allocate '%s' --rule mes --json 2>/dev/null",
+             getenv("CN_COUNCIL"), file);
+    if (util_sh(cmd, &out) == 0 && out) {
+      Councilnet__BudgetAllocation *al = rl->rounds[0]->allocation;
+      for (int p = 0; p < NP; p++) {
+        char needle[96], *line, *eol;
+        snprintf(needle, sizeof needle, "{\"id\":\"%s\"", al->projects[p]->id);
+        line = strstr(out, needle);
+        CHECK(line != NULL);
+        if (!line)
+          continue;
+        eol = strchr(line, '\n');
+        if (eol)
+          *eol = 0;
+        CHECK(strstr(line, al->projects[p]->selected ? "\"selected\":true" : "\"selected\":false") != NULL);
+        if (eol)
+          *eol = '\n';
+      }
+      {
+        char spent[64];
+        snprintf(spent, sizeof spent, "\"spent\":%llu,", (unsigned long long)al->spent);
+        CHECK(strstr(out, spent) != NULL);
+      }
+    } else {
+      fprintf(stderr, "council budget allocate not available; checked with lib/budget.c only\n");
+    }
+    free(out);
+  }
+done:
+  if (rl)
+    councilnet__round_list__free_unpacked(rl, NULL);
+  free(pb);
+  cn_budget_free(&offline);
+  cn_budget_result_free(&res);
+  if (started) {
+    for (int h = 0; h < NB; h++)
+      if (hood[h].pid)
+        CHECK(tnode_destroy(&hood[h]) == 0);
+    for (int i = 0; i < 2; i++)
+      if (dist[i].pid)
+        CHECK(tnode_destroy(&dist[i]) == 0);
+    CHECK(tnode_destroy(&city) == 0);
+  }
+  return test_finish("test_budget_fed");
+}
