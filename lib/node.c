@@ -37,6 +37,9 @@ struct cn_node_t {
   uint8_t head_hash[CN_HASH_BYTES];
   uint64_t pend_seq;             /* head including the open transaction's appends */
   uint8_t pend_hash[CN_HASH_BYTES];
+  int batch;                     /* inside cn_node_batch_begin/end */
+  uint64_t batch_seq;            /* head when the batch began */
+  uint8_t batch_hash[CN_HASH_BYTES];
   cn_node_stats_t stats;
   int has_parent;                /* federation: the parent this node reports to */
   uint8_t parent_key[CN_PK_BYTES];
@@ -247,9 +250,11 @@ void cn_node_free(cn_node_t *n)
 
 /* ---- the log ---- */
 
+/* One act's transaction. Inside a batch it is a savepoint of the batch's
+ * transaction, so a refused act rolls back alone. */
 static int node_begin(cn_node_t *n)
 {
-  if (cn_store_begin(n->store) != 0)
+  if ((n->batch ? cn_store_savepoint(n->store) : cn_store_begin(n->store)) != 0)
     return -1;
   n->pend_seq = n->head_seq;
   memcpy(n->pend_hash, n->head_hash, CN_HASH_BYTES);
@@ -258,9 +263,38 @@ static int node_begin(cn_node_t *n)
 
 static void node_rollback(cn_node_t *n)
 {
-  cn_store_rollback(n->store);
+  if (n->batch)
+    cn_store_rollback_to(n->store);
+  else
+    cn_store_rollback(n->store);
   n->pend_seq = n->head_seq;
   memcpy(n->pend_hash, n->head_hash, CN_HASH_BYTES);
+}
+
+int cn_node_batch_begin(cn_node_t *n)
+{
+  if (n->batch || cn_store_begin(n->store) != 0)
+    return -1;
+  n->batch = 1;
+  n->batch_seq = n->head_seq;
+  memcpy(n->batch_hash, n->head_hash, CN_HASH_BYTES);
+  return 0;
+}
+
+int cn_node_batch_end(cn_node_t *n)
+{
+  int rc;
+  if (!n->batch)
+    return -1;
+  n->batch = 0;
+  rc = cn_store_commit(n->store);
+  if (rc != 0) {
+    /* nothing of the batch is on disk: the head goes back */
+    n->head_seq = n->pend_seq = n->batch_seq;
+    memcpy(n->head_hash, n->batch_hash, CN_HASH_BYTES);
+    memcpy(n->pend_hash, n->batch_hash, CN_HASH_BYTES);
+  }
+  return rc;
 }
 
 /* Append a record to the log inside the open transaction, as the entry after
@@ -336,7 +370,7 @@ out:
 
 static int node_commit(cn_node_t *n)
 {
-  if (cn_store_commit(n->store) != 0) {
+  if ((n->batch ? cn_store_release(n->store) : cn_store_commit(n->store)) != 0) {
     node_rollback(n);
     return -1;
   }

@@ -63,7 +63,7 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
 };
 
 enum stmt_id {
-  ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+  ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
   ST_META_GET, ST_META_SET,
   ST_LOG_HEAD, ST_LOG_APPEND, ST_LOG_FIND, ST_LOG_SCAN,
   ST_KEY_GET, ST_KEY_PUT, ST_KEY_SCAN, ST_ROLL_COUNT, ST_CONVENER_COUNT,
@@ -97,6 +97,9 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
   [ST_COMMIT] = "COMMIT",
   [ST_ROLLBACK] = "ROLLBACK",
+  [ST_SAVEPOINT] = "SAVEPOINT rec",
+  [ST_RELEASE] = "RELEASE rec",
+  [ST_ROLLBACK_TO] = "ROLLBACK TO rec",
   [ST_META_GET] = "SELECT v FROM meta WHERE k = :k",
   [ST_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES(:k, :v)",
   [ST_LOG_HEAD] = "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1",
@@ -414,6 +417,25 @@ void cn_store_rollback(cn_store_t *s)
 int cn_store_in_transaction(cn_store_t *s)
 {
   return s->in_tx;
+}
+
+int cn_store_savepoint(cn_store_t *s)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_SAVEPOINT);
+  return st && s->in_tx ? store_exec(s, st, "savepoint") : -1;
+}
+
+int cn_store_release(cn_store_t *s)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_RELEASE);
+  return st ? store_exec(s, st, "release") : -1;
+}
+
+void cn_store_rollback_to(cn_store_t *s)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROLLBACK_TO);
+  if (st && store_exec(s, st, "rollback to") == 0)
+    cn_store_release(s);
 }
 
 int cn_store_meta_get(cn_store_t *s, const char *k, uint8_t **v, size_t *len)

@@ -29,6 +29,11 @@ int cn_store_begin(cn_store_t *s);
 int cn_store_commit(cn_store_t *s);
 void cn_store_rollback(cn_store_t *s);    /* no-op outside a transaction */
 int cn_store_in_transaction(cn_store_t *s);
+/* Nested scope inside an open transaction: a savepoint, released (kept)
+ * or rolled back on its own. Return 0 or -1. */
+int cn_store_savepoint(cn_store_t *s);
+int cn_store_release(cn_store_t *s);
+void cn_store_rollback_to(cn_store_t *s);
 
 /* meta: small key/value settings. get returns 1 if K is absent. OUT: *V is
  * malloc'd (NUL-terminated for convenience), caller frees. */

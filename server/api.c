@@ -60,7 +60,8 @@ static void reply_answer(cn_req_t *r, cn_err err, cn_answer_t *a)
   free(a->data);
 }
 
-static void route_records(cn_api_t *api, cn_req_t *r)
+/* Apply one record and answer it (no batch). */
+static void records_apply_one(cn_api_t *api, cn_req_t *r)
 {
   size_t len = 0, rlen = 0;
   const uint8_t *body = cn_req_body(r, &len);
@@ -68,10 +69,6 @@ static void route_records(cn_api_t *api, cn_req_t *r)
   char msg[256];
   cn_err err;
 
-  if (len > CN_RECORD_MAX) {
-    reply_error(r, CN_ERR_TOO_LARGE, "record larger than the node accepts");
-    return;
-  }
   err = cn_node_submit(api->node, body, len, &receipt, &rlen, msg, sizeof msg);
   if (err == CN_OK) {
     reply_message(r, 200, &councilnet__envelope__descriptor, receipt, rlen);
@@ -80,6 +77,105 @@ static void route_records(cn_api_t *api, cn_req_t *r)
     reply_error(r, err, msg);
   }
   free(receipt);
+}
+
+/* The loop pass is over: apply every record that came in during it in one
+ * transaction, commit once (synchronous=FULL: one fsync), then answer. */
+static void records_flush(void *ctx)
+{
+  cn_api_t *api = ctx;
+  size_t n = api->n_pending;
+  cn_err *errs = calloc(n ? n : 1, sizeof *errs);
+  uint8_t **receipts = calloc(n ? n : 1, sizeof *receipts);
+  size_t *rlens = calloc(n ? n : 1, sizeof *rlens);
+  char (*msgs)[256] = calloc(n ? n : 1, sizeof *msgs);
+  int committed = 0;
+
+  api->n_pending = 0;
+  if (!errs || !receipts || !rlens || !msgs || cn_node_batch_begin(api->node) != 0) {
+    /* cannot batch: one transaction each */
+    for (size_t i = 0; i < n; i++) {
+      records_apply_one(api, api->pending[i].req);
+      cn_req_free(api->pending[i].req);
+    }
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t len = 0;
+    const uint8_t *body = cn_req_body(api->pending[i].req, &len);
+    errs[i] = cn_node_submit(api->node, body, len, &receipts[i], &rlens[i], msgs[i], sizeof msgs[i]);
+  }
+  committed = cn_node_batch_end(api->node) == 0;
+  api->batches++;
+  api->batched += n;
+  for (size_t i = 0; i < n; i++) {
+    cn_req_t *r = api->pending[i].req;
+    if (errs[i] == CN_OK && committed)
+      reply_message(r, 200, &councilnet__envelope__descriptor, receipts[i], rlens[i]);
+    else if (errs[i] == CN_OK)
+      reply_error(r, CN_ERR_INTERNAL, "the commit failed; nothing was recorded");
+    else
+      reply_error(r, errs[i], msgs[i]);
+    free(receipts[i]);
+    cn_req_free(r);
+  }
+  if (committed)
+    cn_fed_kick(api->fed);
+out:
+  free(errs);
+  free(receipts);
+  free(rlens);
+  free(msgs);
+}
+
+static void route_records(cn_api_t *api, cn_req_t *r)
+{
+  size_t len = 0;
+  cn_req_t *kept;
+
+  (void)cn_req_body(r, &len);
+  if (len > CN_RECORD_MAX) {
+    reply_error(r, CN_ERR_TOO_LARGE, "record larger than the node accepts");
+    return;
+  }
+  if (!api->flush) {
+    records_apply_one(api, r);
+    return;
+  }
+  if (api->n_pending == api->cap_pending) {
+    size_t cap = api->cap_pending ? api->cap_pending * 2 : 64;
+    cn_api_pending_t *p = realloc(api->pending, cap * sizeof *p);
+    if (!p) {
+      records_apply_one(api, r);
+      return;
+    }
+    api->pending = p;
+    api->cap_pending = cap;
+  }
+  kept = cn_req_keep(r);
+  if (!kept) {
+    records_apply_one(api, r);
+    return;
+  }
+  api->pending[api->n_pending++].req = kept;
+  cn_task_schedule(api->flush);
+}
+
+int cn_api_init(cn_api_t *api, cn_loop_t *loop)
+{
+  api->flush = cn_task_new(loop, records_flush, api);
+  return api->flush ? 0 : -1;
+}
+
+void cn_api_close(cn_api_t *api)
+{
+  if (api->n_pending)
+    records_flush(api);
+  cn_task_free(api->flush);
+  api->flush = NULL;
+  free(api->pending);
+  api->pending = NULL;
+  api->cap_pending = 0;
 }
 
 static void route_metrics(cn_api_t *api, cn_req_t *r)
@@ -113,9 +209,13 @@ static void route_metrics(cn_api_t *api, cn_req_t *r)
                "# TYPE councilnet_http_connections_refused_total counter\n"
                "councilnet_http_connections_refused_total %" PRIu64 "\n"
                "# TYPE councilnet_http_connections_expired_total counter\n"
-               "councilnet_http_connections_expired_total %" PRIu64 "\n",
+               "councilnet_http_connections_expired_total %" PRIu64 "\n"
+               "# TYPE councilnet_commit_batches_total counter\n"
+               "councilnet_commit_batches_total %" PRIu64 "\n"
+               "# TYPE councilnet_commit_batched_records_total counter\n"
+               "councilnet_commit_batched_records_total %" PRIu64 "\n",
                s.accepted, s.refused, s.duplicates, s.decisions, s.seq, s.roll, api->requests,
-               hs.open, hs.refused, hs.expired);
+               hs.open, hs.refused, hs.expired, api->batches, api->batched);
   cn_req_reply(r, 200, "text/plain; version=0.0.4", buf, (size_t)n);
 }
 

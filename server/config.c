@@ -18,6 +18,7 @@ void cn_config_defaults(cn_config_t *c)
   c->timeout_s = 10;
   c->close_interval_ms = 200;
   c->max_connections = 1024;
+  c->group_commit = 1;
   c->backoff_base_ms = 100;
   c->backoff_cap_ms = 10000;
   c->follow_interval_ms = 500;
@@ -74,6 +75,12 @@ static int config_set(cn_config_t *c, const char *k, const char *v, char *why, s
       return -1;
     }
     c->close_interval_ms = (unsigned)x;
+  } else if (strcmp(k, "group_commit") == 0) {
+    if (parse_num(v, 0, 1, &x) != 0) {
+      snprintf(why, whylen, "group_commit wants 0 or 1");
+      return -1;
+    }
+    c->group_commit = (int)x;
   } else if (strcmp(k, "max_connections") == 0) {
     if (parse_num(v, 1, 1000000, &x) != 0) {
       snprintf(why, whylen, "max_connections wants 1..1000000");
@@ -214,11 +221,12 @@ int cn_config_write(const cn_config_t *c, const char *path, char *err, size_t er
              "timeout = %d              # seconds for each request to arrive whole\n"
              "close_interval_ms = %u  # how often due proposals are closed\n"
              "max_connections = %u   # open connections; more are answered 503\n"
+             "group_commit = %d         # 1: records of one loop pass share one commit\n"
              "backoff_base_ms = %u     # federation: first retry delay to the parent\n"
              "backoff_cap_ms = %u    # federation: longest retry delay\n"
              "follow_interval_ms = %u  # federation: how often the parent's log is read\n",
           c->listen, c->max_body, c->max_headers, c->timeout_s, c->close_interval_ms,
-          c->max_connections, c->backoff_base_ms, c->backoff_cap_ms, c->follow_interval_ms);
+          c->max_connections, c->group_commit, c->backoff_base_ms, c->backoff_cap_ms, c->follow_interval_ms);
   if (fclose(f) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return -1;

@@ -170,7 +170,7 @@ static int cmd_run(int argc, char **argv)
   const char *dir = NULL, *listen_addr = NULL, *port_file = NULL;
   char err[512], conf_path[4096], hex[2 * CN_PK_BYTES + 1], flag_conf[1024];
   server_t srv = { NULL, NULL };
-  cn_api_t api = { NULL, NULL, NULL, 0 };
+  cn_api_t api;
   cn_fed_config_t fed_cfg;
   cn_loop_t *loop = NULL;
   cn_http_t *http = NULL;
@@ -178,6 +178,7 @@ static int cmd_run(int argc, char **argv)
   cn_config_t conf;
   int c, port = 0, rc = 1;
 
+  memset(&api, 0, sizeof api);
   flag_conf[0] = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     size_t used = strlen(flag_conf);
@@ -241,6 +242,8 @@ static int cmd_run(int argc, char **argv)
   fed_cfg.backoff_cap_ms = conf.backoff_cap_ms;
   fed_cfg.follow_interval_ms = conf.follow_interval_ms;
   api.http = http;
+  if (conf.group_commit && cn_api_init(&api, loop) != 0)
+    fprintf(stderr, "councild: group commit unavailable; one transaction per record\n");
   api.fed = cn_fed_new(loop, srv.node, &fed_cfg);
   if (!api.fed || cn_loop_every(loop, conf.close_interval_ms, on_close_timer, &srv) != 0) {
     fprintf(stderr, "councild run: cannot start the timer\n");
@@ -261,6 +264,7 @@ static int cmd_run(int argc, char **argv)
     goto out;
   rc = 0;
 out:
+  cn_api_close(&api);
   cn_http_free(http);
   cn_fed_free(api.fed);
   cn_loop_free(loop);

@@ -68,6 +68,13 @@ struct cn_req_t {
   int has_query;
   uint8_t *body;
   size_t body_len;
+  int kept;                 /* heap copy made by cn_req_keep() */
+};
+
+struct cn_task_t {
+  struct event *ev;
+  cn_timer_fn fn;
+  void *ctx;
 };
 
 static void loop_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -605,4 +612,76 @@ int cn_peer_request(cn_peer_t *p, const char *method, const char *path,
     p->calls->prev = call;
   p->calls = call;
   return 0;
+}
+
+cn_req_t *cn_req_keep(cn_req_t *r)
+{
+  cn_req_t *k = calloc(1, sizeof *k);
+
+  if (!k)
+    return NULL;
+  *k = *r;
+  k->kept = 1;
+  /* the kept copy owns what the stack copy owned; the query list head
+   * moves with it */
+  k->query.tqh_first = r->query.tqh_first;
+  if (k->query.tqh_first)
+    k->query.tqh_first->next.tqe_prev = &k->query.tqh_first;
+  else
+    k->query.tqh_last = &k->query.tqh_first;
+  r->req = NULL;
+  r->path = NULL;
+  r->body = NULL;
+  r->query.tqh_first = NULL;
+  r->query.tqh_last = &r->query.tqh_first;
+  return k;
+}
+
+void cn_req_free(cn_req_t *r)
+{
+  if (!r || !r->kept)
+    return;
+  if (r->req)
+    evhttp_send_error(r->req, HTTP_INTERNAL, "no answer");
+  evhttp_clear_headers(&r->query);
+  free(r->path);
+  free(r->body);
+  free(r);
+}
+
+static void task_run(evutil_socket_t fd, short what, void *arg)
+{
+  cn_task_t *t = arg;
+  (void)fd;
+  (void)what;
+  t->fn(t->ctx);
+}
+
+cn_task_t *cn_task_new(cn_loop_t *l, cn_timer_fn fn, void *ctx)
+{
+  cn_task_t *t = calloc(1, sizeof *t);
+  if (!t)
+    return NULL;
+  t->fn = fn;
+  t->ctx = ctx;
+  t->ev = event_new(l->base, -1, 0, task_run, t);
+  if (!t->ev) {
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
+void cn_task_schedule(cn_task_t *t)
+{
+  if (!event_pending(t->ev, EV_TIMEOUT, NULL))
+    event_active(t->ev, EV_TIMEOUT, 0);
+}
+
+void cn_task_free(cn_task_t *t)
+{
+  if (!t)
+    return;
+  event_free(t->ev);
+  free(t);
 }

@@ -57,6 +57,19 @@ const uint8_t *cn_req_body(cn_req_t *r, size_t *len);
 int cn_req_wants_json(cn_req_t *r);
 /* Send the answer; the request is finished afterwards. */
 void cn_req_reply(cn_req_t *r, int status, const char *content_type, const void *data, size_t len);
+/* Keep the request to answer later (the handler returns without a reply).
+ * Return the kept request (path, query and body stay valid), or NULL on
+ * allocation failure (then answer now). Free with cn_req_free() after
+ * cn_req_reply(). */
+cn_req_t *cn_req_keep(cn_req_t *r);
+void cn_req_free(cn_req_t *r);                          /* accepts NULL */
+
+/* A task the loop runs once soon after cn_task_schedule(): after the
+ * events that are ready now, in the same loop pass. */
+typedef struct cn_task_t cn_task_t;
+cn_task_t *cn_task_new(cn_loop_t *l, cn_timer_fn fn, void *ctx);
+void cn_task_schedule(cn_task_t *t);
+void cn_task_free(cn_task_t *t);                        /* accepts NULL */
 
 /* ---- outgoing HTTP (federation) ---- */
 

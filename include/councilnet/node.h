@@ -39,6 +39,14 @@ const char *cn_node_name(const cn_node_t *n);
 cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
                       uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen);
 
+/* Group commit: between batch_begin and batch_end every cn_node_submit()
+ * runs in one SQLite transaction (each act in its own savepoint, so a
+ * refused act still changes nothing). The receipts submit() hands out in a
+ * batch are valid only once batch_end() has returned 0: send none before.
+ * If batch_end() fails nothing of the batch is kept. Return 0 or -1. */
+int cn_node_batch_begin(cn_node_t *n);
+int cn_node_batch_end(cn_node_t *n);
+
 /* Close every proposal whose window has ended, appending its decision.
  * Return the number closed, or -1 on a database error. */
 int cn_node_close_due(cn_node_t *n);
