@@ -29,6 +29,7 @@ struct cn_fed_t {
   uint64_t next_send_ms;
   /* down */
   int following;
+  unsigned follow_failures;
   uint64_t next_follow_ms;
   char last_error[256];
 };
@@ -56,16 +57,22 @@ static int fed_sync_parent(cn_fed_t *f)
   return 0;
 }
 
-/* Delay before the next try: base * 2^attempts, capped, with jitter in
- * [delay/2, delay] so many children do not retry in step. */
-static uint64_t fed_backoff(cn_fed_t *f)
+/* Delay before the next try after ATTEMPTS failures: base * 2^attempts,
+ * capped, with jitter in [delay/2, delay] so many children do not retry in
+ * step. */
+static uint64_t fed_backoff_after(const cn_fed_t *f, unsigned attempts)
 {
   uint64_t d = f->cfg.backoff_base_ms;
-  for (unsigned i = 0; i < f->attempts && d < f->cfg.backoff_cap_ms; i++)
+  for (unsigned i = 0; i < attempts && d < f->cfg.backoff_cap_ms; i++)
     d *= 2;
   if (d > f->cfg.backoff_cap_ms)
     d = f->cfg.backoff_cap_ms;
   return d / 2 + randombytes_uniform((uint32_t)(d / 2 + 1));
+}
+
+static uint64_t fed_backoff(const cn_fed_t *f)
+{
+  return fed_backoff_after(f, f->attempts);
 }
 
 /* Is BODY the parent's signed receipt for record ID? */
@@ -182,10 +189,15 @@ static void fed_on_page(void *ctx, int status, const uint8_t *body, size_t len)
   f->following = 0;
   f->next_follow_ms = cn_loop_now_ms() + f->cfg.follow_interval_ms;
   if (status != 200) {
+    /* the parent is away: poll it less and less often, up to the cap */
+    uint64_t wait = fed_backoff_after(f, f->follow_failures++);
+    if (wait > f->cfg.follow_interval_ms)
+      f->next_follow_ms = cn_loop_now_ms() + wait;
     snprintf(f->last_error, sizeof f->last_error, "parent log: %s",
              status ? "refused" : "parent unreachable");
     return;
   }
+  f->follow_failures = 0;
   if (cn_node_follow_apply(f->node, body, len, &applied, err, sizeof err) != 0) {
     fprintf(stderr, "councild: following the parent: %s\n", err);
     snprintf(f->last_error, sizeof f->last_error, "%.200s", err);

@@ -334,7 +334,9 @@ static void test_built_round_trip(void)
   free(b.projects[1].name);
   b.projects[1].name = NULL;
   CHECK(cn_pabulib_write(&b, &text) == 0);
+  free(text);
   CHECK(cn_pabulib_write(NULL, &text) == -1);
+  CHECK(text == NULL);
 done:
   free(text);
   cn_budget_result_free(&r1);
