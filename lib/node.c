@@ -3328,7 +3328,7 @@ static int profile_group(profile_t *p, const uint8_t key[CN_PK_BYTES], uint32_t 
   return 0;
 }
 
-static int profile_ballot(void *ctx, const char *projects)
+static int profile_ballot(void *ctx, const char *projects, uint64_t count)
 {
   profile_t *p = ctx;
   uint32_t ids[BUDGET_PROJECTS_MAX], g = 0;
@@ -3344,7 +3344,7 @@ static int profile_ballot(void *ctx, const char *projects)
       return 1;
     }
   }
-  if (profile_group(p, p->self, &g) != 0 || cn_budget_add_set(p->b, ids, n, 1, g) != 0) {
+  if (profile_group(p, p->self, &g) != 0 || cn_budget_add_set(p->b, ids, n, count, g) != 0) {
     p->failed = 1;
     return 1;
   }

@@ -166,8 +166,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     " allocated = max(allocated, :allocated) WHERE id = :id",
   [ST_BBALLOT_PUT] = "INSERT OR IGNORE INTO budget_ballots(round, member, seq, projects)"
                      " VALUES(:round, :member, :seq, :projects)",
-  [ST_BBALLOT_SCAN] = "SELECT b.projects FROM budget_ballots b JOIN keys k ON k.key = b.member"
-                      " AND k.member = 1 WHERE b.round = :round ORDER BY b.seq",
+  [ST_BBALLOT_SCAN] = "SELECT b.projects, count(*) FROM budget_ballots b JOIN keys k ON k.key = b.member"
+                      " AND k.member = 1 WHERE b.round = :round GROUP BY b.projects ORDER BY b.projects",
   [ST_PROFILE_PUT] = "INSERT OR REPLACE INTO budget_profiles(round, child, body) VALUES(:round, :child, :body)",
   [ST_PROFILE_SCAN] = "SELECT p.body FROM budget_profiles p JOIN keys k ON k.key = p.child"
                       " AND k.member = 1 WHERE p.round = :round ORDER BY p.child",
@@ -1391,27 +1391,29 @@ int cn_store_budget_ballot_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES]
 
 typedef struct text_row_t {
   const char *text;
+  uint64_t count;
 } text_row_t;
 
 static int text_row(sqlite3_stmt *st, text_row_t *r)
 {
   r->text = column_text(st, 0);
+  r->count = (uint64_t)sqlite3_column_int64(st, 1);
   return 0;
 }
 
 typedef struct text_fn_t {
-  int (*fn)(void *ctx, const char *projects);
+  int (*fn)(void *ctx, const char *projects, uint64_t count);
   void *ctx;
 } text_fn_t;
 
 static int text_call(void *ctx, const text_row_t *r)
 {
   text_fn_t *t = ctx;
-  return t->fn(t->ctx, r->text);
+  return t->fn(t->ctx, r->text, r->count);
 }
 
 int cn_store_budget_ballot_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                                int (*fn)(void *ctx, const char *projects), void *ctx)
+                                int (*fn)(void *ctx, const char *projects, uint64_t count), void *ctx)
 {
   sqlite3_stmt *st = store_stmt(s, ST_BBALLOT_SCAN);
   text_fn_t t = { fn, ctx };

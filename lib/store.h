@@ -268,8 +268,10 @@ int cn_store_round_set_done(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], int 
 /* 1 if inserted, 0 if the member had voted already. PROJECTS is "0,3,7". */
 int cn_store_budget_ballot_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                                const uint8_t member[CN_PK_BYTES], uint64_t seq, const char *projects);
+/* Each distinct approval set of the round's ballots (members only), with
+ * the number of ballots that chose it. */
 int cn_store_budget_ballot_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                                int (*fn)(void *ctx, const char *projects), void *ctx);
+                                int (*fn)(void *ctx, const char *projects, uint64_t count), void *ctx);
 /* A child's budget mandate (its BudgetMandate body), replacing an earlier one. */
 int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                          const uint8_t child[CN_PK_BYTES], const uint8_t *body, size_t len);
