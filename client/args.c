@@ -337,6 +337,7 @@ void cn_args_instruction_clear(cn_args_instruction_t *in)
     return;
   free(in->project);
   free(in->position);
+  free(in->title);
   free(in->choices);
   memset(in, 0, sizeof *in);
 }
@@ -422,6 +423,26 @@ int cn_args_parse_instruction(const char *spec, cn_args_instruction_t *out, cons
         *why = "out of memory";
         goto out;
       }
+    } else if ((v = item_value(item, "round"))) {
+      if (cn_args_parse_hex32(v, in.round) < 0) {
+        *why = "round=: expected a budget round id of 64 hex digits";
+        goto out;
+      }
+      in.has_round = 1;
+    } else if ((v = item_value(item, "cost"))) {
+      if (cn_args_parse_u64(v, &in.cost) < 0 || in.cost == 0) {
+        *why = "cost=: expected a positive whole amount";
+        goto out;
+      }
+    } else if ((v = item_value(item, "title"))) {
+      if (!*v || in.title) {
+        *why = "title=: give one non-empty title";
+        goto out;
+      }
+      if (!(in.title = dup_range(v, strlen(v)))) {
+        *why = "out of memory";
+        goto out;
+      }
     } else if (strcmp(item, "binding") == 0 || strcmp(item, "discretionary") == 0) {
       modes++;
       in.binding = item[0] == 'b';
@@ -444,7 +465,7 @@ int cn_args_parse_instruction(const char *spec, cn_args_instruction_t *out, cons
       in.choices = choices;
       in.choices[in.n_choices++] = (uint32_t)idx;
     } else {
-      *why = "unknown item (expected decision=, parent-proposal=, project=, position=, "
+      *why = "unknown item (expected decision=, parent-proposal=, project=, position=, round=, cost=, title=, "
              "binding, discretionary or choice=)";
       goto out;
     }
@@ -455,6 +476,10 @@ int cn_args_parse_instruction(const char *spec, cn_args_instruction_t *out, cons
   }
   if (targets != 1) {
     *why = "give exactly one of parent-proposal=, project= or position=";
+    goto out;
+  }
+  if ((in.has_round || in.cost || in.title) && !(in.project && in.has_round && in.cost)) {
+    *why = "proposing a budget project takes project=ID, round=ROUND_ID and cost=N";
     goto out;
   }
   if (modes > 1) {

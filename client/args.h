@@ -75,6 +75,10 @@ typedef struct cn_args_instruction_t {
   int has_parent_proposal;
   char *project;                  /* malloc'd budget project, or NULL */
   char *position;                 /* malloc'd free-text position, or NULL */
+  int has_round;                  /* project proposed for a parent's budget round: */
+  uint8_t round[32];              /*   round=ID */
+  uint64_t cost;                  /*   cost=N */
+  char *title;                    /*   title=TEXT (malloc'd, or NULL: the project id) */
   int binding;
   uint32_t *choices;              /* malloc'd, binding choices */
   size_t n_choices;
@@ -83,7 +87,9 @@ typedef struct cn_args_instruction_t {
 /* Parse an instruction SPEC: a comma list of decision=PROPOSAL_ID, exactly
  * one of parent-proposal=ID, project=NAME or position=TEXT, then binding or
  * discretionary (default), and for binding choice=N (repeatable; at least
- * one with parent-proposal). A comma inside a value is written "\,".
+ * one with parent-proposal). With project=ID, round=ROUND_ID cost=N and an
+ * optional title=TEXT propose the project for the parent's budget round.
+ * A comma inside a value is written "\,".
  * Return 0, or -1 with a reason in *WHY (OUT then holds nothing to free). */
 int cn_args_parse_instruction(const char *spec, cn_args_instruction_t *out, const char **why);
 

@@ -30,7 +30,9 @@ static const char mandate_new_usage[] =
   "                                              (required; it must have passed)\n"
   "                     and exactly one target:\n"
   "                       parent-proposal=ID     a proposal at the parent node\n"
-  "                       project=NAME           a budget project\n"
+  "                       project=NAME           a budget project; to propose it for\n"
+  "                                              the parent's budget round add\n"
+  "                                              round=ROUND_ID cost=N [title=TEXT]\n"
   "                       position=TEXT          a free-text position\n"
   "                     then binding or discretionary (default discretionary),\n"
   "                     and for binding choice=N (option index, repeatable;\n"
@@ -90,6 +92,7 @@ static void print_instruction(size_t i, const Councilnet__Instruction *in)
 /* The instructions given on the command line. */
 typedef struct instr_args_t {
   cn_args_instruction_t *parsed;
+  Councilnet__BudgetProject *projects;   /* proposed projects, one per instruction */
   Councilnet__Instruction *msgs;
   Councilnet__Instruction **ptrs;
   size_t n;
@@ -102,6 +105,7 @@ static void instr_args_clear(instr_args_t *a)
   for (i = 0; i < a->n; i++)
     cn_args_instruction_clear(&a->parsed[i]);
   free(a->parsed);
+  free(a->projects);
   free(a->msgs);
   free(a->ptrs);
   memset(a, 0, sizeof *a);
@@ -136,7 +140,8 @@ static int instr_args_build(instr_args_t *a)
 
   a->msgs = calloc(a->n, sizeof *a->msgs);
   a->ptrs = calloc(a->n, sizeof *a->ptrs);
-  if (!a->msgs || !a->ptrs)
+  a->projects = calloc(a->n, sizeof *a->projects);
+  if (!a->msgs || !a->ptrs || !a->projects)
     return -1;
   for (i = 0; i < a->n; i++) {
     Councilnet__Instruction init = COUNCILNET__INSTRUCTION__INIT;
@@ -150,6 +155,16 @@ static int instr_args_build(instr_args_t *a)
     }
     if (in->project)
       a->msgs[i].budget_project = in->project;
+    if (in->has_round) {
+      /* a project this assembly proposes for the parent's budget round */
+      councilnet__budget_project__init(&a->projects[i]);
+      a->projects[i].id = in->project;
+      a->projects[i].title = in->title ? in->title : in->project;
+      a->projects[i].cost = in->cost;
+      a->msgs[i].project = &a->projects[i];
+      a->msgs[i].round.data = in->round;
+      a->msgs[i].round.len = CN_HASH_BYTES;
+    }
     if (in->position)
       a->msgs[i].position = in->position;
     a->msgs[i].binding = in->binding;

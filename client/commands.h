@@ -71,9 +71,14 @@ int cn_cmd_mandate_list(cn_cli_t *cli, int argc, char **argv);
 /* cmd_sortition.c */
 int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv);
 
-/* cmd_budget.c: offline, on Pabulib files */
+/* cmd_budget.c: offline, on Pabulib files (check, allocate); rounds at a node */
 int cn_cmd_budget_check(cn_cli_t *cli, int argc, char **argv);
 int cn_cmd_budget_allocate(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_budget_import(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_budget_rounds(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_budget_show(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_budget_vote(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_budget_export(cn_cli_t *cli, int argc, char **argv);
 
 /* cmd_federation.c */
 int cn_cmd_parent_set(cn_cli_t *cli, int argc, char **argv);

@@ -38,6 +38,11 @@ static const council_command_t council_commands[] = {
   {"sortition", "verify", cn_cmd_sortition_verify},
   {"budget", "check", cn_cmd_budget_check},
   {"budget", "allocate", cn_cmd_budget_allocate},
+  {"budget", "import", cn_cmd_budget_import},
+  {"budget", "rounds", cn_cmd_budget_rounds},
+  {"budget", "show", cn_cmd_budget_show},
+  {"budget", "vote", cn_cmd_budget_vote},
+  {"budget", "export", cn_cmd_budget_export},
   {"parent", "set", cn_cmd_parent_set},
   {"parent", "proposals", cn_cmd_parent_proposals},
   {"federation", NULL, cn_cmd_federation},
@@ -90,7 +95,15 @@ static const char council_usage[] =
   "  federation                            parent, outbox, dead letters, last error\n"
   "  delegate vote PARENT_PROPOSAL_ID CHOICE... [--credential ID] --key DELEGATE_KEY\n"
   "               --node PARENT_URL        a delegate's ballot at the parent\n"
-  "Participatory budgeting (offline, Pabulib .pb files):\n"
+  "Participatory budgeting:\n"
+  "  budget import FILE.pb --title T (--closes TIME | --duration SECONDS)\n"
+  "               [--opens TIME|now] [--rule greedy|mes] --key KEY\n"
+  "                                        open a round from a .pb (its votes ignored)\n"
+  "  budget rounds                         rounds owned or followed; allocations\n"
+  "  budget show ROUND_ID                  one round: projects by index, allocation\n"
+  "  budget vote ROUND_ID PROJECT... --key KEY   approve projects (id or index)\n"
+  "  budget export ROUND_ID [--out FILE]   the round's approval sets as a .pb\n"
+  "Participatory budgeting offline, on Pabulib .pb files:\n"
   "  budget check FILE.pb                  parse a round and summarise it\n"
   "  budget allocate FILE.pb --rule greedy|mes   allocate its budget by a rule\n"
   "\n"

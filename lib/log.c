@@ -53,6 +53,7 @@ static const ProtobufCMessageDescriptor *node_signed_desc(const char *kind)
     { "budget_relay", &councilnet__budget_relay__descriptor },
     { "budget_mandate", &councilnet__budget_mandate__descriptor },
     { "budget_allocation", &councilnet__budget_allocation__descriptor },
+    { "budget_projects", &councilnet__budget_projects__descriptor },
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kind, kinds[i].kind) == 0)

@@ -95,6 +95,8 @@ static cn_err apply_budget_ballot(apply_t *a);
 static cn_err foreign_budget_mandate(apply_t *a);
 static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay);
 static int budget_close_due(cn_node_t *n, uint64_t now);
+static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in);
+static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len);
 static int outbox_decision(cn_node_t *n, const uint8_t *proposal);
 static int can_stand(cn_node_t *n, const uint8_t key[CN_PK_BYTES]);
 static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t recall_id[CN_HASH_BYTES]);
@@ -2825,9 +2827,15 @@ static cn_err foreign_delivery(apply_t *a)
       goto out;
     }
   }
-  /* Binding instructions on our open proposals become the council's ballot. */
+  /* Binding instructions on our open proposals become the council's ballot;
+   * budget projects it proposes join our rounds' lists. */
   for (size_t i = 0; i < mandate->n_instructions; i++) {
     const Councilnet__Instruction *in = mandate->instructions[i];
+    if (in->project && in->round.len == CN_HASH_BYTES) {
+      if ((err = budget_propose(a, in)) != CN_OK)
+        goto out;
+      continue;
+    }
     if (!in->binding || in->parent_proposal.len != CN_HASH_BYTES)
       continue;
     if ((err = child_ballot(a, a->origin, in->parent_proposal.data, in->choices, in->n_choices,
@@ -2963,10 +2971,16 @@ int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *
         cn_record_close(&rec);
         goto fail;
       }
+    } else if (strcmp(rec.kind, "budget_projects") == 0) {
+      if (budget_projects_adopt(n, e->envelope.data, e->envelope.len) != 0) {
+        cn_record_close(&rec);
+        goto fail;
+      }
     } else if (strcmp(rec.kind, "budget_relay") == 0 &&
                memcmp(rec.signer, n->parent_key, CN_PK_BYTES) == 0) {
       Councilnet__BudgetRelay *r = councilnet__budget_relay__unpack(NULL, rec.body_len, rec.body);
-      int bad = !r || budget_round_adopt(n, r->round.data, r->round.len, e->seq, 1) != 0;
+      int bad = !r || budget_round_adopt(n, r->round.data, r->round.len, e->seq, 1) != 0 ||
+                budget_projects_adopt(n, r->round.data, r->round.len) != 0;
       if (r)
         councilnet__budget_relay__free_unpacked(r, NULL);
       if (bad) {
@@ -3107,6 +3121,8 @@ static cn_err check_round(apply_t *a, const Councilnet__BudgetRound *r)
     return refuse(a, CN_ERR_INVALID, "the window must open before it closes");
   if (r->rule != COUNCILNET__BUDGET_RULE__GREEDY && r->rule != COUNCILNET__BUDGET_RULE__EQUAL_SHARES)
     return refuse(a, CN_ERR_INVALID, "unknown allocation rule");
+  if (r->proposals_close && r->proposals_close > r->opens)
+    return refuse(a, CN_ERR_INVALID, "project proposals must close before voting opens");
   for (size_t i = 0; i < r->n_projects; i++) {
     const Councilnet__BudgetProject *p = r->projects[i];
     if (!p->id[0] || strlen(p->id) >= 64 || strpbrk(p->id, ";,\n") || p->cost == 0 ||
@@ -3212,14 +3228,34 @@ static cn_err round_load(apply_t *a, const ProtobufCBinaryData *id, cn_store_rou
   return *out ? CN_OK : refuse(a, CN_ERR_INTERNAL, "stored round unreadable");
 }
 
+/* The round's projects as they stand: the owner's final list once
+ * published, else the round's own. *LIST (free with
+ * protobuf_c_message_free_unpacked when set) holds the published list. */
+static Councilnet__BudgetProject **round_projects(const cn_store_round_t *row,
+                                                  const Councilnet__BudgetRound *r, size_t *n,
+                                                  Councilnet__BudgetProjects **list)
+{
+  *list = NULL;
+  if (row->listed && row->projects) {
+    *list = councilnet__budget_projects__unpack(NULL, row->projects_len, row->projects);
+    if (*list) {
+      *n = (*list)->n_projects;
+      return (*list)->projects;
+    }
+  }
+  *n = r->n_projects;
+  return r->projects;
+}
+
 static cn_err apply_budget_ballot(apply_t *a)
 {
   Councilnet__BudgetBallot *b = (Councilnet__BudgetBallot *)a->body;
   Councilnet__BudgetRound *r = NULL;
   cn_store_round_t row;
+  Councilnet__BudgetProjects *list = NULL;
   char text[BUDGET_PROJECTS_MAX * 4 + 1];
   uint32_t *sorted = NULL;
-  size_t used = 0;
+  size_t used = 0, n_round = 0;
   cn_err err;
   int rc;
 
@@ -3231,7 +3267,8 @@ static cn_err apply_budget_ballot(apply_t *a)
     err = refuse(a, CN_ERR_WINDOW_CLOSED, "the budget round is not open for ballots");
     goto out;
   }
-  if (b->n_projects > r->n_projects) {
+  round_projects(&row, r, &n_round, &list);
+  if (b->n_projects > n_round) {
     err = refuse(a, CN_ERR_INVALID, "more projects than the round has");
     goto out;
   }
@@ -3242,7 +3279,7 @@ static cn_err apply_budget_ballot(apply_t *a)
   }
   for (size_t i = 0; i < b->n_projects; i++) {
     size_t j = i;
-    if (b->projects[i] >= r->n_projects) {
+    if (b->projects[i] >= n_round) {
       err = refuse(a, CN_ERR_INVALID, "project %u is not in the round", b->projects[i]);
       goto out;
     }
@@ -3265,6 +3302,8 @@ static cn_err apply_budget_ballot(apply_t *a)
     err = refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted in this round");
 out:
   free(sorted);
+  if (list)
+    councilnet__budget_projects__free_unpacked(list, NULL);
   if (r)
     councilnet__budget_round__free_unpacked(r, NULL);
   return err;
@@ -3274,19 +3313,22 @@ static cn_err foreign_budget_mandate(apply_t *a)
 {
   Councilnet__BudgetMandate *m = (Councilnet__BudgetMandate *)a->body;
   Councilnet__BudgetRound *r = NULL;
+  Councilnet__BudgetProjects *list = NULL;
   cn_store_round_t row;
+  size_t n_round = 0;
   cn_err err = require_origin_signed(a);
 
   if (err != CN_OK)
     return err;
   if ((err = round_load(a, &m->round, &row, &r)) != CN_OK)
     return err;
+  round_projects(&row, r, &n_round, &list);
   for (size_t i = 0; err == CN_OK && i < m->n_sets; i++) {
     const Councilnet__ApprovalSet *set = m->sets[i];
     if (set->assembly.len != CN_PK_BYTES || set->count == 0)
       err = refuse(a, CN_ERR_INVALID, "set %zu: an assembly key and a count", i);
     for (size_t j = 0; err == CN_OK && j < set->n_projects; j++)
-      if (set->projects[j] >= r->n_projects || (j && set->projects[j] <= set->projects[j - 1]))
+      if (set->projects[j] >= n_round || (j && set->projects[j] <= set->projects[j - 1]))
         err = refuse(a, CN_ERR_INVALID, "set %zu: projects ascending and in the round", i);
   }
   if (err == CN_OK && (row.allocated || row.mandated))
@@ -3294,6 +3336,8 @@ static cn_err foreign_budget_mandate(apply_t *a)
   if (err == CN_OK && cn_store_profile_put(a->n->store, row.id, a->origin, a->rec->body,
                                            a->rec->body_len) != 0)
     err = refuse(a, CN_ERR_INTERNAL, "database error");
+  if (list)
+    councilnet__budget_projects__free_unpacked(list, NULL);
   councilnet__budget_round__free_unpacked(r, NULL);
   return err;
 }
@@ -3376,9 +3420,13 @@ static int profile_mandate(void *ctx, const uint8_t *body, size_t len)
 /* Build the round ID's budget (projects, total, union of approval sets,
  * need weights) into B; *ASSEMBLIES gets each group's key (caller frees).
  * Return 0 or -1. */
-static int round_budget(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const Councilnet__BudgetRound *r,
-                        cn_budget_t *b, uint8_t (**assemblies)[CN_PK_BYTES], size_t *n_assemblies)
+static int round_budget(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const cn_store_round_t *row,
+                        const Councilnet__BudgetRound *r, cn_budget_t *b,
+                        uint8_t (**assemblies)[CN_PK_BYTES], size_t *n_assemblies)
 {
+  Councilnet__BudgetProjects *list = NULL;
+  Councilnet__BudgetProject **projects;
+  size_t n_projects = 0;
   profile_t p;
   char hex[2 * CN_PK_BYTES + 1];
 
@@ -3386,23 +3434,27 @@ static int round_budget(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const Cou
   memset(&p, 0, sizeof p);
   p.b = b;
   p.self = n->pk;
+  projects = round_projects(row, r, &n_projects, &list);
   b->total = r->total;
   b->description = strdup(r->title);
-  b->projects = calloc(r->n_projects, sizeof *b->projects);
+  b->projects = calloc(n_projects ? n_projects : 1, sizeof *b->projects);
   if (!b->description || !b->projects)
     goto fail;
-  b->n_projects = r->n_projects;
-  for (size_t i = 0; i < r->n_projects; i++) {
-    snprintf(b->projects[i].id, sizeof b->projects[i].id, "%s", r->projects[i]->id);
-    b->projects[i].name = strdup(r->projects[i]->title);
-    b->projects[i].cost = r->projects[i]->cost;
-    if (r->projects[i]->proposer.len == CN_PK_BYTES) {
-      cn_hex_encode(hex, r->projects[i]->proposer.data, CN_PK_BYTES);
+  b->n_projects = n_projects;
+  for (size_t i = 0; i < n_projects; i++) {
+    snprintf(b->projects[i].id, sizeof b->projects[i].id, "%s", projects[i]->id);
+    b->projects[i].name = strdup(projects[i]->title);
+    b->projects[i].cost = projects[i]->cost;
+    if (projects[i]->proposer.len == CN_PK_BYTES) {
+      cn_hex_encode(hex, projects[i]->proposer.data, CN_PK_BYTES);
       b->projects[i].proposer = strdup(hex);
     }
     if (!b->projects[i].name)
       goto fail;
   }
+  if (list)
+    councilnet__budget_projects__free_unpacked(list, NULL);
+  list = NULL;
   if (cn_store_budget_ballot_scan(n->store, id, profile_ballot, &p) != 0 || p.failed)
     goto fail;
   if (cn_store_profile_scan(n->store, id, profile_mandate, &p) != 0 || p.failed)
@@ -3423,6 +3475,8 @@ static int round_budget(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const Cou
   *n_assemblies = p.n_assemblies;
   return 0;
 fail:
+  if (list)
+    councilnet__budget_projects__free_unpacked(list, NULL);
   free(p.assemblies);
   cn_budget_free(b);
   memset(b, 0, sizeof *b);
@@ -3485,7 +3539,7 @@ static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint6
   if (cn_store_round_get(n->store, id, &row) != 0)
     goto out;
   r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
-  if (!r || round_budget(n, id, r, &b, &assemblies, &n_assemblies) != 0)
+  if (!r || round_budget(n, id, &row, r, &b, &assemblies, &n_assemblies) != 0)
     goto out;
   if (!row.owned) {
     Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
@@ -3567,10 +3621,15 @@ out:
   return rc;
 }
 
+static int budget_list_due(cn_node_t *n, uint64_t now);
+
 static int budget_close_due(cn_node_t *n, uint64_t now)
 {
   round_due_t d;
   int done = 0;
+
+  if (budget_list_due(n, now) < 0)
+    return -1;
 
   memset(&d, 0, sizeof d);
   d.now = now;
@@ -3599,6 +3658,13 @@ typedef struct rounds_ctx_t {
 static int allocation_find(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
                            Councilnet__BudgetAllocation **out);
 
+static int ballots_count(void *ctx, const char *projects, uint64_t count)
+{
+  (void)projects;
+  *(uint64_t *)ctx += count;
+  return 0;
+}
+
 static int round_collect(void *ctx, const cn_store_round_t *r)
 {
   list_ctx_t *l = ctx;
@@ -3614,7 +3680,17 @@ static int round_collect(void *ctx, const cn_store_round_t *r)
   v->round = councilnet__budget_round__unpack(&alloc, r->body_len, r->body);
   v->owned = r->owned;
   v->mandated = r->mandated;
-  if (cn_store_profile_counts(l->node->store, r->id, &children, &received) != 0)
+  if (v->round && r->listed && r->projects) {
+    /* show the final list once it is published */
+    Councilnet__BudgetProjects *bp = councilnet__budget_projects__unpack(&alloc, r->projects_len,
+                                                                        r->projects);
+    if (bp) {
+      v->round->projects = bp->projects;
+      v->round->n_projects = bp->n_projects;
+    }
+  }
+  if (cn_store_profile_counts(l->node->store, r->id, &children, &received) != 0 ||
+      cn_store_budget_ballot_scan(l->node->store, r->id, ballots_count, &v->ballots) != 0)
     return list_push(l, NULL) ? 1 : 1;
   v->profiles = received;
   if (r->allocated && allocation_find(l->node, l->arena, r->id, &v->allocation) != 0)
@@ -3696,7 +3772,7 @@ cn_err cn_node_query_round_pb(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cha
   if (rc != 0)
     return CN_ERR_INTERNAL;
   r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
-  if (r && round_budget(n, id, r, &b, &assemblies, &n_assemblies) == 0 &&
+  if (r && round_budget(n, id, &row, r, &b, &assemblies, &n_assemblies) == 0 &&
       cn_pabulib_write(&b, text) == 0)
     err = CN_OK;
   if (r)
@@ -3704,4 +3780,245 @@ cn_err cn_node_query_round_pb(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cha
   free(assemblies);
   cn_budget_free(&b);
   return err;
+}
+
+/* ---- projects proposed through mandates ---- */
+
+/* A child council's mandate proposes project IN->project for our round
+ * IN->round: check and keep it (until the round's proposals close). */
+static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in)
+{
+  Councilnet__BudgetRound *r = NULL;
+  Councilnet__BudgetProject p = COUNCILNET__BUDGET_PROJECT__INIT;
+  cn_store_round_t row;
+  uint8_t *body = NULL;
+  size_t len = 0;
+  cn_err err = round_load(a, &in->round, &row, &r);
+  int rc;
+
+  if (err != CN_OK)
+    return err;
+  if (!row.owned || !r->proposals_close) {
+    err = refuse(a, CN_ERR_INVALID, "this round takes no project proposals here");
+    goto out;
+  }
+  if (row.listed || a->now >= r->proposals_close) {
+    err = refuse(a, CN_ERR_WINDOW_CLOSED, "project proposals for this round have closed");
+    goto out;
+  }
+  p.id = in->project->id;
+  p.title = in->project->title;
+  p.cost = in->project->cost;
+  p.proposer.data = a->origin;     /* the proposing assembly is the council that sent it */
+  p.proposer.len = CN_PK_BYTES;
+  if (!p.id[0] || strlen(p.id) >= 64 || strpbrk(p.id, ";,\n") || p.cost == 0 ||
+      strcmp(in->budget_project, p.id) != 0) {
+    err = refuse(a, CN_ERR_INVALID, "a proposed project has an id (no ; or ,), a cost, and the"
+                 " instruction's budget_project is that id");
+    goto out;
+  }
+  for (size_t i = 0; i < r->n_projects; i++)
+    if (strcmp(r->projects[i]->id, p.id) == 0) {
+      err = refuse(a, CN_ERR_DUPLICATE, "the round has a project '%s' already", p.id);
+      goto out;
+    }
+  if (cn_pb_pack(&p.base, &body, &len) != 0) {
+    err = refuse(a, CN_ERR_INTERNAL, "out of memory");
+    goto out;
+  }
+  rc = cn_store_round_proposal_put(a->n->store, row.id, p.id, a->origin, a->seq, body, len);
+  if (rc < 0)
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+  else if (rc == 0)
+    err = refuse(a, CN_ERR_DUPLICATE, "a project '%s' was proposed already", p.id);
+out:
+  free(body);
+  councilnet__budget_round__free_unpacked(r, NULL);
+  return err;
+}
+
+typedef struct plist_t {
+  Councilnet__BudgetProject **items;
+  size_t n, cap;
+  int failed;
+} plist_t;
+
+static int plist_collect(void *ctx, const uint8_t *body, size_t len)
+{
+  plist_t *l = ctx;
+  Councilnet__BudgetProject *p = councilnet__budget_project__unpack(NULL, len, body);
+
+  if (!p)
+    goto fail;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    void *arr = realloc(l->items, cap * sizeof *l->items);
+    if (!arr) {
+      councilnet__budget_project__free_unpacked(p, NULL);
+      goto fail;
+    }
+    l->items = arr;
+    l->cap = cap;
+  }
+  l->items[l->n++] = p;
+  return 0;
+fail:
+  l->failed = 1;
+  return 1;
+}
+
+typedef struct list_due_t {
+  uint8_t (*ids)[CN_HASH_BYTES];
+  size_t n, cap;
+  uint64_t now;
+  int failed;
+} list_due_t;
+
+static int list_due_collect(void *ctx, const cn_store_round_t *row)
+{
+  list_due_t *d = ctx;
+  Councilnet__BudgetRound *r;
+  int due;
+
+  if (!row->owned || row->listed)
+    return 0;
+  r = councilnet__budget_round__unpack(NULL, row->body_len, row->body);
+  due = r && r->proposals_close && d->now >= r->proposals_close;
+  if (r)
+    councilnet__budget_round__free_unpacked(r, NULL);
+  if (!due)
+    return 0;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 4;
+    void *ids = realloc(d->ids, cap * CN_HASH_BYTES);
+    if (!ids) {
+      d->failed = 1;
+      return 1;
+    }
+    d->ids = ids;
+    d->cap = cap;
+  }
+  memcpy(d->ids[d->n++], row->id, CN_HASH_BYTES);
+  return 0;
+}
+
+/* Proposals closed: publish the round's final list (its own projects, then
+ * the proposed ones in the order they came), which flows down like the
+ * round did. */
+static int budget_list_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t now)
+{
+  Councilnet__BudgetProjects bp = COUNCILNET__BUDGET_PROJECTS__INIT;
+  Councilnet__BudgetRound *r = NULL;
+  Councilnet__BudgetProject **all = NULL;
+  cn_store_round_t row;
+  plist_t l;
+  uint8_t *body = NULL;
+  size_t len = 0;
+  int rc = -1;
+
+  memset(&l, 0, sizeof l);
+  if (node_begin(n) != 0)
+    return -1;
+  if (cn_store_round_get(n->store, id, &row) != 0)
+    goto out;
+  r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
+  if (!r || cn_store_round_proposal_scan(n->store, id, plist_collect, &l) != 0 || l.failed)
+    goto out;
+  all = calloc(r->n_projects + l.n + 1, sizeof *all);
+  if (!all || r->n_projects + l.n > BUDGET_PROJECTS_MAX)
+    goto out;
+  memcpy(all, r->projects, r->n_projects * sizeof *all);
+  if (l.n)
+    memcpy(all + r->n_projects, l.items, l.n * sizeof *all);
+  bp.node.data = n->pk;
+  bp.node.len = CN_PK_BYTES;
+  bp.created = now;
+  bp.round.data = (uint8_t *)id;
+  bp.round.len = CN_HASH_BYTES;
+  bp.projects = all;
+  bp.n_projects = r->n_projects + l.n;
+  if (cn_pb_pack(&bp.base, &body, &len) != 0 ||
+      node_append_own(n, "budget_projects", &bp.base, now, NULL, NULL, NULL, NULL) != 0 ||
+      cn_store_round_set_projects(n->store, id, body, len) != 0)
+    goto out;
+  if (node_commit(n) != 0)
+    goto out;
+  rc = 0;
+out:
+  if (cn_store_in_transaction(n->store) && rc != 0)
+    node_rollback(n);
+  for (size_t i = 0; i < l.n; i++)
+    councilnet__budget_project__free_unpacked(l.items[i], NULL);
+  free(l.items);
+  free(all);
+  free(body);
+  if (r)
+    councilnet__budget_round__free_unpacked(r, NULL);
+  return rc;
+}
+
+static int budget_list_due(cn_node_t *n, uint64_t now)
+{
+  list_due_t d;
+  int done = 0;
+
+  memset(&d, 0, sizeof d);
+  d.now = now;
+  if (cn_store_round_scan(n->store, list_due_collect, &d) != 0 || d.failed) {
+    free(d.ids);
+    return -1;
+  }
+  for (size_t i = 0; i < d.n; i++) {
+    if (budget_list_one(n, d.ids[i], now) != 0) {
+      done = -1;
+      break;
+    }
+    done++;
+  }
+  free(d.ids);
+  return done;
+}
+
+/* Take in a round's final list (ENV: a budget_projects envelope, signed by
+ * the round's owner node) and pass it down. Not a list: ignored. */
+static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len)
+{
+  Councilnet__BudgetRelay rl = COUNCILNET__BUDGET_RELAY__INIT;
+  Councilnet__BudgetProjects *bp = NULL;
+  Councilnet__BudgetRound *r = NULL;
+  cn_store_round_t row;
+  cn_record_t rec;
+  int rc = 0;
+
+  if (cn_record_open(env, len, &rec) != CN_OK || strcmp(rec.kind, "budget_projects") != 0) {
+    cn_record_close(&rec);
+    return 0;
+  }
+  bp = councilnet__budget_projects__unpack(NULL, rec.body_len, rec.body);
+  if (!bp || bp->round.len != CN_HASH_BYTES || cn_store_round_get(n->store, bp->round.data, &row) != 0 ||
+      row.listed)
+    goto out;
+  r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
+  /* only the round's owner node may publish its list */
+  if (!r || r->node.len != CN_PK_BYTES || memcmp(r->node.data, rec.signer, CN_PK_BYTES) != 0 ||
+      bp->node.len != CN_PK_BYTES || memcmp(bp->node.data, rec.signer, CN_PK_BYTES) != 0)
+    goto out;
+  rc = -1;
+  if (cn_store_round_set_projects(n->store, bp->round.data, rec.body, rec.body_len) != 0)
+    goto out;
+  rl.node.data = n->pk;
+  rl.node.len = CN_PK_BYTES;
+  rl.created = cn_node_now(n);
+  rl.round.data = (uint8_t *)env;
+  rl.round.len = len;
+  if (node_append_own(n, "budget_relay", &rl.base, rl.created, NULL, NULL, NULL, NULL) != 0)
+    goto out;
+  rc = 0;
+out:
+  if (r)
+    councilnet__budget_round__free_unpacked(r, NULL);
+  if (bp)
+    councilnet__budget_projects__free_unpacked(bp, NULL);
+  cn_record_close(&rec);
+  return rc;
 }

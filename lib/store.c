@@ -60,6 +60,11 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   " projects TEXT NOT NULL, PRIMARY KEY(round, member));"
   "CREATE TABLE budget_profiles(round BLOB NOT NULL, child BLOB NOT NULL, body BLOB NOT NULL,"
   " PRIMARY KEY(round, child));",
+  /* 5: projects proposed through mandates */
+  "ALTER TABLE rounds ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE rounds ADD COLUMN projects BLOB;"
+  "CREATE TABLE round_proposals(round BLOB NOT NULL, id TEXT NOT NULL, child BLOB NOT NULL,"
+  " seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(round, id));",
 };
 
 enum stmt_id {
@@ -79,6 +84,7 @@ enum stmt_id {
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
   ST_BBALLOT_PUT, ST_BBALLOT_SCAN, ST_PROFILE_PUT, ST_PROFILE_SCAN, ST_PROFILE_COUNTS,
+  ST_ROUND_LIST, ST_RPROP_PUT, ST_RPROP_SCAN,
   ST_FDEC_PUT, ST_FDEC_GET,
   ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
   ST_COUNT
@@ -91,7 +97,7 @@ enum stmt_id {
   " c.term, c.recall, (SELECT count(*) FROM recall_votes r JOIN keys k ON k.key = r.member" \
   " WHERE r.credential = c.id AND k.member = 1), c.issuer, c.derived_from"
 
-#define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated"
+#define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated, listed, projects"
 
 static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -164,6 +170,10 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_ROUND_SCAN] = "SELECT " ROUND_COLS " FROM rounds ORDER BY seq",
   [ST_ROUND_DONE] = "UPDATE rounds SET mandated = max(mandated, :mandated),"
                     " allocated = max(allocated, :allocated) WHERE id = :id",
+  [ST_ROUND_LIST] = "UPDATE rounds SET listed = 1, projects = :projects WHERE id = :id",
+  [ST_RPROP_PUT] = "INSERT OR IGNORE INTO round_proposals(round, id, child, seq, body)"
+                   " VALUES(:round, :pid, :child, :seq, :body)",
+  [ST_RPROP_SCAN] = "SELECT body FROM round_proposals WHERE round = :round ORDER BY seq, id",
   [ST_BBALLOT_PUT] = "INSERT OR IGNORE INTO budget_ballots(round, member, seq, projects)"
                      " VALUES(:round, :member, :seq, :projects)",
   [ST_BBALLOT_SCAN] = "SELECT b.projects, count(*) FROM budget_ballots b JOIN keys k ON k.key = b.member"
@@ -200,7 +210,7 @@ struct cn_store_t {
   int in_tx;
   /* Copies behind the pointers that single-row getters hand out, so their
    * statements can be reset (and read locks dropped) before returning. */
-  char *copy[4];
+  char *copy[5];
 };
 
 /* Replace copy slot I with a copy of N bytes at P; return it or NULL. */
@@ -373,7 +383,7 @@ void cn_store_free(cn_store_t *s)
     cn_store_rollback(s);
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(s->stmt[i]);
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 5; i++)
     free(s->copy[i]);
   sqlite3_close(s->db);
   free(s);
@@ -1327,6 +1337,11 @@ static int round_row(sqlite3_stmt *st, cn_store_round_t *r)
   r->body_len = (size_t)sqlite3_column_bytes(st, 5);
   r->mandated = sqlite3_column_int(st, 6);
   r->allocated = sqlite3_column_int(st, 7);
+  r->listed = sqlite3_column_int(st, 8);
+  if (sqlite3_column_type(st, 9) == SQLITE_BLOB) {
+    r->projects = sqlite3_column_blob(st, 9);
+    r->projects_len = (size_t)sqlite3_column_bytes(st, 9);
+  }
   return 0;
 }
 
@@ -1345,6 +1360,11 @@ int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_
       out->body = store_keep(s, 3, out->body, out->body_len);
       if (!out->body)
         rc = -1;
+      if (out->projects) {
+        out->projects = store_keep(s, 4, out->projects, out->projects_len);
+        if (!out->projects)
+          rc = -1;
+      }
     }
   } else if (rc == SQLITE_DONE) {
     rc = 1;
@@ -1492,6 +1512,44 @@ int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], u
   } else {
     store_log_error(s, "profile counts");
   }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_round_set_projects(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], const uint8_t *body,
+                                size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROUND_LIST);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) ||
+      bind_blob(st, ":projects", len ? body : (const uint8_t *)"", len))
+    return -1;
+  return store_exec(s, st, "round list");
+}
+
+int cn_store_round_proposal_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const char *id,
+                                const uint8_t child[CN_PK_BYTES], uint64_t seq, const uint8_t *body,
+                                size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_RPROP_PUT);
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_text(st, ":pid", id) ||
+      bind_blob(st, ":child", child, CN_PK_BYTES) || bind_int(st, ":seq", seq) ||
+      bind_blob(st, ":body", len ? body : (const uint8_t *)"", len))
+    return -1;
+  return store_insert_new(s, st, "round proposal put");
+}
+
+int cn_store_round_proposal_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                                 int (*fn)(void *ctx, const uint8_t *body, size_t len), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_RPROP_SCAN);
+  blob_fn_t b = { fn, ctx };
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "round proposal scan", blob_row_t, blob_row, blob_call, &b, found);
+  (void)found;
+out:
   sqlite3_reset(st);
   return rc;
 }

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 4
+#define CN_STORE_SCHEMA_VERSION 5
 
 typedef struct cn_store_t cn_store_t;
 
@@ -257,6 +257,9 @@ typedef struct cn_store_round_t {
   size_t body_len;
   int mandated;                   /* this node's budget mandate is sent */
   int allocated;
+  int listed;                     /* the final project list is known */
+  const uint8_t *projects;        /* BudgetProjects body once listed, else NULL */
+  size_t projects_len;
 } cn_store_round_t;
 
 int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
@@ -264,6 +267,17 @@ int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
 int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_round_t *out);
 int cn_store_round_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_round_t *r), void *ctx);
 int cn_store_round_set_done(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], int mandated, int allocated);
+/* Record the round's final project list (a BudgetProjects body). */
+int cn_store_round_set_projects(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], const uint8_t *body,
+                                size_t len);
+/* A project proposed for a round by child council CHILD: 1 if stored, 0 if
+ * a project with that id was proposed already. */
+int cn_store_round_proposal_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const char *id,
+                                const uint8_t child[CN_PK_BYTES], uint64_t seq, const uint8_t *body,
+                                size_t len);
+/* The proposals in the order they came (BudgetProject bodies). */
+int cn_store_round_proposal_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                                 int (*fn)(void *ctx, const uint8_t *body, size_t len), void *ctx);
 
 /* 1 if inserted, 0 if the member had voted already. PROJECTS is "0,3,7". */
 int cn_store_budget_ballot_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
