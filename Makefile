@@ -34,7 +34,8 @@ asan: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS)
 
 check-valgrind: deps
-	@which valgrind >/dev/null || (sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; $$sudo apt-get install -y -qq valgrind)
+	@which valgrind >/dev/null || (sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq valgrind)
 	@cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-valgrind -j$(JOBS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== valgrind $$t"; \

@@ -2923,6 +2923,35 @@ static cn_err apply_delegate_ballot(apply_t *a)
 
 /* ---- following the parent's log ---- */
 
+/* The parent recalled one of our delegates itself (members voted there):
+ * void the credential here too, in our own log. */
+static int follow_recall(cn_node_t *n, const uint8_t *body, size_t len)
+{
+  Councilnet__Recall *pr = councilnet__recall__unpack(NULL, len, body);
+  Councilnet__Recall r = COUNCILNET__RECALL__INIT;
+  cn_store_credential_t c;
+  uint8_t id[CN_HASH_BYTES];
+  int rc = 0;
+
+  if (!pr || pr->credential.len != CN_HASH_BYTES ||
+      cn_store_credential_get(n->store, pr->credential.data, &c) != 0 || c.has_issuer || c.recalled)
+    goto out;      /* not one of ours, or void already */
+  r.node.data = n->pk;
+  r.node.len = CN_PK_BYTES;
+  r.created = cn_node_now(n);
+  r.credential.data = c.id;
+  r.credential.len = CN_HASH_BYTES;
+  r.delegate.data = c.delegate;
+  r.delegate.len = CN_PK_BYTES;
+  r.votes = pr->votes;
+  r.roll = pr->roll;
+  rc = node_recall(n, &r, 0, id);
+out:
+  if (pr)
+    councilnet__recall__free_unpacked(pr, NULL);
+  return rc;
+}
+
 uint64_t cn_node_follow_after(cn_node_t *n)
 {
   return meta_u64(n, "parent_seq", 0);
@@ -2968,6 +2997,11 @@ int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *
       continue;
     if (strcmp(rec.kind, "budget_round") == 0) {
       if (budget_round_adopt(n, e->envelope.data, e->envelope.len, e->seq, 1) != 0) {
+        cn_record_close(&rec);
+        goto fail;
+      }
+    } else if (strcmp(rec.kind, "recall") == 0 && memcmp(rec.signer, n->parent_key, CN_PK_BYTES) == 0) {
+      if (follow_recall(n, rec.body, rec.body_len) != 0) {
         cn_record_close(&rec);
         goto fail;
       }
@@ -3091,6 +3125,23 @@ out:
   return err;
 }
 
+/* Child councils: members that reported a roll. */
+static int child_collect(void *ctx, const cn_store_key_t *k)
+{
+  list_ctx_t *l = ctx;
+  uint64_t roll = 0;
+  int rc;
+
+  if (!k->member)
+    return 0;
+  rc = cn_store_child_weight_get(l->node->store, k->key, &roll);
+  if (rc < 0)
+    return list_push(l, NULL) ? 1 : 1;
+  if (rc == 1)
+    return 0;
+  return member_collect(ctx, k);
+}
+
 cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_t *out)
 {
   Councilnet__FederationStatus f = COUNCILNET__FEDERATION_STATUS__INIT;
@@ -3100,11 +3151,23 @@ cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_
     f.parent_key.data = n->parent_key;
     f.parent_key.len = CN_PK_BYTES;
   }
-  if (cn_store_outbox_count(n->store, &f.outbox, &f.dead) != 0)
-    return CN_ERR_INTERNAL;
+  list_ctx_t l;
+  cn_err err = CN_ERR_INTERNAL;
+
+  memset(&l, 0, sizeof l);
+  l.node = n;
+  l.arena = cn_arena_new();
+  if (!l.arena || cn_store_outbox_count(n->store, &f.outbox, &f.dead) != 0 ||
+      cn_store_key_scan(n->store, child_collect, &l) != 0 || l.failed)
+    goto out;
   f.parent_seq = cn_node_follow_after(n);
   f.last_error = (char *)(last_error ? last_error : "");
-  return answer_pack(&f.base, out);
+  f.children = (Councilnet__Member **)l.items;
+  f.n_children = l.n;
+  err = answer_pack(&f.base, out);
+out:
+  cn_arena_free(l.arena);
+  return err;
 }
 
 /* ---- participatory budgeting ---- */
@@ -3784,6 +3847,14 @@ cn_err cn_node_query_round_pb(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cha
 
 /* ---- projects proposed through mandates ---- */
 
+static int count_blob(void *ctx, const uint8_t *body, size_t len)
+{
+  (void)body;
+  (void)len;
+  (*(uint64_t *)ctx)++;
+  return 0;
+}
+
 /* A child council's mandate proposes project IN->project for our round
  * IN->round: check and keep it (until the round's proposals close). */
 static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in)
@@ -3822,6 +3893,17 @@ static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in)
       err = refuse(a, CN_ERR_DUPLICATE, "the round has a project '%s' already", p.id);
       goto out;
     }
+  {
+    uint64_t proposed = 0;
+    if (cn_store_round_proposal_scan(a->n->store, row.id, count_blob, &proposed) != 0) {
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+      goto out;
+    }
+    if (r->n_projects + proposed >= BUDGET_PROJECTS_MAX) {
+      err = refuse(a, CN_ERR_INVALID, "the round has room for no more projects");
+      goto out;
+    }
+  }
   if (cn_pb_pack(&p.base, &body, &len) != 0) {
     err = refuse(a, CN_ERR_INTERNAL, "out of memory");
     goto out;

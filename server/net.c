@@ -249,6 +249,10 @@ static void http_reap(evutil_socket_t fd, short what, void *arg)
       h->conns[i] = h->conns[--h->n_conns];
       continue;
     }
+    /* an answer still being written is not late: evhttp's write timeout
+     * covers a reader that stopped reading */
+    if (!c->over_cap && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+      c->since_ms = now;
     if (!c->shut && (c->over_cap || now - c->since_ms > deadline)) {
       evutil_socket_t s = bufferevent_getfd(c->bev);
       if (s >= 0) {

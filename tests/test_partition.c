@@ -132,7 +132,7 @@ static int proxy_start(proxy_t *p, int target_port)
 
   memset(p, 0, sizeof *p);
   p->target_port = target_port;
-  p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+  p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
