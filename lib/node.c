@@ -26,8 +26,20 @@
 #define GROUPS_MAX 16
 #define FUTURE_SKEW 600          /* seconds a body's created time may run ahead */
 
+/* Per-signer rate limit: a token bucket per member key, in a fixed table
+ * (a busy key may share a slot with another; both then share the rate). */
+#define RATE_SLOTS 4096
+
+typedef struct rate_slot_t {
+  uint8_t key[8];
+  double tokens;
+  uint64_t last_ms;
+} rate_slot_t;
+
 struct cn_node_t {
   cn_store_t *store;
+  rate_slot_t *rate;             /* NULL: no limit */
+  double rate_per_s, rate_burst;
   uint8_t sk[CN_SK_BYTES];
   uint8_t pk[CN_PK_BYTES];
   char *name;
@@ -240,10 +252,56 @@ out:
   return rc;
 }
 
+void cn_node_set_rate(cn_node_t *n, double per_second, double burst)
+{
+  free(n->rate);
+  n->rate = NULL;
+  if (per_second <= 0)
+    return;
+  n->rate = calloc(RATE_SLOTS, sizeof *n->rate);
+  n->rate_per_s = per_second;
+  n->rate_burst = burst > 1 ? burst : 1;
+}
+
+static uint64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Take a token for SIGNER; 0 if allowed, -1 if over its rate. */
+static int rate_take(cn_node_t *n, const uint8_t signer[CN_PK_BYTES])
+{
+  rate_slot_t *slot;
+  uint64_t now, h = 0;
+
+  if (!n->rate)
+    return 0;
+  for (int i = 0; i < 8; i++)
+    h = h << 8 | signer[i];
+  slot = &n->rate[h % RATE_SLOTS];
+  now = mono_ms();
+  if (memcmp(slot->key, signer, 8) != 0) {
+    memcpy(slot->key, signer, 8);
+    slot->tokens = n->rate_burst;
+    slot->last_ms = now;
+  }
+  slot->tokens += (double)(now - slot->last_ms) * n->rate_per_s / 1000.0;
+  if (slot->tokens > n->rate_burst)
+    slot->tokens = n->rate_burst;
+  slot->last_ms = now;
+  if (slot->tokens < 1.0)
+    return -1;
+  slot->tokens -= 1.0;
+  return 0;
+}
+
 void cn_node_free(cn_node_t *n)
 {
   if (!n)
     return;
+  free(n->rate);
   cn_store_free(n->store);
   free(n->name);
   sodium_memzero(n->sk, sizeof n->sk);
@@ -686,6 +744,18 @@ typedef struct kind_t {
   cn_err (*foreign)(apply_t *a);   /* a child council's record, forwarded up */
 } kind_t;
 
+/* Acts of members (not of conveners, clerks or councils), which the
+ * per-signer rate limit applies to. */
+static int kind_is_rated(const char *kind)
+{
+  static const char *const rated[] = { "ballot", "proposal", "volunteer", "delivery",
+                                       "recall_vote", "delegate_ballot", "budget_ballot", NULL };
+  for (int i = 0; rated[i]; i++)
+    if (strcmp(kind, rated[i]) == 0)
+      return 1;
+  return 0;
+}
+
 static const kind_t kinds[] = {
   { "member_add", &councilnet__member_add__descriptor, apply_member_add, NULL },
   { "member_remove", &councilnet__member_remove__descriptor, apply_member_remove, NULL },
@@ -797,6 +867,11 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
   kind = kind_find(rec.kind);
   if (!kind) {
     err = refuse(&a, CN_ERR_UNKNOWN_KIND, "this node does not accept records of kind '%s'", rec.kind);
+    goto out;
+  }
+  /* After the signature check, so nobody can spend another key's rate. */
+  if (kind_is_rated(rec.kind) && rate_take(n, rec.signer) != 0) {
+    err = refuse(&a, CN_ERR_RATE_LIMITED, "too many acts from this key; try again shortly");
     goto out;
   }
   a.body = cn_pb_unpack_strict(kind->desc, rec.body, rec.body_len);

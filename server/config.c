@@ -19,6 +19,8 @@ void cn_config_defaults(cn_config_t *c)
   c->close_interval_ms = 200;
   c->max_connections = 1024;
   c->group_commit = 1;
+  c->rate_per_signer = 50;
+  c->rate_burst = 200;
   c->backoff_base_ms = 100;
   c->backoff_cap_ms = 10000;
   c->follow_interval_ms = 500;
@@ -75,6 +77,15 @@ static int config_set(cn_config_t *c, const char *k, const char *v, char *why, s
       return -1;
     }
     c->close_interval_ms = (unsigned)x;
+  } else if (strcmp(k, "rate_per_signer") == 0 || strcmp(k, "rate_burst") == 0) {
+    if (parse_num(v, 0, 1000000, &x) != 0) {
+      snprintf(why, whylen, "%s wants 0..1000000", k);
+      return -1;
+    }
+    if (k[5] == 'p')
+      c->rate_per_signer = (unsigned)x;
+    else
+      c->rate_burst = (unsigned)x;
   } else if (strcmp(k, "group_commit") == 0) {
     if (parse_num(v, 0, 1, &x) != 0) {
       snprintf(why, whylen, "group_commit wants 0 or 1");
@@ -222,11 +233,14 @@ int cn_config_write(const cn_config_t *c, const char *path, char *err, size_t er
              "close_interval_ms = %u  # how often due proposals are closed\n"
              "max_connections = %u   # open connections; more are answered 503\n"
              "group_commit = %d         # 1: records of one loop pass share one commit\n"
+             "rate_per_signer = %u      # member acts per second per key (0: no limit)\n"
+             "rate_burst = %u          # acts a key may send at once\n"
              "backoff_base_ms = %u     # federation: first retry delay to the parent\n"
              "backoff_cap_ms = %u    # federation: longest retry delay\n"
              "follow_interval_ms = %u  # federation: how often the parent's log is read\n",
           c->listen, c->max_body, c->max_headers, c->timeout_s, c->close_interval_ms,
-          c->max_connections, c->group_commit, c->backoff_base_ms, c->backoff_cap_ms, c->follow_interval_ms);
+          c->max_connections, c->group_commit, c->rate_per_signer, c->rate_burst,
+          c->backoff_base_ms, c->backoff_cap_ms, c->follow_interval_ms);
   if (fclose(f) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return -1;

@@ -215,6 +215,7 @@ static int cmd_run(int argc, char **argv)
   }
   if (srv.clock_file)
     cn_node_set_clock(srv.node, clock_from_file, &srv);
+  cn_node_set_rate(srv.node, conf.rate_per_signer, conf.rate_burst);
   api.node = srv.node;
   loop = cn_loop_new();
   limits.max_body = conf.max_body;

@@ -27,6 +27,10 @@ int cn_node_create(const char *dir, const char *name, const uint8_t convener[CN_
 int cn_node_open(const char *dir, cn_node_t **out, char *err, size_t errlen);
 void cn_node_free(cn_node_t *n);            /* accepts NULL */
 
+/* Limit each member key to PER_SECOND acts (ballots, proposals, recall
+ * votes, ...) with bursts of BURST; past it, RATE_LIMITED. 0 turns it off. */
+void cn_node_set_rate(cn_node_t *n, double per_second, double burst);
+
 /* Replace the clock (tests). FN NULL restores the system clock. */
 void cn_node_set_clock(cn_node_t *n, cn_clock_fn fn, void *ctx);
 uint64_t cn_node_now(cn_node_t *n);
