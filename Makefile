@@ -45,5 +45,24 @@ check-valgrind: deps
 	  CN_COUNCIL=$$PWD/build-valgrind/council build-valgrind/tests/$$t >/dev/null; done
 	@echo "valgrind: no errors, no leaks"
 
+# Benchmarks (bench/, not tests): a Release build of their own in
+# build-bench, then every bench in turn. The 1,000,000-entry log is built
+# once (bench_verify) and copied by bench_memory through CN_BENCH_CACHE;
+# the copy is removed afterwards. CN_BENCH_SCALE=0.1 makes a quick run.
+bench: deps
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-bench -j$(JOBS)
+	@rm -rf build-bench/bench-cache && mkdir -p build-bench/bench-cache
+	@CN_BENCH_CACHE=$(CURDIR)/build-bench/bench-cache cmake --build build-bench --target bench; \
+	  rc=$$?; rm -rf build-bench/bench-cache; exit $$rc
+
+# libFuzzer smoke test (fuzz/): a clang build with ASan+UBSan in
+# build-fuzz, then each harness runs FUZZ_SECONDS (default 20) over its seed
+# corpus; new inputs stay in build-fuzz/fuzz/smoke, crashes fail the target.
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCN_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
+	  -DCN_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),20) >/dev/null
+	@cmake --build build-fuzz --target fuzz_smoke -j$(JOBS)
+
 clean:
 	rm -rf $(BUILD) build-asan build-valgrind build-bench build-fuzz
