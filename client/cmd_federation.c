@@ -23,7 +23,7 @@ static const char parent_set_usage[] =
   "a convener (kind parent_set). The node then sends its roll (member keys\n"
   "only), its delegates' credentials, their mandates and recall votes up, and\n"
   "follows the parent's log; see council federation. The parent's convener\n"
-  "admits this node's key as a member (council member add NODE_KEY), until\n"
+  "admits this node's key as a member (council member add NODE_KEY --council), until\n"
   "then the node keeps retrying.\n"
   "When the parent answers at URL, its key is checked against KEY first.\n"
   "Prints the receipt (--json: the Receipt).\n"
@@ -177,7 +177,7 @@ int cn_cmd_parent_set(cn_cli_t *cli, int argc, char **argv)
     cn_hex_encode(hex, key, CN_PK_BYTES);
     printf("Parent key: %s%s\n", hex, checked ? " (the parent answers with this key)" : "");
     cn_hex_encode(hex, cli->node_pk, CN_PK_BYTES);
-    printf("This node:  %s (the parent's convener admits this key as a member)\n", hex);
+    printf("This node:  %s (the parent's convener admits this key: council member add KEY --council)\n", hex);
   }
   rc = cn_cli_print_receipt(cli, receipt);
 out:

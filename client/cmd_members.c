@@ -9,12 +9,15 @@
 #include "args.h"
 
 static const char member_add_usage[] =
-  "Usage: council member add PUBKEY [--name NAME] [--group G]... --key CONVENER_KEY\n"
+  "Usage: council member add PUBKEY [--name NAME] [--group G]... [--council] --key CONVENER_KEY\n"
   "\n"
   "Admit PUBKEY (64 hex digits) to the node's roll. Signed by a convener.\n"
   "\n"
   "  --name NAME       the member's name on this node\n"
   "  --group G         a group label (repeatable, or a comma list: --group a,b)\n"
+  "  --council         PUBKEY is a child council's node key, not a person: its\n"
+  "                    forwarded records (roll, credentials, mandates, recall\n"
+  "                    votes of its members) are accepted here\n"
   "  --key FILE        the convener's key file (env COUNCIL_KEY)\n"
   CN_CLI_COMMON_USAGE;
 
@@ -59,10 +62,11 @@ static int take_pubkey(cn_cli_t *cli, int argc, char **argv, uint8_t pk[CN_PK_BY
 
 int cn_cmd_member_add(cn_cli_t *cli, int argc, char **argv)
 {
-  enum { OPT_NAME = CN_OPT_FIRST_LOCAL, OPT_GROUP };
+  enum { OPT_NAME = CN_OPT_FIRST_LOCAL, OPT_GROUP, OPT_COUNCIL };
   static const struct option opts[] = {
     {"name", required_argument, NULL, OPT_NAME},
     {"group", required_argument, NULL, OPT_GROUP},
+    {"council", no_argument, NULL, OPT_COUNCIL},
     CN_CLI_KEY_LONGOPT,
     CN_CLI_COMMON_LONGOPTS,
     {NULL, 0, NULL, 0}
@@ -81,6 +85,8 @@ int cn_cmd_member_add(cn_cli_t *cli, int argc, char **argv)
       break;
     if (c == OPT_NAME) {
       name = optarg;
+    } else if (c == OPT_COUNCIL) {
+      body.council = 1;
     } else if (c == OPT_GROUP) {
       if (cn_args_list_add(&groups, optarg) < 0) {
         rc = cn_cli_usage_error(cli, "--group: group names must be non-empty");
@@ -219,7 +225,7 @@ static void print_member(const Councilnet__Member *m)
   size_t i;
 
   cn_cli_hex(hex, sizeof hex, &m->key, CN_PK_BYTES);
-  snprintf(roles, sizeof roles, "%s%s%s%s%s", m->member ? "member" : "",
+  snprintf(roles, sizeof roles, "%s%s%s%s%s", m->member ? (m->council ? "council" : "member") : "",
            m->member && (m->clerk || m->convener) ? "," : "", m->clerk ? "clerk" : "",
            m->clerk && m->convener ? "," : "", m->convener ? "convener" : "");
   printf("%s  %-21s %6llu  %s", hex, roles[0] ? roles : "-", (unsigned long long)m->since,

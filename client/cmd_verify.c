@@ -1,9 +1,22 @@
 /* cmd_verify.c: `council verify`: fetch a node's whole log and check it
- * from the first entry to the signed head. */
+ * from the first entry to the signed head.
+ *
+ * The checks run on every core. The main thread fetches pages (one
+ * keep-alive connection) and checks what ties an entry to the one before
+ * it: seq order, field sizes and the prev link. Worker threads run the
+ * library's whole check of each entry (cn_log_verifier_step: record id,
+ * entry hash, envelope and signature, node-signed kinds) on a verifier
+ * placed just before that entry, in parallel. While the workers check one
+ * page the main thread fetches and links the next. Results are taken in
+ * log order, so the report and the callbacks are those of a sequential
+ * walk: the first bad entry is the lowest failing seq, with the library's
+ * own reason. */
 #include "commands.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "councilnet/log.h"
 #include "councilnet/record.h"
@@ -11,6 +24,8 @@
 #define VERIFY_PAGE 10000        /* entries asked per request (the server's maximum) */
 #define VERIFY_PROGRESS 100000   /* progress line on stderr every so many entries */
 #define VERIFY_HEAD_TRIES 5      /* re-reads when the log grows while we check the head */
+#define VERIFY_CHUNK 64          /* entries a worker takes at a time */
+#define VERIFY_THREADS_MAX 64
 
 static const char verify_usage[] =
   "Usage: council verify [--node-key HEX]\n"
@@ -58,42 +73,294 @@ static int check_head(cn_log_verifier_t *v, const Councilnet__LogPage *page)
   return rc;
 }
 
+/* One fetched page and what is known about it. */
+typedef struct vpage_t {
+  Councilnet__LogPage *page;
+  size_t linked;            /* entries that passed the link checks (all, or
+                             * up to the first that failed them) */
+  size_t bad;               /* lowest entry index that failed, n_entries if none */
+  char error[256];          /* its reason */
+  size_t checked;           /* entries the workers have finished */
+} vpage_t;
+
+/* The workers and the page they share. All fields under MU. */
+typedef struct vpool_t {
+  pthread_mutex_t mu;
+  pthread_cond_t work;      /* a page to check, or stop */
+  pthread_cond_t done;      /* the page is checked */
+  vpage_t *job;             /* NULL when idle */
+  size_t next;              /* next entry index to hand out */
+  int stop;
+  uint8_t node_pk[CN_PK_BYTES];
+  pthread_t threads[VERIFY_THREADS_MAX];
+  size_t n_threads;
+} vpool_t;
+
+/* The library's whole check of entry E alone: a verifier placed at the
+ * entry before it (whose link the main thread has checked). Return 0, or
+ * -1 with the reason in ERR. */
+static int entry_check(const uint8_t node_pk[CN_PK_BYTES], const Councilnet__LogEntry *e,
+                       char *err, size_t errlen)
+{
+  cn_log_verifier_t v;
+
+  cn_log_verifier_init(&v, node_pk);
+  v.seq = e->seq - 1;
+  memcpy(v.hash, e->prev.data, CN_HASH_BYTES);
+  if (cn_log_verifier_step(&v, e->seq, e->prev.data, e->prev.len, e->record_id.data,
+                           e->record_id.len, e->received, e->hash.data, e->hash.len,
+                           e->envelope.data, e->envelope.len) == 0)
+    return 0;
+  snprintf(err, errlen, "%s", v.error);
+  return -1;
+}
+
+/* Check entries [FROM, TO) of P; keep the lowest failure. Call without MU. */
+static void vpool_check(vpool_t *pool, vpage_t *p, size_t from, size_t to)
+{
+  char err[sizeof p->error];
+
+  for (size_t i = from; i < to; i++) {
+    if (entry_check(pool->node_pk, p->page->entries[i], err, sizeof err) != 0) {
+      pthread_mutex_lock(&pool->mu);
+      if (i < p->bad) {
+        p->bad = i;
+        memcpy(p->error, err, sizeof err);
+      }
+      pthread_mutex_unlock(&pool->mu);
+      break;          /* the rest of this chunk cannot be the lowest */
+    }
+  }
+}
+
+/* Take a chunk of the current job, or NULL if none is left. Call with MU
+ * held. Entries past a failure already found need no check. */
+static vpage_t *vpool_take(vpool_t *pool, size_t *from, size_t *to)
+{
+  vpage_t *p = pool->job;
+  size_t end;
+
+  if (!p || pool->next >= p->linked)
+    return NULL;
+  end = p->linked < p->bad ? p->linked : p->bad;
+  *from = pool->next;
+  *to = *from + VERIFY_CHUNK < p->linked ? *from + VERIFY_CHUNK : p->linked;
+  pool->next = *to;
+  if (*from >= end)
+    *to = *from;      /* nothing to check, only to count */
+  return p;
+}
+
+static void vpool_finish(vpool_t *pool, vpage_t *p, size_t from, size_t to)
+{
+  p->checked += to - from;
+  if (p->checked == p->linked) {
+    pool->job = NULL;
+    pthread_cond_signal(&pool->done);
+  }
+}
+
+static void *vpool_worker(void *arg)
+{
+  vpool_t *pool = arg;
+  size_t from = 0, to = 0, claimed_to = 0;
+  vpage_t *p;
+
+  pthread_mutex_lock(&pool->mu);
+  for (;;) {
+    p = NULL;
+    while (!pool->stop) {
+      p = vpool_take(pool, &from, &to);
+      if (p)
+        break;
+      pthread_cond_wait(&pool->work, &pool->mu);
+    }
+    if (!p)
+      break;
+    claimed_to = pool->next;
+    pthread_mutex_unlock(&pool->mu);
+    vpool_check(pool, p, from, to);
+    pthread_mutex_lock(&pool->mu);
+    vpool_finish(pool, p, from, claimed_to);
+  }
+  pthread_mutex_unlock(&pool->mu);
+  return NULL;
+}
+
+/* Start one worker per online core. With none (pthread failure) the main
+ * thread checks the pages itself. */
+static void vpool_start(vpool_t *pool, const uint8_t node_pk[CN_PK_BYTES])
+{
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t want = cores < 1 ? 1 : cores > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX : (size_t)cores;
+
+  memset(pool, 0, sizeof *pool);
+  memcpy(pool->node_pk, node_pk, CN_PK_BYTES);
+  pthread_mutex_init(&pool->mu, NULL);
+  pthread_cond_init(&pool->work, NULL);
+  pthread_cond_init(&pool->done, NULL);
+  for (size_t i = 0; i < want; i++) {
+    if (pthread_create(&pool->threads[pool->n_threads], NULL, vpool_worker, pool) != 0)
+      break;
+    pool->n_threads++;
+  }
+}
+
+static void vpool_stop(vpool_t *pool)
+{
+  pthread_mutex_lock(&pool->mu);
+  pool->stop = 1;
+  pthread_cond_broadcast(&pool->work);
+  pthread_mutex_unlock(&pool->mu);
+  for (size_t i = 0; i < pool->n_threads; i++)
+    pthread_join(pool->threads[i], NULL);
+  pthread_cond_destroy(&pool->done);
+  pthread_cond_destroy(&pool->work);
+  pthread_mutex_destroy(&pool->mu);
+}
+
+/* Hand P's linked entries to the workers (or, without workers, check them now). */
+static void vpool_submit(vpool_t *pool, vpage_t *p)
+{
+  p->checked = 0;
+  if (p->linked == 0)
+    return;
+  if (pool->n_threads == 0) {
+    vpool_check(pool, p, 0, p->linked);
+    p->checked = p->linked;
+    return;
+  }
+  pthread_mutex_lock(&pool->mu);
+  pool->job = p;
+  pool->next = 0;
+  pthread_cond_broadcast(&pool->work);
+  pthread_mutex_unlock(&pool->mu);
+}
+
+/* Wait until every linked entry of P is checked. */
+static void vpool_wait(vpool_t *pool, vpage_t *p)
+{
+  pthread_mutex_lock(&pool->mu);
+  while (p->checked < p->linked)
+    pthread_cond_wait(&pool->done, &pool->mu);
+  pthread_mutex_unlock(&pool->mu);
+}
+
+/* Link P's entries to the chain so far (*SEQ, HASH: the last linked entry,
+ * updated): seq order, field sizes, prev. Entries from the first that fails
+ * are left out (P->linked) and that one is P's failure, with the reason the
+ * library gives. */
+static void vpage_link(vpage_t *p, const uint8_t node_pk[CN_PK_BYTES], uint64_t *seq,
+                       uint8_t hash[CN_HASH_BYTES])
+{
+  size_t n = p->page->n_entries;
+
+  p->bad = n;
+  p->error[0] = 0;
+  for (p->linked = 0; p->linked < n; p->linked++) {
+    const Councilnet__LogEntry *e = p->page->entries[p->linked];
+    if (e->seq != *seq + 1 || e->prev.len != CN_HASH_BYTES || e->record_id.len != CN_HASH_BYTES ||
+        e->hash.len != CN_HASH_BYTES || memcmp(e->prev.data, hash, CN_HASH_BYTES) != 0) {
+      /* the library's step stops at these checks, before any crypto:
+       * let it word the reason */
+      cn_log_verifier_t v;
+      cn_log_verifier_init(&v, node_pk);
+      v.seq = *seq;
+      memcpy(v.hash, hash, CN_HASH_BYTES);
+      if (cn_log_verifier_step(&v, e->seq, e->prev.data, e->prev.len, e->record_id.data,
+                               e->record_id.len, e->received, e->hash.data, e->hash.len,
+                               e->envelope.data, e->envelope.len) != 0)
+        snprintf(p->error, sizeof p->error, "%s", v.error);
+      p->bad = p->linked;
+      break;
+    }
+    *seq = e->seq;
+    memcpy(hash, e->hash.data, CN_HASH_BYTES);
+  }
+}
+
+/* Take a checked page in log order: move V along it, call FN, report
+ * progress. Return CN_EXIT_OK, CN_EXIT_REFUSED with BAD filled at the first
+ * bad entry, or FN's status. */
+static int vpage_take(vpage_t *p, cn_log_verifier_t *v, cn_verify_entry_fn fn, void *ctx,
+                      cn_verify_failure_t *bad, uint64_t *next_progress)
+{
+  int rc;
+
+  for (size_t i = 0; i < p->page->n_entries; i++) {
+    const Councilnet__LogEntry *e = p->page->entries[i];
+    if (i == p->bad) {
+      snprintf(v->error, sizeof v->error, "%s", p->error);
+      bad->failed = 1;
+      bad->seq = e->seq;
+      bad->what = "entry";
+      return CN_EXIT_REFUSED;
+    }
+    v->seq = e->seq;
+    memcpy(v->hash, e->hash.data, CN_HASH_BYTES);
+    if (fn && (rc = fn(ctx, e)) != CN_EXIT_OK)
+      return rc;
+    if (v->seq >= *next_progress) {
+      fprintf(stderr, "council: verified %llu entries...\n", (unsigned long long)v->seq);
+      *next_progress = v->seq - v->seq % VERIFY_PROGRESS + VERIFY_PROGRESS;
+    }
+  }
+  return CN_EXIT_OK;
+}
+
+static void vpage_clear(vpage_t *p)
+{
+  if (p->page)
+    councilnet__log_page__free_unpacked(p->page, NULL);
+  memset(p, 0, sizeof *p);
+}
+
 int cn_verify_log_walk(cn_cli_t *cli, cn_log_verifier_t *v, cn_verify_entry_fn fn, void *ctx,
                        cn_verify_failure_t *bad)
 {
-  Councilnet__LogPage *page = NULL;
+  vpage_t pages[2], *cur = NULL, *nxt;
+  vpool_t pool;
   char path[96];
-  uint64_t next_progress = VERIFY_PROGRESS;
-  size_t i;
-  int tries = 0, rc;
+  uint64_t next_progress = VERIFY_PROGRESS, link_seq = v->seq;
+  uint8_t link_hash[CN_HASH_BYTES];
+  int tries = 0, rc, fetch_rc;
 
   memset(bad, 0, sizeof *bad);
+  memset(pages, 0, sizeof pages);
+  memcpy(link_hash, v->hash, CN_HASH_BYTES);
+  vpool_start(&pool, v->node_pk);
   for (;;) {
-    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=%d", (unsigned long long)v->seq,
-             VERIFY_PAGE);
-    rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor, (ProtobufCMessage **)&page);
-    if (rc != CN_EXIT_OK)
-      goto out;
-    for (i = 0; i < page->n_entries; i++) {
-      const Councilnet__LogEntry *e = page->entries[i];
-      if (cn_log_verifier_step(v, e->seq, e->prev.data, e->prev.len, e->record_id.data,
-                               e->record_id.len, e->received, e->hash.data, e->hash.len,
-                               e->envelope.data, e->envelope.len) != 0) {
-        bad->failed = 1;
-        bad->seq = e->seq;
-        bad->what = "entry";
-        rc = CN_EXIT_REFUSED;
-        goto out;
-      }
-      if (fn && (rc = fn(ctx, e)) != CN_EXIT_OK)
-        goto out;
-      if (v->seq >= next_progress) {
-        fprintf(stderr, "council: verified %llu entries...\n", (unsigned long long)v->seq);
-        next_progress = v->seq - v->seq % VERIFY_PROGRESS + VERIFY_PROGRESS;
-      }
+    /* Fetch and link the next page while the workers check CUR; none
+     * after a page whose links broke, where the walk ends anyway. */
+    nxt = cur == &pages[0] ? &pages[1] : &pages[0];
+    fetch_rc = CN_EXIT_OK;
+    if (!cur || cur->linked == cur->page->n_entries) {
+      snprintf(path, sizeof path, "/v1/log?after=%llu&limit=%d", (unsigned long long)link_seq,
+               VERIFY_PAGE);
+      fetch_rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor,
+                            (ProtobufCMessage **)&nxt->page);
+      if (fetch_rc == CN_EXIT_OK)
+        vpage_link(nxt, v->node_pk, &link_seq, link_hash);
     }
-    if (page->n_entries == 0) {
-      if (check_head(v, page) == 0)
+    if (cur) {
+      vpool_wait(&pool, cur);
+      rc = vpage_take(cur, v, fn, ctx, bad, &next_progress);
+      vpage_clear(cur);
+      cur = NULL;
+      if (rc != CN_EXIT_OK)
+        goto out;
+    }
+    if (fetch_rc != CN_EXIT_OK) {
+      rc = fetch_rc;
+      goto out;
+    }
+    if (!nxt->page) {          /* cannot happen: a broken page ends the walk */
+      rc = CN_EXIT_REFUSED;
+      goto out;
+    }
+    if (nxt->page->n_entries == 0) {
+      /* V has taken every entry so far: the head must name the last one */
+      if (check_head(v, nxt->page) == 0)
         break;
       if (++tries >= VERIFY_HEAD_TRIES) {
         bad->failed = 1;
@@ -102,14 +369,19 @@ int cn_verify_log_walk(cn_cli_t *cli, cn_log_verifier_t *v, cn_verify_entry_fn f
         rc = CN_EXIT_REFUSED;
         goto out;
       }
+      vpage_clear(nxt);
+      continue;
     }
-    councilnet__log_page__free_unpacked(page, NULL);
-    page = NULL;
+    cur = nxt;
+    vpool_submit(&pool, cur);
   }
   rc = CN_EXIT_OK;
 out:
-  if (page)
-    councilnet__log_page__free_unpacked(page, NULL);
+  if (cur)
+    vpool_wait(&pool, cur);
+  vpool_stop(&pool);
+  vpage_clear(&pages[0]);
+  vpage_clear(&pages[1]);
   return rc;
 }
 

@@ -125,6 +125,7 @@ static int fz_admit(int k, const char *name, char *group)
   m.name = (char *)name;
   m.groups = group ? &group : NULL;
   m.n_groups = group ? 1 : 0;
+  m.council = k == FZ_CHILD;
   return fz_act(FZ_CONVENER, "member_add", &m.base) == CN_OK ? 0 : -1;
 }
 

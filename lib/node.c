@@ -552,6 +552,7 @@ static cn_err apply_member_add(apply_t *a)
   k.name = m->name;
   k.groups = groups;
   k.member = 1;
+  k.council = m->council;
   k.since = a->seq;
   if (cn_store_key_put(a->n->store, &k) != 0 || roll_update(a->n, m->member.data, 1, a->now) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
@@ -812,7 +813,9 @@ static cn_err body_check_address(apply_t *a, const kind_t *kind)
     rc = cn_store_key_get(a->n->store, node->data, &k);
     if (rc < 0)
       return refuse(a, CN_ERR_INTERNAL, "database error");
-    if (rc == 1 || !k.member)
+    /* Only a key admitted as a child council speaks as one: a person
+     * member cannot pass their own records off as a council's. */
+    if (rc == 1 || !k.member || !k.council)
       return refuse(a, CN_ERR_WRONG_NODE,
                     "the record is addressed to a node that is not a child council here");
     a->foreign = 1;
@@ -1551,6 +1554,7 @@ static int member_collect(void *ctx, const cn_store_key_t *k)
   m->member = k->member;
   m->clerk = k->clerk;
   m->convener = k->convener;
+  m->council = k->council;
   m->since = k->since;
   if (!m->key.data || !m->name || !m->groups)
     return list_push(l, NULL) ? 1 : 1;
@@ -3250,6 +3254,14 @@ out:
 #define BUDGET_PROJECTS_MAX 512
 #define BUDGET_GRACE 600     /* seconds a node waits for missing child profiles */
 
+static int has_control(const char *t)
+{
+  for (; *t; t++)
+    if ((unsigned char)*t < 0x20 || *t == 0x7f)
+      return 1;
+  return 0;
+}
+
 static cn_err check_round(apply_t *a, const Councilnet__BudgetRound *r)
 {
   if (!r->title[0] || r->total == 0 || r->n_projects == 0 || r->n_projects > BUDGET_PROJECTS_MAX)
@@ -3261,8 +3273,13 @@ static cn_err check_round(apply_t *a, const Councilnet__BudgetRound *r)
     return refuse(a, CN_ERR_INVALID, "unknown allocation rule");
   if (r->proposals_close && r->proposals_close > r->opens)
     return refuse(a, CN_ERR_INVALID, "project proposals must close before voting opens");
+  if (has_control(r->title))
+    return refuse(a, CN_ERR_INVALID, "the round's title has control characters");
   for (size_t i = 0; i < r->n_projects; i++) {
     const Councilnet__BudgetProject *p = r->projects[i];
+    if (has_control(p->title) || has_control(p->id) || strpbrk(p->id, " \"") )
+      return refuse(a, CN_ERR_INVALID, "project %zu: no control characters, and an id without"
+                    " spaces or quotes", i);
     if (!p->id[0] || strlen(p->id) >= 64 || strpbrk(p->id, ";,\n") || p->cost == 0 ||
         (p->proposer.len && p->proposer.len != CN_PK_BYTES))
       return refuse(a, CN_ERR_INVALID, "project %zu: an id (no ; or ,), a cost, a proposer key", i);
@@ -3461,6 +3478,20 @@ static cn_err foreign_budget_mandate(apply_t *a)
   if ((err = round_load(a, &m->round, &row, &r)) != CN_OK)
     return err;
   round_projects(&row, r, &n_round, &list);
+  {
+    /* no more voters than the people the council reported it speaks for */
+    uint64_t people = 0, voters = 0;
+    if (cn_store_child_weight_get(a->n->store, a->origin, &people) != 0)
+      people = 0;
+    for (size_t i = 0; i < m->n_sets; i++) {
+      voters += m->sets[i]->count;
+      if (voters < m->sets[i]->count)
+        voters = UINT64_MAX;      /* overflow */
+    }
+    if (voters > people)
+      err = refuse(a, CN_ERR_INVALID, "the approval sets count %llu voters; the council speaks for %llu",
+                   (unsigned long long)voters, (unsigned long long)people);
+  }
   for (size_t i = 0; err == CN_OK && i < m->n_sets; i++) {
     const Councilnet__ApprovalSet *set = m->sets[i];
     if (set->assembly.len != CN_PK_BYTES || set->count == 0)
@@ -3957,8 +3988,8 @@ static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in)
   p.cost = in->project->cost;
   p.proposer.data = a->origin;     /* the proposing assembly is the council that sent it */
   p.proposer.len = CN_PK_BYTES;
-  if (!p.id[0] || strlen(p.id) >= 64 || strpbrk(p.id, ";,\n") || p.cost == 0 ||
-      strcmp(in->budget_project, p.id) != 0) {
+  if (!p.id[0] || strlen(p.id) >= 64 || strpbrk(p.id, ";,\n \"") || p.cost == 0 ||
+      has_control(p.id) || has_control(p.title) || strcmp(in->budget_project, p.id) != 0) {
     err = refuse(a, CN_ERR_INVALID, "a proposed project has an id (no ; or ,), a cost, and the"
                  " instruction's budget_project is that id");
     goto out;

@@ -65,6 +65,8 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "ALTER TABLE rounds ADD COLUMN projects BLOB;"
   "CREATE TABLE round_proposals(round BLOB NOT NULL, id TEXT NOT NULL, child BLOB NOT NULL,"
   " seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(round, id));",
+  /* 6: child councils are admitted as such */
+  "ALTER TABLE keys ADD COLUMN council INTEGER NOT NULL DEFAULT 0;",
 };
 
 enum stmt_id {
@@ -115,10 +117,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                   " WHERE record_id = :id",
   [ST_LOG_SCAN] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
                   " WHERE seq > :after ORDER BY seq LIMIT :limit",
-  [ST_KEY_GET] = "SELECT key, name, groups, member, clerk, convener, since FROM keys WHERE key = :key",
-  [ST_KEY_PUT] = "INSERT OR REPLACE INTO keys(key, name, groups, member, clerk, convener, since)"
-                 " VALUES(:key, :name, :groups, :member, :clerk, :convener, :since)",
-  [ST_KEY_SCAN] = "SELECT key, name, groups, member, clerk, convener, since FROM keys ORDER BY since, key",
+  [ST_KEY_GET] = "SELECT key, name, groups, member, clerk, convener, since, council FROM keys"
+                 " WHERE key = :key",
+  [ST_KEY_PUT] = "INSERT OR REPLACE INTO keys(key, name, groups, member, clerk, convener, since, council)"
+                 " VALUES(:key, :name, :groups, :member, :clerk, :convener, :since, :council)",
+  [ST_KEY_SCAN] = "SELECT key, name, groups, member, clerk, convener, since, council FROM keys"
+                  " ORDER BY since, key",
   [ST_ROLL_COUNT] = "SELECT count(*) FROM keys WHERE member = 1",
   [ST_CONVENER_COUNT] = "SELECT count(*) FROM keys WHERE convener = 1",
   [ST_PROP_PUT] = "INSERT INTO proposals(id, seq, author, opens, closes, body)"
@@ -593,6 +597,7 @@ static int key_row(sqlite3_stmt *st, cn_store_key_t *k)
   k->clerk = sqlite3_column_int(st, 4);
   k->convener = sqlite3_column_int(st, 5);
   k->since = (uint64_t)sqlite3_column_int64(st, 6);
+  k->council = sqlite3_column_int(st, 7);
   return 0;
 }
 
@@ -628,7 +633,8 @@ int cn_store_key_put(cn_store_t *s, const cn_store_key_t *k)
   if (!st || bind_blob(st, ":key", k->key, CN_PK_BYTES) || bind_text(st, ":name", k->name) ||
       bind_text(st, ":groups", k->groups) || bind_int(st, ":member", (uint64_t)!!k->member) ||
       bind_int(st, ":clerk", (uint64_t)!!k->clerk) ||
-      bind_int(st, ":convener", (uint64_t)!!k->convener) || bind_int(st, ":since", k->since))
+      bind_int(st, ":convener", (uint64_t)!!k->convener) || bind_int(st, ":since", k->since) ||
+      bind_int(st, ":council", (uint64_t)!!k->council))
     return -1;
   return store_exec(s, st, "key put");
 }

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 5
+#define CN_STORE_SCHEMA_VERSION 6
 
 typedef struct cn_store_t cn_store_t;
 
@@ -68,6 +68,7 @@ typedef struct cn_store_key_t {
   const char *name;               /* valid during the callback / until next call */
   const char *groups;             /* newline-separated labels */
   int member, clerk, convener;
+  int council;                    /* a child council's node key */
   uint64_t since;
 } cn_store_key_t;
 

@@ -152,7 +152,7 @@ static int cmd_init(int argc, char **argv)
     cn_hex_encode(hex, cn_node_key(n), CN_PK_BYTES);
     printf("created node \"%s\" in %s\nnode key %s\n", name, dir, hex);
     if (parent)
-      printf("parent %s\n(the parent's convener admits this node key as a member)\n", parent);
+      printf("parent %s\n(the parent's convener admits this node key: council member add KEY --council)\n", parent);
     cn_node_free(n);
   }
   return 0;

@@ -258,7 +258,7 @@ def run_demo(cnet, workdir, councils):
         on the child sends its roll (member keys only), its delegates'
         credentials, mandates and recall votes up, and follows the parent's log.""")
     for c in councils[1:]:
-        c.parent.run("member", "add", c.key, "--name", c.name, key=c.parent.convener)
+        c.parent.run("member", "add", c.key, "--name", c.name, "--council", key=c.parent.convener)
     names = iter(NAMES)
     for (dname, hs) in DISTRICTS.items():
         for hname, votes in hs.items():

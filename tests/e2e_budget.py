@@ -72,7 +72,7 @@ with Workdir() as w:
     members = {}
     for name, hood in hoods.items():
         hood.start()
-        district.council("member", "add", hood.key, "--name", name, key=district.convener_key)
+        district.council("member", "add", hood.key, "--name", name, "--council", key=district.convener_key)
     for name, hood in hoods.items():
         keys = []
         for i in range(ROLL[name] + 1):           # one more: a member who comes too late

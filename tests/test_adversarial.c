@@ -377,6 +377,7 @@ static int setup_members(tnode_t *n)
       ADDR(m, K_P, T0);
       m.member = bin(pk[ms[i]], 32);
       m.name = ms[i] == K_CHILD ? "Child council" : "member";
+      m.council = ms[i] == K_CHILD;
       m.groups = i == 0 ? &renters : NULL;
       m.n_groups = i == 0;
       if (post_ok("member_add", K_CONV, &m.base, NULL, NULL) != 0)

@@ -218,6 +218,23 @@ int main(void)
   free(env2);
   env2 = NULL;
 
+  /* A person member cannot pass their own records off as a child
+   * council's: a roll "from" themselves is addressed to a non-council. */
+  {
+    Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
+    ProtobufCBinaryData k = { CN_PK_BYTES, member_pk[2] };
+    u.node.data = member_pk[1];
+    u.node.len = CN_PK_BYTES;
+    u.created = T0;
+    u.added = &k;
+    u.n_added = 1;
+    u.roll = 1000000;
+    REQUIRE(util_seal("roll", &u, member_sk[1], &env2, &len2) == 0);
+    expect_refused(env2, len2, CN_ERR_WRONG_NODE, "member posing as a child council");
+    free(env2);
+    env2 = NULL;
+  }
+
   /* Choice out of range. */
   b.choices = &bad_choice;
   REQUIRE(util_seal("ballot", &b, member_sk[1], &env2, &len2) == 0);

@@ -75,11 +75,11 @@ int main(void)
   started = 1;
   for (int i = 0; i < 2; i++) {
     REQUIRE(tnode_start_child(&dist[i], "District", T0, &city) == 0);
-    REQUIRE(util_admit(&city, dist[i].pk, "District") == CN_OK);
+    REQUIRE(util_admit_council(&city, dist[i].pk, "District") == CN_OK);
   }
   for (int h = 0; h < NB; h++) {
     REQUIRE(tnode_start_child(&hood[h], "Neighborhood", T0, &dist[h / 2]) == 0);
-    REQUIRE(util_admit(&dist[h / 2], hood[h].pk, "Neighborhood") == CN_OK);
+    REQUIRE(util_admit_council(&dist[h / 2], hood[h].pk, "Neighborhood") == CN_OK);
   }
 
   /* The round, at the city: 1,000 to spend on six projects. */

@@ -63,7 +63,7 @@ int main(void)
   REQUIRE(tnode_start(&parent, "parent", T0) == 0);
   started = 1;
   REQUIRE(tnode_start_child(&node, "crash", T0, &parent) == 0);
-  REQUIRE(util_admit(&parent, node.pk, "crash") == CN_OK);
+  REQUIRE(util_admit_council(&parent, node.pk, "crash") == CN_OK);
   for (int i = 0; i < MEMBERS; i++) {
     cn_crypto_keypair(pk[i], sk[i]);
     REQUIRE(util_admit(&node, pk[i], "member") == CN_OK);

@@ -88,7 +88,7 @@ int main(void)
   REQUIRE(tnode_start(&parent, "Regional council", T0) == 0);
   started = 1;
   REQUIRE(tnode_start_child(&child, "Riverside", T0, &parent) == 0);
-  REQUIRE(util_admit(&parent, child.pk, "Riverside") == CN_OK);
+  REQUIRE(util_admit_council(&parent, child.pk, "Riverside") == CN_OK);
 
   /* A. Parent down while the child works. */
   CHECK(tnode_kill(&parent, SIGTERM) == 0);
@@ -134,7 +134,7 @@ int main(void)
 
   /* C. A captured child. */
   REQUIRE(tnode_start_child(&small, "Hillside", T0, &parent) == 0);
-  REQUIRE(util_admit(&parent, small.pk, "Hillside") == CN_OK);
+  REQUIRE(util_admit_council(&parent, small.pk, "Hillside") == CN_OK);
   REQUIRE(add_members(&small, 0, 5) == 0);
   {
     Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;

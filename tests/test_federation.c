@@ -201,13 +201,13 @@ int main(void)
   started = 1;
   for (int i = 0; i < 2; i++) {
     REQUIRE(tnode_start_child(&dist[i], i ? "District East" : "District West", T0, &city) == 0);
-    REQUIRE(util_admit(&city, dist[i].pk, i ? "District East" : "District West") == CN_OK);
+    REQUIRE(util_admit_council(&city, dist[i].pk, i ? "District East" : "District West") == CN_OK);
   }
   for (int h = 0; h < NB; h++) {
     char name[32];
     snprintf(name, sizeof name, "Neighborhood %d", h + 1);
     REQUIRE(tnode_start_child(&hood[h], name, T0, parent_of(h)) == 0);
-    REQUIRE(util_admit(parent_of(h), hood[h].pk, name) == CN_OK);
+    REQUIRE(util_admit_council(parent_of(h), hood[h].pk, name) == CN_OK);
     for (int m = 0; m < roll_of[h]; m++) {
       cn_crypto_keypair(mpk[h][m], msk[h][m]);
       REQUIRE(util_admit(&hood[h], mpk[h][m], "member") == CN_OK);

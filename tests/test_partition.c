@@ -166,7 +166,7 @@ int main(void)
   fake = parent;
   snprintf(fake.url, sizeof fake.url, "http://127.0.0.1:%d", proxy.port);
   REQUIRE(tnode_start_child(&child, "child", T0, &fake) == 0);
-  REQUIRE(util_admit(&parent, child.pk, "child") == CN_OK);
+  REQUIRE(util_admit_council(&parent, child.pk, "child") == CN_OK);
 
   /* Partition: the proxy drops everything for 3 s while members join. */
   atomic_store(&proxy.mode, PROXY_DROP);

@@ -382,9 +382,10 @@ int util_get_record(tnode_t *n, const uint8_t id[CN_HASH_BYTES], uint8_t **out, 
   return 0;
 }
 
-int util_admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name)
+static int admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name, int council)
 {
   Councilnet__MemberAdd m = COUNCILNET__MEMBER_ADD__INIT;
+  m.council = council;
   m.node.data = n->pk;
   m.node.len = CN_PK_BYTES;
   m.created = n->now;
@@ -392,6 +393,16 @@ int util_admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name)
   m.member.len = CN_PK_BYTES;
   m.name = (char *)(name ? name : "");
   return util_act(n, "member_add", &m, n->convener_sk, NULL);
+}
+
+int util_admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name)
+{
+  return admit(n, key, name, 0);
+}
+
+int util_admit_council(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name)
+{
+  return admit(n, key, name, 1);
 }
 
 int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p,

@@ -69,8 +69,10 @@ void util_sleep_ms(int ms);
 ProtobufCMessage *util_get(tnode_t *n, const char *path, const ProtobufCMessageDescriptor *desc);
 /* GET /v1/records/ID: the exact envelope. OUT malloc'd. */
 int util_get_record(tnode_t *n, const uint8_t id[CN_HASH_BYTES], uint8_t **out, size_t *len);
-/* Convener of N admits KEY as a member (a person or a child council). */
+/* Convener of N admits KEY as a member: a person, or (util_admit_council)
+ * a child council's node key. */
 int util_admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name);
+int util_admit_council(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name);
 /* A proposal by SK on N; *ID gets its record id. */
 int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p, uint8_t id[CN_HASH_BYTES]);
 /* An online ballot. */
