@@ -2136,10 +2136,15 @@ static cn_err apply_recall_vote(apply_t *a)
   up = a->n->has_parent && memcmp(c.parent, a->n->parent_key, CN_PK_BYTES) == 0;
   if (up && outbox_add(a->n, "recall_vote", a->buf, a->len) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
-  if (cn_store_credential_get(a->n->store, c.id, &c) != 0 ||
-      cn_store_roll_count(a->n->store, &roll) != 0)
+  if (cn_store_roll_count(a->n->store, &roll) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   settings_get(a->n, &st);
+  /* The running count says whether the threshold may be met; only then
+   * count exactly, among current members (a petition stays linear). */
+  if ((c.recall_votes + 1) * 1000 <= (uint64_t)st.recall_permille * roll)
+    return CN_OK;
+  if (cn_store_recall_vote_count_members(a->n->store, c.id, &c.recall_votes) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
   if (c.recall_votes * 1000 <= (uint64_t)st.recall_permille * roll)
     return CN_OK;
   /* Threshold met: the node recalls the delegate, in this same transaction. */
@@ -2726,10 +2731,15 @@ static cn_err foreign_recall_vote(apply_t *a)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (rc == 0)
     return refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted to recall");
-  if (cn_store_recall_vote_count_child(a->n->store, c.id, a->origin, &votes) != 0 ||
-      cn_store_child_roll_count(a->n->store, a->origin, &roll) != 0)
+  if (cn_store_child_roll_count(a->n->store, a->origin, &roll) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   settings_get(a->n, &st);
+  /* running count first, the exact count against the child's roll only
+   * when the threshold may be met */
+  if ((c.recall_votes + 1) * 1000 <= (uint64_t)st.recall_permille * roll)
+    return CN_OK;
+  if (cn_store_recall_vote_count_child(a->n->store, c.id, a->origin, &votes) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
   if (votes * 1000 <= (uint64_t)st.recall_permille * roll)
     return CN_OK;
   /* Counted against the child's roll, the threshold is met: recall here. */

@@ -67,6 +67,9 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   " seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(round, id));",
   /* 6: child councils are admitted as such */
   "ALTER TABLE keys ADD COLUMN council INTEGER NOT NULL DEFAULT 0;",
+  /* 7: a running count of recall votes, so a petition is not quadratic */
+  "ALTER TABLE credentials ADD COLUMN votes INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE credentials SET votes = (SELECT count(*) FROM recall_votes r WHERE r.credential = credentials.id);",
 };
 
 enum stmt_id {
@@ -78,7 +81,7 @@ enum stmt_id {
   ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_SCAN,
   ST_VOL_PUT, ST_VOL_SCAN,
   ST_CRED_PUT, ST_CRED_GET, ST_CRED_LATEST, ST_CRED_RECALL, ST_CRED_SCAN,
-  ST_RVOTE_PUT,
+  ST_RVOTE_PUT, ST_RVOTE_BUMP, ST_RVOTE_MEMBERS,
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT,
@@ -96,8 +99,7 @@ enum stmt_id {
   " (SELECT count(*) FROM ballots b WHERE b.proposal = p.id)"
 
 #define CRED_COLS "c.id, c.seq, c.delegate, c.parent, c.term_start, c.term_end, c.selection," \
-  " c.term, c.recall, (SELECT count(*) FROM recall_votes r JOIN keys k ON k.key = r.member" \
-  " WHERE r.credential = c.id AND k.member = 1), c.issuer, c.derived_from"
+  " c.term, c.recall, c.votes, c.issuer, c.derived_from"
 
 #define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated, listed, projects"
 
@@ -202,6 +204,9 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CRED_RECALL] = "UPDATE credentials SET recall = :recall WHERE id = :id",
   [ST_CRED_SCAN] = "SELECT " CRED_COLS " FROM credentials c ORDER BY c.seq",
   [ST_RVOTE_PUT] = "INSERT OR IGNORE INTO recall_votes(credential, member, seq) VALUES(:credential, :member, :seq)",
+  [ST_RVOTE_BUMP] = "UPDATE credentials SET votes = votes + 1 WHERE id = :credential",
+  [ST_RVOTE_MEMBERS] = "SELECT count(*) FROM recall_votes r JOIN keys k ON k.key = r.member"
+                       " WHERE r.credential = :credential AND k.member = 1",
   [ST_MAND_PUT] = "INSERT INTO mandates(id, seq, credential, envelope) VALUES(:id, :seq, :credential, :env)",
   [ST_MAND_GET] = "SELECT id, seq, credential, delivered, envelope FROM mandates WHERE id = :id",
   [ST_MAND_DELIVER] = "UPDATE mandates SET delivered = 1 WHERE id = :id",
@@ -973,10 +978,19 @@ int cn_store_recall_vote_put(cn_store_t *s, const uint8_t credential[CN_HASH_BYT
                              const uint8_t member[CN_PK_BYTES], uint64_t seq)
 {
   sqlite3_stmt *st = store_stmt(s, ST_RVOTE_PUT);
+  int rc;
+
   if (!st || bind_blob(st, ":credential", credential, CN_HASH_BYTES) ||
       bind_blob(st, ":member", member, CN_PK_BYTES) || bind_int(st, ":seq", seq))
     return -1;
-  return store_insert_new(s, st, "recall vote put");
+  rc = store_insert_new(s, st, "recall vote put");
+  if (rc == 1) {
+    st = store_stmt(s, ST_RVOTE_BUMP);
+    if (!st || bind_blob(st, ":credential", credential, CN_HASH_BYTES) ||
+        store_exec(s, st, "recall vote count") != 0)
+      return -1;
+  }
+  return rc;
 }
 
 int cn_store_mandate_put(cn_store_t *s, const cn_store_mandate_t *m)
@@ -1558,4 +1572,13 @@ int cn_store_round_proposal_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTE
 out:
   sqlite3_reset(st);
   return rc;
+}
+
+int cn_store_recall_vote_count_members(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
+                                       uint64_t *n)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_RVOTE_MEMBERS);
+  if (!st || bind_blob(st, ":credential", credential, CN_HASH_BYTES))
+    return -1;
+  return store_count_bound(s, st, n);
 }

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 6
+#define CN_STORE_SCHEMA_VERSION 7
 
 typedef struct cn_store_t cn_store_t;
 
@@ -150,7 +150,7 @@ typedef struct cn_store_credential_t {
   uint32_t term;
   int recalled;
   uint8_t recall[CN_HASH_BYTES];  /* record id of the recall, if recalled */
-  uint64_t recall_votes;          /* votes from current members */
+  uint64_t recall_votes;          /* recall votes received (a running count) */
   int has_issuer;                 /* issued by a child council, not this node */
   uint8_t issuer[CN_PK_BYTES];
   int has_derived;                /* a delegate of delegates: derived from */
@@ -168,7 +168,8 @@ int cn_store_credential_set_recalled(cn_store_t *s, const uint8_t id[CN_HASH_BYT
 int cn_store_credential_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_credential_t *c),
                              void *ctx);
 
-/* recall votes: 1 if inserted, 0 if the member had voted already. */
+/* recall votes: 1 if inserted (and the credential's running count raised),
+ * 0 if the member had voted already. */
 int cn_store_recall_vote_put(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
                              const uint8_t member[CN_PK_BYTES], uint64_t seq);
 
@@ -191,6 +192,9 @@ int cn_store_mandate_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_man
 /* Own credentials derived from credential FROM (delegates of delegates). */
 int cn_store_credential_scan_derived(cn_store_t *s, const uint8_t from[CN_HASH_BYTES],
                                      int (*fn)(void *ctx, const cn_store_credential_t *c), void *ctx);
+/* Recall votes on CREDENTIAL from current members (exact, O(votes)). */
+int cn_store_recall_vote_count_members(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
+                                       uint64_t *n);
 /* Recall votes on CREDENTIAL from members of CHILD's forwarded roll. */
 int cn_store_recall_vote_count_child(cn_store_t *s, const uint8_t credential[CN_HASH_BYTES],
                                      const uint8_t child[CN_PK_BYTES], uint64_t *n);
