@@ -669,7 +669,7 @@ static cn_err apply_vote(apply_t *a, const uint8_t voter[CN_PK_BYTES], int paper
     return refuse(a, CN_ERR_NOT_MEMBER, "the voter is not a member");
   if (b->proposal.len != CN_HASH_BYTES)
     return refuse(a, CN_ERR_INVALID, "proposal must be a 32-byte record id");
-  rc = cn_store_proposal_get(a->n->store, b->proposal.data, &prop);
+  rc = cn_store_proposal_get_light(a->n->store, b->proposal.data, &prop);
   if (rc < 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (rc == 1)
@@ -1801,7 +1801,7 @@ static cn_err proposal_load(apply_t *a, const ProtobufCBinaryData *id, cn_store_
   *out = NULL;
   if (id->len != CN_HASH_BYTES)
     return refuse(a, CN_ERR_INVALID, "proposal must be a 32-byte record id");
-  rc = cn_store_proposal_get(a->n->store, id->data, row);
+  rc = cn_store_proposal_get_light(a->n->store, id->data, row);
   if (rc < 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (rc == 1)
@@ -3063,6 +3063,10 @@ int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *
   }
   if (!n->has_parent) {
     snprintf(err, errlen, "no parent");
+    goto out;
+  }
+  if (lp->n_entries == 0) {
+    rc = 0;            /* nothing new: no transaction, no fsync */
     goto out;
   }
   cn_log_verifier_init(&v, n->parent_key);

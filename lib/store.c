@@ -77,7 +77,7 @@ enum stmt_id {
   ST_META_GET, ST_META_SET,
   ST_LOG_HEAD, ST_LOG_APPEND, ST_LOG_FIND, ST_LOG_SCAN,
   ST_KEY_GET, ST_KEY_PUT, ST_KEY_SCAN, ST_ROLL_COUNT, ST_CONVENER_COUNT,
-  ST_PROP_PUT, ST_PROP_GET, ST_PROP_SCAN, ST_PROP_DUE, ST_PROP_DECIDE,
+  ST_PROP_PUT, ST_PROP_GET, ST_PROP_SCAN, ST_PROP_DUE, ST_PROP_DECIDE, ST_PROP_GET_LIGHT,
   ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_SCAN,
   ST_VOL_PUT, ST_VOL_SCAN,
   ST_CRED_PUT, ST_CRED_GET, ST_CRED_LATEST, ST_CRED_RECALL, ST_CRED_SCAN,
@@ -130,6 +130,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_PROP_PUT] = "INSERT INTO proposals(id, seq, author, opens, closes, body)"
                   " VALUES(:id, :seq, :author, :opens, :closes, :body)",
   [ST_PROP_GET] = "SELECT " PROP_COLS " FROM proposals p WHERE p.id = :id",
+  [ST_PROP_GET_LIGHT] = "SELECT p.id, p.seq, p.author, p.opens, p.closes, p.closed, p.body, p.decision, 0"
+                        " FROM proposals p WHERE p.id = :id",
   [ST_PROP_SCAN] = "SELECT " PROP_COLS " FROM proposals p ORDER BY p.seq",
   [ST_PROP_DUE] = "SELECT " PROP_COLS " FROM proposals p WHERE p.closed = 0 AND p.closes <= :now"
                   " ORDER BY p.closes, p.seq",
@@ -711,9 +713,23 @@ static int proposal_row(sqlite3_stmt *st, cn_store_proposal_t *p)
   return 0;
 }
 
+static int proposal_get(cn_store_t *s, enum stmt_id which, const uint8_t id[CN_HASH_BYTES],
+                        cn_store_proposal_t *out);
+
 int cn_store_proposal_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_proposal_t *out)
 {
-  sqlite3_stmt *st = store_stmt(s, ST_PROP_GET);
+  return proposal_get(s, ST_PROP_GET, id, out);
+}
+
+int cn_store_proposal_get_light(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_proposal_t *out)
+{
+  return proposal_get(s, ST_PROP_GET_LIGHT, id, out);
+}
+
+static int proposal_get(cn_store_t *s, enum stmt_id which, const uint8_t id[CN_HASH_BYTES],
+                        cn_store_proposal_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, which);
   int rc;
 
   if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))

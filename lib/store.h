@@ -96,6 +96,9 @@ typedef struct cn_store_proposal_t {
 int cn_store_proposal_put(cn_store_t *s, const cn_store_proposal_t *p);
 /* Return 1 if absent. OUT's body stays valid until the next cn_store_proposal_get(). */
 int cn_store_proposal_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_proposal_t *out);
+/* The same without counting the ballots (OUT->ballots is 0): for the
+ * apply path, where counting would make every ballot cost more. */
+int cn_store_proposal_get_light(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_proposal_t *out);
 int cn_store_proposal_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_proposal_t *p), void *ctx);
 /* Proposals not yet closed whose window ended at or before NOW, oldest first. */
 int cn_store_proposal_scan_due(cn_store_t *s, uint64_t now,
