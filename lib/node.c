@@ -1579,13 +1579,8 @@ out:
   return err;
 }
 
-/* Decode the stored decision envelope of a proposal into the arena. */
-typedef struct decision_ctx_t {
-  cn_arena_t *arena;
-  Councilnet__Decision *decision;   /* unpacked with the arena's allocator */
-  uint8_t *env;
-  size_t env_len;
-} decision_ctx_t;
+static ProtobufCMessage *log_body(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
+                                  const ProtobufCMessageDescriptor *desc);
 
 static void *arena_pb_alloc(void *ad, size_t size)
 {
@@ -1596,19 +1591,6 @@ static void arena_pb_free(void *ad, void *p)
 {
   (void)ad;
   (void)p;
-}
-
-static int decision_found(void *ctx, const cn_store_entry_t *e)
-{
-  decision_ctx_t *d = ctx;
-  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, d->arena };
-  Councilnet__Envelope *env = councilnet__envelope__unpack(&alloc, e->envelope_len, e->envelope);
-
-  d->env = cn_arena_memdup(d->arena, e->envelope, e->envelope_len);
-  d->env_len = e->envelope_len;
-  if (env)
-    d->decision = councilnet__decision__unpack(&alloc, env->body.len, env->body.data);
-  return 1;
 }
 
 static int proposal_view(list_ctx_t *l, const cn_store_proposal_t *p)
@@ -1630,12 +1612,12 @@ static int proposal_view(list_ctx_t *l, const cn_store_proposal_t *p)
              : COUNCILNET__PROPOSAL_STATE__OPEN;
   v->ballots = p->ballots;
   if (p->has_decision) {
-    decision_ctx_t d = { l->arena, NULL, NULL, 0 };
     uint8_t decision_id[CN_HASH_BYTES];
     memcpy(decision_id, p->decision, CN_HASH_BYTES);
-    if (cn_store_log_find(l->node->store, decision_id, decision_found, &d) != 0 || !d.decision)
+    v->decision = (Councilnet__Decision *)log_body(l->node, l->arena, decision_id,
+                                                   &councilnet__decision__descriptor);
+    if (!v->decision)
       return list_push(l, NULL);
-    v->decision = d.decision;
   }
   if (!v->id.data || !v->author.data || !v->proposal)
     return list_push(l, NULL);
@@ -1696,35 +1678,16 @@ out:
 cn_err cn_node_query_decision(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cn_answer_t *out)
 {
   cn_store_proposal_t p;
-  decision_ctx_t d;
   uint8_t decision_id[CN_HASH_BYTES];
-  cn_err err = CN_ERR_INTERNAL;
-  int rc;
+  int rc = cn_store_proposal_get_light(n->store, id, &p);
 
-  memset(&d, 0, sizeof d);
-  d.arena = cn_arena_new();
-  if (!d.arena)
-    goto out;
-  rc = cn_store_proposal_get(n->store, id, &p);
-  if (rc == 1 || (rc == 0 && !p.has_decision)) {
-    err = CN_ERR_NOT_FOUND;
-    goto out;
-  }
+  if (rc == 1 || (rc == 0 && !p.has_decision))
+    return CN_ERR_NOT_FOUND;
   if (rc != 0)
-    goto out;
+    return CN_ERR_INTERNAL;
   memcpy(decision_id, p.decision, CN_HASH_BYTES);
-  if (cn_store_log_find(n->store, decision_id, decision_found, &d) != 0 || !d.env)
-    goto out;
-  out->desc = &councilnet__envelope__descriptor;
-  out->data = malloc(d.env_len);
-  if (!out->data)
-    goto out;
-  memcpy(out->data, d.env, d.env_len);
-  out->len = d.env_len;
-  err = CN_OK;
-out:
-  cn_arena_free(d.arena);
-  return err;
+  /* the decision envelope, exact bytes, as any logged record */
+  return cn_node_query_record(n, decision_id, out);
 }
 
 /* ---- delegates: settings, selections, mandates, deliveries, recall ---- */
@@ -1887,22 +1850,25 @@ static int copy_envelope(void *ctx, const cn_store_entry_t *e)
   return 1;
 }
 
-/* Unpack the body of the logged record ID as DESC. OUT: free with
- * protobuf_c_message_free_unpacked. Return NULL if absent or unreadable. */
-static ProtobufCMessage *log_body(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
+/* Unpack the body of the logged record ID as DESC, into the arena AR if
+ * given (else OUT: free with protobuf_c_message_free_unpacked). Return NULL
+ * if absent or unreadable. */
+static ProtobufCMessage *log_body(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
                                   const ProtobufCMessageDescriptor *desc)
 {
+  ProtobufCAllocator arena = { arena_pb_alloc, arena_pb_free, ar };
+  ProtobufCAllocator *alloc = ar ? &arena : NULL;
   copy_ctx_t c = { NULL, 0 };
   Councilnet__Envelope *env = NULL;
   ProtobufCMessage *m = NULL;
 
   if (cn_store_log_find(n->store, id, copy_envelope, &c) != 0 || !c.env)
     goto out;
-  env = councilnet__envelope__unpack(NULL, c.len, c.env);
+  env = councilnet__envelope__unpack(alloc, c.len, c.env);
   if (env)
-    m = protobuf_c_message_unpack(desc, NULL, env->body.len, env->body.data);
+    m = protobuf_c_message_unpack(desc, alloc, env->body.len, env->body.data);
 out:
-  if (env)
+  if (env && !ar)
     councilnet__envelope__free_unpacked(env, NULL);
   free(c.env);
   return m;
@@ -1924,7 +1890,7 @@ static cn_err decision_passed(apply_t *a, const ProtobufCBinaryData *id)
     return refuse(a, CN_ERR_NOT_FOUND, "an instruction cites a decision this node does not have");
   if (!row.has_decision)
     return refuse(a, CN_ERR_INVALID, "an instruction cites a proposal not decided yet");
-  d = (Councilnet__Decision *)log_body(a->n, row.decision, &councilnet__decision__descriptor);
+  d = (Councilnet__Decision *)log_body(a->n, NULL, row.decision, &councilnet__decision__descriptor);
   if (!d)
     return refuse(a, CN_ERR_INTERNAL, "stored decision unreadable");
   passed = d->passed;
@@ -2171,25 +2137,6 @@ typedef struct dlist_ctx_t {
   int recalls_only;
 } dlist_ctx_t;
 
-/* Unpack the logged record ID's body as DESC into the arena. */
-static ProtobufCMessage *arena_log_body(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
-                                        const ProtobufCMessageDescriptor *desc)
-{
-  ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, ar };
-  copy_ctx_t c = { NULL, 0 };
-  Councilnet__Envelope *env = NULL;
-  ProtobufCMessage *m = NULL;
-
-  if (cn_store_log_find(n->store, id, copy_envelope, &c) != 0 || !c.env)
-    goto out;
-  env = councilnet__envelope__unpack(&alloc, c.len, c.env);
-  if (env)
-    m = protobuf_c_message_unpack(desc, &alloc, env->body.len, env->body.data);
-out:
-  free(c.env);
-  return m;
-}
-
 static int delegate_collect(void *ctx, const cn_store_credential_t *c)
 {
   dlist_ctx_t *d = ctx;
@@ -2199,7 +2146,7 @@ static int delegate_collect(void *ctx, const cn_store_credential_t *c)
     ProtobufCMessage *r;
     if (!c->recalled)
       return 0;
-    r = arena_log_body(d->l.node, ar, c->recall, &councilnet__recall__descriptor);
+    r = log_body(d->l.node, ar, c->recall, &councilnet__recall__descriptor);
     return list_push(&d->l, r) ? 1 : 0;
   } else {
     Councilnet__DelegateView *v = cn_arena_alloc(ar, sizeof *v);
@@ -2208,7 +2155,7 @@ static int delegate_collect(void *ctx, const cn_store_credential_t *c)
     councilnet__delegate_view__init(v);
     v->credential_id.data = cn_arena_memdup(ar, c->id, CN_HASH_BYTES);
     v->credential_id.len = CN_HASH_BYTES;
-    v->credential = (Councilnet__Credential *)arena_log_body(d->l.node, ar, c->id,
+    v->credential = (Councilnet__Credential *)log_body(d->l.node, ar, c->id,
                                                              &councilnet__credential__descriptor);
     v->recalled = c->recalled;
     v->recall_votes = c->recall_votes;
@@ -2468,31 +2415,23 @@ fail:
   return 1;
 }
 
-/* Append the node-signed recall R (its credential field set), void the
- * credential, send it up if UP, and recall every credential of ours that
- * derives from it (delegates of delegates), up the chain. */
-static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t recall_id[CN_HASH_BYTES])
+/* Recall every live credential of ours derived from credential FROM
+ * (delegates of delegates), each sent on up where it was for our parent.
+ * Return 0 or -1. */
+static int recall_derived(cn_node_t *n, const uint8_t from[CN_HASH_BYTES], uint64_t now)
 {
   cascade_t k;
-  uint8_t *env = NULL;
-  size_t len = 0;
   int rc = -1;
 
   memset(&k, 0, sizeof k);
-  if (node_append_own(n, "recall", &r->base, r->created, recall_id, NULL, &env, &len) != 0 ||
-      cn_store_credential_set_recalled(n->store, r->credential.data, recall_id) != 0)
-    goto out;
-  if (up && outbox_add(n, "recall", env, len) != 0)
-    goto out;
-  if (cn_store_credential_scan_derived(n->store, r->credential.data, cascade_collect, &k) != 0 ||
-      k.failed)
+  if (cn_store_credential_scan_derived(n->store, from, cascade_collect, &k) != 0 || k.failed)
     goto out;
   for (size_t i = 0; i < k.n; i++) {
     Councilnet__Recall d = COUNCILNET__RECALL__INIT;
     uint8_t id[CN_HASH_BYTES];
     d.node.data = n->pk;
     d.node.len = CN_PK_BYTES;
-    d.created = r->created;
+    d.created = now;
     d.credential.data = k.ids[i];
     d.credential.len = CN_HASH_BYTES;
     d.delegate.data = k.delegates[i];
@@ -2503,10 +2442,29 @@ static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t reca
   }
   rc = 0;
 out:
-  free(env);
   free(k.ids);
   free(k.delegates);
   free(k.parents);
+  return rc;
+}
+
+/* Append the node-signed recall R (its credential field set), void the
+ * credential, send it up if UP, and recall every credential of ours that
+ * derives from it (delegates of delegates), up the chain. */
+static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t recall_id[CN_HASH_BYTES])
+{
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int rc = -1;
+
+  if (node_append_own(n, "recall", &r->base, r->created, recall_id, NULL, &env, &len) != 0 ||
+      cn_store_credential_set_recalled(n->store, r->credential.data, recall_id) != 0)
+    goto out;
+  if (up && outbox_add(n, "recall", env, len) != 0)
+    goto out;
+  rc = recall_derived(n, r->credential.data, r->created);
+out:
+  free(env);
   return rc;
 }
 
@@ -2760,7 +2718,6 @@ static cn_err foreign_recall(apply_t *a)
 {
   Councilnet__Recall *m = (Councilnet__Recall *)a->body;
   cn_store_credential_t c;
-  cascade_t k;
   cn_err err = require_origin_signed(a);
   int rc;
 
@@ -2778,27 +2735,9 @@ static cn_err foreign_recall(apply_t *a)
   if (cn_store_credential_set_recalled(a->n->store, c.id, a->rec->id) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   /* Our credentials that derive from it fall with it. */
-  memset(&k, 0, sizeof k);
-  if (cn_store_credential_scan_derived(a->n->store, c.id, cascade_collect, &k) != 0 || k.failed)
-    err = refuse(a, CN_ERR_INTERNAL, "database error");
-  for (size_t i = 0; err == CN_OK && i < k.n; i++) {
-    Councilnet__Recall d = COUNCILNET__RECALL__INIT;
-    uint8_t id[CN_HASH_BYTES];
-    d.node.data = a->n->pk;
-    d.node.len = CN_PK_BYTES;
-    d.created = a->now;
-    d.credential.data = k.ids[i];
-    d.credential.len = CN_HASH_BYTES;
-    d.delegate.data = k.delegates[i];
-    d.delegate.len = CN_PK_BYTES;
-    if (node_recall(a->n, &d, a->n->has_parent &&
-                    memcmp(k.parents[i], a->n->parent_key, CN_PK_BYTES) == 0, id) != 0)
-      err = refuse(a, CN_ERR_INTERNAL, "database error");
-  }
-  free(k.ids);
-  free(k.delegates);
-  free(k.parents);
-  return err;
+  if (recall_derived(a->n, c.id, a->now) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
 }
 
 /* Cast (or replace) child council CHILD's ballot on our proposal PID. */

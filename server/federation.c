@@ -27,6 +27,8 @@ struct cn_fed_t {
   uint8_t row_id[CN_HASH_BYTES];    /* its record id */
   unsigned attempts;
   uint64_t next_send_ms;
+  int empty;                        /* the outbox was empty at the last look */
+  uint64_t recheck_ms;              /* when to look again without a kick */
   /* down */
   int following;
   unsigned follow_failures;
@@ -137,6 +139,7 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     f->attempts = 0;
     f->next_send_ms = 0;
     f->last_error[0] = 0;
+    f->empty = 0;
     fed_drain(f);          /* next row at once */
     return;
   }
@@ -165,9 +168,16 @@ static void fed_drain(cn_fed_t *f)
   size_t len = 0;
   int rc;
 
-  if (f->sending || cn_loop_now_ms() < f->next_send_ms || fed_sync_parent(f) != 0)
+  uint64_t now = cn_loop_now_ms();
+
+  /* An empty outbox is not asked again every tick: whatever queues a
+   * record kicks the drain; the recheck is a safety net. */
+  if (f->sending || now < f->next_send_ms || (f->empty && now < f->recheck_ms) ||
+      fed_sync_parent(f) != 0)
     return;
   rc = cn_node_outbox_first(f->node, &f->row, &env, &len);
+  f->empty = rc == 1;
+  f->recheck_ms = now + 1000;
   if (rc != 0)
     return;
   cn_crypto_hash(f->row_id, env, len);
@@ -205,6 +215,8 @@ static void fed_on_page(void *ctx, int status, const uint8_t *body, size_t len)
   }
   if (strncmp(f->last_error, "parent log", 10) == 0)
     f->last_error[0] = 0;
+  if (applied)
+    f->empty = 0;    /* what the parent did may have queued records (recalls) */
   if (applied == FED_FOLLOW_PAGE) {
     f->next_follow_ms = 0;
     fed_follow(f);
@@ -264,8 +276,10 @@ void cn_fed_free(cn_fed_t *f)
 
 void cn_fed_kick(cn_fed_t *f)
 {
-  if (f)
-    fed_drain(f);
+  if (!f)
+    return;
+  f->empty = 0;
+  fed_drain(f);
 }
 
 const char *cn_fed_last_error(const cn_fed_t *f)

@@ -24,7 +24,8 @@ typedef struct cn_fed_config_t {
 
 cn_fed_t *cn_fed_new(cn_loop_t *l, cn_node_t *n, const cn_fed_config_t *cfg);
 void cn_fed_free(cn_fed_t *f);                       /* accepts NULL */
-/* Wake the drain now (a record was queued). */
+/* Wake the drain now: call whenever a record may have been queued (an
+ * empty outbox is otherwise looked at again only once a second). */
 void cn_fed_kick(cn_fed_t *f);
 /* The last error seen on the links, "" if none. */
 const char *cn_fed_last_error(const cn_fed_t *f);

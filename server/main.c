@@ -56,6 +56,7 @@ static const char run_usage[] =
 typedef struct server_t {
   cn_node_t *node;
   const char *clock_file;
+  cn_fed_t *fed;            /* kicked when closing queued records for the parent */
 } server_t;
 
 /* The injectable clock: the number in the clock file, else the system time. */
@@ -79,8 +80,10 @@ static void on_close_timer(void *ctx)
   int n = cn_node_close_due(s->node);
   if (n < 0)
     fprintf(stderr, "councild: closing proposals failed; will retry\n");
-  else if (n > 0)
+  else if (n > 0) {
     fprintf(stderr, "councild: closed %d proposal%s\n", n, n == 1 ? "" : "s");
+    cn_fed_kick(s->fed);
+  }
 }
 
 static int cmd_init(int argc, char **argv)
@@ -169,7 +172,7 @@ static int cmd_run(int argc, char **argv)
   };
   const char *dir = NULL, *listen_addr = NULL, *port_file = NULL;
   char err[512], conf_path[4096], hex[2 * CN_PK_BYTES + 1], flag_conf[1024];
-  server_t srv = { NULL, NULL };
+  server_t srv = { NULL, NULL, NULL };
   cn_api_t api;
   cn_fed_config_t fed_cfg;
   cn_loop_t *loop = NULL;
@@ -245,7 +248,7 @@ static int cmd_run(int argc, char **argv)
   api.http = http;
   if (conf.group_commit && cn_api_init(&api, loop) != 0)
     fprintf(stderr, "councild: group commit unavailable; one transaction per record\n");
-  api.fed = cn_fed_new(loop, srv.node, &fed_cfg);
+  api.fed = srv.fed = cn_fed_new(loop, srv.node, &fed_cfg);
   if (!api.fed || cn_loop_every(loop, conf.close_interval_ms, on_close_timer, &srv) != 0) {
     fprintf(stderr, "councild run: cannot start the timer\n");
     goto out;
