@@ -62,7 +62,7 @@ struct cn_node_t {
  * seq/time it will get if accepted. */
 typedef struct apply_t {
   cn_node_t *n;
-  cn_record_t *rec;
+  const cn_record_t *rec;
   const uint8_t *buf;            /* the exact envelope bytes received */
   size_t len;
   ProtobufCMessage *body;
@@ -343,11 +343,23 @@ int cn_node_batch_begin(cn_node_t *n)
 
 int cn_node_batch_end(cn_node_t *n)
 {
+  if (cn_node_batch_commit(n) != 0)
+    return -1;
+  return cn_store_sync(n->store);
+}
+
+int cn_node_sync(cn_node_t *n)
+{
+  return cn_store_sync(n->store);
+}
+
+int cn_node_batch_commit(cn_node_t *n)
+{
   int rc;
   if (!n->batch)
     return -1;
   n->batch = 0;
-  rc = cn_store_commit(n->store);
+  rc = cn_store_commit_nosync(n->store);
   if (rc != 0) {
     /* nothing of the batch is on disk: the head goes back */
     n->head_seq = n->pend_seq = n->batch_seq;
@@ -440,35 +452,37 @@ static int node_commit(cn_node_t *n)
 }
 
 /* Build the signed receipt for a log entry. Deterministic: the same entry
- * always gives the same bytes (Ed25519 signatures are deterministic). */
-static int node_receipt(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t seq,
-                        uint64_t received, const uint8_t hash[CN_HASH_BYTES],
-                        uint8_t **out, size_t *out_len)
+ * always gives the same bytes (Ed25519 signatures are deterministic). Reads
+ * only the node's key pair, so any thread may call it while N lives. */
+int cn_node_receipt_seal(const cn_node_t *n, const cn_node_receipt_t *e,
+                         uint8_t **out, size_t *out_len)
 {
   Councilnet__Receipt r = COUNCILNET__RECEIPT__INIT;
 
-  r.node.data = n->pk;
+  r.node.data = (uint8_t *)n->pk;
   r.node.len = CN_PK_BYTES;
-  r.created = received;
-  r.record_id.data = (uint8_t *)id;
+  r.created = e->received;
+  r.record_id.data = (uint8_t *)e->record_id;
   r.record_id.len = CN_HASH_BYTES;
-  r.seq = seq;
-  r.entry_hash.data = (uint8_t *)hash;
+  r.seq = e->seq;
+  r.entry_hash.data = (uint8_t *)e->entry_hash;
   r.entry_hash.len = CN_HASH_BYTES;
   return cn_record_seal("receipt", &r.base, n->sk, out, out_len);
 }
 
 typedef struct found_entry_t {
-  cn_node_t *n;
-  uint8_t **out;
-  size_t *out_len;
-  int rc;
+  cn_node_receipt_t *out;
+  int found;
 } found_entry_t;
 
 static int found_receipt(void *ctx, const cn_store_entry_t *e)
 {
   found_entry_t *f = ctx;
-  f->rc = node_receipt(f->n, e->record_id, e->seq, e->received, e->hash, f->out, f->out_len);
+  memcpy(f->out->record_id, e->record_id, CN_HASH_BYTES);
+  f->out->seq = e->seq;
+  f->out->received = e->received;
+  memcpy(f->out->entry_hash, e->hash, CN_HASH_BYTES);
+  f->found = 1;
   return 1;
 }
 
@@ -831,55 +845,55 @@ static cn_err body_check_address(apply_t *a, const kind_t *kind)
   return CN_OK;
 }
 
-cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
-                      uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen)
+cn_err cn_node_refuse_open(cn_node_t *n, cn_err err, char *msg, size_t msglen)
 {
-  cn_record_t rec;
+  n->stats.refused++;
+  snprintf(msg, msglen, "%s", err == CN_ERR_BAD_SIGNATURE ? "signature does not verify"
+           : err == CN_ERR_TOO_LARGE ? "record too large" : "malformed envelope");
+  return err;
+}
+
+cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, size_t len,
+                     cn_node_receipt_t *out, char *msg, size_t msglen)
+{
   apply_t a;
   const kind_t *kind;
   uint8_t hash[CN_HASH_BYTES];
-  found_entry_t found = { n, receipt, receipt_len, -1 };
+  found_entry_t found = { out, 0 };
   cn_err err;
   int rc, dup = 0;
 
   memset(&a, 0, sizeof a);
+  memset(out, 0, sizeof *out);
   a.n = n;
   a.msg = msg;
   a.msglen = msglen;
   msg[0] = 0;
-  *receipt = NULL;
-  *receipt_len = 0;
-  err = cn_record_open(buf, len, &rec);
-  if (err != CN_OK) {
-    n->stats.refused++;
-    return refuse(&a, err, err == CN_ERR_BAD_SIGNATURE ? "signature does not verify"
-                  : err == CN_ERR_TOO_LARGE ? "record too large" : "malformed envelope");
-  }
-  a.rec = &rec;
-  rc = cn_store_log_find(n->store, rec.id, found_receipt, &found);
+  a.rec = rec;
+  rc = cn_store_log_find(n->store, rec->id, found_receipt, &found);
   if (rc == 0) {
     n->stats.duplicates++;
     dup = 1;
-    err = found.rc == 0 ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "cannot sign receipt");
+    err = found.found ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "database error");
     goto out;
   }
   if (rc < 0) {
     err = refuse(&a, CN_ERR_INTERNAL, "database error");
     goto out;
   }
-  kind = kind_find(rec.kind);
+  kind = kind_find(rec->kind);
   if (!kind) {
-    err = refuse(&a, CN_ERR_UNKNOWN_KIND, "this node does not accept records of kind '%s'", rec.kind);
+    err = refuse(&a, CN_ERR_UNKNOWN_KIND, "this node does not accept records of kind '%s'", rec->kind);
     goto out;
   }
   /* After the signature check, so nobody can spend another key's rate. */
-  if (kind_is_rated(rec.kind) && rate_take(n, rec.signer) != 0) {
+  if (kind_is_rated(rec->kind) && rate_take(n, rec->signer) != 0) {
     err = refuse(&a, CN_ERR_RATE_LIMITED, "too many acts from this key; try again shortly");
     goto out;
   }
-  a.body = cn_pb_unpack_strict(kind->desc, rec.body, rec.body_len);
+  a.body = cn_pb_unpack_strict(kind->desc, rec->body, rec->body_len);
   if (!a.body) {
-    err = refuse(&a, CN_ERR_BAD_ENCODING, "malformed %s body, or unknown fields", rec.kind);
+    err = refuse(&a, CN_ERR_BAD_ENCODING, "malformed %s body, or unknown fields", rec->kind);
     goto out;
   }
   a.now = cn_node_now(n);
@@ -893,7 +907,7 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
   }
   /* The record goes in first, so records it causes (a recall, a mandate)
    * follow it in the log; a refusal rolls all of it back. */
-  if (node_append(n, rec.id, rec.kind, rec.signer, buf, len, a.now, &a.seq, hash) != 0)
+  if (node_append(n, rec->id, rec->kind, rec->signer, buf, len, a.now, &a.seq, hash) != 0)
     err = refuse(&a, CN_ERR_INTERNAL, "database error");
   else
     err = a.foreign ? kind->foreign(&a) : kind->apply(&a);
@@ -905,8 +919,10 @@ cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
     err = refuse(&a, CN_ERR_INTERNAL, "commit failed");
     goto out;
   }
-  if (node_receipt(n, rec.id, a.seq, a.now, hash, receipt, receipt_len) != 0)
-    err = refuse(&a, CN_ERR_INTERNAL, "cannot sign receipt");
+  memcpy(out->record_id, rec->id, CN_HASH_BYTES);
+  out->seq = a.seq;
+  out->received = a.now;
+  memcpy(out->entry_hash, hash, CN_HASH_BYTES);
 out:
   if (err == CN_OK && !dup)
     n->stats.accepted++;
@@ -914,7 +930,28 @@ out:
     n->stats.refused++;
   if (a.body)
     protobuf_c_message_free_unpacked(a.body, NULL);
+  return err;
+}
+
+cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
+                      uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen)
+{
+  cn_record_t rec;
+  cn_node_receipt_t r;
+  cn_err err;
+
+  *receipt = NULL;
+  *receipt_len = 0;
+  msg[0] = 0;
+  err = cn_record_open(buf, len, &rec);
+  if (err != CN_OK)
+    return cn_node_refuse_open(n, err, msg, msglen);
+  err = cn_node_apply(n, &rec, buf, len, &r, msg, msglen);
   cn_record_close(&rec);
+  if (err == CN_OK && cn_node_receipt_seal(n, &r, receipt, receipt_len) != 0) {
+    snprintf(msg, msglen, "cannot sign receipt");
+    err = CN_ERR_INTERNAL;
+  }
   return err;
 }
 
@@ -1938,7 +1975,7 @@ static cn_err apply_mandate_draft(apply_t *a)
   out.node.data = a->n->pk;
   out.node.len = CN_PK_BYTES;
   out.created = a->now;
-  out.draft.data = a->rec->id;
+  out.draft.data = (uint8_t *)a->rec->id;
   out.draft.len = CN_HASH_BYTES;
   memset(&row, 0, sizeof row);
   if (node_append_own(a->n, "mandate", &out.base, a->now, row.id, &row.seq, &env, &env_len) != 0)

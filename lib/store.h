@@ -16,9 +16,17 @@
 
 typedef struct cn_store_t cn_store_t;
 
-/* Open (creating if needed) the database at PATH, set WAL, synchronous=FULL,
- * a busy timeout, and migrate the schema to CN_STORE_SCHEMA_VERSION.
- * Return 0 with *OUT set, or -1 with a message in ERR. */
+/* Open (creating if needed) the database at PATH, set WAL and a busy
+ * timeout, and migrate the schema to CN_STORE_SCHEMA_VERSION.
+ * Return 0 with *OUT set, or -1 with a message in ERR.
+ *
+ * Durability: the store keeps its own descriptor of the WAL file and runs
+ * SQLite with synchronous=NORMAL; cn_store_commit() then fdatasync()s the
+ * WAL itself, which is what synchronous=FULL would do inside COMMIT. Owning
+ * that step lets a caller commit now and make the commit durable later, on
+ * another thread (cn_store_commit_nosync() + cn_store_sync()), so a loop
+ * thread need not wait for the disk. If the WAL cannot be opened the store
+ * stays on synchronous=FULL and cn_store_sync() has nothing to do. */
 int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen);
 void cn_store_free(cn_store_t *s);        /* accepts NULL */
 
@@ -27,6 +35,15 @@ const char *cn_store_errmsg(cn_store_t *s);
 
 int cn_store_begin(cn_store_t *s);
 int cn_store_commit(cn_store_t *s);
+/* Commit without waiting for the disk: visible at once and kept if the
+ * process dies, but an OS crash or power loss may take it back until the
+ * next cn_store_sync() returns 0. Nothing that depends on it may be
+ * acknowledged before then. */
+int cn_store_commit_nosync(cn_store_t *s);
+/* Make every commit so far durable (fdatasync of the WAL). Touches only the
+ * store's WAL descriptor, never the connection: safe to call from another
+ * thread while the owner goes on using the store. Return 0 or -1. */
+int cn_store_sync(cn_store_t *s);
 void cn_store_rollback(cn_store_t *s);    /* no-op outside a transaction */
 int cn_store_in_transaction(cn_store_t *s);
 /* Nested scope inside an open transaction: a savepoint, released (kept)

@@ -43,13 +43,45 @@ const char *cn_node_name(const cn_node_t *n);
 cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
                       uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen);
 
+/* What a receipt states: the record's log entry. */
+typedef struct cn_node_receipt_t {
+  uint8_t record_id[CN_HASH_BYTES];
+  uint64_t seq;
+  uint64_t received;
+  uint8_t entry_hash[CN_HASH_BYTES];
+} cn_node_receipt_t;
+
+struct cn_record_t;
+
+/* cn_node_submit() in steps, for callers that verify and sign elsewhere:
+ * REC is BUF opened by cn_record_open() (on any thread); apply() checks it
+ * against the node's state and appends it, filling *OUT (a record seen
+ * before gets its original entry). refuse_open() counts and explains a
+ * record cn_record_open() refused. receipt_seal() signs a receipt; it reads
+ * only the node's keys, so any thread may call it while N lives. */
+cn_err cn_node_apply(cn_node_t *n, const struct cn_record_t *rec, const uint8_t *buf, size_t len,
+                     cn_node_receipt_t *out, char *msg, size_t msglen);
+cn_err cn_node_refuse_open(cn_node_t *n, cn_err err, char *msg, size_t msglen);
+int cn_node_receipt_seal(const cn_node_t *n, const cn_node_receipt_t *r,
+                         uint8_t **out, size_t *out_len);
+
 /* Group commit: between batch_begin and batch_end every cn_node_submit()
- * runs in one SQLite transaction (each act in its own savepoint, so a
- * refused act still changes nothing). The receipts submit() hands out in a
- * batch are valid only once batch_end() has returned 0: send none before.
- * If batch_end() fails nothing of the batch is kept. Return 0 or -1. */
+ * (or cn_node_apply()) runs in one SQLite transaction (each act in its own
+ * savepoint, so a refused act still changes nothing). The receipts handed
+ * out in a batch are valid only once batch_end() has returned 0: send none
+ * before. If the commit fails nothing of the batch is kept; if only the
+ * disk sync after it fails, the batch is kept but not known to be durable,
+ * and batch_end() returns -1 all the same. Return 0 or -1.
+ *
+ * batch_commit() is batch_end() without waiting for the disk: the batch is
+ * visible and survives a crash of the process, but not of the machine,
+ * until cn_node_sync() returns 0. cn_node_sync() touches only the database
+ * file's descriptor, never the node's state: it is the one node call that
+ * may run on another thread, concurrently with the loop using the node. */
 int cn_node_batch_begin(cn_node_t *n);
 int cn_node_batch_end(cn_node_t *n);
+int cn_node_batch_commit(cn_node_t *n);
+int cn_node_sync(cn_node_t *n);
 
 /* Close every proposal whose window has ended, appending its decision.
  * Return the number closed, or -1 on a database error. */
