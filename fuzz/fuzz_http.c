@@ -120,7 +120,7 @@ static void server_start(void)
   cn_node_set_rate(fz_node, 50, 200);
   http = loop ? cn_http_new(loop, &limits, cn_api_handle, &api) : NULL;
   api.http = http;
-  if (!http || cn_api_init(&api, loop) != 0 || cn_http_listen(http, "127.0.0.1:0", &port, err, sizeof err) != 0 ||
+  if (!http || cn_api_init(&api, loop, 2) != 0 || cn_http_listen(http, "127.0.0.1:0", &port, err, sizeof err) != 0 ||
       cn_loop_every(loop, 1, on_tick, NULL) != 0) {
     fprintf(stderr, "fuzz_http: cannot start the server: %s\n", http ? err : "event loop");
     exit(1);
@@ -153,6 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (!loop)
     server_start();
   else if (++inputs % HTTP_RESET_EVERY == 0) {
+    cn_api_drain(&api);     /* no worker may still hold the old node */
     fz_node_reset();
     api.node = fz_node;
     cn_node_set_rate(fz_node, 50, 200);

@@ -5,27 +5,37 @@
 #include "councilnet/node.h"
 #include "federation.h"
 #include "net.h"
+#include "pool.h"
 
-/* Records that arrived in one loop pass, applied in one transaction and
- * answered after its commit (group commit). */
-typedef struct cn_api_pending_t {
-  cn_req_t *req;
-} cn_api_pending_t;
+struct rec_job_t;
 
 typedef struct cn_api_t {
   cn_node_t *node;
   cn_fed_t *fed;            /* may be NULL */
   cn_http_t *http;          /* for connection figures in /metrics; may be NULL */
   uint64_t requests;
-  cn_task_t *flush;         /* NULL: apply each record on its own */
-  cn_api_pending_t *pending;
-  size_t n_pending, cap_pending;
+  /* The write pipeline (see api.c); flush NULL: each record applied and
+   * answered on its own, on the loop. */
+  cn_task_t *flush;
+  cn_pool_t *workers;       /* verify envelopes, sign receipts */
+  cn_pool_t *syncer;        /* one thread: fdatasync of the WAL */
+  struct rec_job_t *pending, *pending_tail;     /* verified, to apply */
+  struct rec_job_t *unsynced, *unsynced_tail;   /* committed, to sync */
+  int syncing;              /* a sync job is out */
+  int closing;              /* cn_api_drain(): flush without waiting */
+  size_t inflight;          /* records taken in, not answered yet */
+  uint64_t commits, synced; /* batches committed; of those, known durable */
   uint64_t batches, batched;
 } cn_api_t;
 
-/* Set up group commit on LOOP. Return 0 or -1 (then records are applied
- * one transaction each). */
-int cn_api_init(cn_api_t *api, cn_loop_t *loop);
+/* Set up group commit on LOOP with WORKERS threads for signatures (0: one
+ * per CPU) and one for disk syncs. Return 0 or -1 (then records are
+ * applied one transaction each, on the loop). */
+int cn_api_init(cn_api_t *api, cn_loop_t *loop, unsigned workers);
+/* Take every record in flight through the pipeline now (their answers go
+ * out when the loop runs again; their data is on disk either way). */
+void cn_api_drain(cn_api_t *api);
+/* Drain, then stop the threads. Safe after a failed cn_api_init(). */
 void cn_api_close(cn_api_t *api);
 
 /* cn_req_fn for cn_http_new(); CTX is a cn_api_t. */

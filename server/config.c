@@ -19,6 +19,7 @@ void cn_config_defaults(cn_config_t *c)
   c->close_interval_ms = 200;
   c->max_connections = 1024;
   c->group_commit = 1;
+  c->workers = 0;
   c->rate_per_signer = 50;
   c->rate_burst = 200;
   c->backoff_base_ms = 100;
@@ -92,6 +93,12 @@ static int config_set(cn_config_t *c, const char *k, const char *v, char *why, s
       return -1;
     }
     c->group_commit = (int)x;
+  } else if (strcmp(k, "workers") == 0) {
+    if (parse_num(v, 0, 64, &x) != 0) {
+      snprintf(why, whylen, "workers wants 0..64 (0: one per CPU)");
+      return -1;
+    }
+    c->workers = (unsigned)x;
   } else if (strcmp(k, "max_connections") == 0) {
     if (parse_num(v, 1, 1000000, &x) != 0) {
       snprintf(why, whylen, "max_connections wants 1..1000000");
@@ -233,13 +240,14 @@ int cn_config_write(const cn_config_t *c, const char *path, char *err, size_t er
              "close_interval_ms = %u  # how often due proposals are closed\n"
              "max_connections = %u   # open connections; more are answered 503\n"
              "group_commit = %d         # 1: records of one loop pass share one commit\n"
+             "workers = %u              # threads checking signatures (0: one per CPU)\n"
              "rate_per_signer = %u      # member acts per second per key (0: no limit)\n"
              "rate_burst = %u          # acts a key may send at once\n"
              "backoff_base_ms = %u     # federation: first retry delay to the parent\n"
              "backoff_cap_ms = %u    # federation: longest retry delay\n"
              "follow_interval_ms = %u  # federation: how often the parent's log is read\n",
           c->listen, c->max_body, c->max_headers, c->timeout_s, c->close_interval_ms,
-          c->max_connections, c->group_commit, c->rate_per_signer, c->rate_burst,
+          c->max_connections, c->group_commit, c->workers, c->rate_per_signer, c->rate_burst,
           c->backoff_base_ms, c->backoff_cap_ms, c->follow_interval_ms);
   if (fclose(f) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -1,6 +1,6 @@
 /* config.h: DIR/councild.conf, "key = value" lines, '#' starts a comment.
  * Keys: listen, max_body, max_headers, timeout, close_interval_ms, max_connections,
- * group_commit, rate_per_signer, rate_burst,
+ * group_commit, workers, rate_per_signer, rate_burst,
  * backoff_base_ms, backoff_cap_ms, follow_interval_ms. */
 #ifndef CN_CONFIG_H
 #define CN_CONFIG_H
@@ -15,6 +15,7 @@ typedef struct cn_config_t {
   unsigned close_interval_ms;
   unsigned max_connections;     /* open connections; more get 503 */
   int group_commit;             /* one transaction per loop pass (default 1) */
+  unsigned workers;             /* signature threads with group commit; 0: one per CPU */
   unsigned rate_per_signer;     /* member acts per second per key; 0 = no limit */
   unsigned rate_burst;          /* acts a key may send at once */
   unsigned backoff_base_ms;     /* federation: first retry delay */

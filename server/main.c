@@ -246,7 +246,7 @@ static int cmd_run(int argc, char **argv)
   fed_cfg.backoff_cap_ms = conf.backoff_cap_ms;
   fed_cfg.follow_interval_ms = conf.follow_interval_ms;
   api.http = http;
-  if (conf.group_commit && cn_api_init(&api, loop) != 0)
+  if (conf.group_commit && cn_api_init(&api, loop, conf.workers) != 0)
     fprintf(stderr, "councild: group commit unavailable; one transaction per record\n");
   api.fed = srv.fed = cn_fed_new(loop, srv.node, &fed_cfg);
   if (!api.fed || cn_loop_every(loop, conf.close_interval_ms, on_close_timer, &srv) != 0) {

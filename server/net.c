@@ -689,3 +689,44 @@ void cn_task_free(cn_task_t *t)
   event_free(t->ev);
   free(t);
 }
+
+/* ---- file descriptor watches ---- */
+
+struct cn_watch_t {
+  struct event *ev;
+  cn_timer_fn fn;
+  void *ctx;
+};
+
+static void watch_run(evutil_socket_t fd, short what, void *arg)
+{
+  cn_watch_t *w = arg;
+  (void)fd;
+  (void)what;
+  w->fn(w->ctx);
+}
+
+cn_watch_t *cn_watch_new(cn_loop_t *l, int fd, cn_timer_fn fn, void *ctx)
+{
+  cn_watch_t *w = calloc(1, sizeof *w);
+
+  if (!w)
+    return NULL;
+  w->fn = fn;
+  w->ctx = ctx;
+  w->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, watch_run, w);
+  if (!w->ev || event_add(w->ev, NULL) != 0) {
+    cn_watch_free(w);
+    return NULL;
+  }
+  return w;
+}
+
+void cn_watch_free(cn_watch_t *w)
+{
+  if (!w)
+    return;
+  if (w->ev)
+    event_free(w->ev);
+  free(w);
+}
