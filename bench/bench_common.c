@@ -124,6 +124,35 @@ BENCH_FN long bench_proc_kib(pid_t pid, const char *field)
   return kib;
 }
 
+/* CPU seconds (user + system) PID has used, all its threads, or -1. */
+BENCH_FN double bench_proc_cpu(pid_t pid)
+{
+  char path[64], buf[1024], *p;
+  unsigned long long ut = 0, st = 0;
+  FILE *f;
+  size_t n;
+
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  f = fopen(path, "r");
+  if (!f)
+    return -1;
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  p = strrchr(buf, ')');    /* the command name may hold spaces */
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds this process has used, all threads. */
+BENCH_FN double bench_self_cpu(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* perf record (call graphs) on PID into the file CN_BENCH_PERF names, if
  * set: the perf pid, or 0. Stop with bench_perf_stop(). */
 BENCH_FN pid_t bench_perf_start(pid_t pid)

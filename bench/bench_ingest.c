@@ -101,6 +101,7 @@ int main(void)
   bench_req_t *reqs = NULL;
   int *status = NULL;
   double verify_rate, bare_rate = -1, sql_rate, secs = 0, real_rate, b0, bn0;
+  double dcpu0, ccpu0, dcpu, ccpu;
   bench_blast_t b;
   bench_stamps_t stamps = { NULL, 0 };
   pid_t bare = -1, perf = 0;
@@ -189,11 +190,15 @@ int main(void)
   stamps.n = 0;
   if (!stamps.t)
     goto out;
+  dcpu0 = bench_proc_cpu(node.pid);
+  ccpu0 = bench_self_cpu();
   if (bench_blast(&b) != 0) {
     bench_perf_stop(perf);
     fprintf(stderr, "bench_ingest: the load driver failed\n");
     goto out;
   }
+  dcpu = bench_proc_cpu(node.pid) - dcpu0;
+  ccpu = bench_self_cpu() - ccpu0;
   bench_perf_stop(perf);
   real_rate = (double)b.ok / b.seconds;
   if (b.ok != members) {
@@ -209,6 +214,9 @@ int main(void)
     printf("ingest: %zu ballots in %.2f s, %.0f commits (%.1f records each on average)\n",
            b.ok, b.seconds, batches, batches > 0 ? batched / batches : 0.0);
     bench_stamps_print("ingest", "ballots", &stamps, b.seconds);
+    if (b.ok)
+      printf("ingest: CPU per ballot: councild %.1f us (%.2f cores), load driver %.1f us (%.2f cores)\n",
+             dcpu * 1e6 / (double)b.ok, dcpu / b.seconds, ccpu * 1e6 / (double)b.ok, ccpu / b.seconds);
   }
   {
     char ceil_a[96], ceil_b[96];
