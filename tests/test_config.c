@@ -260,6 +260,19 @@ static void test_parse_invalid(void)
   };
   char text[256];
 
+  /* workers: 0 (one per CPU) to 64 */
+  CHECK(fails("workers = 65\n", 1, "workers"));
+  CHECK(fails("workers = -1\n", 1, "workers"));
+  CHECK(fails("timeout = 5\nworkers = two\n", 2, "workers"));
+  {
+    cn_config_t c;
+    char err[256];
+    cn_config_defaults(&c);
+    CHECK_EQ_INT(c.workers, 0);
+    CHECK_EQ_INT(parse(&c, "workers = 3\n", err, sizeof err), 0);
+    CHECK_EQ_INT(c.workers, 3);
+  }
+
   /* Unknown keys, including a wrong case, an inner space and an empty key. */
   CHECK(fails("bogus = 1\n", 1, "bogus"));
   CHECK(fails("# c\n\nlisten = a:1\nTimeout = 5\n", 4, "Timeout"));

@@ -861,6 +861,40 @@ done:
     cn_store_rollback(s);
 }
 
+/* The store does the WAL's fsync itself (synchronous=NORMAL + its own
+ * fdatasync): a commit without the sync is visible to another connection
+ * at once, the sync succeeds, and SQLite's own setting is NORMAL, not
+ * FULL, only because the store holds the -wal descriptor. */
+static void test_sync(cn_store_t *s)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  char wal[300];
+  uint8_t *v = NULL;
+  size_t len = 0;
+
+  snprintf(wal, sizeof wal, "%s-wal", dbpath);
+  CHECK_EQ_INT(access(wal, F_OK), 0);
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_meta_set(s, "nosync", "1", 1), 0);
+  REQUIRE(cn_store_commit_nosync(s) == 0);
+  CHECK_EQ_INT(cn_store_in_transaction(s), 0);
+  /* another connection sees it before any sync */
+  REQUIRE(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k = 'nosync'", -1, &st, NULL) == SQLITE_OK);
+  CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+  sqlite3_finalize(st);
+  st = NULL;
+  CHECK_EQ_INT(cn_store_sync(s), 0);
+  CHECK_EQ_INT(cn_store_sync(NULL), 0);
+  CHECK_EQ_INT(cn_store_meta_get(s, "nosync", &v, &len), 0);
+  CHECK(v && len == 1 && v[0] == '1');
+done:
+  free(v);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 int main(void)
 {
   cn_store_t *s = NULL;
@@ -886,6 +920,7 @@ int main(void)
     test_keys(s);
     test_proposals(s);
     test_ballots(s);
+    test_sync(s);
     cn_store_free(s);
     /* Everything committed survives a reopen. */
     if (cn_store_open(dbpath, &s, err, sizeof err) == 0) {
