@@ -49,6 +49,11 @@ struct cn_node_t {
   uint8_t head_hash[CN_HASH_BYTES];
   uint64_t pend_seq;             /* head including the open transaction's appends */
   uint8_t pend_hash[CN_HASH_BYTES];
+  /* Size of each child's forwarded roll, counted once (a recall petition
+   * at a parent asks for it with every vote); emptied whenever any roll
+   * changes or a transaction rolls back. */
+  struct { uint8_t child[CN_PK_BYTES]; uint64_t n; } roll_cache[8];
+  size_t n_roll_cache;
   int batch;                     /* inside cn_node_batch_begin/end */
   uint64_t batch_seq;            /* head when the batch began */
   uint8_t batch_hash[CN_HASH_BYTES];
@@ -323,6 +328,7 @@ static int node_begin(cn_node_t *n)
 
 static void node_rollback(cn_node_t *n)
 {
+  n->n_roll_cache = 0;
   if (n->batch)
     cn_store_rollback_to(n->store);
   else
@@ -361,6 +367,7 @@ int cn_node_batch_commit(cn_node_t *n)
   n->batch = 0;
   rc = cn_store_commit_nosync(n->store);
   if (rc != 0) {
+    n->n_roll_cache = 0;
     /* nothing of the batch is on disk: the head goes back */
     n->head_seq = n->pend_seq = n->batch_seq;
     memcpy(n->head_hash, n->batch_hash, CN_HASH_BYTES);
@@ -2622,6 +2629,7 @@ static cn_err foreign_roll(apply_t *a)
     const ProtobufCBinaryData *k = add ? &u->added[i] : &u->removed[i - u->n_added];
     if (k->len != CN_PK_BYTES)
       return refuse(a, CN_ERR_INVALID, "roll keys are 32 bytes");
+    a->n->n_roll_cache = 0;
     if (cn_store_child_roll_set(a->n->store, a->origin, k->data, add) != 0)
       return refuse(a, CN_ERR_INTERNAL, "database error");
   }
@@ -2700,6 +2708,24 @@ static cn_err foreign_credential_live(apply_t *a, const uint8_t *id, size_t len,
   return CN_OK;
 }
 
+/* cn_store_child_roll_count() through the node's cache. */
+static int child_roll_count(cn_node_t *n, const uint8_t child[CN_PK_BYTES], uint64_t *out)
+{
+  size_t i;
+
+  for (i = 0; i < n->n_roll_cache; i++)
+    if (memcmp(n->roll_cache[i].child, child, CN_PK_BYTES) == 0) {
+      *out = n->roll_cache[i].n;
+      return 0;
+    }
+  if (cn_store_child_roll_count(n->store, child, out) != 0)
+    return -1;
+  i = n->n_roll_cache < 8 ? n->n_roll_cache++ : (size_t)(out[0] % 8);
+  memcpy(n->roll_cache[i].child, child, CN_PK_BYTES);
+  n->roll_cache[i].n = *out;
+  return 0;
+}
+
 static cn_err foreign_recall_vote(apply_t *a)
 {
   Councilnet__RecallVote *m = (Councilnet__RecallVote *)a->body;
@@ -2726,7 +2752,7 @@ static cn_err foreign_recall_vote(apply_t *a)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (rc == 0)
     return refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted to recall");
-  if (cn_store_child_roll_count(a->n->store, a->origin, &roll) != 0)
+  if (child_roll_count(a->n, a->origin, &roll) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   settings_get(a->n, &st);
   /* running count first, the exact count against the child's roll only
