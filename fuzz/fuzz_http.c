@@ -153,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (!loop)
     server_start();
   else if (++inputs % HTTP_RESET_EVERY == 0) {
-    cn_api_drain(&api);     /* no worker may still hold the old node */
+    if (cn_api_drain(&api) != 0)   /* no worker may still hold the old node */
+      abort();
     fz_node_reset();
     api.node = fz_node;
     cn_node_set_rate(fz_node, 50, 200);

@@ -8,9 +8,9 @@
  * records addressed to the node and signed by keys it knows, byte for byte
  * the same on every run.
  *
- * The folder lives in /dev/shm when it is writable: the store runs SQLite
- * with synchronous=FULL, and fsync on a real disk would slow fuzzing to a
- * crawl. Include this header in one .c file only. */
+ * The folder lives in /dev/shm when it is writable: the store flushes the
+ * WAL to disk after every commit, and fsync on a real disk would slow
+ * fuzzing to a crawl. Include this header in one .c file only. */
 #ifndef CN_FUZZ_NODE_H
 #define CN_FUZZ_NODE_H
 

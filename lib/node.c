@@ -359,6 +359,11 @@ int cn_node_sync(cn_node_t *n)
   return cn_store_sync(n->store);
 }
 
+int cn_node_sync_failed(cn_node_t *n)
+{
+  return cn_store_sync_failed(n->store);
+}
+
 int cn_node_batch_commit(cn_node_t *n)
 {
   int rc;
@@ -449,13 +454,15 @@ out:
 
 static int node_commit(cn_node_t *n)
 {
-  if ((n->batch ? cn_store_release(n->store) : cn_store_commit(n->store)) != 0) {
+  if ((n->batch ? cn_store_release(n->store) : cn_store_commit_nosync(n->store)) != 0) {
     node_rollback(n);
     return -1;
   }
   n->head_seq = n->pend_seq;
   memcpy(n->head_hash, n->pend_hash, CN_HASH_BYTES);
-  return 0;
+  /* Committed: the head stays even if the flush fails (the rows are in
+   * the database); the caller answers an error all the same. */
+  return n->batch ? 0 : cn_store_sync(n->store);
 }
 
 /* Build the signed receipt for a log entry. Deterministic: the same entry

@@ -224,6 +224,7 @@ struct cn_store_t {
   sqlite3_stmt *stmt[ST_COUNT];
   int in_tx;
   int wal_fd;               /* our own descriptor of PATH-wal, or -1 (FULL) */
+  int sync_failed;          /* an fdatasync failed: nothing is durable any more */
   /* Copies behind the pointers that single-row getters hand out, so their
    * statements can be reset (and read locks dropped) before returning. */
   char *copy[5];
@@ -464,12 +465,26 @@ int cn_store_sync(cn_store_t *s)
 
   if (!s || s->wal_fd < 0)
     return 0;
+  /* Linux reports a lost writeback once per descriptor: after one failure
+   * a later fdatasync may succeed although earlier pages never reached the
+   * disk. So a failure stays: the node acknowledges nothing until it is
+   * restarted (SQLite then recovers from what the disk holds). */
+  if (__atomic_load_n(&s->sync_failed, __ATOMIC_ACQUIRE))
+    return -1;
   do
     rc = fdatasync(s->wal_fd);
   while (rc != 0 && errno == EINTR);
-  if (rc != 0)
-    fprintf(stderr, "councilnet: store: fdatasync of the WAL failed: %s\n", strerror(errno));
+  if (rc != 0) {
+    fprintf(stderr, "councilnet: store: fdatasync of the WAL failed: %s; "
+            "no write will be acknowledged until restart\n", strerror(errno));
+    __atomic_store_n(&s->sync_failed, 1, __ATOMIC_RELEASE);
+  }
   return rc == 0 ? 0 : -1;
+}
+
+int cn_store_sync_failed(cn_store_t *s)
+{
+  return s && __atomic_load_n(&s->sync_failed, __ATOMIC_ACQUIRE);
 }
 
 /* Commit and wait for the disk. A failed sync is a failed commit to the

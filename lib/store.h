@@ -44,6 +44,8 @@ int cn_store_commit_nosync(cn_store_t *s);
  * store's WAL descriptor, never the connection: safe to call from another
  * thread while the owner goes on using the store. Return 0 or -1. */
 int cn_store_sync(cn_store_t *s);
+/* 1 once a sync has failed: every later cn_store_sync() fails too. */
+int cn_store_sync_failed(cn_store_t *s);
 void cn_store_rollback(cn_store_t *s);    /* no-op outside a transaction */
 int cn_store_in_transaction(cn_store_t *s);
 /* Nested scope inside an open transaction: a savepoint, released (kept)

@@ -61,6 +61,13 @@ static void reply_answer(cn_req_t *r, cn_err err, cn_answer_t *a)
   free(a->data);
 }
 
+static int records_durable(cn_api_t *api);
+
+static int api_durable(cn_api_t *api)
+{
+  return records_durable(api);
+}
+
 /* Apply one record and answer it (no batch, no threads). */
 static void records_apply_one(cn_api_t *api, cn_req_t *r)
 {
@@ -71,6 +78,11 @@ static void records_apply_one(cn_api_t *api, cn_req_t *r)
   cn_err err;
 
   err = cn_node_submit(api->node, body, len, &receipt, &rlen, msg, sizeof msg);
+  /* it may be a duplicate of a record whose commit is not flushed yet */
+  if (err == CN_OK && api_durable(api) != 0) {
+    err = CN_ERR_INTERNAL;
+    snprintf(msg, sizeof msg, "the disk did not confirm the write; send the record again");
+  }
   if (err == CN_OK) {
     reply_message(r, 200, &councilnet__envelope__descriptor, receipt, rlen);
     cn_fed_kick(api->fed);    /* anything it queued for the parent goes now */
@@ -192,9 +204,8 @@ static void sync_done(cn_job_t *job)
   }
   free(s);
   if (api->pending)
-    records_flush(api);     /* starts the next sync */
-  else if (api->unsynced)
-    sync_start(api);
+    records_flush(api);
+  sync_start(api);          /* whatever is committed and not yet flushed */
   cn_fed_kick(api->fed);    /* what the records queued for the parent goes now */
 }
 
@@ -206,7 +217,7 @@ static void sync_start(cn_api_t *api)
     return;
   s = calloc(1, sizeof *s);
   if (!s) {
-    /* no memory for the hand-off: sync here, on the loop */
+    /* no memory for the hand-off: flush here, on the loop */
     int rc = cn_node_sync(api->node);
     rec_job_t *j = api->unsynced;
     api->unsynced = api->unsynced_tail = NULL;
@@ -358,7 +369,7 @@ static void route_records(cn_api_t *api, cn_req_t *r)
 static int records_durable(cn_api_t *api)
 {
   if (api->synced >= api->commits)
-    return 0;
+    return cn_node_sync_failed(api->node) ? -1 : 0;
   if (cn_node_sync(api->node) != 0)
     return -1;
   api->synced = api->commits;
@@ -383,34 +394,52 @@ int cn_api_init(cn_api_t *api, cn_loop_t *loop, unsigned workers)
   return 0;
 }
 
-void cn_api_drain(cn_api_t *api)
+int cn_api_drain(cn_api_t *api)
 {
   api->closing = 1;
-  while (api->inflight) {
-    size_t w = api->workers ? cn_pool_drain(api->workers, 0) : 0;
-    size_t s = api->syncer ? cn_pool_drain(api->syncer, 0) : 0;
-    if (api->pending)
+  for (;;) {
+    size_t w, sy;
+    if (api->pending) {
       records_flush(api);
+      continue;
+    }
+    if (api->unsynced && !api->syncing) {
+      sync_start(api);
+      continue;
+    }
+    if (!api->inflight)
+      break;
+    /* run what has finished (it may queue more), then wait on a pool
+     * that still has work out */
+    cn_pool_drain(api->workers, 0);
+    cn_pool_drain(api->syncer, 0);
+    if (api->pending || (api->unsynced && !api->syncing))
+      continue;
+    w = api->workers ? cn_pool_pending(api->workers) : 0;
+    sy = api->syncer ? cn_pool_pending(api->syncer) : 0;
     if (w)
       cn_pool_drain(api->workers, 1);
-    else if (s)
+    else if (sy)
       cn_pool_drain(api->syncer, 1);
-    else if (!api->pending && api->inflight)
-      break;    /* BUG: nothing out, nothing pending, yet records in flight */
+    else if (api->inflight) {
+      fprintf(stderr, "councild: BUG: %zu records left in the write pipeline\n", api->inflight);
+      api->closing = 0;
+      return -1;
+    }
   }
-  if (api->inflight)
-    fprintf(stderr, "councild: BUG: %zu records left in the write pipeline\n", api->inflight);
   api->closing = 0;
+  return 0;
 }
 
-void cn_api_close(cn_api_t *api)
+int cn_api_close(cn_api_t *api)
 {
-  cn_api_drain(api);
+  int rc = cn_api_drain(api);
   cn_pool_free(api->workers);
   cn_pool_free(api->syncer);
   api->workers = api->syncer = NULL;
   cn_task_free(api->flush);
   api->flush = NULL;
+  return rc;
 }
 
 static void route_metrics(cn_api_t *api, cn_req_t *r)
@@ -508,9 +537,15 @@ void cn_api_handle(cn_req_t *r, void *ctx)
   } else if (path_id(path, "/v1/proposals/", id)) {
     reply_answer(r, cn_node_query_proposal(api->node, id, &a), &a);
   } else if (path_id(path, "/v1/decisions/", id)) {
-    reply_answer(r, cn_node_query_decision(api->node, id, &a), &a);
+    if (records_durable(api) != 0)
+      reply_error(r, CN_ERR_INTERNAL, "the disk did not confirm the log");
+    else
+      reply_answer(r, cn_node_query_decision(api->node, id, &a), &a);
   } else if (path_id(path, "/v1/records/", id)) {
-    reply_answer(r, cn_node_query_record(api->node, id, &a), &a);
+    if (records_durable(api) != 0)
+      reply_error(r, CN_ERR_INTERNAL, "the disk did not confirm the log");
+    else
+      reply_answer(r, cn_node_query_record(api->node, id, &a), &a);
   } else if (strcmp(path, "/v1/delegates") == 0) {
     reply_answer(r, cn_node_query_delegates(api->node, &a), &a);
   } else if (strcmp(path, "/v1/mandates") == 0) {
@@ -542,4 +577,9 @@ void cn_api_handle(cn_req_t *r, void *ctx)
   } else {
     reply_error(r, CN_ERR_NOT_FOUND, "no such route");
   }
+}
+
+int cn_api_durable(void *ctx)
+{
+  return records_durable(ctx);
 }

@@ -34,9 +34,14 @@ typedef struct cn_api_t {
 int cn_api_init(cn_api_t *api, cn_loop_t *loop, unsigned workers);
 /* Take every record in flight through the pipeline now (their answers go
  * out when the loop runs again; their data is on disk either way). */
-void cn_api_drain(cn_api_t *api);
+int cn_api_drain(cn_api_t *api);     /* 0, or -1 if records were stranded (a bug) */
 /* Drain, then stop the threads. Safe after a failed cn_api_init(). */
-void cn_api_close(cn_api_t *api);
+int cn_api_close(cn_api_t *api);     /* as cn_api_drain() */
+
+/* Make every commit so far durable (the write pipeline may hold some that
+ * are not flushed yet): 0, or -1 if the disk failed. CTX is a cn_api_t.
+ * The federation calls it before sending outbox rows up. */
+int cn_api_durable(void *ctx);
 
 /* cn_req_fn for cn_http_new(); CTX is a cn_api_t. */
 void cn_api_handle(cn_req_t *r, void *ctx);

@@ -180,6 +180,13 @@ static void fed_drain(cn_fed_t *f)
   f->recheck_ms = now + 1000;
   if (rc != 0)
     return;
+  /* Never send up a record a power cut could still take back here: the
+   * parent would hold what this node no longer has. */
+  if (f->cfg.durable && f->cfg.durable(f->cfg.durable_ctx) != 0) {
+    free(env);
+    f->next_send_ms = cn_loop_now_ms() + fed_backoff(f);
+    return;
+  }
   cn_crypto_hash(f->row_id, env, len);
   if (cn_peer_request(f->peer, "POST", "/v1/records", env, len, fed_on_sent, f) == 0)
     f->sending = 1;

@@ -20,6 +20,11 @@ typedef struct cn_fed_config_t {
   unsigned backoff_base_ms;     /* first retry delay */
   unsigned backoff_cap_ms;      /* longest delay between tries */
   unsigned follow_interval_ms;  /* how often the parent's log is polled */
+  /* Optional: make every commit so far durable before a row goes up (the
+   * write pipeline acknowledges a commit only after a later flush): 0, or
+   * -1 to hold the row back. NULL: every commit is durable already. */
+  int (*durable)(void *ctx);
+  void *durable_ctx;
 } cn_fed_config_t;
 
 cn_fed_t *cn_fed_new(cn_loop_t *l, cn_node_t *n, const cn_fed_config_t *cfg);

@@ -182,6 +182,7 @@ static int cmd_run(int argc, char **argv)
   int c, port = 0, rc = 1;
 
   memset(&api, 0, sizeof api);
+  memset(&fed_cfg, 0, sizeof fed_cfg);
   flag_conf[0] = 0;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     size_t used = strlen(flag_conf);
@@ -245,6 +246,8 @@ static int cmd_run(int argc, char **argv)
   fed_cfg.backoff_base_ms = conf.backoff_base_ms;
   fed_cfg.backoff_cap_ms = conf.backoff_cap_ms;
   fed_cfg.follow_interval_ms = conf.follow_interval_ms;
+  fed_cfg.durable = cn_api_durable;
+  fed_cfg.durable_ctx = &api;
   api.http = http;
   if (conf.group_commit && cn_api_init(&api, loop, conf.workers) != 0)
     fprintf(stderr, "councild: group commit unavailable; one transaction per record\n");
@@ -268,7 +271,10 @@ static int cmd_run(int argc, char **argv)
     goto out;
   rc = 0;
 out:
-  cn_api_close(&api);
+  if (cn_api_close(&api) != 0)
+    rc = 1;             /* a record stranded in the pipeline: fail loudly */
+  if (loop)
+    cn_loop_poll(loop, 20);   /* let the last answers go out */
   cn_http_free(http);
   cn_fed_free(api.fed);
   cn_loop_free(loop);

@@ -152,6 +152,13 @@ int cn_loop_run(cn_loop_t *l)
   return event_base_dispatch(l->base) < 0 ? -1 : 0;
 }
 
+void cn_loop_poll(cn_loop_t *l, int passes)
+{
+  for (int i = 0; i < passes; i++)
+    if (event_base_loop(l->base, EVLOOP_NONBLOCK) != 0)
+      break;
+}
+
 void cn_loop_stop(cn_loop_t *l)
 {
   event_base_loopexit(l->base, NULL);

@@ -21,6 +21,9 @@ int cn_loop_every(cn_loop_t *l, unsigned period_ms, cn_timer_fn fn, void *ctx);
 /* Run until cn_loop_stop() or a signal. Return 0 or -1. */
 int cn_loop_run(cn_loop_t *l);
 void cn_loop_stop(cn_loop_t *l);
+/* Run up to PASSES passes of the loop without waiting (e.g. to send the
+ * answers finished while stopping). */
+void cn_loop_poll(cn_loop_t *l, int passes);
 
 typedef struct cn_http_limits_t {
   size_t max_body;          /* bytes; larger bodies are refused with 413 */

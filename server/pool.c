@@ -157,6 +157,11 @@ size_t cn_pool_drain(cn_pool_t *p, int wait)
   return p->out;
 }
 
+size_t cn_pool_pending(const cn_pool_t *p)
+{
+  return p->out;
+}
+
 void cn_pool_free(cn_pool_t *p)
 {
   if (!p)

@@ -34,6 +34,8 @@ void cn_pool_submit(cn_pool_t *p, cn_job_t *job, int urgent);
  * first block until at least one finishes. Loop thread only. Return the
  * number of jobs submitted whose done() has not run yet. */
 size_t cn_pool_drain(cn_pool_t *p, int wait);
+/* Jobs submitted whose done() has not run yet. Loop thread only. */
+size_t cn_pool_pending(const cn_pool_t *p);
 /* Stop the workers once the queue is empty and free the pool. Finish and
  * drain every job first (cn_pool_drain until it returns 0): a job still out
  * here is never reported. Accepts NULL. */

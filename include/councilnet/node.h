@@ -82,6 +82,9 @@ int cn_node_batch_begin(cn_node_t *n);
 int cn_node_batch_end(cn_node_t *n);
 int cn_node_batch_commit(cn_node_t *n);
 int cn_node_sync(cn_node_t *n);
+/* 1 once a disk sync has failed: the node acknowledges nothing more until
+ * it is restarted. */
+int cn_node_sync_failed(cn_node_t *n);
 
 /* Close every proposal whose window has ended, appending its decision.
  * Return the number closed, or -1 on a database error. */
