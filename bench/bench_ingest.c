@@ -127,7 +127,18 @@ int main(void)
   status = calloc(members, sizeof *status);
   if (!envs || !lens || !pk || !sk || !reqs || !status)
     goto out;
-  if (tnode_start(&node, "Ingest assembly", BENCH_T0) != 0) {
+  {
+    /* CN_BENCH_WORKERS=N: councild's workers setting (default: one per CPU) */
+    static char workers[32];
+    const char *set[1] = { workers };
+    const char *w = getenv("CN_BENCH_WORKERS");
+    snprintf(workers, sizeof workers, "workers=%s", w && *w ? w : "0");
+    if (tnode_start_set(&node, "Ingest assembly", BENCH_T0, set, 1) != 0) {
+      fprintf(stderr, "bench_ingest: cannot start councild\n");
+      goto out;
+    }
+  }
+  if (0) {
     fprintf(stderr, "bench_ingest: cannot start councild\n");
     goto out;
   }
@@ -175,6 +186,14 @@ int main(void)
          bare_rate, CONNS);
 
   /* The real thing. */
+  static const char *const stages[4] = { "verify", "wait_apply", "apply_commit", "flush_sign" };
+  double st0[4], stn0;
+  for (int k = 0; k < 4; k++) {
+    char name[96];
+    snprintf(name, sizeof name, "councilnet_pipeline_seconds_total{stage=\"%s\"}", stages[k]);
+    st0[k] = metric(&node, name);
+  }
+  stn0 = metric(&node, "councilnet_pipeline_records_total");
   b0 = metric(&node, "councilnet_commit_batches_total");
   bn0 = metric(&node, "councilnet_commit_batched_records_total");
   perf = bench_perf_start(node.pid);
@@ -214,6 +233,17 @@ int main(void)
     printf("ingest: %zu ballots in %.2f s, %.0f commits (%.1f records each on average)\n",
            b.ok, b.seconds, batches, batches > 0 ? batched / batches : 0.0);
     bench_stamps_print("ingest", "ballots", &stamps, b.seconds);
+    {
+      double n = metric(&node, "councilnet_pipeline_records_total") - stn0;
+      if (n > 0) {
+        printf("ingest: time in the node per ballot:");
+        for (int k = 0; k < 4; k++) {
+          char name[96];
+          snprintf(name, sizeof name, "councilnet_pipeline_seconds_total{stage=\"%s\"}", stages[k]);
+          printf(" %s %.0f us%s", stages[k], (metric(&node, name) - st0[k]) * 1e6 / n, k < 3 ? "," : "\n");
+        }
+      }
+    }
     if (b.ok)
       printf("ingest: CPU per ballot: councild %.1f us (%.2f cores), load driver %.1f us (%.2f cores)\n",
              dcpu * 1e6 / (double)b.ok, dcpu / b.seconds, ccpu * 1e6 / (double)b.ok, ccpu / b.seconds);

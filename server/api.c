@@ -118,6 +118,7 @@ typedef struct rec_job_t {
   uint8_t *receipt;
   size_t rlen;
   int waiting;              /* steps left before the answer: sign, sync */
+  uint64_t t_in, t_verified, t_applied, t_committed;   /* us, for /metrics */
   int sync_failed;
   struct rec_job_t *next;   /* in api->pending, api->unsynced, a sync job */
 } rec_job_t;
@@ -158,6 +159,13 @@ static void rec_step(rec_job_t *j)
   else if (!j->receipt)
     rec_job_answer_error(j, CN_ERR_INTERNAL, "cannot sign receipt");
   else {
+    cn_api_t *api = j->api;
+    uint64_t now = cn_loop_now_us();
+    api->stage_us[0] += j->t_verified - j->t_in;
+    api->stage_us[1] += j->t_applied - j->t_verified;
+    api->stage_us[2] += j->t_committed - j->t_applied;
+    api->stage_us[3] += now - j->t_committed;
+    api->staged++;
     reply_message(j->req, 200, &councilnet__envelope__descriptor, j->receipt, j->rlen);
     rec_job_free(j);
   }
@@ -260,6 +268,7 @@ static void records_flush(void *ctx)
   while (j) {
     rec_job_t *next = j->next;
     j->next = NULL;
+    j->t_applied = cn_loop_now_us();
     if (j->err != CN_OK) {
       j->err = cn_node_refuse_open(api->node, j->err, j->msg, sizeof j->msg);
     } else {
@@ -295,6 +304,11 @@ static void records_flush(void *ctx)
   }
   if (!ok)
     return;
+  {
+    uint64_t now = cn_loop_now_us();
+    for (j = ok; j; j = j->next)
+      j->t_committed = now;
+  }
   for (j = ok; j; j = j->next) {
     j->waiting = 2;         /* signed, and durable */
     j->job.work = rec_sign_work;
@@ -321,6 +335,7 @@ static void rec_verified(cn_job_t *job)
   rec_job_t *j = (rec_job_t *)job;
   cn_api_t *api = j->api;
 
+  j->t_verified = cn_loop_now_us();
   j->next = NULL;
   if (api->pending_tail)
     api->pending_tail->next = j;
@@ -356,6 +371,7 @@ static void route_records(cn_api_t *api, cn_req_t *r)
     return;
   }
   j->api = api;
+  j->t_in = cn_loop_now_us();
   j->body = cn_req_body(j->req, &j->len);
   j->job.work = rec_verify_work;
   j->job.done = rec_verified;
@@ -385,8 +401,8 @@ static unsigned cpus_online(void)
 int cn_api_init(cn_api_t *api, cn_loop_t *loop, unsigned workers)
 {
   api->flush = cn_task_new(loop, records_flush, api);
-  api->workers = cn_pool_new(loop, workers ? workers : cpus_online());
-  api->syncer = cn_pool_new(loop, 1);
+  api->workers = cn_pool_new(loop, workers ? workers : cpus_online(), "councild-work");
+  api->syncer = cn_pool_new(loop, 1, "councild-sync");
   if (!api->flush || !api->workers || !api->syncer) {
     cn_api_close(api);
     return -1;
@@ -446,7 +462,7 @@ static void route_metrics(cn_api_t *api, cn_req_t *r)
 {
   cn_node_stats_t s;
   cn_http_stats_t hs;
-  char buf[2048];
+  char buf[4096];
   int n;
 
   memset(&hs, 0, sizeof hs);
@@ -477,9 +493,18 @@ static void route_metrics(cn_api_t *api, cn_req_t *r)
                "# TYPE councilnet_commit_batches_total counter\n"
                "councilnet_commit_batches_total %" PRIu64 "\n"
                "# TYPE councilnet_commit_batched_records_total counter\n"
-               "councilnet_commit_batched_records_total %" PRIu64 "\n",
+               "councilnet_commit_batched_records_total %" PRIu64 "\n"
+               "# TYPE councilnet_pipeline_records_total counter\n"
+               "councilnet_pipeline_records_total %" PRIu64 "\n"
+               "# TYPE councilnet_pipeline_seconds_total counter\n"
+               "councilnet_pipeline_seconds_total{stage=\"verify\"} %.6f\n"
+               "councilnet_pipeline_seconds_total{stage=\"wait_apply\"} %.6f\n"
+               "councilnet_pipeline_seconds_total{stage=\"apply_commit\"} %.6f\n"
+               "councilnet_pipeline_seconds_total{stage=\"flush_sign\"} %.6f\n",
                s.accepted, s.refused, s.duplicates, s.decisions, s.seq, s.roll, api->requests,
-               hs.open, hs.refused, hs.expired, api->batches, api->batched);
+               hs.open, hs.refused, hs.expired, api->batches, api->batched, api->staged,
+               (double)api->stage_us[0] / 1e6, (double)api->stage_us[1] / 1e6,
+               (double)api->stage_us[2] / 1e6, (double)api->stage_us[3] / 1e6);
   cn_req_reply(r, 200, "text/plain; version=0.0.4", buf, (size_t)n);
 }
 

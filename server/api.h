@@ -26,6 +26,10 @@ typedef struct cn_api_t {
   size_t inflight;          /* records taken in, not answered yet */
   uint64_t commits, synced; /* batches committed; of those, known durable */
   uint64_t batches, batched;
+  /* Receipted records through the pipeline, and the time they spent in
+   * each stage (us): taken in -> verified -> applied -> committed ->
+   * answered (flushed and signed). */
+  uint64_t staged, stage_us[4];
 } cn_api_t;
 
 /* Set up group commit on LOOP with WORKERS threads for signatures (0: one

@@ -166,6 +166,13 @@ void cn_loop_stop(cn_loop_t *l)
 
 /* ---- HTTP ---- */
 
+uint64_t cn_loop_now_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void http_conn_touch(cn_http_t *h, struct evhttp_request *req);
 
 static void http_on_request(struct evhttp_request *req, void *arg)

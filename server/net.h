@@ -96,7 +96,8 @@ void cn_peer_free(cn_peer_t *p);                       /* accepts NULL */
 int cn_peer_request(cn_peer_t *p, const char *method, const char *path,
                     const uint8_t *body, size_t len, cn_fetch_fn fn, void *ctx);
 
-/* Milliseconds from a monotonic clock. */
+/* Milliseconds, microseconds from a monotonic clock. */
 uint64_t cn_loop_now_ms(void);
+uint64_t cn_loop_now_us(void);
 
 #endif

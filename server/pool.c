@@ -1,4 +1,5 @@
 /* pool.c: worker threads reporting to the event loop. See pool.h. */
+#define _GNU_SOURCE 1   /* pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@ struct cn_pool_t {
   cn_watch_t *watch;
   pthread_t *threads;
   unsigned n_threads;
+  char name[16];               /* thread name, for top -H and perf */
 };
 
 static void *pool_worker(void *arg)
@@ -28,6 +30,9 @@ static void *pool_worker(void *arg)
   cn_pool_t *p = arg;
   cn_job_t *job;
 
+#ifdef __linux__
+  pthread_setname_np(pthread_self(), p->name);
+#endif
   for (;;) {
     pthread_mutex_lock(&p->mu);
     while (!p->todo && !p->stop)
@@ -68,7 +73,7 @@ static void pool_on_wake(void *ctx)
   cn_pool_drain(ctx, 0);
 }
 
-cn_pool_t *cn_pool_new(cn_loop_t *loop, unsigned threads)
+cn_pool_t *cn_pool_new(cn_loop_t *loop, unsigned threads, const char *name)
 {
   cn_pool_t *p = calloc(1, sizeof *p);
   int fds[2];
@@ -77,6 +82,7 @@ cn_pool_t *cn_pool_new(cn_loop_t *loop, unsigned threads)
     return NULL;
   if (threads == 0)
     threads = 1;
+  snprintf(p->name, sizeof p->name, "%s", name ? name : "cn-pool");
   p->pipe_rd = p->pipe_wr = -1;
   if (pthread_mutex_init(&p->mu, NULL) != 0) {
     free(p);

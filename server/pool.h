@@ -24,8 +24,9 @@ typedef struct cn_job_t {
 
 typedef struct cn_pool_t cn_pool_t;
 
-/* THREADS workers (at least 1) reporting to LOOP. Return NULL on failure. */
-cn_pool_t *cn_pool_new(cn_loop_t *loop, unsigned threads);
+/* THREADS workers (at least 1) reporting to LOOP, named NAME (at most 15
+ * characters, shown by top -H). Return NULL on failure. */
+cn_pool_t *cn_pool_new(cn_loop_t *loop, unsigned threads, const char *name);
 /* Queue JOB (work and done set) behind the others, or with URGENT ahead of
  * them (work that finishes something, before work that starts something).
  * Loop thread only. */

@@ -48,7 +48,7 @@ static void tjob_done(cn_job_t *job)
 static void test_many(cn_loop_t *loop)
 {
   static tjob_t jobs[N];
-  cn_pool_t *p = cn_pool_new(loop, 3);
+  cn_pool_t *p = cn_pool_new(loop, 3, "test-pool");
   int on_loop = 0, once = 1;
 
   REQUIRE(p);
@@ -82,7 +82,7 @@ static void test_urgent(cn_loop_t *loop)
   int order[5], n_order = 0;
   volatile int gate = 0;
   pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-  cn_pool_t *p = cn_pool_new(loop, 1);
+  cn_pool_t *p = cn_pool_new(loop, 1, NULL);
   static const int urgent[5] = { 0, 0, 0, 1, 1 };
 
   REQUIRE(p);
@@ -122,7 +122,7 @@ static void chain_done(cn_job_t *job)
 
 static void test_chain(cn_loop_t *loop)
 {
-  chain_pool = cn_pool_new(loop, 2);
+  chain_pool = cn_pool_new(loop, 2, "test-chain");
   REQUIRE(chain_pool);
   chain_job.job.work = tjob_work;
   chain_job.job.done = chain_done;
@@ -149,7 +149,7 @@ static void via_loop_done(cn_job_t *job)
 
 static void test_wakes_loop(cn_loop_t *loop)
 {
-  cn_pool_t *p = cn_pool_new(loop, 1);
+  cn_pool_t *p = cn_pool_new(loop, 1, NULL);
   tjob_t j;
 
   REQUIRE(p);
