@@ -224,6 +224,9 @@ struct cn_store_t {
   sqlite3_stmt *stmt[ST_COUNT];
   int in_tx;
   int wal_fd;               /* our own descriptor of PATH-wal, or -1 (FULL) */
+  sqlite3 *ckpt_db;         /* second connection for checkpoints (serialized
+                             * mode: cn_store_sync() runs on any thread) */
+  int wal_frames;           /* frames in the WAL after the last commit */
   int sync_failed;          /* an fdatasync failed: nothing is durable any more */
   /* Copies behind the pointers that single-row getters hand out, so their
    * statements can be reset (and read locks dropped) before returning. */
@@ -365,6 +368,23 @@ out:
  * SQLite keeps that same file, reset in place, until the last connection
  * closes: fdatasync() on our descriptor flushes the frames any descriptor
  * wrote. If anything is off, stay on synchronous=FULL. */
+/* After each commit on the main connection: how big the WAL is now. This
+ * replaces SQLite's auto-checkpoint, which would copy pages into the
+ * database on the committing thread; cn_store_sync() checkpoints instead. */
+static int store_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+  cn_store_t *s = ctx;
+  (void)db;
+  (void)name;
+  __atomic_store_n(&s->wal_frames, frames, __ATOMIC_RELEASE);
+  return SQLITE_OK;
+}
+
+/* Take over the WAL's fsync (see store.h). The -wal file exists once the
+ * connection has read the database in WAL mode (the migration did), and
+ * SQLite keeps that same file, reset in place, until the last connection
+ * closes: fdatasync() on our descriptor flushes the frames any descriptor
+ * wrote. If anything is off, stay on synchronous=FULL. */
 static void store_open_wal(cn_store_t *s, const char *path)
 {
   char *wal = sqlite3_mprintf("%s-wal", path);
@@ -383,6 +403,18 @@ static void store_open_wal(cn_store_t *s, const char *path)
   }
   s->wal_fd = fd;
   sqlite3_free(wal);
+  /* Checkpoints move to cn_store_sync(), on a connection of their own. */
+  if (fd >= 0 &&
+      sqlite3_open_v2(path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                      NULL) == SQLITE_OK &&
+      /* a connection sees WAL mode once it has read the database */
+      sqlite3_exec(s->ckpt_db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK) {
+    sqlite3_busy_timeout(s->ckpt_db, 5000);
+    sqlite3_wal_hook(s->db, store_wal_hook, s);
+  } else {
+    sqlite3_close(s->ckpt_db);
+    s->ckpt_db = NULL;
+  }
 }
 
 int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen)
@@ -429,7 +461,8 @@ void cn_store_free(cn_store_t *s)
     sqlite3_finalize(s->stmt[i]);
   for (int i = 0; i < 5; i++)
     free(s->copy[i]);
-  sqlite3_close(s->db);
+  sqlite3_close(s->ckpt_db);    /* first: the main connection, last to close, */
+  sqlite3_close(s->db);         /* checkpoints and removes the WAL */
   if (s->wal_fd >= 0)
     close(s->wal_fd);
   free(s);
@@ -478,8 +511,31 @@ int cn_store_sync(cn_store_t *s)
     fprintf(stderr, "councilnet: store: fdatasync of the WAL failed: %s; "
             "no write will be acknowledged until restart\n", strerror(errno));
     __atomic_store_n(&s->sync_failed, 1, __ATOMIC_RELEASE);
+    return -1;
   }
-  return rc == 0 ? 0 : -1;
+  return 0;
+}
+
+int cn_store_checkpoint_due(cn_store_t *s)
+{
+  return s && s->ckpt_db && __atomic_load_n(&s->wal_frames, __ATOMIC_ACQUIRE) >= 1000;
+}
+
+int cn_store_checkpoint(cn_store_t *s)
+{
+  int log = 0, done = 0;
+
+  /* As SQLite's auto-checkpoint would, past 1000 frames; PASSIVE never
+   * waits for the writer, which goes on meanwhile. */
+  if (!cn_store_checkpoint_due(s))
+    return 0;
+  __atomic_store_n(&s->wal_frames, 0, __ATOMIC_RELEASE);
+  if (sqlite3_wal_checkpoint_v2(s->ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+      SQLITE_OK && sqlite3_errcode(s->ckpt_db) != SQLITE_BUSY) {
+    fprintf(stderr, "councilnet: store: checkpoint: %s\n", sqlite3_errmsg(s->ckpt_db));
+    return -1;
+  }
+  return 0;
 }
 
 int cn_store_sync_failed(cn_store_t *s)
@@ -492,9 +548,10 @@ int cn_store_sync_failed(cn_store_t *s)
  * committed them, and a retry finds them). */
 int cn_store_commit(cn_store_t *s)
 {
-  if (cn_store_commit_nosync(s) != 0)
+  if (cn_store_commit_nosync(s) != 0 || cn_store_sync(s) != 0)
     return -1;
-  return cn_store_sync(s);
+  cn_store_checkpoint(s);
+  return 0;
 }
 
 void cn_store_rollback(cn_store_t *s)

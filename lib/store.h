@@ -44,6 +44,13 @@ int cn_store_commit_nosync(cn_store_t *s);
  * store's WAL descriptor, never the connection: safe to call from another
  * thread while the owner goes on using the store. Return 0 or -1. */
 int cn_store_sync(cn_store_t *s);
+/* SQLite's automatic checkpoint is off (it would copy pages into the
+ * database on the committing thread): cn_store_commit() checkpoints when
+ * the WAL passes 1000 frames, and a caller that commits with
+ * cn_store_commit_nosync() calls cn_store_checkpoint() when _due() says so,
+ * from any thread (it uses a connection of its own). Return 0 or -1. */
+int cn_store_checkpoint_due(cn_store_t *s);
+int cn_store_checkpoint(cn_store_t *s);
 /* 1 once a sync has failed: every later cn_store_sync() fails too. */
 int cn_store_sync_failed(cn_store_t *s);
 void cn_store_rollback(cn_store_t *s);    /* no-op outside a transaction */

@@ -185,6 +185,7 @@ static void rec_signed(cn_job_t *job)
 }
 
 static void sync_start(cn_api_t *api);
+static void checkpoint_start(cn_api_t *api);
 static void records_flush(void *ctx);
 
 /* 3: the sync thread. */
@@ -214,7 +215,38 @@ static void sync_done(cn_job_t *job)
   if (api->pending)
     records_flush(api);
   sync_start(api);          /* whatever is committed and not yet flushed */
+  checkpoint_start(api);
   cn_fed_kick(api->fed);    /* what the records queued for the parent goes now */
+}
+
+/* Copying the WAL into the database runs on its own thread, beside the
+ * syncs, at most one at a time. */
+static void checkpoint_work(cn_job_t *job)
+{
+  cn_api_t *api = ((sync_job_t *)job)->api;
+  cn_node_checkpoint(api->node);
+}
+
+static void checkpoint_done(cn_job_t *job)
+{
+  ((sync_job_t *)job)->api->checkpointing = 0;
+  free(job);
+}
+
+static void checkpoint_start(cn_api_t *api)
+{
+  sync_job_t *c;
+
+  if (api->checkpointing || !cn_node_checkpoint_due(api->node))
+    return;
+  c = calloc(1, sizeof *c);
+  if (!c)
+    return;                 /* the next sync tries again */
+  c->api = api;
+  c->job.work = checkpoint_work;
+  c->job.done = checkpoint_done;
+  api->checkpointing = 1;
+  cn_pool_submit(api->checkpointer, &c->job, 0);
 }
 
 static void sync_start(cn_api_t *api)
@@ -403,7 +435,8 @@ int cn_api_init(cn_api_t *api, cn_loop_t *loop, unsigned workers)
   api->flush = cn_task_new(loop, records_flush, api);
   api->workers = cn_pool_new(loop, workers ? workers : cpus_online(), "councild-work");
   api->syncer = cn_pool_new(loop, 1, "councild-sync");
-  if (!api->flush || !api->workers || !api->syncer) {
+  api->checkpointer = cn_pool_new(loop, 1, "councild-ckpt");
+  if (!api->flush || !api->workers || !api->syncer || !api->checkpointer) {
     cn_api_close(api);
     return -1;
   }
@@ -450,9 +483,13 @@ int cn_api_drain(cn_api_t *api)
 int cn_api_close(cn_api_t *api)
 {
   int rc = cn_api_drain(api);
+  if (api->checkpointer)
+    while (cn_pool_drain(api->checkpointer, 1) > 0)
+      ;
   cn_pool_free(api->workers);
   cn_pool_free(api->syncer);
-  api->workers = api->syncer = NULL;
+  cn_pool_free(api->checkpointer);
+  api->workers = api->syncer = api->checkpointer = NULL;
   cn_task_free(api->flush);
   api->flush = NULL;
   return rc;

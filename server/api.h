@@ -19,6 +19,8 @@ typedef struct cn_api_t {
   cn_task_t *flush;
   cn_pool_t *workers;       /* verify envelopes, sign receipts */
   cn_pool_t *syncer;        /* one thread: fdatasync of the WAL */
+  cn_pool_t *checkpointer;  /* one thread: WAL -> database copies */
+  int checkpointing;        /* a checkpoint job is out */
   struct rec_job_t *pending, *pending_tail;     /* verified, to apply */
   struct rec_job_t *unsynced, *unsynced_tail;   /* committed, to sync */
   int syncing;              /* a sync job is out */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "councilnet/crypto.h"
@@ -57,19 +58,37 @@ typedef struct server_t {
   cn_node_t *node;
   const char *clock_file;
   cn_fed_t *fed;            /* kicked when closing queued records for the parent */
+  struct stat clock_st;     /* the clock file when last read */
+  unsigned long long clock_value;
+  int clock_valid;
 } server_t;
 
-/* The injectable clock: the number in the clock file, else the system time. */
+/* The injectable clock: the number in the clock file, else the system time.
+ * Every record asks for the time, so the number is read again only when
+ * the file changed (another inode, size or mtime: tests replace the file by
+ * rename, which always gives another inode). */
 static uint64_t clock_from_file(void *ctx)
 {
   server_t *s = ctx;
-  FILE *f = fopen(s->clock_file, "r");
+  struct stat st;
   unsigned long long t = 0;
+  FILE *f;
 
-  if (f) {
+  if (stat(s->clock_file, &st) != 0) {
+    s->clock_valid = 0;
+    return (uint64_t)time(NULL);
+  }
+  if (s->clock_valid && st.st_ino == s->clock_st.st_ino && st.st_dev == s->clock_st.st_dev &&
+      st.st_size == s->clock_st.st_size && st.st_mtim.tv_sec == s->clock_st.st_mtim.tv_sec &&
+      st.st_mtim.tv_nsec == s->clock_st.st_mtim.tv_nsec)
+    t = s->clock_value;
+  else if ((f = fopen(s->clock_file, "r")) != NULL) {
     if (fscanf(f, "%llu", &t) != 1)
       t = 0;
     fclose(f);
+    s->clock_st = st;
+    s->clock_value = t;
+    s->clock_valid = 1;
   }
   return t ? (uint64_t)t : (uint64_t)time(NULL);
 }
@@ -172,7 +191,7 @@ static int cmd_run(int argc, char **argv)
   };
   const char *dir = NULL, *listen_addr = NULL, *port_file = NULL;
   char err[512], conf_path[4096], hex[2 * CN_PK_BYTES + 1], flag_conf[1024];
-  server_t srv = { NULL, NULL, NULL };
+  server_t srv;
   cn_api_t api;
   cn_fed_config_t fed_cfg;
   cn_loop_t *loop = NULL;
@@ -181,6 +200,7 @@ static int cmd_run(int argc, char **argv)
   cn_config_t conf;
   int c, port = 0, rc = 1;
 
+  memset(&srv, 0, sizeof srv);
   memset(&api, 0, sizeof api);
   memset(&fed_cfg, 0, sizeof fed_cfg);
   flag_conf[0] = 0;

@@ -82,6 +82,12 @@ int cn_node_batch_begin(cn_node_t *n);
 int cn_node_batch_end(cn_node_t *n);
 int cn_node_batch_commit(cn_node_t *n);
 int cn_node_sync(cn_node_t *n);
+/* The WAL is long enough to copy into the database; the copy (a SQLite
+ * checkpoint on a connection of its own) may run on any thread, and the
+ * loop goes on writing meanwhile. Commits that sync inline checkpoint by
+ * themselves. */
+int cn_node_checkpoint_due(cn_node_t *n);
+int cn_node_checkpoint(cn_node_t *n);
 /* 1 once a disk sync has failed: the node acknowledges nothing more until
  * it is restarted. */
 int cn_node_sync_failed(cn_node_t *n);
