@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DCN_WERROR=ON
 
-.PHONY: all deps build test demo asan bench check-valgrind fuzz clean
+.PHONY: all deps build test demo asan tsan bench check-valgrind fuzz clean
 
 # Unit tests run under valgrind directly; the tests that start councild run
 # it under valgrind through tests/valgrind-councild.sh.
@@ -32,6 +32,16 @@ asan: deps
 	@cmake -S . -B build-asan -DCN_WERROR=ON -DCN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS)
+
+# The tests that drive councild's threads (worker pool, sync and checkpoint
+# threads), with councild and the tests under ThreadSanitizer: a race
+# report makes the process exit 66, which fails the test.
+TSAN_TESTS = test_pool|test_pipeline|test_badinput|test_federation|test_fed_outage|test_crash
+tsan: deps
+	@cmake -S . -B build-tsan -DCN_WERROR=ON -DCN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && TSAN_OPTIONS="exitcode=66 halt_on_error=1" CN_CRASH_KILLS=20 \
+	  ctest --output-on-failure -j$(JOBS) -R '^($(TSAN_TESTS))$$'
 
 check-valgrind: deps
 	@which valgrind >/dev/null || (sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \

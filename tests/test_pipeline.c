@@ -32,7 +32,7 @@ static uint8_t *env[MEMBERS];
 static size_t len[MEMBERS];
 static int code[MEMBERS], dup_code[MEMBERS];
 static uint64_t seq[MEMBERS], dup_seq[MEMBERS];
-static volatile int stop_posting;
+static int stop_posting;
 
 static int seal_ballot(int i, const uint8_t pid[CN_HASH_BYTES], uint32_t *choice)
 {
@@ -68,7 +68,7 @@ static int propose(const char *title, uint8_t id[CN_HASH_BYTES])
 static void *poster(void *arg)
 {
   int t = (int)(intptr_t)arg;
-  for (int i = t; i < MEMBERS && !stop_posting; i += THREADS) {
+  for (int i = t; i < MEMBERS && !__atomic_load_n(&stop_posting, __ATOMIC_ACQUIRE); i += THREADS) {
     if (i % 5 == 4)
       env[i][len[i] - 1] ^= 0x20;
     code[i] = util_post(&node, env[i], len[i], &seq[i]);
@@ -230,7 +230,7 @@ int main(void)
       pthread_create(&th[t], NULL, poster, (void *)(intptr_t)t);
     util_sleep_ms(3);
     CHECK_EQ_INT(tnode_kill(&node, SIGTERM), 0);    /* exits cleanly */
-    stop_posting = 1;
+    __atomic_store_n(&stop_posting, 1, __ATOMIC_RELEASE);
     for (int t = 0; t < THREADS; t++)
       pthread_join(th[t], NULL);
   }

@@ -17,7 +17,7 @@ typedef struct tjob_t {
   int worked, reported;
   int *order, *n_order;     /* work() order, for the urgent case */
   pthread_mutex_t *mu;
-  volatile int *gate;       /* work() waits while *gate is 0, if set */
+  int *gate;                /* work() waits while *gate is 0, if set */
 } tjob_t;
 
 static pthread_t loop_thread;
@@ -26,7 +26,7 @@ static int reported_on_worker;
 static void tjob_work(cn_job_t *job)
 {
   tjob_t *t = (tjob_t *)job;
-  while (t->gate && !*t->gate)
+  while (t->gate && !__atomic_load_n(t->gate, __ATOMIC_ACQUIRE))
     usleep(1000);
   t->worker = pthread_self();
   t->worked++;
@@ -80,7 +80,7 @@ static void test_urgent(cn_loop_t *loop)
 {
   tjob_t jobs[5];
   int order[5], n_order = 0;
-  volatile int gate = 0;
+  int gate = 0;
   pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
   cn_pool_t *p = cn_pool_new(loop, 1, NULL);
   static const int urgent[5] = { 0, 0, 0, 1, 1 };
@@ -96,7 +96,7 @@ static void test_urgent(cn_loop_t *loop)
   usleep(20000);            /* the worker has taken job 0 and waits */
   for (int i = 1; i < 5; i++)
     cn_pool_submit(p, &jobs[i].job, urgent[i]);
-  gate = 1;
+  __atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
   while (cn_pool_drain(p, 1) > 0)
     ;
   REQUIRE(n_order == 5);
