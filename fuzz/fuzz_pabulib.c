@@ -86,23 +86,6 @@ static void check_result(const cn_budget_t *b, const cn_budget_result_t *r, cons
     fail("spending does not add up, or exceeds the total", rule);
 }
 
-/* KNOWN BUG (lib/pabulib.c, reported): the parser keeps a CR inside a text
- * field ("name\r\r\n" loses only the last CR; a quoted "a\rb" keeps it),
- * and the writer refuses any text holding a CR, so such a budget parses
- * but cannot be written back. Until one side is fixed the round trip is
- * checked only for budgets without a CR in their texts; remove this then
- * (corpus/pabulib/cr_in_name.pb is the case). */
-static int has_cr(const cn_budget_t *b)
-{
-  if (b->description && strchr(b->description, '\r'))
-    return 1;
-  for (size_t i = 0; i < b->n_projects; i++)
-    if ((b->projects[i].name && strchr(b->projects[i].name, '\r')) ||
-        (b->projects[i].proposer && strchr(b->projects[i].proposer, '\r')))
-      return 1;
-  return 0;
-}
-
 static void allocate_both(const cn_budget_t *b, cn_budget_result_t out[2])
 {
   static const cn_budget_rule rules[2] = { CN_BUDGET_GREEDY, CN_BUDGET_MES };
@@ -128,12 +111,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
   }
   allocate_both(&b, r1);
-  if (has_cr(&b)) {
-    for (int i = 0; i < 2; i++)
-      cn_budget_result_free(&r1[i]);
-    cn_budget_free(&b);
-    return 0;
-  }
   if (cn_pabulib_write(&b, &text) != 0)
     fail("a parsed budget cannot be written", NULL);
   if (cn_pabulib_parse(text, strlen(text), &back, err, sizeof err) != 0)

@@ -2,8 +2,10 @@
  *
  * What the parser accepts (strictly; any departure is an error naming the
  * line, "line N: ..."):
- *  - UTF-8 text, an optional byte order mark, lines ended by LF or CRLF.
- *    Blank lines are skipped. No NUL bytes.
+ *  - UTF-8 text, an optional byte order mark, lines ended by LF or CRLF
+ *    (any carriage returns before the LF belong to the line end). Blank
+ *    lines are skipped. No NUL bytes, and no carriage return inside a
+ *    field (the writer could not carry it back).
  *  - Fields are separated by ';'. A field may be double-quoted as written
  *    by Python's csv module ("a;b", "say ""hi"""); a quoted field ends at
  *    its line. Spaces and tabs around fields are dropped. A '"' inside an
@@ -305,6 +307,8 @@ static int split_line(parser_t *ps, const char *s, size_t n)
           else
             break;
         }
+        if (s[i] == '\r')
+          return perr(ps, "carriage return inside a field");
         fl->buf[o++] = s[i];
       }
       i++;
@@ -316,6 +320,8 @@ static int split_line(parser_t *ps, const char *s, size_t n)
       for (; i < n && s[i] != ';'; i++) {
         if (s[i] == '"')
           return perr(ps, "'\"' inside an unquoted field");
+        if (s[i] == '\r')
+          return perr(ps, "carriage return inside a field");
         fl->buf[o++] = s[i];
       }
       while (o > start && (fl->buf[o - 1] == ' ' || fl->buf[o - 1] == '\t'))
@@ -768,7 +774,7 @@ static int parse(parser_t *ps, const char *text, size_t len)
 
     pos += n + (nl ? 1 : 0);
     ps->line++;
-    if (n > 0 && s[n - 1] == '\r')
+    while (n > 0 && s[n - 1] == '\r')
       n--;
     for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'); i++)
       ;

@@ -94,6 +94,13 @@ static void test_parse_errors(void)
     const char *err;
   } cases[] = {
     {"", "line 1: no META section"},
+    /* a carriage return inside a field, quoted or not: the writer could
+     * not carry it back */
+    {"META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost;name\n"
+     "1;5;\"a\rb\"\n",
+     "line 7: carriage return inside a field"},
+    {"META\nkey;value\ndescription;two\rlines\n",
+     "line 3: carriage return inside a field"},
     {"PROJECTS\n", "line 1: section PROJECTS before META"},
     {"hello\n", "line 1: expected META"},
     {"META\nkey;value\nvote_type;approval\nPROJECTS\n",
@@ -216,6 +223,32 @@ static int same_budget(const cn_budget_t *x, const cn_budget_t *y)
       return 0;
   }
   return 1;
+}
+
+/* Carriage returns before a line's LF all belong to the line end
+ * ("name\r\r\n", a file converted twice): the field is "name", and the
+ * budget writes back and reads back the same. */
+static void test_cr_line_ends(void)
+{
+  static const char text[] =
+    "META\r\r\nkey;value\r\nbudget;10\r\r\nvote_type;approval\r\n"
+    "PROJECTS\r\nproject_id;cost;name\r\n1;5;Benches\r\r\n"
+    "VOTES\r\nvoter_id;vote\r\nv1;1\r\r\n";
+  cn_budget_t b, back;
+  char err[256], *out = NULL;
+
+  memset(&b, 0, sizeof b);
+  memset(&back, 0, sizeof back);
+  REQUIRE(cn_pabulib_parse(text, sizeof text - 1, &b, err, sizeof err) == 0);
+  REQUIRE(b.n_projects == 1);
+  CHECK_STR(b.projects[0].name, "Benches");
+  REQUIRE(cn_pabulib_write(&b, &out) == 0);
+  REQUIRE(cn_pabulib_parse(out, strlen(out), &back, err, sizeof err) == 0);
+  CHECK_STR(back.projects[0].name, "Benches");
+done:
+  free(out);
+  cn_budget_free(&b);
+  cn_budget_free(&back);
 }
 
 static void test_round_trip(void)
@@ -412,6 +445,7 @@ int main(void)
 {
   test_parse_fields();
   test_parse_errors();
+  test_cr_line_ends();
   test_round_trip();
   test_built_round_trip();
   test_parsed_equals_built();
