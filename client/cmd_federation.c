@@ -47,8 +47,9 @@ static const char federation_usage[] =
   "\n"
   "Show the node's link to its parent council: the parent's URL and key,\n"
   "records waiting in the outbox to go up, records the parent refused for\n"
-  "good (dead letters), how far the parent's log is followed, and the last\n"
-  "error on the link. --json prints the FederationStatus.\n"
+  "good (dead letters: the newest 50 are listed with when, kind, record id\n"
+  "and the parent's answer), how far the parent's log is followed, and the\n"
+  "last error on the link. --json prints the FederationStatus.\n"
   "\n"
   CN_CLI_COMMON_USAGE;
 
@@ -309,6 +310,23 @@ int cn_cmd_federation(cn_cli_t *cli, int argc, char **argv)
     printf("%s%s  %s\n", i == 0 ? "Children:   " : "            ", hex,
            m->name && *m->name ? m->name : "");
   }
+  /* the newest dead letters, each with the parent's reason */
+  for (i = 0; i < f->n_dead_letters; i++) {
+    const Councilnet__DeadLetter *d = f->dead_letters[i];
+    char when[32];
+    time_t t = (time_t)d->at;
+    struct tm tm;
+    cn_cli_hex(hex, sizeof hex, &d->record_id, CN_HASH_BYTES);
+    if (gmtime_r(&t, &tm))
+      strftime(when, sizeof when, "%Y-%m-%d %H:%M:%SZ", &tm);
+    else
+      snprintf(when, sizeof when, "%llu", (unsigned long long)d->at);
+    printf("%s%s  %s  %s\n            %s\n", i == 0 ? "Refused:    " : "            ", when,
+           d->kind, hex, d->error);
+  }
+  if (f->dead > f->n_dead_letters)
+    printf("            (the newest %zu of %llu shown)\n", f->n_dead_letters,
+           (unsigned long long)f->dead);
 out:
   if (f)
     councilnet__federation_status__free_unpacked(f, NULL);

@@ -3260,6 +3260,28 @@ static int child_collect(void *ctx, const cn_store_key_t *k)
   return member_collect(ctx, k);
 }
 
+#define DEAD_LETTERS_SHOWN 50
+
+static int dead_collect(void *ctx, const cn_store_dead_t *d)
+{
+  list_ctx_t *l = ctx;
+  Councilnet__DeadLetter *m = cn_arena_alloc(l->arena, sizeof *m);
+  uint8_t *id = cn_arena_alloc(l->arena, CN_HASH_BYTES);
+  char *kind = cn_arena_strdup(l->arena, d->kind), *error = cn_arena_strdup(l->arena, d->error);
+
+  if (!m || !id || !kind || !error)
+    return list_push(l, NULL) ? 1 : 1;
+  councilnet__dead_letter__init(m);
+  memcpy(id, d->record_id, CN_HASH_BYTES);
+  m->id = d->id;
+  m->record_id.data = id;
+  m->record_id.len = CN_HASH_BYTES;
+  m->kind = kind;
+  m->error = error;
+  m->at = d->at;
+  return list_push(l, m) ? 1 : 0;
+}
+
 cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_t *out)
 {
   Councilnet__FederationStatus f = COUNCILNET__FEDERATION_STATUS__INIT;
@@ -3282,6 +3304,17 @@ cn_err cn_node_query_federation(cn_node_t *n, const char *last_error, cn_answer_
   f.last_error = (char *)(last_error ? last_error : "");
   f.children = (Councilnet__Member **)l.items;
   f.n_children = l.n;
+  {
+    list_ctx_t dl;
+    memset(&dl, 0, sizeof dl);
+    dl.node = n;
+    dl.arena = l.arena;
+    if (cn_store_outbox_dead_scan(n->store, DEAD_LETTERS_SHOWN, dead_collect, &dl) != 0 ||
+        dl.failed)
+      goto out;
+    f.dead_letters = (Councilnet__DeadLetter **)dl.items;
+    f.n_dead_letters = dl.n;
+  }
   err = answer_pack(&f.base, out);
 out:
   cn_arena_free(l.arena);

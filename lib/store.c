@@ -88,7 +88,7 @@ enum stmt_id {
   ST_RVOTE_PUT, ST_RVOTE_BUMP, ST_RVOTE_MEMBERS,
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
-  ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT,
+  ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT, ST_OUT_DEAD_SCAN,
   ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
@@ -169,6 +169,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_OUT_BURY] = "INSERT INTO outbox_dead(id, record_id, kind, envelope, error, at)"
                   " SELECT id, record_id, kind, envelope, :why, :at FROM outbox WHERE id = :id",
   [ST_OUT_COUNT] = "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_dead)",
+  [ST_OUT_DEAD_SCAN] = "SELECT id, record_id, kind, error, at FROM outbox_dead"
+                       " ORDER BY id DESC LIMIT :limit",
   [ST_CROLL_ADD] = "INSERT OR IGNORE INTO child_roll(child, member) VALUES(:child, :member)",
   [ST_CROLL_DEL] = "DELETE FROM child_roll WHERE child = :child AND member = :member",
   [ST_CROLL_HAS] = "SELECT 1 FROM child_roll WHERE child = :child AND member = :member",
@@ -1320,6 +1322,37 @@ int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead)
   } else {
     store_log_error(s, "outbox count");
   }
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int dead_row(sqlite3_stmt *st, cn_store_dead_t *d)
+{
+  const void *id = sqlite3_column_blob(st, 1);
+  const char *kind = (const char *)sqlite3_column_text(st, 2);
+  const char *error = (const char *)sqlite3_column_text(st, 3);
+
+  if (!id || sqlite3_column_bytes(st, 1) != CN_HASH_BYTES || !kind || !error)
+    return -1;
+  d->id = (uint64_t)sqlite3_column_int64(st, 0);
+  memcpy(d->record_id, id, CN_HASH_BYTES);
+  d->kind = kind;
+  d->error = error;
+  d->at = (uint64_t)sqlite3_column_int64(st, 4);
+  return 0;
+}
+
+int cn_store_outbox_dead_scan(cn_store_t *s, uint64_t limit,
+                              int (*fn)(void *ctx, const cn_store_dead_t *d), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_DEAD_SCAN);
+  int rc = 0, found = 0;
+
+  if (!st || bind_int(st, ":limit", limit))
+    return -1;
+  SCAN_ROWS(s, st, "dead letters", cn_store_dead_t, dead_row, fn, ctx, found);
+  (void)found;
+out:
   sqlite3_reset(st);
   return rc;
 }

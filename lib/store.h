@@ -242,6 +242,16 @@ int cn_store_outbox_delete(cn_store_t *s, uint64_t id);
 /* Move row ID to the dead letters with WHY. */
 int cn_store_outbox_bury(cn_store_t *s, uint64_t id, const char *why, uint64_t now);
 int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead);
+/* Dead letters, newest first, at most LIMIT. Strings valid during FN. */
+typedef struct cn_store_dead_t {
+  uint64_t id;
+  uint8_t record_id[CN_HASH_BYTES];
+  const char *kind;
+  const char *error;        /* the parent's refusal */
+  uint64_t at;              /* node time it was buried */
+} cn_store_dead_t;
+int cn_store_outbox_dead_scan(cn_store_t *s, uint64_t limit,
+                              int (*fn)(void *ctx, const cn_store_dead_t *d), void *ctx);
 
 /* a child council's forwarded roll (member keys only) */
 int cn_store_child_roll_set(cn_store_t *s, const uint8_t child[CN_PK_BYTES],

@@ -42,6 +42,8 @@ static int round_listed(void *ctx)
 }
 
 /* The delegate presents a mandate with one instruction proposing PROJECT. */
+static tnode_t *deliver_to;     /* where the delivery is posted: the district (NULL) */
+
 static int propose(const uint8_t cred[CN_HASH_BYTES], const uint8_t decision[CN_HASH_BYTES],
                    const uint8_t round[CN_HASH_BYTES], const char *id, uint64_t cost, uint64_t bump)
 {
@@ -95,8 +97,9 @@ static int propose(const uint8_t cred[CN_HASH_BYTES], const uint8_t decision[CN_
   d.mandate.len = mlen;
   d.credential.data = cenv;
   d.credential.len = clen;
-  /* posted straight to the district, to see its answer */
-  code = util_act(&dist, "delivery", &d, msk[0], NULL);
+  /* posted straight to the district, to see its answer (or, with
+   * deliver_to, to the hood, whose outbox takes it up) */
+  code = util_act(deliver_to ? deliver_to : &dist, "delivery", &d, msk[0], NULL);
 out:
   free(menv);
   free(cenv);
@@ -201,6 +204,58 @@ int main(void)
   tnode_set_clock(&dist, T0 + 50);
   tnode_set_clock(&hood, T0 + 50);
   CHECK_EQ_INT(propose(cred, dec, round, "late", 100, 3), CN_ERR_WINDOW_CLOSED);
+  /* The same late proposal the normal way, through the hood: the hood
+   * takes the delivery, the district refuses it for good, and the hood
+   * sets it aside as a dead letter, listed with the district's answer. */
+  deliver_to = &hood;
+  CHECK_EQ_INT(propose(cred, dec, round, "later", 100, 4), CN_OK);
+  deliver_to = NULL;
+  {
+    Councilnet__FederationStatus *fs = NULL;
+    for (int i = 0; i < 300; i++) {
+      fs = (Councilnet__FederationStatus *)util_get(&hood, "/v1/federation",
+                                                    &councilnet__federation_status__descriptor);
+      if (fs && fs->dead == 1)
+        break;
+      if (fs)
+        councilnet__federation_status__free_unpacked(fs, NULL);
+      fs = NULL;
+      util_sleep_ms(10);
+    }
+    CHECK(fs != NULL);
+    if (fs) {
+      CHECK_EQ_INT(fs->n_dead_letters, 1);
+      if (fs->n_dead_letters == 1) {
+        CHECK_STR(fs->dead_letters[0]->kind, "delivery");
+        CHECK(strstr(fs->dead_letters[0]->error, "WINDOW_CLOSED") != NULL);
+        CHECK_EQ_INT(fs->dead_letters[0]->record_id.len, CN_HASH_BYTES);
+        printf("test_budget_propose: dead letter at the hood: %s (%s)\n",
+               fs->dead_letters[0]->kind, fs->dead_letters[0]->error);
+      }
+      councilnet__federation_status__free_unpacked(fs, NULL);
+    }
+  }
+  {
+    /* the district lists the hood among its child councils */
+    Councilnet__FederationStatus *ds = (Councilnet__FederationStatus *)util_get(
+      &dist, "/v1/federation", &councilnet__federation_status__descriptor);
+    int listed = 0;
+    for (size_t i = 0; ds && i < ds->n_children; i++)
+      listed |= ds->children[i]->key.len == CN_PK_BYTES &&
+                memcmp(ds->children[i]->key.data, hood.pk, CN_PK_BYTES) == 0;
+    CHECK(listed);
+    if (ds)
+      councilnet__federation_status__free_unpacked(ds, NULL);
+  }
+  {
+    /* and through the CLI, readable */
+    char cmd[600], *text = NULL;
+    snprintf(cmd, sizeof cmd, "\"%s\" federation --node %s", getenv("CN_COUNCIL"), hood.url);
+    CHECK_EQ_INT(util_sh(cmd, &text), 0);
+    CHECK(text && strstr(text, "Refused:") && strstr(text, "delivery") &&
+          strstr(text, "WINDOW_CLOSED: project proposals for this round have closed"));
+    free(text);
+  }
   {
     int seen = 0;
     for (int i = 0; i < 300 && !seen; i++) {
