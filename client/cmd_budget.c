@@ -367,7 +367,8 @@ int cn_cmd_budget_allocate(cn_cli_t *cli, int argc, char **argv)
 static const char budget_import_usage[] =
   "Usage: council budget import FILE.pb --title T [--opens TIME|now]\n"
   "                             (--closes TIME | --duration SECONDS)\n"
-  "                             [--rule greedy|mes] --key CONVENER_KEY\n"
+  "                             [--rule greedy|mes] [--proposals-close TIME]\n"
+  "                             --key CONVENER_KEY\n"
   "\n"
   "Open a participatory budget round at the node (kind budget_round, signed\n"
   "by a convener) from a Pabulib file (FILE \"-\" reads stdin). The file's\n"
@@ -389,6 +390,10 @@ static const char budget_import_usage[] =
   "  --closes TIME        end of the window (seconds since the epoch), or\n"
   "  --duration SECONDS   the window's length (one of the two is required)\n"
   "  --rule RULE          greedy (default) or mes, as for council budget allocate\n"
+  "  --proposals-close TIME  let the direct child councils propose more projects\n"
+  "                       through their delegates' mandates until TIME (at or\n"
+  "                       before --opens); then the node publishes the final\n"
+  "                       list, which flows down before voting opens\n"
   "  --key FILE           a convener's key file (env COUNCIL_KEY)\n"
   CN_CLI_COMMON_USAGE;
 
@@ -631,13 +636,15 @@ out:
 
 int cn_cmd_budget_import(cn_cli_t *cli, int argc, char **argv)
 {
-  enum { OPT_TITLE = CN_OPT_FIRST_LOCAL, OPT_OPENS, OPT_CLOSES, OPT_DURATION, OPT_RULE };
+  enum { OPT_TITLE = CN_OPT_FIRST_LOCAL, OPT_OPENS, OPT_CLOSES, OPT_DURATION, OPT_RULE,
+         OPT_PROPOSALS_CLOSE };
   static const struct option opts[] = {
     {"title", required_argument, NULL, OPT_TITLE},
     {"opens", required_argument, NULL, OPT_OPENS},
     {"closes", required_argument, NULL, OPT_CLOSES},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"rule", required_argument, NULL, OPT_RULE},
+    {"proposals-close", required_argument, NULL, OPT_PROPOSALS_CLOSE},
     CN_CLI_KEY_LONGOPT,
     CN_CLI_COMMON_LONGOPTS,
     {NULL, 0, NULL, 0}
@@ -652,6 +659,7 @@ int cn_cmd_budget_import(cn_cli_t *cli, int argc, char **argv)
   char err[512], id[2 * CN_HASH_BYTES + 1], *text = NULL, *list = NULL;
   const char *path, *title = NULL;
   uint64_t now = (uint64_t)time(NULL), opens = now, closes = 0, duration = 0, voters = 0;
+  uint64_t proposals_close = 0;
   size_t len = 0, n_needs = 0, i;
   int c, have_closes = 0, have_duration = 0, has_votes = 0, rc = CN_EXIT_LOCAL;
 
@@ -686,6 +694,12 @@ int cn_cmd_budget_import(cn_cli_t *cli, int argc, char **argv)
         goto out;
       }
       have_duration = 1;
+      break;
+    case OPT_PROPOSALS_CLOSE:
+      if (cn_args_parse_time(optarg, now, &proposals_close) < 0 || proposals_close == 0) {
+        rc = cn_cli_usage_error(cli, "--proposals-close: expected seconds since the epoch");
+        goto out;
+      }
       break;
     case OPT_RULE:
       if (strcmp(optarg, "greedy") == 0) {
@@ -732,6 +746,10 @@ int cn_cmd_budget_import(cn_cli_t *cli, int argc, char **argv)
   }
   if (opens >= closes) {
     rc = cn_cli_usage_error(cli, "the window must open before it closes");
+    goto out;
+  }
+  if (proposals_close > opens) {
+    rc = cn_cli_usage_error(cli, "--proposals-close must be at or before --opens");
     goto out;
   }
   if (read_all(path, &text, &len) != 0)
@@ -801,6 +819,7 @@ int cn_cmd_budget_import(cn_cli_t *cli, int argc, char **argv)
   body.n_projects = b.n_projects;
   body.opens = opens;
   body.closes = closes;
+  body.proposals_close = proposals_close;
   body.needs = need_ptrs;
   body.n_needs = n_needs;
   rc = cn_cli_load_key(cli, sk);
@@ -827,6 +846,8 @@ int cn_cmd_budget_import(cn_cli_t *cli, int argc, char **argv)
   if (voters)
     printf("; the file's %llu vote%s not imported", (unsigned long long)voters,
            voters == 1 ? " is" : "s are");
+  if (proposals_close)
+    printf("; child councils propose projects until %llu", (unsigned long long)proposals_close);
   printf("\n");
 out:
   if (receipt)

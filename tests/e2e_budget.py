@@ -239,6 +239,22 @@ with Workdir() as w:
     t.eq(chk["voters"], ROLL["Riverside"], "Riverside's export: its own voters")
     t.eq(refused(district, "budget", "export", "ef" * 32)[0], 1, "export of an unknown round")
 
+    # A second round that takes project proposals from the neighborhoods
+    # first (--proposals-close, at or before the vote opens).
+    now = district.now
+    imp2 = ["budget", "import", pb, "--title", "District budget 2028", "--opens",
+            str(now + 500), "--duration", "100"]
+    t.eq(refused(district, *imp2, "--proposals-close", str(now + 600),
+                 key=district.convener_key)[0], 2,
+         "--proposals-close after --opens: usage error")
+    text, _ = district.council(*imp2, "--proposals-close", str(now + 200),
+                               key=district.convener_key, json_out=False)
+    t.check(f"child councils propose projects until {now + 200}" in text,
+            f"budget import --proposals-close, human: {text!r}")
+    (r2,) = [v["round"] for v in rounds(district) if v["round"]["title"] == "District budget 2028"]
+    t.eq((r2["proposals_close"], r2["opens"]), (now + 200, now + 500),
+         "the round carries its proposals window")
+
     for n in nodes:
         vv, _ = n.council("verify")
         t.eq(vv and vv.get("ok"), True, f"council verify {n.name}")
