@@ -375,6 +375,15 @@ int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, siz
   }
   memcpy(host, addr, (size_t)(colon - addr));
   host[colon - addr] = 0;
+  if (host[0] == '[') {         /* "[::]:8080": an IPv6 literal */
+    size_t n = strlen(host);
+    if (n < 3 || host[n - 1] != ']') {
+      snprintf(err, errlen, "listen address must be host:port or [v6]:port, got '%s'", addr);
+      return -1;
+    }
+    memmove(host, host + 1, n - 2);
+    host[n - 2] = 0;
+  }
   port = strtol(colon + 1, &end, 10);
   if (*end || port < 0 || port > 65535 || end == colon + 1) {
     snprintf(err, errlen, "bad port in '%s'", addr);
@@ -524,28 +533,57 @@ static void peer_call_unlink(peer_call_t *c)
 }
 
 
+int cn_url_parse(const char *url, char *host, size_t cap, int *port)
+{
+  const char *h, *h_end, *p;
+  size_t hlen;
+  long n = 80;
+
+  if (!url || strncmp(url, "http://", 7) != 0)
+    return -1;
+  h = url + 7;
+  if (*h == '[') {               /* an IPv6 literal: http://[::1]:8080 */
+    h++;
+    h_end = strchr(h, ']');
+    if (!h_end || memchr(h, '/', (size_t)(h_end - h)))
+      return -1;
+    p = h_end + 1;
+  } else {
+    h_end = h + strcspn(h, ":/");
+    p = h_end;
+  }
+  hlen = (size_t)(h_end - h);
+  if (hlen == 0 || hlen >= cap)
+    return -1;
+  if (*p == ':') {
+    char *end = NULL;
+    if (p[1] < '0' || p[1] > '9')
+      return -1;
+    n = strtol(p + 1, &end, 10);
+    p = end;
+  }
+  if (*p == '/')
+    p++;
+  if (*p != '\0' || n <= 0 || n > 65535)
+    return -1;
+  memcpy(host, h, hlen);
+  host[hlen] = 0;
+  *port = (int)n;
+  return 0;
+}
+
 cn_peer_t *cn_peer_new(cn_loop_t *l, const char *base_url, int timeout_s)
 {
   cn_peer_t *p = calloc(1, sizeof *p);
-  const char *h, *colon, *end;
-  size_t hlen;
 
   if (!p)
     return NULL;
-  if (strncmp(base_url, "http://", 7) != 0)
+  if (cn_url_parse(base_url, p->host, sizeof p->host, &p->port) != 0)
     goto fail;
-  h = base_url + 7;
-  end = h + strcspn(h, "/");
-  colon = memchr(h, ':', (size_t)(end - h));
-  hlen = (size_t)((colon ? colon : end) - h);
-  if (hlen == 0 || hlen >= sizeof p->host)
-    goto fail;
-  memcpy(p->host, h, hlen);
-  p->host[hlen] = 0;
-  p->port = colon ? atoi(colon + 1) : 80;
-  if (p->port <= 0 || p->port > 65535)
-    goto fail;
-  snprintf(p->host_header, sizeof p->host_header, "%s:%d", p->host, p->port);
+  if (strchr(p->host, ':'))
+    snprintf(p->host_header, sizeof p->host_header, "[%s]:%d", p->host, p->port);
+  else
+    snprintf(p->host_header, sizeof p->host_header, "%s:%d", p->host, p->port);
   p->conn = evhttp_connection_base_new(l->base, NULL, p->host, (uint16_t)p->port);
   if (!p->conn)
     goto fail;
