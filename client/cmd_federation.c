@@ -53,6 +53,19 @@ static const char federation_usage[] =
   "\n"
   CN_CLI_COMMON_USAGE;
 
+static const char federation_resend_usage[] =
+  "Usage: council federation resend ID... --key CONVENER_KEY\n"
+  "\n"
+  "Put dead letters back at the end of the outbox, so the node sends them\n"
+  "to its parent again (e.g. once the parent has been set right to accept\n"
+  "them). IDs are the dead letters' numbers as council federation lists\n"
+  "them (the first column after the time; --json: dead_letters[].id).\n"
+  "Signed by a convener (kind outbox_resend). A letter the parent refuses\n"
+  "again becomes a dead letter again, with a new number.\n"
+  "\n"
+  "  --key FILE        the convener's key file (env COUNCIL_KEY)\n"
+  CN_CLI_COMMON_USAGE;
+
 /* Parse the options of a command that takes the common ones (and --key
  * when WITH_KEY) and exactly NPOS positional arguments named WHAT.
  * Return CN_EXIT_OK to go on; *DONE is set when --help was answered. */
@@ -321,8 +334,8 @@ int cn_cmd_federation(cn_cli_t *cli, int argc, char **argv)
       strftime(when, sizeof when, "%Y-%m-%d %H:%M:%SZ", &tm);
     else
       snprintf(when, sizeof when, "%llu", (unsigned long long)d->at);
-    printf("%s%s  %s  %s\n            %s\n", i == 0 ? "Refused:    " : "            ", when,
-           d->kind, hex, d->error);
+    printf("%s%s  #%llu  %s  %s\n            %s\n", i == 0 ? "Refused:    " : "            ",
+           when, (unsigned long long)d->id, d->kind, hex, d->error);
   }
   if (f->dead > f->n_dead_letters)
     printf("            (the newest %zu of %llu shown)\n", f->n_dead_letters,
@@ -330,5 +343,75 @@ int cn_cmd_federation(cn_cli_t *cli, int argc, char **argv)
 out:
   if (f)
     councilnet__federation_status__free_unpacked(f, NULL);
+  return rc;
+}
+
+int cn_cmd_federation_resend(cn_cli_t *cli, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    CN_CLI_KEY_LONGOPT,
+    CN_CLI_COMMON_LONGOPTS,
+    {NULL, 0, NULL, 0}
+  };
+  Councilnet__OutboxResend body = COUNCILNET__OUTBOX_RESEND__INIT;
+  Councilnet__Receipt *receipt = NULL;
+  uint64_t *ids = NULL;
+  uint8_t sk[CN_SK_BYTES];
+  int c, rc = CN_EXIT_LOCAL;
+  size_t n;
+
+  cli->usage = federation_resend_usage;
+  optind = 0;
+  for (;;) {
+    c = getopt_long(argc, argv, "h", opts, NULL);
+    if (c == -1)
+      break;
+    if (cn_cli_common_option(cli, c, optarg) <= 0)
+      goto out;
+  }
+  if (cli->help) {
+    rc = cn_cli_print_usage(cli);
+    goto out;
+  }
+  if (optind >= argc) {
+    rc = cn_cli_usage_error(cli, "name at least one dead letter (see council federation)");
+    goto out;
+  }
+  n = (size_t)(argc - optind);
+  ids = calloc(n, sizeof *ids);
+  if (!ids) {
+    cn_cli_errorf("out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *a = argv[optind + (int)i];
+    if (*a == '#')
+      a++;
+    if (cn_args_parse_u64(a, &ids[i]) < 0 || ids[i] == 0) {
+      rc = cn_cli_usage_error(cli, "\"%s\" is not a dead letter number", argv[optind + (int)i]);
+      goto out;
+    }
+  }
+  rc = cn_cli_load_key(cli, sk);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  rc = cn_cli_node_key(cli);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  cn_cli_node_field(cli, &body.node);
+  body.created = (uint64_t)time(NULL);
+  body.ids = ids;
+  body.n_ids = n;
+  rc = cn_cli_post_record(cli, "outbox_resend", &body.base, sk, &receipt);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  if (!cli->json)
+    printf("%zu dead letter%s back in the outbox\n", n, n == 1 ? "" : "s");
+  rc = cn_cli_print_receipt(cli, receipt);
+out:
+  if (receipt)
+    councilnet__receipt__free_unpacked(receipt, NULL);
+  sodium_memzero(sk, sizeof sk);
+  free(ids);
   return rc;
 }

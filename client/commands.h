@@ -84,5 +84,6 @@ int cn_cmd_budget_export(cn_cli_t *cli, int argc, char **argv);
 int cn_cmd_parent_set(cn_cli_t *cli, int argc, char **argv);
 int cn_cmd_parent_proposals(cn_cli_t *cli, int argc, char **argv);
 int cn_cmd_federation(cn_cli_t *cli, int argc, char **argv);
+int cn_cmd_federation_resend(cn_cli_t *cli, int argc, char **argv);
 
 #endif

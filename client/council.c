@@ -45,6 +45,7 @@ static const council_command_t council_commands[] = {
   {"budget", "export", cn_cmd_budget_export},
   {"parent", "set", cn_cmd_parent_set},
   {"parent", "proposals", cn_cmd_parent_proposals},
+  {"federation", "resend", cn_cmd_federation_resend},
   {"federation", NULL, cn_cmd_federation},
   {"log", NULL, cn_cmd_log},
   {"verify", NULL, cn_cmd_verify},
@@ -93,6 +94,7 @@ static const char council_usage[] =
   "  parent set URL KEY --key KEY          make the node a child of the node at URL\n"
   "  parent proposals                      the parent's proposals, followed from its log\n"
   "  federation                            parent, outbox, dead letters, last error\n"
+  "  federation resend ID... --key KEY     send dead letters to the parent again\n"
   "  delegate vote PARENT_PROPOSAL_ID CHOICE... [--credential ID] --key DELEGATE_KEY\n"
   "               --node PARENT_URL        a delegate's ballot at the parent\n"
   "Participatory budgeting:\n"

@@ -48,7 +48,7 @@ static const char *const kinds[] = {
   "member_add", "member_remove", "role_set", "proposal", "ballot", "paper_ballot",
   "settings", "volunteer", "mandate_draft", "delivery", "recall_vote", "parent_set",
   "delegate_ballot", "roll", "credential", "decision", "recall", "budget_round",
-  "budget_ballot", "budget_mandate",
+  "budget_ballot", "budget_mandate", "outbox_resend",
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 #define MODE_RAW NKINDS

@@ -44,7 +44,8 @@ static const ProtobufCMessageDescriptor *const descs[] = {
   &councilnet__member_list__descriptor, &councilnet__proposal_list__descriptor,
   &councilnet__delegate_list__descriptor, &councilnet__mandate_list__descriptor,
   &councilnet__recall_list__descriptor, &councilnet__round_list__descriptor,
-  &councilnet__federation_status__descriptor,
+  &councilnet__federation_status__descriptor, &councilnet__outbox_resend__descriptor,
+  &councilnet__dead_letter__descriptor,
 };
 #define NDESCS (sizeof descs / sizeof descs[0])
 

@@ -97,6 +97,7 @@ static cn_err apply_delivery(apply_t *a);
 static cn_err apply_recall_vote(apply_t *a);
 static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p);
 static cn_err apply_parent_set(apply_t *a);
+static cn_err apply_outbox_resend(apply_t *a);
 static cn_err apply_delegate_ballot(apply_t *a);
 static cn_err foreign_roll(apply_t *a);
 static cn_err foreign_credential(apply_t *a);
@@ -814,6 +815,7 @@ static const kind_t kinds[] = {
   { "delivery", &councilnet__delivery__descriptor, apply_delivery, foreign_delivery },
   { "recall_vote", &councilnet__recall_vote__descriptor, apply_recall_vote, foreign_recall_vote },
   { "parent_set", &councilnet__parent_set__descriptor, apply_parent_set, NULL },
+  { "outbox_resend", &councilnet__outbox_resend__descriptor, apply_outbox_resend, NULL },
   { "delegate_ballot", &councilnet__delegate_ballot__descriptor, apply_delegate_ballot, NULL },
   { "roll", &councilnet__roll_update__descriptor, NULL, foreign_roll },
   { "credential", &councilnet__credential__descriptor, NULL, foreign_credential },
@@ -2564,6 +2566,28 @@ static int roll_collect(void *ctx, const cn_store_key_t *k)
   }
   memcpy(r->keys[r->n++].data, k->key, CN_PK_BYTES);
   return 0;
+}
+
+#define RESEND_MAX 1000
+
+/* A convener puts dead letters back in the outbox (at its end). */
+static cn_err apply_outbox_resend(apply_t *a)
+{
+  Councilnet__OutboxResend *m = (Councilnet__OutboxResend *)a->body;
+  cn_err err;
+
+  if ((err = require_convener(a)) != CN_OK)
+    return err;
+  if (m->n_ids == 0 || m->n_ids > RESEND_MAX)
+    return refuse(a, CN_ERR_INVALID, "name 1 to %d dead letters", RESEND_MAX);
+  for (size_t i = 0; i < m->n_ids; i++) {
+    int rc = cn_store_outbox_resend(a->n->store, m->ids[i]);
+    if (rc < 0)
+      return refuse(a, CN_ERR_INTERNAL, "database error");
+    if (rc == 1)
+      return refuse(a, CN_ERR_NOT_FOUND, "no dead letter %llu", (unsigned long long)m->ids[i]);
+  }
+  return CN_OK;
 }
 
 static cn_err apply_parent_set(apply_t *a)

@@ -89,6 +89,7 @@ enum stmt_id {
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT, ST_OUT_DEAD_SCAN,
+  ST_OUT_RESEND, ST_OUT_DEAD_DELETE,
   ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
@@ -169,6 +170,9 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_OUT_BURY] = "INSERT INTO outbox_dead(id, record_id, kind, envelope, error, at)"
                   " SELECT id, record_id, kind, envelope, :why, :at FROM outbox WHERE id = :id",
   [ST_OUT_COUNT] = "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_dead)",
+  [ST_OUT_RESEND] = "INSERT INTO outbox(record_id, kind, envelope)"
+                    " SELECT record_id, kind, envelope FROM outbox_dead WHERE id = :id",
+  [ST_OUT_DEAD_DELETE] = "DELETE FROM outbox_dead WHERE id = :id",
   [ST_OUT_DEAD_SCAN] = "SELECT id, record_id, kind, error, at FROM outbox_dead"
                        " ORDER BY id DESC LIMIT :limit",
   [ST_CROLL_ADD] = "INSERT OR IGNORE INTO child_roll(child, member) VALUES(:child, :member)",
@@ -1306,6 +1310,22 @@ int cn_store_outbox_bury(cn_store_t *s, uint64_t id, const char *why, uint64_t n
   if (store_exec(s, st, "outbox bury") != 0)
     return -1;
   return cn_store_outbox_delete(s, id);
+}
+
+int cn_store_outbox_resend(cn_store_t *s, uint64_t id)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_RESEND);
+  int rc;
+
+  if (!st || bind_int(st, ":id", id))
+    return -1;
+  rc = store_insert_new(s, st, "outbox resend");
+  if (rc != 1)
+    return rc < 0 ? -1 : 1;
+  st = store_stmt(s, ST_OUT_DEAD_DELETE);
+  if (!st || bind_int(st, ":id", id) || store_exec(s, st, "dead letter delete") != 0)
+    return -1;
+  return 0;
 }
 
 int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead)

@@ -242,6 +242,9 @@ int cn_store_outbox_delete(cn_store_t *s, uint64_t id);
 /* Move row ID to the dead letters with WHY. */
 int cn_store_outbox_bury(cn_store_t *s, uint64_t id, const char *why, uint64_t now);
 int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead);
+/* Put dead letter ID back at the end of the outbox: 0, 1 if there is no
+ * such dead letter, -1 on error. */
+int cn_store_outbox_resend(cn_store_t *s, uint64_t id);
 /* Dead letters, newest first, at most LIMIT. Strings valid during FN. */
 typedef struct cn_store_dead_t {
   uint64_t id;

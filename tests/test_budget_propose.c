@@ -248,13 +248,63 @@ int main(void)
       councilnet__federation_status__free_unpacked(ds, NULL);
   }
   {
-    /* and through the CLI, readable */
-    char cmd[600], *text = NULL;
+    /* and through the CLI, readable; then sent again by a convener with
+     * council federation resend: the district refuses it again, so it is
+     * a dead letter once more, with a new number */
+    char cmd[900], keyfile[400], err[256], *text = NULL;
+    Councilnet__FederationStatus *fs = NULL;
+    Councilnet__OutboxResend rs = COUNCILNET__OUTBOX_RESEND__INIT;
+    uint64_t old_id = 0, unknown = 999999;
+
     snprintf(cmd, sizeof cmd, "\"%s\" federation --node %s", getenv("CN_COUNCIL"), hood.url);
     CHECK_EQ_INT(util_sh(cmd, &text), 0);
     CHECK(text && strstr(text, "Refused:") && strstr(text, "delivery") &&
           strstr(text, "WINDOW_CLOSED: project proposals for this round have closed"));
     free(text);
+    text = NULL;
+    fs = (Councilnet__FederationStatus *)util_get(&hood, "/v1/federation",
+                                                  &councilnet__federation_status__descriptor);
+    REQUIRE(fs && fs->n_dead_letters == 1);
+    old_id = fs->dead_letters[0]->id;
+    councilnet__federation_status__free_unpacked(fs, NULL);
+    fs = NULL;
+
+    /* refusals: a member is no convener; an unknown number; nothing moves */
+    rs.node.data = hood.pk;
+    rs.node.len = CN_PK_BYTES;
+    rs.created = hood.now;
+    rs.ids = &old_id;
+    rs.n_ids = 1;
+    CHECK_EQ_INT(util_act(&hood, "outbox_resend", &rs, msk[1], NULL), CN_ERR_FORBIDDEN);
+    rs.ids = &unknown;
+    CHECK_EQ_INT(util_act(&hood, "outbox_resend", &rs, hood.convener_sk, NULL), CN_ERR_NOT_FOUND);
+    rs.n_ids = 0;
+    CHECK_EQ_INT(util_act(&hood, "outbox_resend", &rs, hood.convener_sk, NULL), CN_ERR_INVALID);
+
+    snprintf(keyfile, sizeof keyfile, "%s/convener-cli.key", hood.dir);
+    REQUIRE(cn_keyfile_write(keyfile, hood.convener_sk, NULL, err, sizeof err) == 0);
+    snprintf(cmd, sizeof cmd, "\"%s\" federation resend %llu --node %s --key %s",
+             getenv("CN_COUNCIL"), (unsigned long long)old_id, hood.url, keyfile);
+    CHECK_EQ_INT(util_sh(cmd, &text), 0);
+    CHECK(text && strstr(text, "1 dead letter back in the outbox"));
+    free(text);
+    text = NULL;
+    for (int i = 0; i < 300; i++) {
+      fs = (Councilnet__FederationStatus *)util_get(&hood, "/v1/federation",
+                                                    &councilnet__federation_status__descriptor);
+      if (fs && fs->dead == 1 && fs->n_dead_letters == 1 && fs->dead_letters[0]->id != old_id)
+        break;
+      if (fs)
+        councilnet__federation_status__free_unpacked(fs, NULL);
+      fs = NULL;
+      util_sleep_ms(10);
+    }
+    CHECK(fs != NULL);
+    if (fs) {
+      CHECK_EQ_INT(fs->outbox, 0);
+      CHECK_STR(fs->dead_letters[0]->kind, "delivery");
+      councilnet__federation_status__free_unpacked(fs, NULL);
+    }
   }
   {
     int seen = 0;
