@@ -72,24 +72,6 @@ out:
   return rate;
 }
 
-/* One counter of councild's /metrics, or -1. */
-static double metric(tnode_t *n, const char *name)
-{
-  cn_http_resp_t r;
-  char err[256], *p;
-  double v = -1;
-
-  if (cn_http_request(n->url, "GET", "/metrics", NULL, NULL, NULL, 0, 5000, &r, err, sizeof err) != 0)
-    return -1;
-  for (p = (char *)r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-    if (strncmp(p, name, strlen(name)) == 0 && p[strlen(name)] == ' ') {
-      v = atof(p + strlen(name) + 1);
-      break;
-    }
-  cn_http_resp_clear(&r);
-  return v;
-}
-
 int main(void)
 {
   size_t members = bench_n(20000, 100), ok;
@@ -137,10 +119,6 @@ int main(void)
       fprintf(stderr, "bench_ingest: cannot start councild\n");
       goto out;
     }
-  }
-  if (0) {
-    fprintf(stderr, "bench_ingest: cannot start councild\n");
-    goto out;
   }
   started = 1;
   for (size_t i = 0; i < members; i++) {
@@ -191,11 +169,11 @@ int main(void)
   for (int k = 0; k < 4; k++) {
     char name[96];
     snprintf(name, sizeof name, "councilnet_pipeline_seconds_total{stage=\"%s\"}", stages[k]);
-    st0[k] = metric(&node, name);
+    st0[k] = util_metric(&node, name);
   }
-  stn0 = metric(&node, "councilnet_pipeline_records_total");
-  b0 = metric(&node, "councilnet_commit_batches_total");
-  bn0 = metric(&node, "councilnet_commit_batched_records_total");
+  stn0 = util_metric(&node, "councilnet_pipeline_records_total");
+  b0 = util_metric(&node, "councilnet_commit_batches_total");
+  bn0 = util_metric(&node, "councilnet_commit_batched_records_total");
   perf = bench_perf_start(node.pid);
   memset(&b, 0, sizeof b);
   b.port = node.port;
@@ -228,19 +206,19 @@ int main(void)
             b.ok, members, first < members ? status[first] : 0);
   }
   {
-    double batches = metric(&node, "councilnet_commit_batches_total") - b0;
-    double batched = metric(&node, "councilnet_commit_batched_records_total") - bn0;
+    double batches = util_metric(&node, "councilnet_commit_batches_total") - b0;
+    double batched = util_metric(&node, "councilnet_commit_batched_records_total") - bn0;
     printf("ingest: %zu ballots in %.2f s, %.0f commits (%.1f records each on average)\n",
            b.ok, b.seconds, batches, batches > 0 ? batched / batches : 0.0);
     bench_stamps_print("ingest", "ballots", &stamps, b.seconds);
     {
-      double n = metric(&node, "councilnet_pipeline_records_total") - stn0;
+      double n = util_metric(&node, "councilnet_pipeline_records_total") - stn0;
       if (n > 0) {
         printf("ingest: time in the node per ballot:");
         for (int k = 0; k < 4; k++) {
           char name[96];
           snprintf(name, sizeof name, "councilnet_pipeline_seconds_total{stage=\"%s\"}", stages[k]);
-          printf(" %s %.0f us%s", stages[k], (metric(&node, name) - st0[k]) * 1e6 / n, k < 3 ? "," : "\n");
+          printf(" %s %.0f us%s", stages[k], (util_metric(&node, name) - st0[k]) * 1e6 / n, k < 3 ? "," : "\n");
         }
       }
     }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "councilnet/url.h"
+
 #define RBUF_SIZE (64 * 1024)
 
 struct cn_http_conn_t {
@@ -99,53 +101,18 @@ static int wait_fd(int fd, short events, int64_t deadline)
 /* Split BASE into host and port. Return 0 or -1. */
 static int parse_base(cn_http_conn_t *c, const char *base, char *err, size_t errlen)
 {
-  const char *p, *host, *host_end, *port = "80";
-  size_t host_len, port_len = 2;
-  size_t i;
+  int port;
 
-  if (!base || strncasecmp(base, "http://", 7) != 0) {
+  if (cn_url_parse(base, c->host, sizeof c->host, &port) != 0) {
     set_err(err, errlen, "bad node URL \"%s\": expected http://host:port", base ? base : "");
     return -1;
   }
-  p = base + 7;
-  if (*p == '[') {
-    host = p + 1;
-    host_end = strchr(host, ']');
-    if (!host_end)
-      goto bad;
-    p = host_end + 1;
-  } else {
-    host = p;
-    host_end = p + strcspn(p, ":/");
-    p = host_end;
-  }
-  host_len = (size_t)(host_end - host);
-  if (*p == ':') {
-    port = p + 1;
-    port_len = strcspn(port, "/");
-    p = port + port_len;
-    if (port_len == 0 || port_len >= sizeof c->port)
-      goto bad;
-    for (i = 0; i < port_len; i++)
-      if (port[i] < '0' || port[i] > '9')
-        goto bad;
-  }
-  if (*p == '/')
-    p++;
-  if (*p != '\0' || host_len == 0 || host_len >= sizeof c->host)
-    goto bad;
-  memcpy(c->host, host, host_len);
-  c->host[host_len] = '\0';
-  memcpy(c->port, port, port_len);
-  c->port[port_len] = '\0';
+  snprintf(c->port, sizeof c->port, "%d", port);
   if (strchr(c->host, ':'))
     snprintf(c->host_header, sizeof c->host_header, "[%s]:%s", c->host, c->port);
   else
     snprintf(c->host_header, sizeof c->host_header, "%s:%s", c->host, c->port);
   return 0;
-bad:
-  set_err(err, errlen, "bad node URL \"%s\": expected http://host:port", base);
-  return -1;
 }
 
 static void conn_close(cn_http_conn_t *c)

@@ -350,10 +350,9 @@ int cn_node_batch_begin(cn_node_t *n)
 
 int cn_node_batch_end(cn_node_t *n)
 {
-  if (cn_node_batch_commit(n) != 0 || cn_store_sync(n->store) != 0)
+  if (cn_node_batch_commit(n) != 0)
     return -1;
-  cn_store_checkpoint(n->store);
-  return 0;
+  return cn_store_flush(n->store);
 }
 
 int cn_node_sync(cn_node_t *n)
@@ -474,12 +473,7 @@ static int node_commit(cn_node_t *n)
   memcpy(n->head_hash, n->pend_hash, CN_HASH_BYTES);
   /* Committed: the head stays even if the flush fails (the rows are in
    * the database); the caller answers an error all the same. */
-  if (n->batch)
-    return 0;
-  if (cn_store_sync(n->store) != 0)
-    return -1;
-  cn_store_checkpoint(n->store);
-  return 0;
+  return n->batch ? 0 : cn_store_flush(n->store);
 }
 
 /* Build the signed receipt for a log entry. Deterministic: the same entry

@@ -231,7 +231,7 @@ struct cn_store_t {
   int in_tx;
   int wal_fd;               /* our own descriptor of PATH-wal, or -1 (FULL) */
   sqlite3 *ckpt_db;         /* second connection for checkpoints (serialized
-                             * mode: cn_store_sync() runs on any thread) */
+                             * mode: cn_store_checkpoint() runs on any thread) */
   int wal_frames;           /* frames in the WAL after the last commit */
   int sync_failed;          /* an fdatasync failed: nothing is durable any more */
   /* Copies behind the pointers that single-row getters hand out, so their
@@ -376,7 +376,7 @@ out:
  * wrote. If anything is off, stay on synchronous=FULL. */
 /* After each commit on the main connection: how big the WAL is now. This
  * replaces SQLite's auto-checkpoint, which would copy pages into the
- * database on the committing thread; cn_store_sync() checkpoints instead. */
+ * database on the committing thread; cn_store_checkpoint() does instead. */
 static int store_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 {
   cn_store_t *s = ctx;
@@ -409,7 +409,7 @@ static void store_open_wal(cn_store_t *s, const char *path)
   }
   s->wal_fd = fd;
   sqlite3_free(wal);
-  /* Checkpoints move to cn_store_sync(), on a connection of their own. */
+  /* Checkpoints move to cn_store_checkpoint(), on a connection of their own. */
   if (fd >= 0 &&
       sqlite3_open_v2(path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
                       NULL) == SQLITE_OK &&
@@ -552,12 +552,19 @@ int cn_store_sync_failed(cn_store_t *s)
 /* Commit and wait for the disk. A failed sync is a failed commit to the
  * caller: it may not acknowledge anything (the rows stay, since SQLite has
  * committed them, and a retry finds them). */
+int cn_store_flush(cn_store_t *s)
+{
+  if (cn_store_sync(s) != 0)
+    return -1;
+  cn_store_checkpoint(s);   /* a failed copy only leaves the WAL longer */
+  return 0;
+}
+
 int cn_store_commit(cn_store_t *s)
 {
-  if (cn_store_commit_nosync(s) != 0 || cn_store_sync(s) != 0)
+  if (cn_store_commit_nosync(s) != 0)
     return -1;
-  cn_store_checkpoint(s);
-  return 0;
+  return cn_store_flush(s);
 }
 
 void cn_store_rollback(cn_store_t *s)

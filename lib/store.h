@@ -44,6 +44,9 @@ int cn_store_commit_nosync(cn_store_t *s);
  * store's WAL descriptor, never the connection: safe to call from another
  * thread while the owner goes on using the store. Return 0 or -1. */
 int cn_store_sync(cn_store_t *s);
+/* cn_store_sync(), then cn_store_checkpoint() if due: what
+ * cn_store_commit() does after its COMMIT. Return as cn_store_sync(). */
+int cn_store_flush(cn_store_t *s);
 /* SQLite's automatic checkpoint is off (it would copy pages into the
  * database on the committing thread): cn_store_commit() checkpoints when
  * the WAL passes 1000 frames, and a caller that commits with

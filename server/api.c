@@ -63,11 +63,6 @@ static void reply_answer(cn_req_t *r, cn_err err, cn_answer_t *a)
 
 static int records_durable(cn_api_t *api);
 
-static int api_durable(cn_api_t *api)
-{
-  return records_durable(api);
-}
-
 /* Apply one record and answer it (no batch, no threads). */
 static void records_apply_one(cn_api_t *api, cn_req_t *r)
 {
@@ -79,7 +74,7 @@ static void records_apply_one(cn_api_t *api, cn_req_t *r)
 
   err = cn_node_submit(api->node, body, len, &receipt, &rlen, msg, sizeof msg);
   /* it may be a duplicate of a record whose commit is not flushed yet */
-  if (err == CN_OK && api_durable(api) != 0) {
+  if (err == CN_OK && records_durable(api) != 0) {
     err = CN_ERR_INTERNAL;
     snprintf(msg, sizeof msg, "the disk did not confirm the write; send the record again");
   }
@@ -127,7 +122,7 @@ typedef struct sync_job_t {
   cn_job_t job;
   cn_api_t *api;
   rec_job_t *recs;          /* the records this sync makes durable */
-  uint64_t commits;         /* api->commits when it started */
+  uint64_t batches;         /* api->batches when it started */
   int rc;
 } sync_job_t;
 
@@ -195,22 +190,28 @@ static void sync_work(cn_job_t *job)
   s->rc = cn_node_sync(s->api->node);
 }
 
-static void sync_done(cn_job_t *job)
+/* The flush RC covering the records J... and every batch up to BATCHES
+ * has ended. */
+static void recs_synced(cn_api_t *api, rec_job_t *j, int rc, uint64_t batches)
 {
-  sync_job_t *s = (sync_job_t *)job;
-  cn_api_t *api = s->api;
-  rec_job_t *j = s->recs;
-
-  api->syncing = 0;
-  if (s->rc == 0 && s->commits > api->synced)
-    api->synced = s->commits;
+  if (rc == 0 && batches > api->synced)
+    api->synced = batches;
   while (j) {
     rec_job_t *next = j->next;
-    if (s->rc != 0)
+    if (rc != 0)
       j->sync_failed = 1;
     rec_step(j);
     j = next;
   }
+}
+
+static void sync_done(cn_job_t *job)
+{
+  sync_job_t *s = (sync_job_t *)job;
+  cn_api_t *api = s->api;
+
+  api->syncing = 0;
+  recs_synced(api, s->recs, s->rc, s->batches);
   free(s);
   if (api->pending)
     records_flush(api);
@@ -258,23 +259,14 @@ static void sync_start(cn_api_t *api)
   s = calloc(1, sizeof *s);
   if (!s) {
     /* no memory for the hand-off: flush here, on the loop */
-    int rc = cn_node_sync(api->node);
     rec_job_t *j = api->unsynced;
     api->unsynced = api->unsynced_tail = NULL;
-    if (rc == 0)
-      api->synced = api->commits;
-    while (j) {
-      rec_job_t *next = j->next;
-      if (rc != 0)
-        j->sync_failed = 1;
-      rec_step(j);
-      j = next;
-    }
+    recs_synced(api, j, cn_node_sync(api->node), api->batches);
     return;
   }
   s->api = api;
   s->recs = api->unsynced;
-  s->commits = api->commits;
+  s->batches = api->batches;
   api->unsynced = api->unsynced_tail = NULL;
   s->job.work = sync_work;
   s->job.done = sync_done;
@@ -290,6 +282,7 @@ static void records_flush(void *ctx)
 {
   cn_api_t *api = ctx;
   rec_job_t *j = api->pending, *ok = NULL, *ok_tail = NULL;
+  uint64_t now;
   size_t n = 0;
   int batched;
 
@@ -324,7 +317,6 @@ static void records_flush(void *ctx)
     int committed = cn_node_batch_commit(api->node) == 0;
     api->batches++;
     api->batched += n;
-    api->commits++;
     if (!committed) {
       for (j = ok; j; ) {
         rec_job_t *next = j->next;
@@ -336,12 +328,9 @@ static void records_flush(void *ctx)
   }
   if (!ok)
     return;
-  {
-    uint64_t now = cn_loop_now_us();
-    for (j = ok; j; j = j->next)
-      j->t_committed = now;
-  }
+  now = cn_loop_now_us();
   for (j = ok; j; j = j->next) {
+    j->t_committed = now;
     j->waiting = 2;         /* signed, and durable */
     j->job.work = rec_sign_work;
     j->job.done = rec_signed;
@@ -416,11 +405,11 @@ static void route_records(cn_api_t *api, cn_req_t *r)
  * still lose. Commits waiting for the sync thread are made durable here. */
 static int records_durable(cn_api_t *api)
 {
-  if (api->synced >= api->commits)
+  if (api->synced >= api->batches)
     return cn_node_sync_failed(api->node) ? -1 : 0;
   if (cn_node_sync(api->node) != 0)
     return -1;
-  api->synced = api->commits;
+  api->synced = api->batches;
   return 0;
 }
 

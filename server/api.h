@@ -26,7 +26,7 @@ typedef struct cn_api_t {
   int syncing;              /* a sync job is out */
   int closing;              /* cn_api_drain(): flush without waiting */
   size_t inflight;          /* records taken in, not answered yet */
-  uint64_t commits, synced; /* batches committed; of those, known durable */
+  uint64_t synced;          /* batches known durable (of api->batches) */
   uint64_t batches, batched;
   /* Receipted records through the pipeline, and the time they spent in
    * each stage (us): taken in -> verified -> applied -> committed ->

@@ -86,11 +86,6 @@ void cn_watch_free(cn_watch_t *w);                      /* accepts NULL */
  * timeout). BODY is valid during the call only. */
 typedef void (*cn_fetch_fn)(void *ctx, int status, const uint8_t *body, size_t len);
 
-/* Split "http://HOST[:PORT][/]" (HOST may be an IPv6 literal in brackets,
- * returned without them; PORT defaults to 80) into HOST (CAP bytes) and
- * *PORT. Return 0, or -1 if URL is not of that form. */
-int cn_url_parse(const char *url, char *host, size_t cap, int *port);
-
 /* A persistent client connection to one peer, "http://host:port". */
 typedef struct cn_peer_t cn_peer_t;
 

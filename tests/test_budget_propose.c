@@ -106,6 +106,23 @@ out:
   return code;
 }
 
+/* The hood's federation status once it holds one dead letter (other than
+ * number NOT_ID, if set), or NULL after 3 s. Free it. */
+static Councilnet__FederationStatus *hood_dead_letter(uint64_t not_id)
+{
+  for (int i = 0; i < 300; i++) {
+    Councilnet__FederationStatus *fs = (Councilnet__FederationStatus *)util_get(
+      &hood, "/v1/federation", &councilnet__federation_status__descriptor);
+    if (fs && fs->dead == 1 &&
+        (!not_id || (fs->n_dead_letters == 1 && fs->dead_letters[0]->id != not_id)))
+      return fs;
+    if (fs)
+      councilnet__federation_status__free_unpacked(fs, NULL);
+    util_sleep_ms(10);
+  }
+  return NULL;
+}
+
 int main(void)
 {
   Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
@@ -212,16 +229,7 @@ int main(void)
   deliver_to = NULL;
   {
     Councilnet__FederationStatus *fs = NULL;
-    for (int i = 0; i < 300; i++) {
-      fs = (Councilnet__FederationStatus *)util_get(&hood, "/v1/federation",
-                                                    &councilnet__federation_status__descriptor);
-      if (fs && fs->dead == 1)
-        break;
-      if (fs)
-        councilnet__federation_status__free_unpacked(fs, NULL);
-      fs = NULL;
-      util_sleep_ms(10);
-    }
+    fs = hood_dead_letter(0);
     CHECK(fs != NULL);
     if (fs) {
       CHECK_EQ_INT(fs->n_dead_letters, 1);
@@ -289,16 +297,7 @@ int main(void)
     CHECK(text && strstr(text, "1 dead letter back in the outbox"));
     free(text);
     text = NULL;
-    for (int i = 0; i < 300; i++) {
-      fs = (Councilnet__FederationStatus *)util_get(&hood, "/v1/federation",
-                                                    &councilnet__federation_status__descriptor);
-      if (fs && fs->dead == 1 && fs->n_dead_letters == 1 && fs->dead_letters[0]->id != old_id)
-        break;
-      if (fs)
-        councilnet__federation_status__free_unpacked(fs, NULL);
-      fs = NULL;
-      util_sleep_ms(10);
-    }
+    fs = hood_dead_letter(old_id);
     CHECK(fs != NULL);
     if (fs) {
       CHECK_EQ_INT(fs->outbox, 0);

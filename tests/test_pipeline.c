@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http.h"
 #include "test.h"
 #include "util.h"
 
@@ -110,24 +109,6 @@ static int post_and_hang_up(const uint8_t *e, size_t n)
   return ok ? 0 : -1;
 }
 
-/* A /metrics value, or -1. */
-static double metric(const char *name)
-{
-  cn_http_resp_t r;
-  char err[256], *p;
-  double v = -1;
-
-  if (cn_http_request(node.url, "GET", "/metrics", NULL, NULL, NULL, 0, 5000, &r, err, sizeof err) != 0)
-    return -1;
-  for (p = (char *)r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-    if (strncmp(p, name, strlen(name)) == 0 && p[strlen(name)] == ' ') {
-      v = atof(p + strlen(name) + 1);
-      break;
-    }
-  cn_http_resp_clear(&r);
-  return v;
-}
-
 typedef struct all_in_t {
   int from, to;
 } all_in_t;
@@ -188,9 +169,9 @@ int main(void)
   CHECK_EQ_INT(forged_in_log, 0);
   /* /metrics counts every receipt the pipeline sent (good ones, their
    * duplicates, and the acts before) and the time spent in each stage */
-  CHECK(metric("councilnet_pipeline_records_total") >= good);
-  CHECK(metric("councilnet_pipeline_seconds_total{stage=\"verify\"}") > 0);
-  CHECK(metric("councilnet_pipeline_seconds_total{stage=\"flush_sign\"}") > 0);
+  CHECK(util_metric(&node, "councilnet_pipeline_records_total") >= good);
+  CHECK(util_metric(&node, "councilnet_pipeline_seconds_total{stage=\"verify\"}") > 0);
+  CHECK(util_metric(&node, "councilnet_pipeline_seconds_total{stage=\"flush_sign\"}") > 0);
   printf("test_pipeline: %d ballots receipted from %d clients at once, %d forged refused\n",
          good, THREADS, MEMBERS / 5);
 

@@ -1,9 +1,9 @@
-/* test_url.c: the parent URL parser of councild's HTTP client (net.c):
- * host names, IPv4 and bracketed IPv6 literals, ports, and what is
- * refused. */
+/* test_url.c: the node URL parser (lib/url.c) that councild's link to its
+ * parent and the council client share: host names, IPv4 and bracketed IPv6
+ * literals, ports, and what is refused. */
 #include <stdlib.h>
 
-#include "net.h"
+#include "councilnet/url.h"
 #include "test.h"
 
 static void ok(const char *url, const char *host, int port)

@@ -288,6 +288,23 @@ int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN
   return code;
 }
 
+double util_metric(tnode_t *n, const char *name)
+{
+  cn_http_resp_t r;
+  char err[256], *p;
+  double v = -1;
+
+  if (cn_http_request(n->url, "GET", "/metrics", NULL, NULL, NULL, 0, 5000, &r, err, sizeof err) != 0)
+    return -1;
+  for (p = (char *)r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (strncmp(p, name, strlen(name)) == 0 && p[strlen(name)] == ' ') {
+      v = atof(p + strlen(name) + 1);
+      break;
+    }
+  cn_http_resp_clear(&r);
+  return v;
+}
+
 int64_t util_head_seq(tnode_t *n)
 {
   cn_http_resp_t resp;

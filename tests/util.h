@@ -53,6 +53,9 @@ int util_post(tnode_t *n, const uint8_t *env, size_t len, uint64_t *seq);
 /* Seal and post. */
 int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
              uint64_t *seq);
+/* The value of NAME (with its labels, e.g. x{stage="verify"}) in N's
+ * /metrics, or -1. */
+double util_metric(tnode_t *n, const char *name);
 /* The node's head seq (GET /v1/head, signature checked), or -1. */
 int64_t util_head_seq(tnode_t *n);
 
