@@ -524,14 +524,14 @@ int cn_store_sync(cn_store_t *s)
 
 int cn_store_checkpoint_due(cn_store_t *s)
 {
-  return s && s->ckpt_db && __atomic_load_n(&s->wal_frames, __ATOMIC_ACQUIRE) >= 1000;
+  return s && s->ckpt_db && __atomic_load_n(&s->wal_frames, __ATOMIC_ACQUIRE) >= CN_STORE_CHECKPOINT_FRAMES;
 }
 
 int cn_store_checkpoint(cn_store_t *s)
 {
   int log = 0, done = 0;
 
-  /* As SQLite's auto-checkpoint would, past 1000 frames; PASSIVE never
+  /* As SQLite's auto-checkpoint would, past a number of frames; PASSIVE never
    * waits for the writer, which goes on meanwhile. */
   if (!cn_store_checkpoint_due(s))
     return 0;
