@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "councilnet/pbjson.h"
+#include "councilnet/receipt.h"
 #include "councilnet/record.h"
 #include "tty.h"
 
@@ -450,6 +451,7 @@ int cn_cli_post_record(cn_cli_t *cli, const char *kind, const ProtobufCMessage *
   uint8_t *env = NULL, id[CN_HASH_BYTES];
   size_t env_len = 0;
   Councilnet__Receipt *r = NULL;
+  char msg[160];
   int rc = CN_EXIT_LOCAL;
 
   *receipt = NULL;
@@ -470,11 +472,15 @@ int cn_cli_post_record(cn_cli_t *cli, const char *kind, const ProtobufCMessage *
     rc = cn_cli_report_error(cli, &resp);
     goto out;
   }
-  rc = cn_cli_open_node_signed(cli, resp.body, resp.len, "receipt",
-                               &councilnet__receipt__descriptor, (ProtobufCMessage **)&r);
-  if (rc != CN_EXIT_OK)
-    goto out;
   rc = CN_EXIT_REFUSED;
+  if (!cli->have_node_pk) {
+    cn_cli_errorf("node signature invalid (receipt: the node key is not known)");
+    goto out;
+  }
+  if (cn_receipt_open(resp.body, resp.len, cli->node_pk, &r, msg, sizeof msg) != CN_OK) {
+    cn_cli_errorf("node signature invalid (%s)", msg);
+    goto out;
+  }
   if (r->record_id.len != CN_HASH_BYTES || memcmp(r->record_id.data, id, CN_HASH_BYTES) != 0) {
     cn_cli_errorf("the receipt names another record than the one sent");
     goto out;

@@ -12,7 +12,9 @@
  * Checked, beyond "no crash, no leak, no UB":
  *  - an opened record's id is BLAKE2b-256 of the exact input bytes;
  *  - an envelope that opens is byte for byte what cn_record_seal_bytes()
- *    makes of its kind and body (one record, one encoding). */
+ *    makes of its kind and body (one record, one encoding);
+ *  - the input read as a SignedReceipt (cn_receipt_open) gives a Receipt or
+ *    a reason. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 #include "councilnet.pb-c.h"
 #include "councilnet/pbjson.h"
+#include "councilnet/receipt.h"
 #include "councilnet/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,7 +48,8 @@ static const ProtobufCMessageDescriptor *const descs[] = {
   &councilnet__delegate_list__descriptor, &councilnet__mandate_list__descriptor,
   &councilnet__recall_list__descriptor, &councilnet__round_list__descriptor,
   &councilnet__federation_status__descriptor, &councilnet__outbox_resend__descriptor,
-  &councilnet__dead_letter__descriptor,
+  &councilnet__dead_letter__descriptor, &councilnet__receipt_batch__descriptor,
+  &councilnet__signed_receipt__descriptor,
 };
 #define NDESCS (sizeof descs / sizeof descs[0])
 
@@ -188,5 +192,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   /* The raw bytes as any message, as a node reads bodies and log pages. */
   unpack_all(data, size);
+  /* ... and as a receipt, as the client and a child's outbox read answers */
+  {
+    Councilnet__Receipt *r = NULL;
+    char msg[160];
+    if (cn_receipt_open(data, size, fixed_pk, &r, msg, sizeof msg) == CN_OK) {
+      if (!r) {
+        fprintf(stderr, "fuzz_envelope: a receipt opened without its Receipt\n");
+        abort();
+      }
+      councilnet__receipt__free_unpacked(r, NULL);
+    } else if (r || !msg[0]) {
+      fprintf(stderr, "fuzz_envelope: a refused receipt without a reason\n");
+      abort();
+    }
+  }
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "councilnet/budget.h"
 #include "councilnet/log.h"
 #include "councilnet/node.h"
+#include "councilnet/receipt.h"
 #include "councilnet/record.h"
 #include "councilnet/rules.h"
 #include "councilnet/sortition.h"
@@ -476,23 +477,48 @@ static int node_commit(cn_node_t *n)
   return n->batch ? 0 : cn_store_flush(n->store);
 }
 
-/* Build the signed receipt for a log entry. Deterministic: the same entry
- * always gives the same bytes (Ed25519 signatures are deterministic). Reads
- * only the node's key pair, so any thread may call it while N lives. */
+/* Sign the receipts for COUNT log entries as one batch (receipt.h): one
+ * Ed25519 signature however many. Deterministic: the same entries in the
+ * same order give the same bytes. Reads only the node's key pair, so any
+ * thread may call it while N lives. */
+int cn_node_receipts_seal(const cn_node_t *n, const cn_node_receipt_t *const *e, size_t count,
+                          uint8_t **out, size_t *out_lens)
+{
+  uint8_t **leaves = calloc(count ? count : 1, sizeof *leaves);
+  size_t *lens = calloc(count ? count : 1, sizeof *lens), i;
+  uint64_t created = 0;
+  int rc = -1;
+
+  if (!leaves || !lens)
+    goto out;
+  for (i = 0; i < count; i++) {
+    Councilnet__Receipt r = COUNCILNET__RECEIPT__INIT;
+    r.node.data = (uint8_t *)n->pk;
+    r.node.len = CN_PK_BYTES;
+    r.created = e[i]->received;
+    r.record_id.data = (uint8_t *)e[i]->record_id;
+    r.record_id.len = CN_HASH_BYTES;
+    r.seq = e[i]->seq;
+    r.entry_hash.data = (uint8_t *)e[i]->entry_hash;
+    r.entry_hash.len = CN_HASH_BYTES;
+    if (cn_pb_pack(&r.base, &leaves[i], &lens[i]) != 0)
+      goto out;
+    if (e[i]->received > created)
+      created = e[i]->received;
+  }
+  rc = cn_receipt_seal(n->sk, created, (const uint8_t *const *)leaves, lens, count, out, out_lens);
+out:
+  for (i = 0; leaves && i < count; i++)
+    free(leaves[i]);
+  free(leaves);
+  free(lens);
+  return rc;
+}
+
 int cn_node_receipt_seal(const cn_node_t *n, const cn_node_receipt_t *e,
                          uint8_t **out, size_t *out_len)
 {
-  Councilnet__Receipt r = COUNCILNET__RECEIPT__INIT;
-
-  r.node.data = (uint8_t *)n->pk;
-  r.node.len = CN_PK_BYTES;
-  r.created = e->received;
-  r.record_id.data = (uint8_t *)e->record_id;
-  r.record_id.len = CN_HASH_BYTES;
-  r.seq = e->seq;
-  r.entry_hash.data = (uint8_t *)e->entry_hash;
-  r.entry_hash.len = CN_HASH_BYTES;
-  return cn_record_seal("receipt", &r.base, n->sk, out, out_len);
+  return cn_node_receipts_seal(n, &e, 1, out, out_len);
 }
 
 typedef struct found_entry_t {

@@ -79,7 +79,7 @@ static void records_apply_one(cn_api_t *api, cn_req_t *r)
     snprintf(msg, sizeof msg, "the disk did not confirm the write; send the record again");
   }
   if (err == CN_OK) {
-    reply_message(r, 200, &councilnet__envelope__descriptor, receipt, rlen);
+    reply_message(r, 200, &councilnet__signed_receipt__descriptor, receipt, rlen);
     cn_fed_kick(api->fed);    /* anything it queued for the parent goes now */
   } else {
     reply_error(r, err, msg);
@@ -95,7 +95,8 @@ static void records_apply_one(cn_api_t *api, cn_req_t *r)
  *     transaction and commits it without waiting for the disk;
  *  3. the sync thread makes every commit so far durable (one fdatasync of
  *     the WAL covers all batches committed while the previous one ran);
- *  4. a worker signs the receipt, and the loop sends it.
+ *  4. a worker signs the receipts of the batch, once for all of them (a
+ *     Merkle batch, receipt.h), and the loop sends them.
  * So the loop itself never verifies, signs or waits for the disk, and a
  * receipt still leaves only after its record is on disk. A refusal is
  * answered at step 2: it changed nothing, so it has nothing to wait for. */
@@ -161,22 +162,88 @@ static void rec_step(rec_job_t *j)
     api->stage_us[2] += j->t_committed - j->t_applied;
     api->stage_us[3] += now - j->t_committed;
     api->staged++;
-    reply_message(j->req, 200, &councilnet__envelope__descriptor, j->receipt, j->rlen);
+    reply_message(j->req, 200, &councilnet__signed_receipt__descriptor, j->receipt, j->rlen);
     rec_job_free(j);
   }
 }
 
-/* 4: sign on a worker. */
-static void rec_sign_work(cn_job_t *job)
+/* 4: sign on a worker, one signature for the batch. */
+typedef struct sign_job_t {
+  cn_job_t job;
+  cn_api_t *api;
+  size_t n;
+  rec_job_t **recs;
+  const cn_node_receipt_t **entries;
+  uint8_t **receipts;
+  size_t *lens;
+} sign_job_t;
+
+static void sign_job_free(sign_job_t *s)
 {
-  rec_job_t *j = (rec_job_t *)job;
-  if (cn_node_receipt_seal(j->api->node, &j->entry, &j->receipt, &j->rlen) != 0)
-    j->receipt = NULL;
+  if (!s)
+    return;
+  free(s->recs);
+  free(s->entries);
+  free(s->receipts);
+  free(s->lens);
+  free(s);
 }
 
-static void rec_signed(cn_job_t *job)
+static void sign_work(cn_job_t *job)
 {
-  rec_step((rec_job_t *)job);
+  sign_job_t *s = (sign_job_t *)job;
+  if (cn_node_receipts_seal(s->api->node, s->entries, s->n, s->receipts, s->lens) != 0)
+    return;                 /* each record answers "cannot sign receipt" */
+  for (size_t i = 0; i < s->n; i++) {
+    s->recs[i]->receipt = s->receipts[i];
+    s->recs[i]->rlen = s->lens[i];
+  }
+}
+
+static void sign_done(cn_job_t *job)
+{
+  sign_job_t *s = (sign_job_t *)job;
+  for (size_t i = 0; i < s->n; i++)
+    rec_step(s->recs[i]);
+  sign_job_free(s);
+}
+
+/* The batch's receipts go to a worker as one job. Without memory for the
+ * job, each is signed here as a batch of one. */
+static void sign_start(cn_api_t *api, rec_job_t *ok, size_t n)
+{
+  sign_job_t *s = calloc(1, sizeof *s);
+  size_t i = 0;
+
+  if (s) {
+    s->recs = calloc(n, sizeof *s->recs);
+    s->entries = calloc(n, sizeof *s->entries);
+    s->receipts = calloc(n, sizeof *s->receipts);
+    s->lens = calloc(n, sizeof *s->lens);
+  }
+  if (!s || !s->recs || !s->entries || !s->receipts || !s->lens) {
+    sign_job_free(s);
+    for (rec_job_t *j = ok; j; j = j->next) {
+      if (cn_node_receipt_seal(api->node, &j->entry, &j->receipt, &j->rlen) != 0)
+        j->receipt = NULL;
+      api->signatures++;
+    }
+    for (rec_job_t *j = ok, *next; j; j = next) {
+      next = j->next;       /* rec_step may answer J (a failed sync) */
+      rec_step(j);
+    }
+    return;
+  }
+  for (rec_job_t *j = ok; j; j = j->next, i++) {
+    s->recs[i] = j;
+    s->entries[i] = &j->entry;
+  }
+  s->n = n;
+  s->api = api;
+  api->signatures++;
+  s->job.work = sign_work;
+  s->job.done = sign_done;
+  cn_pool_submit(api->workers, &s->job, 1);
 }
 
 static void sync_start(cn_api_t *api);
@@ -332,10 +399,8 @@ static void records_flush(void *ctx)
   for (j = ok; j; j = j->next) {
     j->t_committed = now;
     j->waiting = 2;         /* signed, and durable */
-    j->job.work = rec_sign_work;
-    j->job.done = rec_signed;
-    cn_pool_submit(api->workers, &j->job, 1);
   }
+  sign_start(api, ok, n);
   if (api->unsynced_tail)
     api->unsynced_tail->next = ok;
   else
@@ -526,11 +591,13 @@ static void route_metrics(cn_api_t *api, cn_req_t *r)
                "councilnet_pipeline_seconds_total{stage=\"verify\"} %.6f\n"
                "councilnet_pipeline_seconds_total{stage=\"wait_apply\"} %.6f\n"
                "councilnet_pipeline_seconds_total{stage=\"apply_commit\"} %.6f\n"
-               "councilnet_pipeline_seconds_total{stage=\"flush_sign\"} %.6f\n",
+               "councilnet_pipeline_seconds_total{stage=\"flush_sign\"} %.6f\n"
+               "# TYPE councilnet_receipt_signatures_total counter\n"
+               "councilnet_receipt_signatures_total %" PRIu64 "\n",
                s.accepted, s.refused, s.duplicates, s.decisions, s.seq, s.roll, api->requests,
                hs.open, hs.refused, hs.expired, api->batches, api->batched, api->staged,
                (double)api->stage_us[0] / 1e6, (double)api->stage_us[1] / 1e6,
-               (double)api->stage_us[2] / 1e6, (double)api->stage_us[3] / 1e6);
+               (double)api->stage_us[2] / 1e6, (double)api->stage_us[3] / 1e6, api->signatures);
   cn_req_reply(r, 200, "text/plain; version=0.0.4", buf, (size_t)n);
 }
 

@@ -32,6 +32,7 @@ typedef struct cn_api_t {
    * each stage (us): taken in -> verified -> applied -> committed ->
    * answered (flushed and signed). */
   uint64_t staged, stage_us[4];
+  uint64_t signatures;      /* receipt signatures made: one per batch */
 } cn_api_t;
 
 /* Set up group commit on LOOP with WORKERS threads for signatures (0: one

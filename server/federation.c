@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "councilnet.pb-c.h"
+#include "councilnet/receipt.h"
 #include "councilnet/record.h"
 #include "federation.h"
 
@@ -81,18 +82,14 @@ static uint64_t fed_backoff(const cn_fed_t *f)
 static int fed_receipt_ok(cn_fed_t *f, const uint8_t *body, size_t len)
 {
   Councilnet__Receipt *r = NULL;
-  cn_record_t rec;
-  int ok = 0;
+  char msg[160];
+  int ok;
 
-  if (cn_record_open(body, len, &rec) != CN_OK)
+  if (cn_receipt_open(body, len, f->key, &r, msg, sizeof msg) != CN_OK)
     return 0;
-  if (strcmp(rec.kind, "receipt") == 0 && memcmp(rec.signer, f->key, CN_PK_BYTES) == 0)
-    r = councilnet__receipt__unpack(NULL, rec.body_len, rec.body);
-  ok = r && r->record_id.len == CN_HASH_BYTES &&
+  ok = r->record_id.len == CN_HASH_BYTES &&
        memcmp(r->record_id.data, f->row_id, CN_HASH_BYTES) == 0;
-  if (r)
-    councilnet__receipt__free_unpacked(r, NULL);
-  cn_record_close(&rec);
+  councilnet__receipt__free_unpacked(r, NULL);
   return ok;
 }
 

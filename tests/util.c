@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "councilnet/receipt.h"
 #include "councilnet/record.h"
 #include "http.h"
 #include "util.h"
@@ -243,11 +244,10 @@ int util_post(tnode_t *n, const uint8_t *env, size_t len, uint64_t *seq)
     return -1;
   }
   if (resp.status == 200) {
-    cn_record_t rec;
     Councilnet__Receipt *r = NULL;
-    if (cn_record_open(resp.body, resp.len, &rec) == CN_OK && strcmp(rec.kind, "receipt") == 0 &&
-        memcmp(rec.signer, n->pk, CN_PK_BYTES) == 0)
-      r = councilnet__receipt__unpack(NULL, rec.body_len, rec.body);
+    char msg[160];
+    if (cn_receipt_open(resp.body, resp.len, n->pk, &r, msg, sizeof msg) != CN_OK)
+      fprintf(stderr, "util: POST: bad receipt: %s\n", msg);
     if (r) {
       uint8_t id[CN_HASH_BYTES];
       cn_crypto_hash(id, env, len);
@@ -258,7 +258,6 @@ int util_post(tnode_t *n, const uint8_t *env, size_t len, uint64_t *seq)
       }
       councilnet__receipt__free_unpacked(r, NULL);
     }
-    cn_record_close(&rec);
   } else {
     Councilnet__Error *e = councilnet__error__unpack(NULL, resp.len, resp.body);
     if (e) {

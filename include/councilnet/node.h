@@ -37,9 +37,10 @@ uint64_t cn_node_now(cn_node_t *n);
 const uint8_t *cn_node_key(const cn_node_t *n);
 const char *cn_node_name(const cn_node_t *n);
 
-/* Accept one Envelope. On CN_OK *RECEIPT is the node-signed receipt envelope
- * (malloc'd, caller frees), sent only after the commit; a record seen before
- * gets its original receipt. On error, MSG says why and nothing changed. */
+/* Accept one Envelope. On CN_OK *RECEIPT is the node-signed receipt (a
+ * SignedReceipt, batch of one; malloc'd, caller frees), sent only after the
+ * commit; a record seen before gets its original receipt. On error, MSG
+ * says why and nothing changed. */
 cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
                       uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen);
 
@@ -57,13 +58,17 @@ struct cn_record_t;
  * REC is BUF opened by cn_record_open() (on any thread); apply() checks it
  * against the node's state and appends it, filling *OUT (a record seen
  * before gets its original entry). refuse_open() counts and explains a
- * record cn_record_open() refused. receipt_seal() signs a receipt; it reads
- * only the node's keys, so any thread may call it while N lives. */
+ * record cn_record_open() refused. receipts_seal() signs the receipts of
+ * COUNT entries as one batch (a SignedReceipt each, see receipt.h);
+ * receipt_seal() is a batch of one. Both read only the node's keys, so any
+ * thread may call them while N lives. */
 cn_err cn_node_apply(cn_node_t *n, const struct cn_record_t *rec, const uint8_t *buf, size_t len,
                      cn_node_receipt_t *out, char *msg, size_t msglen);
 cn_err cn_node_refuse_open(cn_node_t *n, cn_err err, char *msg, size_t msglen);
 int cn_node_receipt_seal(const cn_node_t *n, const cn_node_receipt_t *r,
                          uint8_t **out, size_t *out_len);
+int cn_node_receipts_seal(const cn_node_t *n, const cn_node_receipt_t *const *e, size_t count,
+                          uint8_t **out, size_t *out_lens);
 
 /* Group commit: between batch_begin and batch_end every cn_node_submit()
  * (or cn_node_apply()) runs in one SQLite transaction (each act in its own
