@@ -89,11 +89,21 @@ static void loop_on_signal(evutil_socket_t sig, short what, void *arg)
 cn_loop_t *cn_loop_new(void)
 {
   cn_loop_t *l = calloc(1, sizeof *l);
+  struct event_config *cfg;
 
   if (!l)
     return NULL;
   signal(SIGPIPE, SIG_IGN);
-  l->base = event_base_new();
+  /* With epoll, gather the changes evhttp makes to a connection's events
+   * during one loop pass (read off, write on, write off, read on for each
+   * request) into one epoll_ctl() at the end: about 3 us of the loop's
+   * time per ballot. Safe because councild never dup()s a descriptor. */
+  cfg = event_config_new();
+  if (!cfg)
+    goto fail;
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  l->base = event_base_new_with_config(cfg);
+  event_config_free(cfg);
   if (!l->base)
     goto fail;
   l->sigint = evsignal_new(l->base, SIGINT, loop_on_signal, l);
