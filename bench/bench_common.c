@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -143,6 +144,44 @@ BENCH_FN double bench_proc_cpu(pid_t pid)
   if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
     return -1;
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of PID's threads named NAME (exactly), from /proc/PID/task:
+ * councild names its threads councild (the loop), councild-work,
+ * councild-sync and councild-ckpt. -1 if /proc cannot be read. */
+BENCH_FN double bench_thread_cpu(pid_t pid, const char *name)
+{
+  char path[96], buf[1024], *p, *q;
+  unsigned long long ut, st, sum = 0;
+  struct dirent *d;
+  DIR *dir;
+
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  dir = opendir(path);
+  if (!dir)
+    return -1;
+  while ((d = readdir(dir)) != NULL) {
+    FILE *f;
+    size_t n;
+    if (d->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof path, "/proc/%d/task/%.20s/stat", (int)pid, d->d_name);
+    f = fopen(path, "r");
+    if (!f)
+      continue;             /* the thread ended */
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    p = strchr(buf, '(');
+    q = strrchr(buf, ')');
+    if (!p || !q || q < p || (size_t)(q - p - 1) != strlen(name) ||
+        strncmp(p + 1, name, strlen(name)) != 0)
+      continue;
+    if (sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+      sum += ut + st;
+  }
+  closedir(dir);
+  return (double)sum / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* CPU seconds this process has used, all threads. */

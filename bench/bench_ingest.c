@@ -83,7 +83,9 @@ int main(void)
   bench_req_t *reqs = NULL;
   int *status = NULL;
   double verify_rate, bare_rate = -1, sql_rate, secs = 0, real_rate, b0, bn0;
-  double dcpu0, ccpu0, dcpu, ccpu;
+  double dcpu0, ccpu0, dcpu, ccpu, tcpu[4];
+  static const char *const threads[4] = { "councild", "councild-work", "councild-sync",
+                                          "councild-ckpt" };
   bench_blast_t b;
   bench_stamps_t stamps = { NULL, 0 };
   pid_t bare = -1, perf = 0;
@@ -187,6 +189,8 @@ int main(void)
   stamps.n = 0;
   if (!stamps.t)
     goto out;
+  for (int k = 0; k < 4; k++)
+    tcpu[k] = bench_thread_cpu(node.pid, threads[k]);
   dcpu0 = bench_proc_cpu(node.pid);
   ccpu0 = bench_self_cpu();
   if (bench_blast(&b) != 0) {
@@ -196,6 +200,8 @@ int main(void)
   }
   dcpu = bench_proc_cpu(node.pid) - dcpu0;
   ccpu = bench_self_cpu() - ccpu0;
+  for (int k = 0; k < 4; k++)
+    tcpu[k] = bench_thread_cpu(node.pid, threads[k]) - tcpu[k];
   bench_perf_stop(perf);
   real_rate = (double)b.ok / b.seconds;
   if (b.ok != members) {
@@ -222,9 +228,16 @@ int main(void)
         }
       }
     }
-    if (b.ok)
+    if (b.ok) {
       printf("ingest: CPU per ballot: councild %.1f us (%.2f cores), load driver %.1f us (%.2f cores)\n",
              dcpu * 1e6 / (double)b.ok, dcpu / b.seconds, ccpu * 1e6 / (double)b.ok, ccpu / b.seconds);
+      /* The loop thread is the one part that cannot spread over cores:
+       * its share of one core is how close it is to its own ceiling. */
+      printf("ingest: CPU per ballot by thread:");
+      for (int k = 0; k < 4; k++)
+        printf(" %s %.1f us (%.0f%% of a core)%s", threads[k], tcpu[k] * 1e6 / (double)b.ok,
+               100.0 * tcpu[k] / b.seconds, k < 3 ? "," : "\n");
+    }
   }
   {
     char ceil_a[96], ceil_b[96];
