@@ -46,6 +46,7 @@ static const ProtobufCMessageDescriptor *node_signed_desc(const char *kind)
     { "decision", &councilnet__decision__descriptor },
     { "head", &councilnet__head__descriptor },
     { "receipt", &councilnet__receipt__descriptor },
+    { "receipt_batch", &councilnet__receipt_batch__descriptor },
     { "credential", &councilnet__credential__descriptor },
     { "recall", &councilnet__recall__descriptor },
     { "mandate", &councilnet__mandate__descriptor },

@@ -1,5 +1,6 @@
 /* receipt.c: Merkle batches of receipts, one signature each. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,10 +109,10 @@ int cn_merkle_check(const uint8_t leaf[CN_HASH_BYTES], uint64_t index, uint64_t 
   uint8_t r[CN_HASH_BYTES];
   size_t k = 0;
 
-  if (leaves == 0 || index >= leaves)
+  if (leaves == 0 || leaves > ((uint64_t)1 << CN_RECEIPT_PATH_MAX) || index >= leaves)
     return 0;
   memcpy(r, leaf, CN_HASH_BYTES);
-  for (uint64_t size = leaves; size > 1; size = (size + 1) / 2, index /= 2) {
+  for (uint64_t size = leaves; size > 1; size = size / 2 + (size & 1), index /= 2) {
     if ((index ^ 1) >= size)
       continue;                       /* no sibling: moves up unchanged */
     if (k == n)
@@ -134,16 +135,18 @@ int cn_receipt_seal(const uint8_t sk[CN_SK_BYTES], uint64_t created,
   uint8_t path[CN_RECEIPT_PATH_MAX][CN_HASH_BYTES];
   ProtobufCBinaryData pathv[CN_RECEIPT_PATH_MAX];
   uint8_t *batch = NULL;
-  size_t batch_len = 0, i = 0;
+  size_t batch_len = 0, made = 0;
   cn_merkle_t *t = NULL;
   int rc = -1;
 
-  if (n == 0)
+  /* the cap also keeps the tree's 2n hashes within size_t */
+  if (n == 0 || (uint64_t)n > ((uint64_t)1 << CN_RECEIPT_PATH_MAX) ||
+      n > SIZE_MAX / (2 * CN_HASH_BYTES))
     return -1;
   leaves = malloc(n * sizeof *leaves);
   if (!leaves)
     goto out;
-  for (i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++)
     cn_merkle_leaf(leaves[i], receipts[i], lens[i]);
   t = cn_merkle_build((const uint8_t (*)[CN_HASH_BYTES])leaves, n);
   if (!t)
@@ -157,7 +160,7 @@ int cn_receipt_seal(const uint8_t sk[CN_SK_BYTES], uint64_t created,
   b.leaves = n;
   if (cn_record_seal("receipt_batch", &b.base, sk, &batch, &batch_len) != 0)
     goto out;
-  for (i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++, made++) {
     Councilnet__SignedReceipt s = COUNCILNET__SIGNED_RECEIPT__INIT;
     size_t np = cn_merkle_path(t, i, path);
     for (size_t k = 0; k < np; k++) {
@@ -177,9 +180,9 @@ int cn_receipt_seal(const uint8_t sk[CN_SK_BYTES], uint64_t created,
   rc = 0;
 out:
   if (rc != 0)
-    while (i-- > 0) {
-      free(out[i]);
-      out[i] = NULL;
+    while (made-- > 0) {        /* only what this call made */
+      free(out[made]);
+      out[made] = NULL;
     }
   free(batch);
   cn_merkle_free(t);
@@ -220,20 +223,22 @@ cn_err cn_receipt_open(const uint8_t *buf, size_t len, const uint8_t node[CN_PK_
     receipt_refuse(err, msg, msglen, "the receipt's batch does not open (%s)", cn_err_name(err));
     goto out;
   }
-  if (strcmp(rec.kind, "receipt_batch") != 0) {
-    err = receipt_refuse(CN_ERR_BAD_ENCODING, msg, msglen,
-                         "the receipt's batch is a \"%s\" record", rec.kind);
-    goto out;
-  }
+  /* The signer first: nothing an impostor wrote reaches MSG. */
   if (sodium_memcmp(rec.signer, node, CN_PK_BYTES) != 0) {
     err = receipt_refuse(CN_ERR_BAD_SIGNATURE, msg, msglen,
                          "the receipt is not signed by the node key");
     goto out;
   }
+  if (strcmp(rec.kind, "receipt_batch") != 0) {
+    err = receipt_refuse(CN_ERR_BAD_ENCODING, msg, msglen,
+                         "the receipt's batch is a record of another kind");
+    goto out;
+  }
   b = (Councilnet__ReceiptBatch *)cn_pb_unpack_strict(&councilnet__receipt_batch__descriptor,
                                                       rec.body, rec.body_len);
   if (!b || b->root.len != CN_HASH_BYTES || b->node.len != CN_PK_BYTES ||
-      s->n_path > CN_RECEIPT_PATH_MAX) {
+      s->n_path > CN_RECEIPT_PATH_MAX || b->leaves == 0 ||
+      b->leaves > ((uint64_t)1 << CN_RECEIPT_PATH_MAX)) {
     err = receipt_refuse(CN_ERR_BAD_ENCODING, msg, msglen, "the receipt's batch is malformed");
     goto out;
   }

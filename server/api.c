@@ -208,8 +208,21 @@ static void sign_done(cn_job_t *job)
   sign_job_free(s);
 }
 
-/* The batch's receipts go to a worker as one job. Without memory for the
- * job, each is signed here as a batch of one. */
+/* Without memory for a batch job: a record's own job (free since its
+ * verification) signs it as a batch of one. */
+static void rec_sign_work(cn_job_t *job)
+{
+  rec_job_t *j = (rec_job_t *)job;
+  if (cn_node_receipt_seal(j->api->node, &j->entry, &j->receipt, &j->rlen) != 0)
+    j->receipt = NULL;
+}
+
+static void rec_signed(cn_job_t *job)
+{
+  rec_step((rec_job_t *)job);
+}
+
+/* The batch's receipts go to a worker as one job. */
 static void sign_start(cn_api_t *api, rec_job_t *ok, size_t n)
 {
   sign_job_t *s = calloc(1, sizeof *s);
@@ -224,13 +237,10 @@ static void sign_start(cn_api_t *api, rec_job_t *ok, size_t n)
   if (!s || !s->recs || !s->entries || !s->receipts || !s->lens) {
     sign_job_free(s);
     for (rec_job_t *j = ok; j; j = j->next) {
-      if (cn_node_receipt_seal(api->node, &j->entry, &j->receipt, &j->rlen) != 0)
-        j->receipt = NULL;
+      j->job.work = rec_sign_work;
+      j->job.done = rec_signed;
       api->signatures++;
-    }
-    for (rec_job_t *j = ok, *next; j; j = next) {
-      next = j->next;       /* rec_step may answer J (a failed sync) */
-      rec_step(j);
+      cn_pool_submit(api->workers, &j->job, 1);
     }
     return;
   }

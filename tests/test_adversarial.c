@@ -869,6 +869,7 @@ static int c_kind(long which, buf_t *o)
   Councilnet__Mandate m;
   Councilnet__Instruction in, *ins[1];
   Councilnet__Receipt rc = COUNCILNET__RECEIPT__INIT;
+  Councilnet__ReceiptBatch rb = COUNCILNET__RECEIPT_BATCH__INIT;
   Councilnet__Head h = COUNCILNET__HEAD__INIT;
   uint32_t yes = 0;
   char kind[40];
@@ -899,6 +900,11 @@ static int c_kind(long which, buf_t *o)
     return env_manual(o, 1, "ballot", 6, bb_body.d, bb_body.n, bb_signer.d, 31, bb_sig.d, 64);
   case 7:
     return env_manual(o, 1, "ballot", 6, bb_body.d, bb_body.n, bb_signer.d, 32, bb_sig.d, 63);
+  case 8:                       /* the node's own receipt batch, sent back to it */
+    ADDR(rb, K_P, T1);
+    rb.root = bin(id_p1, 32);
+    rb.leaves = 1;
+    return seal(o, "receipt_batch", K_P, &rb.base);
   default:
     return -1;
   }
@@ -1385,6 +1391,7 @@ static const struct builder_t {
   { "kind_mandate", 0, c_kind, 1 },
   { "kind_receipt", 0, c_kind, 2 },
   { "kind_head", 0, c_kind, 3 },
+  { "kind_receipt_batch", 0, c_kind, 8 },
   { "kind_too_long", 0, c_kind, 4 },
   { "kind_empty", 0, c_kind, 5 },
   { "signer_short", 0, c_kind, 6 },

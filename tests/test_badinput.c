@@ -94,7 +94,7 @@ int main(void)
   REQUIRE(util_seal("proposal", &p, member_sk[0], &env, &len) == 0);
   REQUIRE(util_post(&node, env, len, &seq) == CN_OK);
   cn_crypto_hash(proposal_id, env, len);
-  /* Idempotent: the same record again answers with the original receipt. */
+  /* Idempotent: the same record again gets a receipt for its first entry. */
   CHECK_EQ_INT(util_post(&node, env, len, &seq2), CN_OK);
   CHECK_EQ_INT(seq2, seq);
   free(env);

@@ -3,7 +3,8 @@
  * the receipts), driven by many clients at once:
  *  - 32 clients post ballots, forged ballots and duplicates together:
  *    each good ballot gets a receipt for exactly its record, each forged
- *    one BAD_SIGNATURE, each duplicate the original receipt (same seq);
+ *    one BAD_SIGNATURE, each duplicate a receipt for its first entry
+ *    (same seq);
  *    the log holds every good ballot once, and no forged one;
  *  - clients that send a ballot and hang up before the answer: the node
  *    stays up, and each ballot is applied (a retry gets its receipt);

@@ -6,8 +6,8 @@
  * leaf count does not prove. Sealed batches: each SignedReceipt opens
  * alone with the node's key and gives back its own Receipt; another key,
  * a changed byte anywhere, a receipt moved to another's place, unknown
- * fields, an oversized path and an empty batch are each refused with the
- * error they deserve. */
+ * fields, an oversized path, an empty batch and absurd leaf counts are
+ * each refused with the error they deserve. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,14 +266,23 @@ static void test_batches(void)
       CHECK_EQ_INT(open_err(buf, len, b.pk), CN_ERR_BAD_SIGNATURE);
       CHECK_EQ_INT(open_err(buf, len, other_pk), CN_ERR_BAD_SIGNATURE);   /* names b.pk */
       free(env);
-      /* the node's key, but an empty batch */
-      rb.leaves = 0;
-      REQUIRE(cn_record_seal("receipt_batch", &rb.base, b.sk, &env, &env_len) == 0);
-      batch.data = env;
-      batch.len = env_len;
-      len = signed_pack(buf, sizeof buf, &s0->receipt, 0, NULL, 0, &batch);
-      CHECK_EQ_INT(open_err(buf, len, b.pk), CN_ERR_BAD_SIGNATURE);
-      free(env);
+      /* the node's key, but an empty batch, or one past any real size
+       * (2^64 - 1 leaves once made a one-level tree of leaf 2^64 - 2) */
+      {
+        static const uint64_t bad_leaves[] = { 0, ((uint64_t)1 << CN_RECEIPT_PATH_MAX) + 1,
+                                               UINT64_MAX };
+        for (size_t k = 0; k < 3; k++) {
+          rb.leaves = bad_leaves[k];
+          REQUIRE(cn_record_seal("receipt_batch", &rb.base, b.sk, &env, &env_len) == 0);
+          batch.data = env;
+          batch.len = env_len;
+          len = signed_pack(buf, sizeof buf, &s0->receipt, k ? bad_leaves[k] - 1 : 0, NULL, 0,
+                            &batch);
+          CHECK_EQ_INT(open_err(buf, len, b.pk), CN_ERR_BAD_ENCODING);
+          free(env);
+          CHECK(!cn_merkle_check(leaf, k ? bad_leaves[k] - 1 : 0, bad_leaves[k], NULL, 0, leaf));
+        }
+      }
       /* the node's key over the same root, but as another kind */
       rb.leaves = 1;
       REQUIRE(cn_record_seal("receipt", &rb.base, b.sk, &env, &env_len) == 0);

@@ -39,8 +39,8 @@ const char *cn_node_name(const cn_node_t *n);
 
 /* Accept one Envelope. On CN_OK *RECEIPT is the node-signed receipt (a
  * SignedReceipt, batch of one; malloc'd, caller frees), sent only after the
- * commit; a record seen before gets its original receipt. On error, MSG
- * says why and nothing changed. */
+ * commit; a record seen before gets a receipt for its original entry. On
+ * error, MSG says why and nothing changed. */
 cn_err cn_node_submit(cn_node_t *n, const uint8_t *buf, size_t len,
                       uint8_t **receipt, size_t *receipt_len, char *msg, size_t msglen);
 
