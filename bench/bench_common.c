@@ -185,6 +185,91 @@ BENCH_FN double bench_thread_cpu(pid_t pid, const char *name)
 }
 
 /* CPU seconds this process has used, all threads. */
+BENCH_FN double bench_self_cpu(void);
+
+/* The write pipeline's counters in a councild's /metrics, taken before and
+ * after a timed part: commits, records per commit, and the time records
+ * spent in each stage. */
+static const char *const bench_stage_names[4] = { "verify", "wait_apply", "apply_commit",
+                                                  "flush_sign" };
+typedef struct bench_pipe_t {
+  double records, batches, batched, stage[4];
+} bench_pipe_t;
+
+BENCH_FN void bench_pipe_take(tnode_t *node, bench_pipe_t *p)
+{
+  for (int k = 0; k < 4; k++) {
+    char name[96];
+    snprintf(name, sizeof name, "councilnet_pipeline_seconds_total{stage=\"%s\"}",
+             bench_stage_names[k]);
+    p->stage[k] = util_metric(node, name);
+  }
+  p->records = util_metric(node, "councilnet_pipeline_records_total");
+  p->batches = util_metric(node, "councilnet_commit_batches_total");
+  p->batched = util_metric(node, "councilnet_commit_batched_records_total");
+}
+
+BENCH_FN void bench_pipe_print(const char *tag, const char *unit, tnode_t *node,
+                               const bench_pipe_t *before)
+{
+  bench_pipe_t now;
+  double n, batches;
+
+  bench_pipe_take(node, &now);
+  n = now.records - before->records;
+  batches = now.batches - before->batches;
+  printf("%s: %.0f commits (%.1f records each on average)\n", tag, batches,
+         batches > 0 ? (now.batched - before->batched) / batches : 0.0);
+  if (n <= 0)
+    return;
+  printf("%s: time in the node per %s:", tag, unit);
+  for (int k = 0; k < 4; k++)
+    printf(" %s %.0f us%s", bench_stage_names[k], (now.stage[k] - before->stage[k]) * 1e6 / n,
+           k < 3 ? "," : "\n");
+}
+
+/* CPU used by a councild (in all, and by each of its threads) and by this
+ * load driver, taken before and after a timed part. */
+#define BENCH_THREADS 4
+static const char *const bench_thread_names[BENCH_THREADS] = {
+  "councild", "councild-work", "councild-sync", "councild-ckpt"
+};
+typedef struct bench_cpu_t {
+  double node, self, thread[BENCH_THREADS];
+} bench_cpu_t;
+
+BENCH_FN void bench_cpu_take(pid_t pid, bench_cpu_t *c)
+{
+  for (int k = 0; k < BENCH_THREADS; k++)
+    c->thread[k] = bench_thread_cpu(pid, bench_thread_names[k]);
+  c->node = bench_proc_cpu(pid);
+  c->self = bench_self_cpu();
+}
+
+/* Print CPU per UNIT (N of them in SECONDS) since BEFORE: councild and the
+ * load driver, then each of councild's threads. The loop thread is the one
+ * part that cannot spread over cores: its share of one core is how close
+ * it is to its own ceiling. */
+BENCH_FN void bench_cpu_print(const char *tag, const char *unit, pid_t pid,
+                              const bench_cpu_t *before, size_t n, double seconds)
+{
+  bench_cpu_t now;
+
+  if (n == 0 || seconds <= 0)
+    return;
+  bench_cpu_take(pid, &now);
+  printf("%s: CPU per %s: councild %.1f us (%.2f cores), load driver %.1f us (%.2f cores)\n", tag,
+         unit, (now.node - before->node) * 1e6 / (double)n, (now.node - before->node) / seconds,
+         (now.self - before->self) * 1e6 / (double)n, (now.self - before->self) / seconds);
+  printf("%s: CPU per %s by thread:", tag, unit);
+  for (int k = 0; k < BENCH_THREADS; k++) {
+    double d = now.thread[k] - before->thread[k];
+    printf(" %s %.1f us (%.0f%% of a core)%s", bench_thread_names[k], d * 1e6 / (double)n,
+           100.0 * d / seconds, k < BENCH_THREADS - 1 ? "," : "\n");
+  }
+}
+
+/* CPU seconds this process has used, all threads. */
 BENCH_FN double bench_self_cpu(void)
 {
   struct timespec ts;

@@ -82,10 +82,9 @@ int main(void)
   size_t *lens = NULL, plen = 0;
   bench_req_t *reqs = NULL;
   int *status = NULL;
-  double verify_rate, bare_rate = -1, sql_rate, secs = 0, real_rate, b0, bn0;
-  double dcpu0, ccpu0, dcpu, ccpu, tcpu[4];
-  static const char *const threads[4] = { "councild", "councild-work", "councild-sync",
-                                          "councild-ckpt" };
+  double verify_rate, bare_rate = -1, sql_rate, secs = 0, real_rate;
+  bench_cpu_t cpu0;
+  bench_pipe_t pipe0;
   bench_blast_t b;
   bench_stamps_t stamps = { NULL, 0 };
   pid_t bare = -1, perf = 0;
@@ -166,16 +165,7 @@ int main(void)
          bare_rate, CONNS);
 
   /* The real thing. */
-  static const char *const stages[4] = { "verify", "wait_apply", "apply_commit", "flush_sign" };
-  double st0[4], stn0;
-  for (int k = 0; k < 4; k++) {
-    char name[96];
-    snprintf(name, sizeof name, "councilnet_pipeline_seconds_total{stage=\"%s\"}", stages[k]);
-    st0[k] = util_metric(&node, name);
-  }
-  stn0 = util_metric(&node, "councilnet_pipeline_records_total");
-  b0 = util_metric(&node, "councilnet_commit_batches_total");
-  bn0 = util_metric(&node, "councilnet_commit_batched_records_total");
+  bench_pipe_take(&node, &pipe0);
   perf = bench_perf_start(node.pid);
   memset(&b, 0, sizeof b);
   b.port = node.port;
@@ -189,19 +179,13 @@ int main(void)
   stamps.n = 0;
   if (!stamps.t)
     goto out;
-  for (int k = 0; k < 4; k++)
-    tcpu[k] = bench_thread_cpu(node.pid, threads[k]);
-  dcpu0 = bench_proc_cpu(node.pid);
-  ccpu0 = bench_self_cpu();
+  bench_cpu_take(node.pid, &cpu0);
   if (bench_blast(&b) != 0) {
     bench_perf_stop(perf);
     fprintf(stderr, "bench_ingest: the load driver failed\n");
     goto out;
   }
-  dcpu = bench_proc_cpu(node.pid) - dcpu0;
-  ccpu = bench_self_cpu() - ccpu0;
-  for (int k = 0; k < 4; k++)
-    tcpu[k] = bench_thread_cpu(node.pid, threads[k]) - tcpu[k];
+  bench_cpu_print("ingest", "ballot", node.pid, &cpu0, b.ok, b.seconds);
   bench_perf_stop(perf);
   real_rate = (double)b.ok / b.seconds;
   if (b.ok != members) {
@@ -211,34 +195,9 @@ int main(void)
     fprintf(stderr, "bench_ingest: %zu of %zu ballots answered 200 (first other: HTTP %d)\n",
             b.ok, members, first < members ? status[first] : 0);
   }
-  {
-    double batches = util_metric(&node, "councilnet_commit_batches_total") - b0;
-    double batched = util_metric(&node, "councilnet_commit_batched_records_total") - bn0;
-    printf("ingest: %zu ballots in %.2f s, %.0f commits (%.1f records each on average)\n",
-           b.ok, b.seconds, batches, batches > 0 ? batched / batches : 0.0);
-    bench_stamps_print("ingest", "ballots", &stamps, b.seconds);
-    {
-      double n = util_metric(&node, "councilnet_pipeline_records_total") - stn0;
-      if (n > 0) {
-        printf("ingest: time in the node per ballot:");
-        for (int k = 0; k < 4; k++) {
-          char name[96];
-          snprintf(name, sizeof name, "councilnet_pipeline_seconds_total{stage=\"%s\"}", stages[k]);
-          printf(" %s %.0f us%s", stages[k], (util_metric(&node, name) - st0[k]) * 1e6 / n, k < 3 ? "," : "\n");
-        }
-      }
-    }
-    if (b.ok) {
-      printf("ingest: CPU per ballot: councild %.1f us (%.2f cores), load driver %.1f us (%.2f cores)\n",
-             dcpu * 1e6 / (double)b.ok, dcpu / b.seconds, ccpu * 1e6 / (double)b.ok, ccpu / b.seconds);
-      /* The loop thread is the one part that cannot spread over cores:
-       * its share of one core is how close it is to its own ceiling. */
-      printf("ingest: CPU per ballot by thread:");
-      for (int k = 0; k < 4; k++)
-        printf(" %s %.1f us (%.0f%% of a core)%s", threads[k], tcpu[k] * 1e6 / (double)b.ok,
-               100.0 * tcpu[k] / b.seconds, k < 3 ? "," : "\n");
-    }
-  }
+  printf("ingest: %zu ballots in %.2f s\n", b.ok, b.seconds);
+  bench_pipe_print("ingest", "ballot", &node, &pipe0);
+  bench_stamps_print("ingest", "ballots", &stamps, b.seconds);
   {
     char ceil_a[96], ceil_b[96];
     snprintf(ceil_a, sizeof ceil_a, "verify ceiling %.0f/s", verify_rate);

@@ -183,6 +183,8 @@ int main(void)
   int *status = NULL, started = 0, rc = 1, recalled = 1, polls = 0;
   bench_stamps_t stamps = { NULL, 0 };
   bench_blast_t b;
+  bench_cpu_t cpu0;
+  bench_pipe_t pipe0;
   pid_t perf;
   double verify_rate, t_end, t_start, t_void;
 
@@ -245,6 +247,8 @@ int main(void)
   b.on_reply = bench_stamp;
   b.ctx = &stamps;
   perf = bench_perf_start(parent.pid);
+  bench_cpu_take(parent.pid, &cpu0);
+  bench_pipe_take(&parent, &pipe0);
   if (bench_blast(&b) != 0) {
     bench_perf_stop(perf);
     fprintf(stderr, "bench_recall: the load driver failed\n");
@@ -276,6 +280,8 @@ int main(void)
          " first vote (%.1f ms after the last answer, %d polls)\n",
          b.ok, roll, t_void - t_start, (t_void - t_end) * 1e3, polls);
   bench_stamps_print("recall", "votes", &stamps, b.seconds);
+  bench_cpu_print("recall", "vote", parent.pid, &cpu0, b.ok, t_void - t_start);
+  bench_pipe_print("recall", "vote", &parent, &pipe0);
   {
     char ceil[96];
     double rate = (double)votes / (t_void - t_start);
