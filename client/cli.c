@@ -1,7 +1,9 @@
 /* cli.c: what every `council` command shares (see cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -444,6 +446,36 @@ out:
   return rc;
 }
 
+/* COUNCIL_RECEIPTS=DIR: keep each receipt (the node's exact answer) as
+ * DIR/<record id>.receipt, written whole or not at all. A receipt that
+ * cannot be kept is reported; the act itself has been accepted, so the
+ * command still succeeds (running it again would be a second act). */
+static void cli_keep_receipt(const uint8_t id[CN_HASH_BYTES], const uint8_t *buf, size_t len)
+{
+  const char *dir = getenv("COUNCIL_RECEIPTS");
+  char hex[2 * CN_HASH_BYTES + 1], path[4096], tmp[4200];
+  FILE *f;
+  int ok;
+
+  if (!dir || !*dir)
+    return;
+  cn_hex_encode(hex, id, CN_HASH_BYTES);
+  if ((size_t)snprintf(path, sizeof path, "%s/%s.receipt", dir, hex) >= sizeof path) {
+    cn_cli_errorf("COUNCIL_RECEIPTS: the path is too long; this receipt was not kept");
+    return;
+  }
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  f = fopen(tmp, "wb");
+  ok = f && fwrite(buf, 1, len, f) == len;
+  if (f && fclose(f) != 0)
+    ok = 0;
+  if (!ok || rename(tmp, path) != 0) {
+    cn_cli_errorf("COUNCIL_RECEIPTS: cannot write %s: %s; this receipt was not kept", path,
+                  strerror(errno));
+    remove(tmp);
+  }
+}
+
 int cn_cli_post_record(cn_cli_t *cli, const char *kind, const ProtobufCMessage *body,
                        const uint8_t sk[CN_SK_BYTES], Councilnet__Receipt **receipt)
 {
@@ -485,6 +517,7 @@ int cn_cli_post_record(cn_cli_t *cli, const char *kind, const ProtobufCMessage *
     cn_cli_errorf("the receipt names another record than the one sent");
     goto out;
   }
+  cli_keep_receipt(id, resp.body, resp.len);
   *receipt = r;
   r = NULL;
   rc = CN_EXIT_OK;

@@ -36,6 +36,9 @@ int cn_cmd_log(cn_cli_t *cli, int argc, char **argv);
 /* cmd_verify.c */
 int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv);
 
+/* cmd_receipt.c */
+int cn_cmd_receipt_check(cn_cli_t *cli, int argc, char **argv);
+
 /* Called with each log entry once it is verified. Return CN_EXIT_OK to go
  * on, or another CN_EXIT_ status (error printed) to stop the walk. */
 typedef int (*cn_verify_entry_fn)(void *ctx, const Councilnet__LogEntry *e);

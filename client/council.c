@@ -49,6 +49,7 @@ static const council_command_t council_commands[] = {
   {"federation", NULL, cn_cmd_federation},
   {"log", NULL, cn_cmd_log},
   {"verify", NULL, cn_cmd_verify},
+  {"receipt", "check", cn_cmd_receipt_check},
 };
 
 #define N_COMMANDS (sizeof council_commands / sizeof council_commands[0])
@@ -65,6 +66,7 @@ static const char council_usage[] =
   "  node info                             name, key, conveners, log head\n"
   "  log [--after N] [--limit M]           list log entries\n"
   "  verify                                check the whole log and the signed head\n"
+  "  receipt check FILE... [--offline]     kept receipts: signed, and in the node's log\n"
   "Members (signed by a convener):\n"
   "  member add PUBKEY [--name N] [--group G]... --key KEY\n"
   "  member remove PUBKEY --key KEY\n"
@@ -112,7 +114,8 @@ static const char council_usage[] =
   "Run 'council help COMMAND' or 'council COMMAND --help' for the options.\n"
   "\n"
   "Environment: COUNCIL_NODE (node URL, default " CN_CLI_DEFAULT_NODE "),\n"
-  "COUNCIL_KEY (key file), COUNCIL_PASSPHRASE (for sealed key files).\n"
+  "COUNCIL_KEY (key file), COUNCIL_PASSPHRASE (for sealed key files),\n"
+  "COUNCIL_RECEIPTS (a folder: keep each receipt there as <record id>.receipt).\n"
   "Exit status: 0 ok, 1 refused by the node (or its answer failed\n"
   "verification), 2 usage or local error.\n";
 
