@@ -2,9 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -206,26 +209,42 @@ static int cli_request(cn_cli_t *cli, const char *method, const char *path,
   return 0;
 }
 
+/* Copy at most CAP - 1 bytes of the node's text S (LEN bytes) into OUT,
+ * each control byte as '?': a node's words never drive the terminal. */
+static void cli_untrusted_text(char *out, size_t cap, const char *s, size_t len)
+{
+  size_t n = 0;
+
+  for (size_t i = 0; i < len && s[i] && n + 1 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    out[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+  }
+  out[n] = 0;
+}
+
 int cn_cli_report_error(const cn_cli_t *cli, const cn_http_resp_t *resp)
 {
   Councilnet__Error *e = NULL;
+  char name[64], msg[512];
   size_t n;
 
   if (strncmp(resp->content_type, CT_PROTOBUF, strlen(CT_PROTOBUF)) == 0)
     e = councilnet__error__unpack(NULL, resp->len, resp->body);
   if (!e) {
     n = strcspn((const char *)resp->body, "\r\n");
-    if (n > 200)
-      n = 200;
-    cn_cli_errorf("node answered HTTP %d%s%.*s", resp->status, n ? ": " : "", (int)n,
-                  (const char *)resp->body);
+    cli_untrusted_text(msg, n > 200 ? 201 : n + 1, (const char *)resp->body, n);
+    cn_cli_errorf("node answered HTTP %d%s%s", resp->status, n ? ": " : "", msg);
     return CN_EXIT_REFUSED;
   }
-  if (cli->json)
+  if (cli->json) {
     cn_cli_print_json(&e->base);
-  else
-    fprintf(stderr, "refused: %s: %s\n", e->name && *e->name ? e->name : "ERROR",
-            e->message ? e->message : "");
+  } else {
+    const char *nm = e->name && *e->name ? e->name : "ERROR";
+    cli_untrusted_text(name, sizeof name, nm, strlen(nm));
+    cli_untrusted_text(msg, sizeof msg, e->message ? e->message : "",
+                       e->message ? strlen(e->message) : 0);
+    fprintf(stderr, "refused: %s: %s\n", name, msg);
+  }
   councilnet__error__free_unpacked(e, NULL);
   return CN_EXIT_REFUSED;
 }
@@ -447,32 +466,63 @@ out:
 }
 
 /* COUNCIL_RECEIPTS=DIR: keep each receipt (the node's exact answer) as
- * DIR/<record id>.receipt, written whole or not at all. A receipt that
- * cannot be kept is reported; the act itself has been accepted, so the
- * command still succeeds (running it again would be a second act). */
+ * DIR/<record id>.receipt: written to a fresh temporary file, flushed to
+ * disk, renamed into place and the folder flushed, so a crash leaves the
+ * whole receipt or none. A receipt that cannot be kept is reported; the
+ * act itself has been accepted, so the command still succeeds (running it
+ * again would be a second act). */
 static void cli_keep_receipt(const uint8_t id[CN_HASH_BYTES], const uint8_t *buf, size_t len)
 {
   const char *dir = getenv("COUNCIL_RECEIPTS");
-  char hex[2 * CN_HASH_BYTES + 1], path[4096], tmp[4200];
-  FILE *f;
-  int ok;
+  char hex[2 * CN_HASH_BYTES + 1], path[4096], tmp[4096];
+  int fd = -1, dfd = -1, ok = 0, made = 0, err = 0;
+  size_t off = 0;
 
   if (!dir || !*dir)
     return;
   cn_hex_encode(hex, id, CN_HASH_BYTES);
-  if ((size_t)snprintf(path, sizeof path, "%s/%s.receipt", dir, hex) >= sizeof path) {
+  if ((size_t)snprintf(path, sizeof path, "%s/%s.receipt", dir, hex) >= sizeof path ||
+      (size_t)snprintf(tmp, sizeof tmp, "%s/.receipt-XXXXXX", dir) >= sizeof tmp) {
     cn_cli_errorf("COUNCIL_RECEIPTS: the path is too long; this receipt was not kept");
     return;
   }
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  f = fopen(tmp, "wb");
-  ok = f && fwrite(buf, 1, len, f) == len;
-  if (f && fclose(f) != 0)
-    ok = 0;
-  if (!ok || rename(tmp, path) != 0) {
-    cn_cli_errorf("COUNCIL_RECEIPTS: cannot write %s: %s; this receipt was not kept", path,
-                  strerror(errno));
-    remove(tmp);
+  fd = mkstemp(tmp);
+  if (fd < 0)
+    goto out;
+  made = 1;
+  while (off < len) {
+    ssize_t k = write(fd, buf + off, len - off);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0)
+      goto out;
+    off += (size_t)k;
+  }
+  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+    goto out;
+  if (close(fd) != 0) {
+    fd = -1;
+    goto out;
+  }
+  fd = -1;
+  if (rename(tmp, path) != 0)
+    goto out;
+  ok = 1;
+  dfd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (dfd < 0 || fsync(dfd) != 0)
+    cn_cli_errorf("COUNCIL_RECEIPTS: kept %s, but the folder could not be flushed to disk: %s",
+                  path, strerror(errno));
+out:
+  err = errno;
+  if (fd >= 0)
+    close(fd);
+  if (dfd >= 0)
+    close(dfd);
+  if (!ok) {
+    if (made)
+      unlink(tmp);
+    cn_cli_errorf("COUNCIL_RECEIPTS: cannot keep %s: %s; this receipt was not kept", path,
+                  strerror(err));
   }
 }
 

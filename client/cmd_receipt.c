@@ -3,16 +3,20 @@
  *
  * A receipt (receipt.h) is the node's signed word that a record is entry
  * SEQ of its log, with that entry hash. Checked offline it shows the
- * signature holds; checked against the node it shows the log still holds
- * the entry. If the log holds another entry at SEQ, or has none, the node
- * has dropped or rewritten the record, and the receipt is the proof. */
+ * signature holds. Checked against the node, the entry at SEQ is chained,
+ * entry by entry, to the head the node signs now: if that signed log holds
+ * another record at SEQ, or its signed head is before SEQ, the node has
+ * dropped or rewritten the record, and the receipt with that log is the
+ * proof. */
 #include "commands.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "councilnet/receipt.h"
+#include "councilnet/record.h"
 
 #define RECEIPT_FILE_MAX (64 * 1024)   /* far above any receipt a node makes */
 
@@ -21,16 +25,19 @@ static const char receipt_check_usage[] =
   "\n"
   "Check receipts kept by setting COUNCIL_RECEIPTS=DIR while acting (each\n"
   "receipt is then saved as DIR/<record id>.receipt). For each FILE: the\n"
-  "node's signature over the receipt's batch and the receipt's path to it,\n"
-  "then that the node's log holds the entry the receipt names (the same\n"
-  "seq, record id and entry hash). The node key comes from GET /v1/node\n"
-  "unless --node-key pins it; pin it to check a node you do not trust.\n"
-  "Prints one line per receipt; exit 0 when every receipt holds, 1 when one\n"
-  "does not verify or the node's log contradicts it (then keep the receipt:\n"
-  "with the node's signed log it proves the node dropped or rewrote the\n"
-  "record), 2 when a file cannot be read.\n"
+  "node's signature over the receipt's batch and the receipt's path to it;\n"
+  "then the node's log: the entry at the receipt's seq and every entry after\n"
+  "it, checked as `council verify` checks them, up to the head the node\n"
+  "signs now. The node key comes from GET /v1/node unless --node-key pins\n"
+  "it; pin it to check a node you do not trust.\n"
+  "Prints one line per receipt. Exit 0 when every receipt holds; 1 when a\n"
+  "receipt does not verify, the node's log does not verify or is not shown,\n"
+  "or the node's signed log contradicts the receipt (keep that receipt: with\n"
+  "the node's log it proves the node dropped or rewrote the record); 2 when\n"
+  "a file cannot be read or the node cannot be reached (1 wins over 2).\n"
   "--json prints {\"receipts\":[{\"file\",\"ok\",\"seq\",\"record_id\",\n"
-  "\"entry_hash\",\"in_log\",\"error\"}]} (in_log is null offline).\n"
+  "\"entry_hash\",\"in_log\",\"error\"}]}: in_log is true, false (contradicted)\n"
+  "or null (offline, or not shown); the node's own errors go to stderr.\n"
   "\n"
   "  --offline         check the signatures only, without asking the node\n"
   "                    (needs --node-key)\n"
@@ -47,16 +54,31 @@ typedef struct receipt_result_t {
   char error[384];
 } receipt_result_t;
 
-/* Read FILE whole into *BUF. Return 0, or -1 with RES->error set. */
+/* Read FILE, a regular file, whole into *BUF. Return 0, or -1 with
+ * RES->error set. */
 static int receipt_read(const char *file, uint8_t **buf, size_t *len, receipt_result_t *res)
 {
   FILE *f = fopen(file, "rb");
-  uint8_t *b = malloc(RECEIPT_FILE_MAX + 1);
+  uint8_t *b = NULL;
+  struct stat st;
   size_t n = 0;
 
   *buf = NULL;
-  if (!f || !b) {
-    snprintf(res->error, sizeof res->error, "cannot read: %s", f ? "out of memory" : strerror(errno));
+  if (!f) {
+    snprintf(res->error, sizeof res->error, "cannot read: %s", strerror(errno));
+    return -1;
+  }
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(res->error, sizeof res->error, "cannot read: not a file");
+    goto fail;
+  }
+  if (st.st_size > RECEIPT_FILE_MAX) {
+    snprintf(res->error, sizeof res->error, "larger than any receipt");
+    goto fail;
+  }
+  b = malloc(RECEIPT_FILE_MAX + 1);
+  if (!b) {
+    snprintf(res->error, sizeof res->error, "cannot read: out of memory");
     goto fail;
   }
   n = fread(b, 1, RECEIPT_FILE_MAX + 1, f);
@@ -69,52 +91,135 @@ static int receipt_read(const char *file, uint8_t **buf, size_t *len, receipt_re
   *len = n;
   return 0;
 fail:
-  if (f)
-    fclose(f);
+  fclose(f);
   free(b);
   return -1;
 }
 
-/* Does the node's log hold R's entry? Fill RES. Return a CN_EXIT_ status
- * of the request (the answer itself goes into RES). */
+/* The entry the walk saw at the receipt's seq. */
+typedef struct receipt_walk_t {
+  uint64_t seq;
+  int seen;
+  uint8_t record_id[CN_HASH_BYTES], hash[CN_HASH_BYTES];
+} receipt_walk_t;
+
+static int receipt_walk_entry(void *ctx, const Councilnet__LogEntry *e)
+{
+  receipt_walk_t *w = ctx;
+  if (!w->seen && e->seq == w->seq) {
+    memcpy(w->record_id, e->record_id.data, CN_HASH_BYTES);
+    memcpy(w->hash, e->hash.data, CN_HASH_BYTES);
+    w->seen = 1;
+  }
+  return CN_EXIT_OK;
+}
+
+/* The seq of PAGE's head if the node signed it, else -1. */
+static int64_t receipt_signed_head(const cn_cli_t *cli, const Councilnet__LogPage *page)
+{
+  Councilnet__Head *h = NULL;
+  cn_record_t rec;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int64_t seq = -1;
+
+  memset(&rec, 0, sizeof rec);
+  /* the head arrives inside the page: its canonical encoding is the only
+   * one cn_record_open() accepts, so packing it again gives the bytes */
+  if (!page->head || cn_pb_pack(&page->head->base, &buf, &len) != 0)
+    return -1;
+  if (cn_record_open(buf, len, &rec) == CN_OK && strcmp(rec.kind, "head") == 0 &&
+      memcmp(rec.signer, cli->node_pk, CN_PK_BYTES) == 0)
+    h = (Councilnet__Head *)cn_pb_unpack_strict(&councilnet__head__descriptor, rec.body,
+                                                rec.body_len);
+  if (h && h->seq <= INT64_MAX && h->node.len == CN_PK_BYTES &&
+      memcmp(h->node.data, cli->node_pk, CN_PK_BYTES) == 0)
+    seq = (int64_t)h->seq;
+  if (h)
+    councilnet__head__free_unpacked(h, NULL);
+  cn_record_close(&rec);
+  free(buf);
+  return seq;
+}
+
+/* Does the node's signed log hold R's entry? The entry at R's seq must be
+ * chained, entry by entry, to the head the node signs now (every entry
+ * after it checked as `council verify` checks it): then what the log holds
+ * there is the node's signed word, set against its signed receipt. Fill
+ * RES (in_log 1, 0 contradicted, -1 not shown); return a CN_EXIT_ status
+ * of the requests. */
 static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, receipt_result_t *res)
 {
   Councilnet__LogPage *page = NULL;
   const Councilnet__LogEntry *e;
-  uint8_t h[CN_HASH_BYTES];
+  receipt_walk_t w;
+  cn_verify_failure_t bad;
+  cn_log_verifier_t v;
   char path[96], rid[2 * CN_HASH_BYTES + 1];
+  int64_t head;
   int rc;
 
   snprintf(path, sizeof path, "/v1/log?after=%llu&limit=1", (unsigned long long)(r->seq - 1));
   rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor, (ProtobufCMessage **)&page);
   if (rc != CN_EXIT_OK)
     return rc;
-  res->in_log = 0;
   e = page->n_entries ? page->entries[0] : NULL;
   if (!e || e->seq != r->seq) {
-    snprintf(res->error, sizeof res->error,
-             "the node's log contradicts this receipt: it has no entry %llu",
-             (unsigned long long)r->seq);
-  } else if (e->record_id.len != CN_HASH_BYTES || e->hash.len != CN_HASH_BYTES ||
-             e->prev.len != CN_HASH_BYTES) {
+    head = receipt_signed_head(cli, page);
+    if (head < 0) {
+      snprintf(res->error, sizeof res->error,
+               "the node shows no entry %llu and no valid signed head",
+               (unsigned long long)r->seq);
+    } else if ((uint64_t)head < r->seq) {
+      res->in_log = 0;
+      snprintf(res->error, sizeof res->error,
+               "the node's log contradicts this receipt: its signed head is at seq %lld, "
+               "before entry %llu", (long long)head, (unsigned long long)r->seq);
+    } else {
+      snprintf(res->error, sizeof res->error,
+               "the node signs a head at seq %lld but shows no entry %llu", (long long)head,
+               (unsigned long long)r->seq);
+    }
+    councilnet__log_page__free_unpacked(page, NULL);
+    return CN_EXIT_OK;
+  }
+  if (e->prev.len != CN_HASH_BYTES) {
     snprintf(res->error, sizeof res->error, "the node's entry %llu is malformed",
              (unsigned long long)r->seq);
-  } else if (memcmp(e->record_id.data, r->record_id.data, CN_HASH_BYTES) != 0 ||
-             memcmp(e->hash.data, r->entry_hash.data, CN_HASH_BYTES) != 0) {
-    cn_hex_encode(rid, e->record_id.data, CN_HASH_BYTES);
-    snprintf(res->error, sizeof res->error,
-             "the node's log contradicts this receipt: its entry %llu is record %s",
-             (unsigned long long)r->seq, rid);
-  } else {
-    cn_log_entry_hash(h, e->seq, e->prev.data, e->record_id.data, e->received);
-    if (memcmp(h, e->hash.data, CN_HASH_BYTES) != 0)
-      snprintf(res->error, sizeof res->error,
-               "the node's entry %llu does not hash to its own entry hash",
-               (unsigned long long)r->seq);
-    else
-      res->in_log = 1;
+    councilnet__log_page__free_unpacked(page, NULL);
+    return CN_EXIT_OK;
   }
+  /* Start the walk just before the entry. Its prev comes from the node,
+   * but the receipt's entry hash covers it: a false prev cannot give the
+   * entry hash the receipt names. */
+  cn_log_verifier_init(&v, cli->node_pk);
+  v.seq = r->seq - 1;
+  memcpy(v.hash, e->prev.data, CN_HASH_BYTES);
   councilnet__log_page__free_unpacked(page, NULL);
+  memset(&w, 0, sizeof w);
+  w.seq = r->seq;
+  rc = cn_verify_log_walk(cli, &v, receipt_walk_entry, &w, &bad);
+  if (rc != CN_EXIT_OK) {
+    if (!bad.failed)
+      return rc;
+    snprintf(res->error, sizeof res->error, "the node's log does not verify from entry %llu: "
+             "%s %llu: %s", (unsigned long long)r->seq, bad.what, (unsigned long long)bad.seq,
+             v.error);
+    return CN_EXIT_OK;
+  }
+  if (!w.seen) {
+    snprintf(res->error, sizeof res->error, "the node's log walk never showed entry %llu",
+             (unsigned long long)r->seq);
+  } else if (memcmp(w.record_id, r->record_id.data, CN_HASH_BYTES) != 0 ||
+             memcmp(w.hash, r->entry_hash.data, CN_HASH_BYTES) != 0) {
+    res->in_log = 0;
+    cn_hex_encode(rid, w.record_id, CN_HASH_BYTES);
+    snprintf(res->error, sizeof res->error,
+             "the node's log contradicts this receipt: its signed log holds record %s "
+             "as entry %llu", rid, (unsigned long long)r->seq);
+  } else {
+    res->in_log = 1;
+  }
   return CN_EXIT_OK;
 }
 
@@ -141,15 +246,24 @@ static int receipt_check_one(cn_cli_t *cli, const char *file, int offline, recei
   res->seq = r->seq;
   cn_hex_encode(res->record_id, r->record_id.data, CN_HASH_BYTES);
   cn_hex_encode(res->entry_hash, r->entry_hash.data, CN_HASH_BYTES);
-  if (r->seq == 0) {
-    snprintf(res->error, sizeof res->error, "the receipt names seq 0, which no log has");
+  if (r->seq == 0 || r->seq > INT64_MAX) {
+    snprintf(res->error, sizeof res->error, "the receipt names seq %llu, which no log has",
+             (unsigned long long)r->seq);
     rc = CN_EXIT_REFUSED;
     goto out;
   }
   if (!offline) {
+    /* the node's own error answers go to stderr as text: with --json,
+     * stdout carries the one document this command prints */
+    int json = cli->json;
+    cli->json = 0;
     rc = receipt_against_log(cli, r, res);
-    if (rc != CN_EXIT_OK)
+    cli->json = json;
+    if (rc != CN_EXIT_OK) {
+      snprintf(res->error, sizeof res->error, "%s (see above)", rc == CN_EXIT_LOCAL ?
+               "the node could not be asked" : "the node did not show its log");
       goto out;
+    }
     if (res->in_log != 1) {
       rc = CN_EXIT_REFUSED;
       goto out;
@@ -222,8 +336,6 @@ int cn_cmd_receipt_check(cn_cli_t *cli, int argc, char **argv)
     printf("{\"receipts\":[");
   for (int i = optind; i < argc; i++) {
     rc = receipt_check_one(cli, argv[i], offline, &res);
-    if (rc == CN_EXIT_LOCAL && !res.error[0])
-      snprintf(res.error, sizeof res.error, "the node could not be asked");
     receipt_print(cli, &res, i == optind);
     /* a receipt that fails outranks a file that cannot be read */
     if (rc == CN_EXIT_REFUSED || (rc == CN_EXIT_LOCAL && worst == CN_EXIT_OK))

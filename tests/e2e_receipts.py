@@ -6,12 +6,58 @@ the node loses a vote (its data folder is put back to a copy taken before
 the vote, as a bad restore would), and the kept receipt shows it: first the
 log has no such entry, then another record holds that seq."""
 import glob
+import http.server
+import json
 import os
 import shutil
 import sys
+import threading
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnet import Checks, Workdir, keygen, pubkey  # noqa: E402
+from cnet import COUNCIL, Checks, Workdir, keygen, pubkey, run  # noqa: E402
+
+
+def pb_varint(b, i):
+    x = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        x |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return x, i
+
+
+def pb_parse(b):
+    """Protobuf fields as (number, wire type, value): varints and bytes only."""
+    out, i = [], 0
+    while i < len(b):
+        key, i = pb_varint(b, i)
+        if key & 7 == 0:
+            v, i = pb_varint(b, i)
+        else:
+            n, i = pb_varint(b, i)
+            v, i = b[i:i + n], i + n
+        out.append((key >> 3, key & 7, v))
+    return out
+
+
+def pb_enc(fields):
+    def varint(x):
+        o = bytearray()
+        while True:
+            if x < 0x80:
+                o.append(x)
+                return bytes(o)
+            o.append((x & 0x7F) | 0x80)
+            x >>= 7
+    o = bytearray()
+    for num, wt, v in fields:
+        o += varint(num << 3 | wt)
+        o += varint(v) if wt == 0 else varint(len(v)) + v
+    return bytes(o)
+
 
 t = Checks("e2e_receipts")
 with Workdir() as w:
@@ -65,6 +111,15 @@ with Workdir() as w:
     out, rc = node.council("receipt", "check", files[0], json_out=False)
     t.check(rc == 0 and "signed by the node, and in its log" in out, "the text line says so")
 
+    # A folder that is not there: the act is accepted, the loss reported.
+    os.environ["COUNCIL_RECEIPTS"] = os.path.join(w.path, "no-such-folder")
+    k = keygen(os.path.join(w.path, "late.key"))
+    rc, _, err = run([COUNCIL, "member", "add", pubkey(k), "--node", node.url, "--key", conv])
+    t.check(rc == 0 and "this receipt was not kept" in err, "a receipt that cannot be kept is reported")
+    os.environ["COUNCIL_RECEIPTS"] = kept
+    t.eq([f for f in os.listdir(kept) if not f.endswith(".receipt")], [],
+         "no temporary file is left in the receipts folder")
+
     # The node loses a vote: its folder goes back to a copy taken before it.
     node.stop()
     snapshot = os.path.join(w.path, "snapshot")
@@ -81,14 +136,71 @@ with Workdir() as w:
     node.start()
     res, rc = node.council("receipt", "check", *lost, check=False)
     t.eq((rc, res["receipts"][0]["in_log"]), (1, False), "after the restore the receipt fails")
-    t.check("has no entry" in res["receipts"][0]["error"], "the log ends before the receipt's seq")
+    t.check("contradicts this receipt: its signed head is at seq" in res["receipts"][0]["error"],
+            "the node's signed head ends before the receipt's seq")
     del os.environ["COUNCIL_RECEIPTS"]
     node.council("vote", pid, "yes", key=members[2])   # another record takes that seq
     res, rc = node.council("receipt", "check", *lost, check=False)
     t.eq((rc, res["receipts"][0]["in_log"]), (1, False), "with another record at its seq")
-    t.check("contradicts this receipt: its entry" in res["receipts"][0]["error"],
-            "the receipt names the record the node now holds instead")
+    t.check("contradicts this receipt: its signed log holds record" in res["receipts"][0]["error"],
+            "the receipt names the record the node's signed log holds instead")
     out, rc = node.council("receipt", "check", *files, *lost, json_out=False, check=False)
     t.check(rc == 1 and out.count("in its log") == 5 and "contradicts" in out,
             "five receipts hold and one does not")
+
+    # A dishonest node in front of the real one (127.0.0.1 too): it serves
+    # log pages with the record left out, a wrong record, no signed head, or
+    # an error full of terminal escapes. No page of it may pass as proof.
+    mode = {"m": ""}
+
+    class Liar(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def answer(self, code, ctype, body):
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            m = mode["m"]
+            if self.path.startswith("/v1/log") and m == "escapes":
+                err = pb_enc([(2, 2, b"X\x1b[31mRED"), (3, 2, b"msg\x1b]0;owned\x07")])
+                return self.answer(500, "application/x-protobuf", err)
+            with urllib.request.urlopen(node.url + self.path) as r:
+                body, ctype = r.read(), r.headers["Content-Type"]
+            if self.path.startswith("/v1/log"):
+                fields = pb_parse(body)
+                entries = [pb_parse(v) for f, _, v in fields if f == 1]
+                heads = [v for f, _, v in fields if f == 2]
+                if m == "no-record":
+                    entries = [[x for x in e if x[0] != 6] for e in entries]
+                elif m == "wrong-record":
+                    entries = [[x if x[0] != 6 else (6, 2, b"another record") for x in e]
+                               for e in entries]
+                elif m == "no-head":
+                    heads = []
+                body = pb_enc([(1, 2, pb_enc(e)) for e in entries] + [(2, 2, h) for h in heads])
+            self.answer(200, ctype, body)
+
+    liar = http.server.HTTPServer(("127.0.0.1", 0), Liar)
+    threading.Thread(target=liar.serve_forever, daemon=True).start()
+    liar_url = f"http://127.0.0.1:{liar.server_address[1]}"
+    for m in ("no-record", "wrong-record", "no-head"):
+        mode["m"] = m
+        rc, out, _ = run([COUNCIL, "receipt", "check", files[-1], "--node", liar_url,
+                          "--node-key", node.key, "--json"], check=False)
+        r = json.loads(out)["receipts"][0]
+        t.eq((rc, r["ok"], r["in_log"]), (1, False, None), f"a dishonest page ({m}) proves nothing")
+    mode["m"] = "escapes"
+    rc, out, err = run([COUNCIL, "receipt", "check", files[-1], "--node", liar_url,
+                        "--node-key", node.key, "--json"], check=False)
+    t.eq(rc, 1, "a node that answers an error does not show its log")
+    t.check(json.loads(out)["receipts"][0]["in_log"] is None, "stdout stays one JSON document")
+    t.check("\x1b" not in err and "\x07" not in err, "the node's escapes never reach the terminal")
+    liar.shutdown()
 t.finish()
