@@ -143,8 +143,10 @@ void cn_cli_json_string(FILE *f, const char *s)
       fputs("\\t", f);
       break;
     default:
-      if (*p < 0x20)
+      if (*p < 0x20 || *p == 0x7f)
         fprintf(f, "\\u%04x", (unsigned)*p);
+      else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)   /* a C1 control */
+        fprintf(f, "\\u%04x", (unsigned)*++p);
       else
         fputc(*p, f);
     }

@@ -140,7 +140,7 @@ static int pbjson_write_string(pbjson_buf_t *b, const char *s, size_t n)
   while (i < n) {
     /* Copy the longest run of bytes that need no escaping in one go. */
     run = 0;
-    while (i + run < n && u[i + run] >= 0x20 && u[i + run] < 0x80 &&
+    while (i + run < n && u[i + run] >= 0x20 && u[i + run] < 0x7f &&
            u[i + run] != '"' && u[i + run] != '\\')
       run++;
     if (run > 0) {
@@ -151,6 +151,18 @@ static int pbjson_write_string(pbjson_buf_t *b, const char *s, size_t n)
     }
     if (u[i] >= 0x80) {
       run = pbjson_utf8_len(u + i, n - i);
+      if (run == 2 && u[i] == 0xc2 && u[i + 1] <= 0x9f) {
+        /* U+0080..U+009F, the C1 controls: escaped like the C0 ones, so
+         * no JSON answer carries a byte that drives a terminal */
+        memcpy(esc, "\\u00", 4);
+        esc[4] = hex[u[i + 1] >> 4];
+        esc[5] = hex[u[i + 1] & 0xf];
+        esc[6] = '\0';
+        if (pbjson_buf_puts(b, esc) < 0)
+          return -1;
+        i += 2;
+        continue;
+      }
       if (run > 0) {
         if (pbjson_buf_append(b, s + i, run) < 0)
           return -1;

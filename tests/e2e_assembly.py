@@ -86,4 +86,15 @@ with Workdir() as w:
     t.eq(v and v.get("ok"), True, "verify ok")
     plist, _ = node.council("proposal", "list")
     t.eq([p["state"] for p in plist["proposals"]], ["CLOSED", "CLOSED"], "both closed")
+
+    # A name with terminal escapes (ESC, BEL, a UTF-8 C1 CSI) is the
+    # signer's business; the client prints it as text, and JSON keeps it.
+    eve = keygen(os.path.join(w.path, "eve.key"))
+    evil = "Eve\x1b]0;owned\x07 \u009b31m\u00e9"
+    node.council("member", "add", pubkey(eve), "--name", evil, key=conv)
+    out, _ = node.council("member", "list", json_out=False)
+    t.check("Eve?]0;owned? ?31m\u00e9" in out, "the name is printed with its controls as '?'")
+    t.check(not any(c in out for c in "\x1b\x07\u009b\r"), "no control reaches the terminal")
+    roll, _ = node.council("member", "list")
+    t.check(evil in [m["name"] for m in roll["members"]], "JSON output keeps the name as signed")
 t.finish()

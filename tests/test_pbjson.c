@@ -38,13 +38,16 @@ static void test_error_enum_and_escapes(void)
              "  \"message\": \"say \\\"hi\\\" \\\\ back\\nnow\\u0001 caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n"
              "}\n");
 
-  /* Every other control character, DEL passes through, '/' is not escaped. */
+  /* Every other control character, DEL and the C1 controls (U+0080 to
+   * U+009F) escaped; U+00A0 passes; '/' is not escaped. */
   e.code = COUNCILNET__ERROR_CODE__OK;
   e.name = "\b\f\r\t\x1f\x7f/";
-  e.message = "";
+  e.message = "\xc2\x80\xc2\x9b\xc2\xa0";
   check_both(&e.base,
-             "{\"code\":\"OK\",\"name\":\"\\b\\f\\r\\t\\u001f\x7f/\",\"message\":\"\"}",
+             "{\"code\":\"OK\",\"name\":\"\\b\\f\\r\\t\\u001f\\u007f/\","
+             "\"message\":\"\\u0080\\u009b\xc2\xa0\"}",
              NULL);
+  e.message = "";
 
   /* Invalid UTF-8: lone continuation, truncated sequence, overlong, surrogate,
    * above U+10FFFF. Each bad byte becomes U+FFFD. */
