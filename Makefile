@@ -10,7 +10,7 @@ CMAKE_FLAGS ?= -DCN_WERROR=ON
 # it under valgrind through tests/valgrind-councild.sh.
 VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
 UNIT_TESTS = test_crypto test_record test_log test_store test_rules test_pbjson test_sortition \
-             test_config test_budget test_pabulib test_receipt
+             test_config test_budget test_pabulib test_receipt test_safeout
 NODE_TESTS = test_badinput test_delegates test_federation
 
 all: build
