@@ -162,7 +162,7 @@ static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, rece
   snprintf(path, sizeof path, "/v1/log?after=%llu&limit=1", (unsigned long long)(r->seq - 1));
   rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor, (ProtobufCMessage **)&page);
   if (rc != CN_EXIT_OK)
-    return rc;
+    goto out;
   e = page->n_entries ? page->entries[0] : NULL;
   if (!e || e->seq != r->seq) {
     head = receipt_signed_head(cli, page);
@@ -180,14 +180,12 @@ static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, rece
                "the node signs a head at seq %lld but shows no entry %llu", (long long)head,
                (unsigned long long)r->seq);
     }
-    councilnet__log_page__free_unpacked(page, NULL);
-    return CN_EXIT_OK;
+    goto out;
   }
   if (e->prev.len != CN_HASH_BYTES) {
     snprintf(res->error, sizeof res->error, "the node's entry %llu is malformed",
              (unsigned long long)r->seq);
-    councilnet__log_page__free_unpacked(page, NULL);
-    return CN_EXIT_OK;
+    goto out;
   }
   /* Start the walk just before the entry. Its prev comes from the node,
    * but the receipt's entry hash covers it: a false prev cannot give the
@@ -195,17 +193,17 @@ static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, rece
   cn_log_verifier_init(&v, cli->node_pk);
   v.seq = r->seq - 1;
   memcpy(v.hash, e->prev.data, CN_HASH_BYTES);
-  councilnet__log_page__free_unpacked(page, NULL);
   memset(&w, 0, sizeof w);
   w.seq = r->seq;
   rc = cn_verify_log_walk(cli, &v, receipt_walk_entry, &w, &bad);
   if (rc != CN_EXIT_OK) {
-    if (!bad.failed)
-      return rc;
-    snprintf(res->error, sizeof res->error, "the node's log does not verify from entry %llu: "
-             "%s %llu: %s", (unsigned long long)r->seq, bad.what, (unsigned long long)bad.seq,
-             v.error);
-    return CN_EXIT_OK;
+    if (bad.failed) {
+      snprintf(res->error, sizeof res->error, "the node's log does not verify from entry %llu: "
+               "%s %llu: %s", (unsigned long long)r->seq, bad.what, (unsigned long long)bad.seq,
+               v.error);
+      rc = CN_EXIT_OK;
+    }
+    goto out;
   }
   if (!w.seen) {
     snprintf(res->error, sizeof res->error, "the node's log walk never showed entry %llu",
@@ -220,7 +218,10 @@ static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, rece
   } else {
     res->in_log = 1;
   }
-  return CN_EXIT_OK;
+out:
+  if (page)
+    councilnet__log_page__free_unpacked(page, NULL);
+  return rc;
 }
 
 /* Check one FILE into RES. Return a CN_EXIT_ status: LOCAL when the file
