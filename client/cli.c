@@ -122,36 +122,10 @@ int cn_cli_common_option(cn_cli_t *cli, int c, const char *arg)
 
 void cn_cli_json_string(FILE *f, const char *s)
 {
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
+  char *q = cn_pbjson_string(s);
 
-  fputc('"', f);
-  for (; *p; p++) {
-    switch (*p) {
-    case '"':
-      fputs("\\\"", f);
-      break;
-    case '\\':
-      fputs("\\\\", f);
-      break;
-    case '\n':
-      fputs("\\n", f);
-      break;
-    case '\r':
-      fputs("\\r", f);
-      break;
-    case '\t':
-      fputs("\\t", f);
-      break;
-    default:
-      if (*p < 0x20 || *p == 0x7f)
-        fprintf(f, "\\u%04x", (unsigned)*p);
-      else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)   /* a C1 control */
-        fprintf(f, "\\u%04x", (unsigned)*++p);
-      else
-        fputc(*p, f);
-    }
-  }
-  fputc('"', f);
+  fputs(q ? q : "\"\"", f);     /* out of memory: an empty string, still JSON */
+  free(q);
 }
 
 void cn_cli_format_time(char *buf, size_t cap, uint64_t t)

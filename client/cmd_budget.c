@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -1253,6 +1254,27 @@ out:
   return rc;
 }
 
+/* The export is data: to a file or a pipe it goes out byte for byte,
+ * around the client's output filter (safeout.h); to a terminal it is
+ * shown through the filter like any text a node sent. */
+static int budget_write_stdout(const uint8_t *data, size_t len)
+{
+  if (fflush(stdout) != 0)
+    return -1;
+  if (isatty(STDOUT_FILENO))
+    return fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -1;
+  while (len > 0) {
+    ssize_t w = write(STDOUT_FILENO, data, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    data += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
 int cn_cmd_budget_export(cn_cli_t *cli, int argc, char **argv)
 {
   cn_http_resp_t resp;
@@ -1317,8 +1339,8 @@ int cn_cmd_budget_export(cn_cli_t *cli, int argc, char **argv)
     fputs(",\"pb\":", stdout);
     cn_cli_json_string(stdout, (const char *)resp.body);
     fputs("}\n", stdout);
-  } else if (fwrite(resp.body, 1, resp.len, stdout) != resp.len) {
-    cn_cli_errorf("cannot write the output");
+  } else if (budget_write_stdout(resp.body, resp.len) != 0) {
+    cn_cli_errorf("cannot write the output: %s", strerror(errno));
     goto out;
   }
   rc = CN_EXIT_OK;

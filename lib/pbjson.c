@@ -449,3 +449,16 @@ out:
   free(b.data);
   return result;
 }
+
+char *cn_pbjson_string(const char *s)
+{
+  pbjson_buf_t b = { NULL, 0, 0 };
+
+  if (!s)
+    s = "";
+  if (pbjson_write_string(&b, s, strlen(s)) < 0) {
+    free(b.data);
+    return NULL;
+  }
+  return b.data;
+}

@@ -89,7 +89,9 @@ with Workdir() as w:
 
     # ---- 1. the round, imported at the district ----
     pb = os.path.join(w.path, "district.pb")
-    with open(pb, "w") as f:
+    # One name carries U+009B, a C1 control: JSON and a file export keep it
+    # as signed; only text for a terminal shows it as '?'.
+    with open(pb, "w", encoding="utf-8") as f:
         f.write("META\nkey;value\ndescription;Streets and parks 2027\nnum_projects;5\n"
                 "num_votes;2\nbudget;1000\nvote_type;approval\nrule;equalshares\n"
                 f"assemblies;{river.key}:1,{hill.key}:1.5,schools:2\n"
@@ -97,7 +99,7 @@ with Workdir() as w:
                 f"park;400;Pocket park;{river.key}\n"
                 f"library;300;Library hours;{hill.key}\n"
                 "pool;700;Open-air pool;parks-dept\n"
-                "bikes;200;Bike lanes;\n"
+                "bikes;200;Bike lanes \u009b;\n"
                 f"lights;150;\"Street lights; east\";{hill.key}\n"
                 "VOTES\nvoter_id;vote;assembly\n"
                 f"v1;park,bikes;{river.key}\nv2;pool;schools\n")
@@ -127,7 +129,7 @@ with Workdir() as w:
          "budget rounds --json at the district: the round, owned")
     t.eq([(p["id"], p["title"], p["cost"], p["proposer"]) for p in r["projects"]],
          [("park", "Pocket park", 400, river.key), ("library", "Library hours", 300, hill.key),
-          ("pool", "Open-air pool", 700, ""), ("bikes", "Bike lanes", 200, ""),
+          ("pool", "Open-air pool", 700, ""), ("bikes", "Bike lanes \u009b", 200, ""),
           ("lights", "Street lights; east", 150, hill.key)],
          "projects: id, name as title, cost, proposer only when a node key")
     t.eq([(n["assembly"], n["permille"]) for n in r["needs"]],
@@ -208,12 +210,13 @@ with Workdir() as w:
     # The export, allocated offline, is the node's allocation.
     out_pb = os.path.join(w.path, "export.pb")
     ex, _ = district.council("budget", "export", rid, "--out", out_pb)
-    with open(out_pb) as f:
+    with open(out_pb, encoding="utf-8") as f:
         exported = f.read()
     t.eq((ex["round"], ex["out"], ex["bytes"]), (rid, out_pb, len(exported.encode())),
          "budget export --out --json")
     text, _ = district.council("budget", "export", rid, json_out=False)
-    t.eq(text, exported, "budget export to stdout: the same text")
+    t.eq(text, exported, "budget export to stdout: the same text, U+009B included")
+    t.check("Bike lanes \u009b" in exported, "the export keeps the name as signed")
     ej, _ = district.council("budget", "export", rid)
     t.eq(ej["pb"], exported, "budget export --json: the same text")
     chk = json.loads(run([COUNCIL, "budget", "check", out_pb, "--json"])[1])

@@ -460,8 +460,22 @@ done:
   free(choices);
 }
 
+/* One string alone, as the client writes its own JSON fields: the same
+ * escapes, and always valid UTF-8 (a raw 0x9B is no C1 control, but it is
+ * no UTF-8 either). */
+static void test_string(void)
+{
+  char *q = cn_pbjson_string("a\"\x1b\x7f\xc2\x9b\x9b\xe2\x82\xac");
+  CHECK_STR(q, "\"a\\\"\\u001b\\u007f\\u009b\\ufffd\xe2\x82\xac\"");
+  free(q);
+  q = cn_pbjson_string(NULL);
+  CHECK_STR(q, "\"\"");
+  free(q);
+}
+
 int main(void)
 {
+  test_string();
   test_error_enum_and_escapes();
   test_decision();
   test_proposal_nested();

@@ -14,4 +14,9 @@
  * allocation failure. PRETTY != 0 indents with two spaces and ends with a newline. */
 char *cn_pbjson_encode(const ProtobufCMessage *m, int pretty);
 
+/* Return the NUL-terminated text S (NULL: "") as a quoted JSON string,
+ * escaped as message strings are (controls, DEL and C1 as \u00XX, invalid
+ * UTF-8 as U+FFFD): malloc'd, caller frees; NULL on allocation failure. */
+char *cn_pbjson_string(const char *s);
+
 #endif
