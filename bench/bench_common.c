@@ -469,6 +469,18 @@ BENCH_FN void bench_bare_stop(pid_t pid)
   waitpid(pid, NULL, 0);
 }
 
+/* The median of T[0..N) (sorted in place; N is small), or -1 if N is 0. */
+BENCH_FN double bench_median(double *t, int n)
+{
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+      double x = t[j];
+      t[j] = t[j - 1];
+      t[j - 1] = x;
+    }
+  return n ? t[n / 2] : -1;
+}
+
 /* Median time in ms of N keep-alive GET round trips to URL. */
 BENCH_FN double bench_rtt_ms(const char *url, const char *path, int n)
 {
@@ -488,13 +500,7 @@ BENCH_FN double bench_rtt_ms(const char *url, const char *path, int n)
     if (i >= 50)             /* warm-up first */
       t[got++] = (bench_now() - t0) * 1e3;
   }
-  for (int i = 1; i < got; i++)   /* insertion sort: n is small */
-    for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-      double x = t[j];
-      t[j] = t[j - 1];
-      t[j - 1] = x;
-    }
-  med = got ? t[got / 2] : -1;
+  med = bench_median(t, got);
 out:
   cn_http_conn_free(c);
   free(t);
@@ -527,13 +533,7 @@ BENCH_FN double bench_commit_ms(int n)
       goto out;
     t[got++] = (bench_now() - t0) * 1e3;
   }
-  for (int i = 1; i < got; i++)
-    for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-      double x = t[j];
-      t[j] = t[j - 1];
-      t[j - 1] = x;
-    }
-  med = got ? t[got / 2] : -1;
+  med = bench_median(t, got);
 out:
   sqlite3_close(db);
   util_rmtree(dir);

@@ -220,14 +220,8 @@ static double write_ms(tnode_t *n, int count)
     cn_http_resp_clear(&r);
     util_sleep_ms(2);
   }
-  for (int i = 1; i < got; i++)
-    for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-      double x = t[j];
-      t[j] = t[j - 1];
-      t[j - 1] = x;
-    }
   if (got)
-    med = t[got / 2];
+    med = bench_median(t, got);
   cn_http_conn_free(c);
   free(t);
   return med;

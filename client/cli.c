@@ -185,42 +185,28 @@ static int cli_request(cn_cli_t *cli, const char *method, const char *path,
   return 0;
 }
 
-/* Copy at most CAP - 1 bytes of the node's text S (LEN bytes) into OUT,
- * each control byte as '?': a node's words never drive the terminal. */
-static void cli_untrusted_text(char *out, size_t cap, const char *s, size_t len)
-{
-  size_t n = 0;
-
-  for (size_t i = 0; i < len && s[i] && n + 1 < cap; i++) {
-    unsigned char c = (unsigned char)s[i];
-    out[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-  }
-  out[n] = 0;
-}
-
 int cn_cli_report_error(const cn_cli_t *cli, const cn_http_resp_t *resp)
 {
   Councilnet__Error *e = NULL;
-  char name[64], msg[512];
   size_t n;
 
+  /* A node's words reach the terminal through the client's output filter
+   * (safeout.h), which prints their control bytes as '?'. */
   if (strncmp(resp->content_type, CT_PROTOBUF, strlen(CT_PROTOBUF)) == 0)
     e = councilnet__error__unpack(NULL, resp->len, resp->body);
   if (!e) {
     n = strcspn((const char *)resp->body, "\r\n");
-    cli_untrusted_text(msg, n > 200 ? 201 : n + 1, (const char *)resp->body, n);
-    cn_cli_errorf("node answered HTTP %d%s%s", resp->status, n ? ": " : "", msg);
+    if (n > 200)
+      n = 200;
+    cn_cli_errorf("node answered HTTP %d%s%.*s", resp->status, n ? ": " : "", (int)n,
+                  (const char *)resp->body);
     return CN_EXIT_REFUSED;
   }
-  if (cli->json) {
+  if (cli->json)
     cn_cli_print_json(&e->base);
-  } else {
-    const char *nm = e->name && *e->name ? e->name : "ERROR";
-    cli_untrusted_text(name, sizeof name, nm, strlen(nm));
-    cli_untrusted_text(msg, sizeof msg, e->message ? e->message : "",
-                       e->message ? strlen(e->message) : 0);
-    fprintf(stderr, "refused: %s: %s\n", name, msg);
-  }
+  else
+    fprintf(stderr, "refused: %s: %s\n", e->name && *e->name ? e->name : "ERROR",
+            e->message ? e->message : "");
   councilnet__error__free_unpacked(e, NULL);
   return CN_EXIT_REFUSED;
 }
@@ -441,6 +427,22 @@ out:
   return rc;
 }
 
+int cn_cli_write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0) {
+    ssize_t k = write(fd, p, len);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0)
+      return -1;
+    p += k;
+    len -= (size_t)k;
+  }
+  return 0;
+}
+
 /* COUNCIL_RECEIPTS=DIR: keep each receipt (the node's exact answer) as
  * DIR/<record id>.receipt: written to a fresh temporary file, flushed to
  * disk, renamed into place and the folder flushed, so a crash leaves the
@@ -452,7 +454,6 @@ static void cli_keep_receipt(const uint8_t id[CN_HASH_BYTES], const uint8_t *buf
   const char *dir = getenv("COUNCIL_RECEIPTS");
   char hex[2 * CN_HASH_BYTES + 1], path[4096], tmp[4096];
   int fd = -1, dfd = -1, ok = 0, made = 0, err = 0;
-  size_t off = 0;
 
   if (!dir || !*dir)
     return;
@@ -466,15 +467,7 @@ static void cli_keep_receipt(const uint8_t id[CN_HASH_BYTES], const uint8_t *buf
   if (fd < 0)
     goto out;
   made = 1;
-  while (off < len) {
-    ssize_t k = write(fd, buf + off, len - off);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0)
-      goto out;
-    off += (size_t)k;
-  }
-  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+  if (cn_cli_write_all(fd, buf, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0)
     goto out;
   if (close(fd) != 0) {
     fd = -1;

@@ -150,6 +150,10 @@ void cn_cli_node_field(const cn_cli_t *cli, ProtobufCBinaryData *b);
 /* Print M as pretty JSON on stdout. Return a CN_EXIT_ status. */
 int cn_cli_print_json(const ProtobufCMessage *m);
 
+/* write(2) all LEN bytes of BUF to FD, across short writes and EINTR.
+ * Return 0, or -1 with errno set. */
+int cn_cli_write_all(int fd, const void *buf, size_t len);
+
 /* Write S as a JSON string literal (quotes included) to F. */
 void cn_cli_json_string(FILE *f, const char *s);
 

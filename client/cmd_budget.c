@@ -1263,16 +1263,7 @@ static int budget_write_stdout(const uint8_t *data, size_t len)
     return -1;
   if (isatty(STDOUT_FILENO))
     return fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -1;
-  while (len > 0) {
-    ssize_t w = write(STDOUT_FILENO, data, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return -1;
-    data += w;
-    len -= (size_t)w;
-  }
-  return 0;
+  return cn_cli_write_all(STDOUT_FILENO, data, len);
 }
 
 int cn_cmd_budget_export(cn_cli_t *cli, int argc, char **argv)

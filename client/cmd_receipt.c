@@ -115,29 +115,22 @@ static int receipt_walk_entry(void *ctx, const Councilnet__LogEntry *e)
 }
 
 /* The seq of PAGE's head if the node signed it, else -1. */
-static int64_t receipt_signed_head(const cn_cli_t *cli, const Councilnet__LogPage *page)
+static int64_t receipt_signed_head(cn_cli_t *cli, const Councilnet__LogPage *page)
 {
   Councilnet__Head *h = NULL;
-  cn_record_t rec;
   uint8_t *buf = NULL;
   size_t len = 0;
   int64_t seq = -1;
 
-  memset(&rec, 0, sizeof rec);
   /* the head arrives inside the page: its canonical encoding is the only
-   * one cn_record_open() accepts, so packing it again gives the bytes */
+   * one an envelope opens with, so packing it again gives the bytes */
   if (!page->head || cn_pb_pack(&page->head->base, &buf, &len) != 0)
     return -1;
-  if (cn_record_open(buf, len, &rec) == CN_OK && strcmp(rec.kind, "head") == 0 &&
-      memcmp(rec.signer, cli->node_pk, CN_PK_BYTES) == 0)
-    h = (Councilnet__Head *)cn_pb_unpack_strict(&councilnet__head__descriptor, rec.body,
-                                                rec.body_len);
-  if (h && h->seq <= INT64_MAX && h->node.len == CN_PK_BYTES &&
-      memcmp(h->node.data, cli->node_pk, CN_PK_BYTES) == 0)
+  if (cn_cli_open_node_signed(cli, buf, len, "head", &councilnet__head__descriptor,
+                              (ProtobufCMessage **)&h) == CN_EXIT_OK && h->seq <= INT64_MAX)
     seq = (int64_t)h->seq;
   if (h)
     councilnet__head__free_unpacked(h, NULL);
-  cn_record_close(&rec);
   free(buf);
   return seq;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 /* The range the second byte of a sequence led by LEAD must fall in
  * (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF);
  * the number of continuation bytes, or 0 if LEAD starts no sequence. */
@@ -89,20 +91,6 @@ typedef struct safeout_t {
 
 static safeout_t *safeout_streams[2];
 
-static int safeout_put(int fd, const char *buf, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, buf, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return -1;
-    buf += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 /* Returns the input bytes taken: whole chunks only, so after a failed
  * write stdio resends at most the chunk that failed. */
 static ssize_t safeout_write(void *cookie, const char *buf, size_t n)
@@ -114,7 +102,7 @@ static ssize_t safeout_write(void *cookie, const char *buf, size_t n)
   while (done < n) {
     size_t chunk = n - done < 4096 ? n - done : 4096;
     size_t k = cn_safeout_filter(buf + done, chunk, out, &s->st);
-    if (safeout_put(s->fd, out, k) != 0)
+    if (cn_cli_write_all(s->fd, out, k) != 0)
       return done ? (ssize_t)done : -1;
     done += chunk;
   }
@@ -149,7 +137,7 @@ static void safeout_at_exit(void)
   fflush(stderr);
   for (int i = 0; i < 2; i++)
     if (safeout_streams[i] && cn_safeout_end(out, &safeout_streams[i]->st))
-      safeout_put(safeout_streams[i]->fd, out, 1);
+      cn_cli_write_all(safeout_streams[i]->fd, out, 1);
 }
 
 int cn_safeout_install(void)

@@ -205,7 +205,7 @@ cn_err cn_receipt_open(const uint8_t *buf, size_t len, const uint8_t node[CN_PK_
   Councilnet__SignedReceipt *s = NULL;
   Councilnet__ReceiptBatch *b = NULL;
   Councilnet__Receipt *r = NULL;
-  uint8_t leaf[CN_HASH_BYTES], (*path)[CN_HASH_BYTES] = NULL;
+  uint8_t leaf[CN_HASH_BYTES], path[CN_RECEIPT_PATH_MAX][CN_HASH_BYTES];
   cn_record_t rec;
   cn_err err;
 
@@ -246,13 +246,6 @@ cn_err cn_receipt_open(const uint8_t *buf, size_t len, const uint8_t node[CN_PK_
     err = receipt_refuse(CN_ERR_BAD_SIGNATURE, msg, msglen, "the receipt's batch names another node");
     goto out;
   }
-  if (s->n_path) {
-    path = malloc(s->n_path * sizeof *path);
-    if (!path) {
-      err = receipt_refuse(CN_ERR_INTERNAL, msg, msglen, "out of memory");
-      goto out;
-    }
-  }
   for (size_t k = 0; k < s->n_path; k++) {
     if (s->path[k].len != CN_HASH_BYTES) {
       err = receipt_refuse(CN_ERR_BAD_ENCODING, msg, msglen, "the receipt's path is malformed");
@@ -288,6 +281,5 @@ out:
   if (s)
     councilnet__signed_receipt__free_unpacked(s, NULL);
   cn_record_close(&rec);
-  free(path);
   return err;
 }

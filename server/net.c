@@ -710,37 +710,25 @@ void cn_task_free(cn_task_t *t)
 {
   if (!t)
     return;
-  event_free(t->ev);
+  if (t->ev)
+    event_free(t->ev);
   free(t);
 }
 
 /* ---- file descriptor watches ---- */
 
-struct cn_watch_t {
-  struct event *ev;
-  cn_timer_fn fn;
-  void *ctx;
-};
-
-static void watch_run(evutil_socket_t fd, short what, void *arg)
-{
-  cn_watch_t *w = arg;
-  (void)fd;
-  (void)what;
-  w->fn(w->ctx);
-}
-
+/* A watch is a task the loop runs each time FD is readable. */
 cn_watch_t *cn_watch_new(cn_loop_t *l, int fd, cn_timer_fn fn, void *ctx)
 {
-  cn_watch_t *w = calloc(1, sizeof *w);
+  cn_task_t *w = calloc(1, sizeof *w);
 
   if (!w)
     return NULL;
   w->fn = fn;
   w->ctx = ctx;
-  w->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, watch_run, w);
+  w->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, task_run, w);
   if (!w->ev || event_add(w->ev, NULL) != 0) {
-    cn_watch_free(w);
+    cn_task_free(w);
     return NULL;
   }
   return w;
@@ -748,9 +736,5 @@ cn_watch_t *cn_watch_new(cn_loop_t *l, int fd, cn_timer_fn fn, void *ctx)
 
 void cn_watch_free(cn_watch_t *w)
 {
-  if (!w)
-    return;
-  if (w->ev)
-    event_free(w->ev);
-  free(w);
+  cn_task_free(w);
 }

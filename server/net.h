@@ -76,7 +76,7 @@ void cn_task_free(cn_task_t *t);                        /* accepts NULL */
 
 /* Call FN on the loop whenever FD is readable (level-triggered), until
  * freed. For a pipe another thread writes to wake the loop. */
-typedef struct cn_watch_t cn_watch_t;
+typedef struct cn_task_t cn_watch_t;
 cn_watch_t *cn_watch_new(cn_loop_t *l, int fd, cn_timer_fn fn, void *ctx);
 void cn_watch_free(cn_watch_t *w);                      /* accepts NULL */
 

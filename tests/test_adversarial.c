@@ -826,6 +826,20 @@ static int c_unknown_env(long which, buf_t *o)
   }
 }
 
+/* Give M one unknown varint field TAG, whose one byte is *ONE (UF and ONE
+ * outlive the sealing). */
+static void add_unknown_field(ProtobufCMessage *m, ProtobufCMessageUnknownField *uf,
+                              uint32_t tag, uint8_t *one)
+{
+  memset(uf, 0, sizeof *uf);
+  uf->tag = tag;
+  uf->wire_type = PROTOBUF_C_WIRE_TYPE_VARINT;
+  uf->len = 1;
+  uf->data = one;
+  m->n_unknown_fields = 1;
+  m->unknown_fields = uf;
+}
+
 static int c_unknown_body_field(long a, buf_t *o)
 {
   Councilnet__Ballot b;
@@ -834,13 +848,7 @@ static int c_unknown_body_field(long a, buf_t *o)
   uint32_t yes = 0;
   (void)a;
   ballot(&b, id_p1, &yes, T1 + 1);
-  memset(&uf, 0, sizeof uf);
-  uf.tag = 99;
-  uf.wire_type = PROTOBUF_C_WIRE_TYPE_VARINT;
-  uf.len = 1;
-  uf.data = &one;
-  b.base.n_unknown_fields = 1;
-  b.base.unknown_fields = &uf;
+  add_unknown_field(&b.base, &uf, 99, &one);
   return seal(o, "ballot", K_M3, &b.base);
 }
 
@@ -853,13 +861,7 @@ static int c_unknown_nested_field(long a, buf_t *o)
   (void)a;
   yesno(&p, &r, "A proposal with a strange rule", T1, T1 + 1000);
   p.created = T1;
-  memset(&uf, 0, sizeof uf);
-  uf.tag = 50;
-  uf.wire_type = PROTOBUF_C_WIRE_TYPE_VARINT;
-  uf.len = 1;
-  uf.data = &one;
-  r.base.n_unknown_fields = 1;
-  r.base.unknown_fields = &uf;
+  add_unknown_field(&r.base, &uf, 50, &one);
   return seal(o, "proposal", K_M0, &p.base);
 }
 
