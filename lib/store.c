@@ -344,6 +344,7 @@ static int store_migrate(cn_store_t *s, char *err, size_t errlen)
       sqlite3_step(st) != SQLITE_ROW)
     goto out;
   version = sqlite3_column_int(st, 0);
+  sqlite3_reset(st);            /* a pending read would lock tables a step drops */
   if (version > CN_STORE_SCHEMA_VERSION) {
     snprintf(err, errlen, "database schema %d is newer than this councild (%d)",
              version, CN_STORE_SCHEMA_VERSION);
