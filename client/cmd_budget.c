@@ -25,13 +25,14 @@ static const char budget_check_usage[] =
   "\"FILE: line N: reason\"), 2 on a usage error or an unreadable file.\n"
   "--json prints {\"ok\":true,\"description\":S|null,\"budget\":N,\"projects\":N,\n"
   "\"total_cost\":N,\"voters\":N,\"sets\":N,\"approvals\":N,\"assemblies\":N,\n"
-  "\"need_weights\":BOOL} or {\"ok\":false,\"error\":REASON}.\n"
+  "\"need_weights\":BOOL,\"rule\":S|null} or {\"ok\":false,\"error\":REASON};\n"
+  "rule is the file's META rule, as written there.\n"
   "\n"
   "  --json            machine-readable output\n"
   "  -h, --help        this help\n";
 
 static const char budget_allocate_usage[] =
-  "Usage: council budget allocate FILE.pb --rule greedy|mes [--json]\n"
+  "Usage: council budget allocate FILE.pb [--rule greedy|mes] [--json]\n"
   "\n"
   "Allocate the budget of a Pabulib round (FILE \"-\" reads stdin) with a\n"
   "published rule, offline. Prints per project its id, cost, votes,\n"
@@ -54,7 +55,9 @@ static const char budget_allocate_usage[] =
   "of a project funded by MES (null otherwise).\n"
   "Exit 0, or 2 on a usage error or a file that cannot be read or parsed.\n"
   "\n"
-  "  --rule RULE       greedy or mes (required)\n"
+  "  --rule RULE       greedy or mes; without it, the file's META rule\n"
+  "                    (greedy, or equalshares for mes: what a node's\n"
+  "                    council budget export writes)\n"
   "  --json            machine-readable output\n"
   "  -h, --help        this help\n";
 
@@ -209,10 +212,16 @@ int cn_cmd_budget_check(cn_cli_t *cli, int argc, char **argv)
     else
       fputs("null", stdout);
     printf(",\"budget\":%llu,\"projects\":%zu,\"total_cost\":%llu,\"voters\":%llu,"
-           "\"sets\":%zu,\"approvals\":%llu,\"assemblies\":%zu,\"need_weights\":%s}\n",
+           "\"sets\":%zu,\"approvals\":%llu,\"assemblies\":%zu,\"need_weights\":%s,"
+           "\"rule\":",
            (unsigned long long)b.total, b.n_projects, (unsigned long long)total_cost,
            (unsigned long long)voters, b.n_sets, (unsigned long long)approvals, b.n_groups,
            b.group_weight ? "true" : "false");
+    if (b.rule)
+      cn_cli_json_string(stdout, b.rule);
+    else
+      fputs("null", stdout);
+    fputs("}\n", stdout);
   } else {
     printf("%s: valid Pabulib round (approval votes)\n", path);
     if (b.description)
@@ -230,6 +239,8 @@ int cn_cmd_budget_check(cn_cli_t *cli, int argc, char **argv)
     printf("\n");
     if (b.n_groups)
       printf("  assemblies   %zu%s\n", b.n_groups, b.group_weight ? ", with need weights" : "");
+    if (b.rule)
+      printf("  rule         %s\n", b.rule);
   }
   cn_budget_free(&b);
   return CN_EXIT_OK;
@@ -337,11 +348,8 @@ int cn_cmd_budget_allocate(cn_cli_t *cli, int argc, char **argv)
   rc = budget_args(cli, argc, argv, &path, &rule);
   if (rc != CN_EXIT_OK)
     return rc < 0 ? CN_EXIT_OK : rc;
-  if (!rule)
-    return cn_cli_usage_error(cli, "--rule greedy|mes is required");
-  if (strcmp(rule, "mes") != 0 && strcmp(rule, "greedy") != 0)
+  if (rule && strcmp(rule, "mes") != 0 && strcmp(rule, "greedy") != 0)
     return cn_cli_usage_error(cli, "--rule: expected greedy or mes, not \"%s\"", rule);
-  mes = strcmp(rule, "mes") == 0;
   rc = budget_load(path, &b, err, sizeof err);
   if (rc == CN_EXIT_LOCAL)
     return rc;
@@ -349,6 +357,23 @@ int cn_cmd_budget_allocate(cn_cli_t *cli, int argc, char **argv)
     cn_cli_errorf("%s: %s", path, err);
     return CN_EXIT_LOCAL;
   }
+  if (!rule) {
+    /* The file's own rule, when it is one of ours under Pabulib's name.
+     * Variants (equalshares/add1, ...) complete differently: not guessed. */
+    if (b.rule && strcmp(b.rule, "greedy") == 0)
+      rule = "greedy";
+    else if (b.rule && strcmp(b.rule, "equalshares") == 0)
+      rule = "mes";
+    if (!rule) {
+      if (b.rule)
+        cn_cli_errorf("%s: the file's rule \"%s\" is not greedy or equalshares", path, b.rule);
+      else
+        cn_cli_errorf("%s: the file names no rule", path);
+      cn_budget_free(&b);
+      return cn_cli_usage_error(cli, "--rule greedy|mes is required for this file");
+    }
+  }
+  mes = strcmp(rule, "mes") == 0;
   if (cn_budget_allocate(&b, mes ? CN_BUDGET_MES : CN_BUDGET_GREEDY, &r) != 0) {
     cn_cli_errorf("%s: the allocation failed (out of memory?)", path);
     cn_budget_free(&b);

@@ -95,6 +95,7 @@ void cn_budget_free(cn_budget_t *b)
   if (!b)
     return;
   free(b->description);
+  free(b->rule);
   for (i = 0; i < b->n_projects && b->projects; i++) {
     free(b->projects[i].name);
     free(b->projects[i].proposer);

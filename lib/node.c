@@ -3722,8 +3722,10 @@ static int round_budget(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const cn_
   projects = round_projects(row, r, &n_projects, &list);
   b->total = r->total;
   b->description = strdup(r->title);
+  /* Pabulib's names for the rules, so an export says how it was allocated */
+  b->rule = strdup(r->rule == COUNCILNET__BUDGET_RULE__EQUAL_SHARES ? "equalshares" : "greedy");
   b->projects = calloc(n_projects ? n_projects : 1, sizeof *b->projects);
-  if (!b->description || !b->projects)
+  if (!b->description || !b->rule || !b->projects)
     goto fail;
   b->n_projects = n_projects;
   for (size_t i = 0; i < n_projects; i++) {

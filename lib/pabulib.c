@@ -17,7 +17,7 @@
  *    budget (a whole number: digits, optionally ".0..."; at most 2^53) and
  *    vote_type, which must be approval. Checked when present: num_projects
  *    and num_votes must equal the counts of PROJECTS and VOTES rows.
- *    description is kept (empty: none). Councilnet extension, optional:
+ *    description and rule are kept (empty, and rule unknown: none). Councilnet extension, optional:
  *    assemblies, a comma-separated list of assembly names, each optionally
  *    followed by ':' and its need weight (a finite number >= 0, default 1),
  *    naming groups 0, 1, ... in that order (names then contain no ',' or
@@ -37,8 +37,7 @@
  *    into one set with a count; sets are in order of first appearance.
  *
  * The writer emits META (description, num_projects, num_votes, budget,
- * vote_type approval, rule unknown -- cn_budget_t does not carry the rule --
- * and, when b->n_groups > 0, assemblies naming the groups "0", "1", ...
+ * vote_type approval, rule (b->rule, "unknown" when NULL) and, when b->n_groups > 0, assemblies naming the groups "0", "1", ...
  * with their weights when b->group_weight is set), PROJECTS
  * (project_id;cost;name;proposer) and VOTES (voter_id;vote, plus
  * ;assembly with the group number when b->n_groups > 0), one line per
@@ -493,6 +492,9 @@ static int meta_row(parser_t *ps, meta_t *m, strtab_t *keys)
     m->have_vote_type = 1;
   } else if (strcmp(k, "description") == 0) {
     if (v[0] != '\0' && !(ps->out->description = strdup(v)))
+      return oom(ps);
+  } else if (strcmp(k, "rule") == 0) {
+    if (v[0] != '\0' && strcmp(v, "unknown") != 0 && !(ps->out->rule = strdup(v)))
       return oom(ps);
   } else if (strcmp(k, "num_projects") == 0 || strcmp(k, "num_votes") == 0) {
     int proj = k[4] == 'p';
@@ -1071,7 +1073,9 @@ int cn_pabulib_write(const cn_budget_t *b, char **out)
   bad |= sb_field(&sb, b->description);
   sb_fmt(&sb, "\nnum_projects;%zu\nnum_votes;%llu\nbudget;%llu\n", b->n_projects,
          (unsigned long long)nv, (unsigned long long)b->total);
-  sb_str(&sb, "vote_type;approval\nrule;unknown\n");
+  sb_str(&sb, "vote_type;approval\nrule;");
+  bad |= sb_field(&sb, b->rule ? b->rule : "unknown");
+  sb_str(&sb, "\n");
   if (b->n_groups > 0) {
     sb_str(&sb, "assemblies;");
     for (i = 0; i < b->n_groups; i++) {

@@ -220,9 +220,20 @@ with Workdir() as w:
     ej, _ = district.council("budget", "export", rid)
     t.eq(ej["pb"], exported, "budget export --json: the same text")
     chk = json.loads(run([COUNCIL, "budget", "check", out_pb, "--json"])[1])
-    t.eq((chk["budget"], chk["projects"], chk["voters"], chk["assemblies"], chk["need_weights"]),
-         (1000, 5, voters, 2, True), "the export: budget, projects, voters, weighted assemblies")
+    t.eq((chk["budget"], chk["projects"], chk["voters"], chk["assemblies"], chk["need_weights"],
+          chk["rule"]), (1000, 5, voters, 2, True, "equalshares"),
+         "the export: budget, projects, voters, weighted assemblies, the round's rule")
     off = json.loads(run([COUNCIL, "budget", "allocate", out_pb, "--rule", "mes", "--json"])[1])
+    # Without --rule, the rule the export names: the same allocation.
+    t.eq(json.loads(run([COUNCIL, "budget", "allocate", out_pb, "--json"])[1]), off,
+         "budget allocate takes the export's rule (equalshares: mes)")
+    # A rule this client does not run is not guessed.
+    other_pb = os.path.join(w.path, "add1.pb")
+    with open(other_pb, "w", encoding="utf-8") as f:
+        f.write(exported.replace("\nrule;equalshares\n", "\nrule;equalshares/add1\n", 1))
+    rc, _, err = run([COUNCIL, "budget", "allocate", other_pb], check=False)
+    t.check(rc == 2 and "equalshares/add1" in err and "--rule" in err,
+            f"budget allocate refuses to guess an unknown rule: {rc} {err!r}")
     t.eq(off["spent"], al["spent"], "offline spent = the node's")
     t.eq(len(off["projects"]), len(al["projects"]), "offline: as many projects")
     for o, p in zip(off["projects"], al["projects"]):

@@ -197,6 +197,8 @@ static int same_budget(const cn_budget_t *x, const cn_budget_t *y)
   if ((x->description || y->description)
       && (!x->description || !y->description || strcmp(x->description, y->description)))
     return 0;
+  if ((x->rule || y->rule) && (!x->rule || !y->rule || strcmp(x->rule, y->rule)))
+    return 0;
   for (i = 0; i < x->n_projects; i++) {
     const cn_budget_project_t *p = &x->projects[i], *q = &y->projects[i];
     if (strcmp(p->id, q->id) != 0 || p->cost != q->cost)
@@ -270,7 +272,7 @@ static void test_round_trip(void)
   /* The writer's exact output. */
   CHECK(strstr(text, "META\nkey;value\ndescription;\"Budget 2024; district \"\"North\"\"\"\n"
                      "num_projects;4\nnum_votes;6\nbudget;10\nvote_type;approval\n"
-                     "rule;unknown\nassemblies;0,1\nPROJECTS\n"
+                     "rule;greedy\nassemblies;0,1\nPROJECTS\n"
                      "project_id;cost;name;proposer\na1;6;Park;north\n"
                      "b2;4;\"Bike; lane\";\nc3;4;Library;south\nd4;2;;south\n"
                      "VOTES\nvoter_id;vote;assembly\nv1;a1,b2;0\nv2;a1,b2;0\nv3;c3;1\n"
@@ -290,6 +292,29 @@ static void test_round_trip(void)
   CHECK(same_budget(&b, &d));
   REQUIRE(d.group_weight);
   CHECK(d.group_weight[0] == 0.1);
+
+  /* The rule: as the file names it; "unknown" when none is known; a rule
+   * the parser would not read back is refused. */
+  CHECK_STR(b.rule, "greedy");
+  free(text);
+  text = NULL;
+  free(b.rule);
+  b.rule = NULL;
+  REQUIRE(cn_pabulib_write(&b, &text) == 0);
+  CHECK(strstr(text, "\nrule;unknown\n") != NULL);
+  free(text);
+  text = NULL;
+  b.rule = strdup("equalshares; with completion");
+  REQUIRE(b.rule && cn_pabulib_write(&b, &text) == 0);
+  CHECK(strstr(text, "\nrule;\"equalshares; with completion\"\n") != NULL);
+  cn_budget_free(&d);
+  REQUIRE(cn_pabulib_parse(text, strlen(text), &d, err, sizeof err) == 0);
+  CHECK_STR(d.rule, "equalshares; with completion");
+  free(text);
+  text = NULL;
+  b.rule[11] = '\n';
+  CHECK(cn_pabulib_write(&b, &text) == -1);
+  CHECK(text == NULL);
 done:
   free(text);
   free(text2);

@@ -31,6 +31,9 @@ typedef struct cn_budget_set_t {
 
 typedef struct cn_budget_t {
   char *description;        /* malloc'd, may be NULL */
+  char *rule;               /* malloc'd Pabulib META rule as written there
+                             * ("greedy", "equalshares", ...); NULL: unknown
+                             * (the file says unknown, or nothing) */
   uint64_t total;           /* budget; costs and total at most 2^53 */
   cn_budget_project_t *projects;
   size_t n_projects;
@@ -109,12 +112,12 @@ int cn_budget_allocate(const cn_budget_t *b, cn_budget_rule rule, cn_budget_resu
  * need weights ("north:1,south:1.5"). Identical votes are merged into sets.
  * Return 0, or -1 with "line N: ..." in ERR (ERR may be NULL). */
 int cn_pabulib_parse(const char *text, size_t len, cn_budget_t *out, char *err, size_t errlen);
-/* Write B as .pb text (one line per voter, voter ids v1, v2, ...; rule
- * "unknown"; groups named "0", "1", ... in META assemblies with their
+/* Write B as .pb text (one line per voter, voter ids v1, v2, ...; META
+ * rule b->rule, or "unknown" when NULL; groups named "0", "1", ... in META assemblies with their
  * weights, and in a VOTES column assembly, when n_groups > 0).
  * OUT: malloc'd NUL-terminated text. Return 0, or -1 if B cannot be
  * written so that cn_pabulib_parse reads it back the same (bad or
- * duplicate project id, newline in a text, bad index or group) or no
+ * duplicate project id, newline in a text or the rule, bad index or group) or no
  * memory. */
 int cn_pabulib_write(const cn_budget_t *b, char **out);
 
