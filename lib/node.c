@@ -1923,6 +1923,23 @@ static cn_err credential_live(apply_t *a, const ProtobufCBinaryData *id, cn_stor
   return CN_OK;
 }
 
+/* credential_live() for a credential this council issued itself. A child
+ * council's credential, held here because its delegate acts here, is
+ * recalled and instructed by that council's members, at their node: only
+ * their recall votes come up here, forwarded (foreign_recall_vote). */
+static cn_err own_credential_live(apply_t *a, const ProtobufCBinaryData *id,
+                                  cn_store_credential_t *c)
+{
+  cn_err err = credential_live(a, id, c);
+
+  if (err != CN_OK)
+    return err;
+  if (c->has_issuer)
+    return refuse(a, CN_ERR_WRONG_NODE, "that credential is a child council's: its own members "
+                  "recall and instruct its delegate, at that council's node");
+  return CN_OK;
+}
+
 typedef struct copy_ctx_t {
   uint8_t *env;
   size_t len;
@@ -2001,7 +2018,7 @@ static cn_err apply_mandate_draft(apply_t *a)
 
   if ((err = require_convener(a)) != CN_OK)
     return err;
-  if ((err = credential_live(a, &m->credential, &c)) != CN_OK)
+  if ((err = own_credential_live(a, &m->credential, &c)) != CN_OK)
     return err;
   if (m->delegate.len != CN_PK_BYTES || memcmp(m->delegate.data, c.delegate, CN_PK_BYTES) != 0 ||
       m->parent.len != CN_PK_BYTES || memcmp(m->parent.data, c.parent, CN_PK_BYTES) != 0)
@@ -2180,7 +2197,7 @@ static cn_err apply_recall_vote(apply_t *a)
 
   if ((err = require_member(a)) != CN_OK)
     return err;
-  if ((err = credential_live(a, &m->credential, &c)) != CN_OK)
+  if ((err = own_credential_live(a, &m->credential, &c)) != CN_OK)
     return err;
   rc = cn_store_recall_vote_put(a->n->store, c.id, a->rec->signer, a->seq);
   if (rc < 0)
@@ -2427,6 +2444,10 @@ static int roll_update(cn_node_t *n, const uint8_t *key, int added, uint64_t now
   u.node.data = n->pk;
   u.node.len = CN_PK_BYTES;
   u.created = now;
+  /* Without it, add K, remove K, add K in one second would seal the third
+   * update byte for byte as the first: a record "seen before", dropped
+   * here and at the parent, which would keep K off the roll. */
+  u.serial = n->pend_seq + 1;
   if (key && added) {
     u.added = &k;
     u.n_added = 1;
@@ -2972,18 +2993,23 @@ static cn_err foreign_delivery(apply_t *a)
     err = refuse(a, CN_ERR_INTERNAL, "database error");
     goto out;
   }
-  if (rc == 1) {
-    memset(&row, 0, sizeof row);
-    memcpy(row.id, mandate_id, CN_HASH_BYTES);
-    row.seq = a->seq;
-    memcpy(row.credential, cred_id, CN_HASH_BYTES);
-    row.envelope = m->mandate.data;
-    row.envelope_len = m->mandate.len;
-    if (cn_store_mandate_put(a->n->store, &row) != 0 ||
-        cn_store_mandate_set_delivered(a->n->store, mandate_id) != 0) {
-      err = refuse(a, CN_ERR_INTERNAL, "database error");
-      goto out;
-    }
+  /* Presented once. The same delivery again is caught as a duplicate
+   * record before this; a new countersignature of a mandate presented
+   * before would replay its instructions over newer ones. */
+  if (rc == 0) {
+    err = refuse(a, CN_ERR_DUPLICATE, "the mandate was presented here already");
+    goto out;
+  }
+  memset(&row, 0, sizeof row);
+  memcpy(row.id, mandate_id, CN_HASH_BYTES);
+  row.seq = a->seq;
+  memcpy(row.credential, cred_id, CN_HASH_BYTES);
+  row.envelope = m->mandate.data;
+  row.envelope_len = m->mandate.len;
+  if (cn_store_mandate_put(a->n->store, &row) != 0 ||
+      cn_store_mandate_set_delivered(a->n->store, mandate_id) != 0) {
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+    goto out;
   }
   /* Binding instructions on our open proposals become the council's ballot;
    * budget projects it proposes join our rounds' lists. */

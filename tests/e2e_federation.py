@@ -240,6 +240,13 @@ with Workdir() as w:
             f"recall vote 2 via the district, human: {out!r}")
     rc, out, _ = recall(members["Riverside"][1], cred["Hillside"], check=False)
     t.eq(rc, 1, "a member of another council cannot vote to recall")
+    # Nor can the district's own members, a sibling council among them:
+    # Hillside's delegate answers to Hillside's members.
+    sib = keygen(os.path.join(district.dir, "sibling.key"))
+    district.council("member", "add", pubkey(sib), "--name", "Sibling", "--council",
+                     key=district.convener_key)
+    t.eq(refused(district, "recall", cred["Hillside"], key=sib), (1, "WRONG_NODE"),
+         "a member of the district cannot vote to recall a child council's delegate")
     rc, out, _ = recall(hm[3], cred["Hillside"], "--via-key", river.key, check=False)
     t.eq(rc, 1, "--via-key not the parent's: nothing sent")
     v = credential_at(district, hd, hill.key)
@@ -261,6 +268,18 @@ with Workdir() as w:
          "without --credential: no live credential to pick (local)")
     rc, out, _ = recall(hm[4], cred["Hillside"], check=False)
     t.eq(rc, 1, "no recall vote after the recall")
+
+    # A convener fixes a name: add, remove, add again within one second (the
+    # test clock stands still). The third roll update is a record of its
+    # own, so the district has K on Riverside's roll and takes K's vote.
+    k = keygen(os.path.join(river.dir, "k.key"))
+    river.council("member", "add", pubkey(k), "--name", "Kay", key=river.convener_key)
+    river.council("member", "remove", pubkey(k), key=river.convener_key)
+    river.council("member", "add", pubkey(k), "--name", "Kai", key=river.convener_key)
+    river.wait_for(lambda: river.council("federation")[0]["outbox"] == 0, "Riverside's outbox drained")
+    rc, out, err = run([COUNCIL, "recall", cred["Riverside"], "--node", river.url, "--via",
+                        district.url, "--node-key", river.key, "--key", k, "--json"], check=False)
+    t.eq(rc, 0, f"a member re-added in the same second votes at the district: {out!r} {err!r}")
 
     for n in (district, river):
         v, rc = n.council("verify")

@@ -60,7 +60,8 @@ static void choice_proposal(Councilnet__Proposal *p, Councilnet__Rule *r, const 
 }
 
 /* Mandate DELEGATE (credential CRED at N) to cast CHOICE on the parent's
- * PARENT_PID, citing N's decision on LOCAL_PID; return the mandate id. */
+ * PARENT_PID, citing N's decision on LOCAL_PID; OUT gets the mandate id.
+ * Return 0, the node's code when it refuses the draft, or -1. */
 static int mandate(tnode_t *n, const uint8_t cred[CN_HASH_BYTES], const uint8_t delegate[CN_PK_BYTES],
                    const uint8_t parent_pk[CN_PK_BYTES], const uint8_t local_pid[CN_HASH_BYTES],
                    const uint8_t parent_pid[CN_HASH_BYTES], uint32_t choice, uint8_t out[CN_HASH_BYTES])
@@ -69,7 +70,7 @@ static int mandate(tnode_t *n, const uint8_t cred[CN_HASH_BYTES], const uint8_t 
   Councilnet__Instruction in = COUNCILNET__INSTRUCTION__INIT;
   Councilnet__Instruction *ins[1] = { &in };
   Councilnet__MandateList *ml;
-  int found = -1;
+  int found = -1, code;
 
   m.node.data = n->pk;
   m.node.len = CN_PK_BYTES;
@@ -89,8 +90,8 @@ static int mandate(tnode_t *n, const uint8_t cred[CN_HASH_BYTES], const uint8_t 
   in.n_choices = 1;
   m.instructions = ins;
   m.n_instructions = 1;
-  if (util_act(n, "mandate_draft", &m, n->convener_sk, NULL) != CN_OK)
-    return -1;
+  if ((code = util_act(n, "mandate_draft", &m, n->convener_sk, NULL)) != CN_OK)
+    return code;
   ml = (Councilnet__MandateList *)util_get(n, "/v1/mandates", &councilnet__mandate_list__descriptor);
   for (size_t i = 0; ml && i < ml->n_mandates; i++)
     if (memcmp(ml->mandates[i]->mandate->credential.data, cred, CN_HASH_BYTES) == 0) {
@@ -286,6 +287,32 @@ int main(void)
   for (int i = 0; i < 2; i++) {
     ballots_ctx_t b = { &dist[i], pd[i], 2 };
     REQUIRE(util_wait(ballots_ready, &b, 10000) == 0);
+  }
+
+  /* ---- a neighborhood's delegate answers to that neighborhood alone ---- */
+  {
+    Councilnet__RecallVote rv = COUNCILNET__RECALL_VOTE__INIT;
+    uint8_t ssk[CN_SK_BYTES], mid[CN_HASH_BYTES], id[CN_HASH_BYTES];
+    char path[300], err[128];
+    int recalled = -1;
+    /* Neighborhood 2, a sibling council: a member of the district */
+    snprintf(path, sizeof path, "%s/node.key", hood[1].dir);
+    REQUIRE(cn_keyfile_read(path, ssk, NULL, NULL, err, sizeof err) == 0);
+    rv.node.data = dist[0].pk;
+    rv.node.len = CN_PK_BYTES;
+    rv.created = dist[0].now;
+    rv.credential.data = ncred[0];
+    rv.credential.len = CN_HASH_BYTES;
+    CHECK_EQ_INT(util_act(&dist[0], "recall_vote", &rv, ssk, NULL), CN_ERR_WRONG_NODE);
+    /* nor does the district's convener instruct that delegate */
+    CHECK_EQ_INT(mandate(&dist[0], ncred[0], mpk[0][0], dist[0].pk, pd[0], pd[0], 0, mid),
+                 CN_ERR_WRONG_NODE);
+    /* A mandate presented once cannot be presented again with a fresh
+     * countersignature: replayed, it would override a newer mandate. */
+    CHECK_EQ_INT(deliver(&hood[0], msk[0][0], nmand[0], ncred[0], 3, parent_of(0), 0),
+                 CN_ERR_DUPLICATE);
+    REQUIRE(util_credential_of(&dist[0], mpk[0][0], id, &recalled) == 0);
+    CHECK(!recalled);
   }
 
   /* ---- districts draw their city delegate by lot among the neighborhood
