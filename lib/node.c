@@ -1571,11 +1571,21 @@ out:
   return err;
 }
 
+typedef struct log_ctx_t {
+  list_ctx_t l;
+  size_t bytes;             /* envelope bytes collected */
+} log_ctx_t;
+
 static int log_collect(void *ctx, const cn_store_entry_t *e)
 {
-  list_ctx_t *l = ctx;
-  Councilnet__LogEntry *le = cn_arena_alloc(l->arena, sizeof *le);
+  log_ctx_t *lc = ctx;
+  list_ctx_t *l = &lc->l;
+  Councilnet__LogEntry *le;
 
+  if (l->n > 0 && lc->bytes + e->envelope_len > CN_LOG_PAGE_BYTES)
+    return 1;               /* the page is full; the reader asks for the next */
+  lc->bytes += e->envelope_len;
+  le = cn_arena_alloc(l->arena, sizeof *le);
   if (!le)
     return list_push(l, NULL) ? 1 : 1;
   councilnet__log_entry__init(le);
@@ -1600,29 +1610,30 @@ cn_err cn_node_query_log(cn_node_t *n, uint64_t after, uint64_t limit, cn_answer
   Councilnet__Envelope *head = NULL;
   uint8_t *head_bytes = NULL;
   size_t head_len = 0;
-  list_ctx_t l;
+  log_ctx_t lc;
+  list_ctx_t *l = &lc.l;
   cn_err err = CN_ERR_INTERNAL;
 
-  memset(&l, 0, sizeof l);
+  memset(&lc, 0, sizeof lc);
   if (limit == 0 || limit > CN_LOG_PAGE_MAX)
     limit = CN_LOG_PAGE_MAX;
-  l.arena = cn_arena_new();
-  if (!l.arena || cn_store_log_scan(n->store, after, limit, log_collect, &l) != 0 || l.failed)
+  l->arena = cn_arena_new();
+  if (!l->arena || cn_store_log_scan(n->store, after, limit, log_collect, &lc) != 0 || l->failed)
     goto out;
   if (node_head_envelope(n, &head_bytes, &head_len) != 0)
     goto out;
   head = councilnet__envelope__unpack(NULL, head_len, head_bytes);
   if (!head)
     goto out;
-  page.n_entries = l.n;
-  page.entries = (Councilnet__LogEntry **)l.items;
+  page.n_entries = l->n;
+  page.entries = (Councilnet__LogEntry **)l->items;
   page.head = head;
   err = answer_pack(&page.base, out);
 out:
   if (head)
     councilnet__envelope__free_unpacked(head, NULL);
   free(head_bytes);
-  cn_arena_free(l.arena);
+  cn_arena_free(l->arena);
   return err;
 }
 

@@ -655,7 +655,7 @@ void cn_api_handle(cn_req_t *r, void *ctx)
     if (records_durable(api) != 0)
       reply_error(r, CN_ERR_INTERNAL, "the disk did not confirm the log");
     else if (cn_req_query_u64(r, "after", &after) < 0 || cn_req_query_u64(r, "limit", &limit) < 0)
-      reply_error(r, CN_ERR_INVALID, "after and limit are non-negative integers");
+      reply_error(r, CN_ERR_INVALID, "after and limit are integers from 0 to 2^63-1");
     else
       reply_answer(r, cn_node_query_log(api->node, after, limit, &a), &a);
   } else if (strcmp(path, "/v1/members") == 0) {

@@ -15,6 +15,10 @@
 #include "config.h"
 #include "net.h"
 
+/* Descriptors kept out of the connection cap: database, WAL, pipes,
+ * the connection to the parent, logs. */
+#define CN_FD_RESERVE 64
+
 static const char usage_text[] =
   "usage: councild COMMAND [OPTIONS]\n"
   "\n"
@@ -252,6 +256,18 @@ static int cmd_run(int argc, char **argv)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
       rl.rlim_cur = rl.rlim_max;
       setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* A cap above the file limit is never reached: accept() fails first.
+     * Keep CN_FD_RESERVE descriptors for the database, the pipes and the
+     * outgoing connection, and answer 503 past what is left. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)limits.max_conns + CN_FD_RESERVE > rl.rlim_cur) {
+      unsigned fit = rl.rlim_cur >= CN_FD_RESERVE + 16 ? (unsigned)(rl.rlim_cur - CN_FD_RESERVE)
+                                                       : 16;
+      fprintf(stderr, "councild: max_connections %u does not fit the file limit %llu; "
+              "using %u (raise ulimit -n for more)\n", limits.max_conns,
+              (unsigned long long)rl.rlim_cur, fit);
+      limits.max_conns = fit;
     }
   }
   http = loop ? cn_http_new(loop, &limits, cn_api_handle, &api) : NULL;

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include <time.h>
 
@@ -251,29 +252,49 @@ static void http_conn_touch(cn_http_t *h, struct evhttp_request *req)
     }
 }
 
+/* Has evhttp freed this connection? It clears the callbacks when it lets
+ * go of the bufferevent, which our reference keeps alive. */
+static int http_conn_freed(const http_conn_t *c)
+{
+  bufferevent_data_cb rcb = NULL, wcb = NULL;
+  bufferevent_event_cb ecb = NULL;
+  void *cbarg = NULL;
+
+  bufferevent_getcb(c->bev, &rcb, &wcb, &ecb, &cbarg);
+  return !rcb && !wcb && !ecb;
+}
+
+/* Drop our reference to every connection evhttp has freed, which closes
+ * its socket. */
+static void http_forget_freed(cn_http_t *h)
+{
+  size_t i = 0;
+
+  while (i < h->n_conns) {
+    if (http_conn_freed(&h->conns[i])) {
+      bufferevent_decref(h->conns[i].bev);
+      h->conns[i] = h->conns[--h->n_conns];
+    } else {
+      i++;
+    }
+  }
+  h->stats.open = h->n_conns;
+}
+
 static void http_reap(evutil_socket_t fd, short what, void *arg)
 {
   static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
                              "Content-Length: 0\r\n\r\n";
   cn_http_t *h = arg;
   uint64_t now = cn_loop_now_ms(), deadline = (uint64_t)h->limits.timeout_s * 1000u;
-  size_t i = 0;
+  size_t i;
 
   (void)fd;
   (void)what;
-  while (i < h->n_conns) {
+  http_forget_freed(h);
+  for (i = 0; i < h->n_conns; i++) {
     http_conn_t *c = &h->conns[i];
-    bufferevent_data_cb rcb = NULL, wcb = NULL;
-    bufferevent_event_cb ecb = NULL;
-    void *cbarg = NULL;
 
-    bufferevent_getcb(c->bev, &rcb, &wcb, &ecb, &cbarg);
-    if (!rcb && !wcb && !ecb) {
-      /* evhttp has freed it: drop our reference, which closes the socket */
-      bufferevent_decref(c->bev);
-      h->conns[i] = h->conns[--h->n_conns];
-      continue;
-    }
     /* an answer still being written is not late: evhttp's write timeout
      * covers a reader that stopped reading */
     if (!c->over_cap && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
@@ -291,7 +312,6 @@ static void http_reap(evutil_socket_t fd, short what, void *arg)
           h->stats.expired++;
       }
     }
-    i++;
   }
   h->stats.open = h->n_conns;
 }
@@ -304,6 +324,10 @@ static struct bufferevent *http_on_conn(struct event_base *base, void *arg)
 
   if (!bev)
     return NULL;
+  /* At the cap, first forget connections evhttp closed since the last
+   * reaper tick: they no longer count against it. */
+  if (h->n_conns >= h->limits.max_conns)
+    http_forget_freed(h);
   if (h->n_conns == h->cap_conns) {
     size_t cap = h->cap_conns ? h->cap_conns * 2 : 64;
     http_conn_t *arr = realloc(h->conns, cap * sizeof *arr);
@@ -372,6 +396,43 @@ void cn_http_free(cn_http_t *h)
   free(h);
 }
 
+static void http_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+  (void)fd;
+  (void)what;
+  evconnlistener_enable(arg);
+}
+
+/* accept() failed. Out of descriptors (EMFILE, ENFILE) or memory, the
+ * listener would stay readable and libevent would retry at once, forever,
+ * warning each time: a spinning loop and a log filling the disk. Pause
+ * accepting for 100 ms instead (the reaper frees descriptors meanwhile;
+ * waiting clients sit in the backlog) and say so at most every 10 s. The
+ * callback gets evhttp's pointer, not ours, hence the function's own
+ * static report state (loop thread only). */
+static void http_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+  static uint64_t failures, reported_ms;
+  const struct timeval pause = { 0, 100 * 1000 };
+  int e = EVUTIL_SOCKET_ERROR();
+  uint64_t now = cn_loop_now_ms();
+
+  (void)arg;
+  failures++;
+  if (reported_ms == 0 || now - reported_ms >= 10000) {
+    fprintf(stderr, "councild: cannot accept connections: %s (%llu time%s); pausing 100 ms; "
+            "raise the file limit (ulimit -n) or lower max_connections\n",
+            evutil_socket_error_to_string(e), (unsigned long long)failures,
+            failures == 1 ? "" : "s");
+    reported_ms = now;
+    failures = 0;
+  }
+  evconnlistener_disable(lev);
+  if (event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT, http_resume_accept, lev,
+                      &pause) != 0)
+    evconnlistener_enable(lev);   /* no timer: better spinning than deaf */
+}
+
 int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, size_t errlen)
 {
   char host[256];
@@ -434,6 +495,7 @@ int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, siz
       snprintf(err, errlen, "cannot listen on %s", addr);
       return -1;
     }
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(sock), http_on_accept_error);
   }
   if (port_out) {
     struct sockaddr_storage ss;
@@ -475,8 +537,10 @@ int cn_req_query_u64(cn_req_t *r, const char *name, uint64_t *out)
     return 1;
   if (*v < '0' || *v > '9')
     return -1;
+  errno = 0;
   x = strtoull(v, &end, 10);
-  if (*end)
+  /* out of range is bad input, not a number the store then cannot take */
+  if (*end || errno == ERANGE || x > INT64_MAX)
     return -1;
   *out = (uint64_t)x;
   return 0;
@@ -508,8 +572,16 @@ void cn_req_reply(cn_req_t *r, int status, const char *content_type, const void 
     r->req = NULL;
     return;
   }
-  if (len)
+  if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+    /* The length of what GET would send, and no body: evhttp would send
+     * one after HEAD's headers, and the next answer on the connection
+     * would be read from the middle of it. */
+    char n[32];
+    snprintf(n, sizeof n, "%zu", len);
+    evhttp_add_header(headers, "Content-Length", n);
+  } else if (len) {
     evbuffer_add(out, data, len);
+  }
   evhttp_add_header(headers, "Content-Type", content_type);
   evhttp_send_reply(r->req, status, status == 200 ? "OK" : "Refused", out);
   evbuffer_free(out);

@@ -52,7 +52,8 @@ int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, siz
 /* Request accessors; strings stay valid until the reply. */
 const char *cn_req_method(cn_req_t *r);               /* "GET", "POST", ... */
 const char *cn_req_path(cn_req_t *r);                 /* decoded path, no query */
-/* Integer query parameter NAME; return 1 if absent, -1 if not a number. */
+/* Integer query parameter NAME; return 1 if absent, -1 if not a number
+ * from 0 to INT64_MAX (the range of a seq). */
 int cn_req_query_u64(cn_req_t *r, const char *name, uint64_t *out);
 /* Request body. */
 const uint8_t *cn_req_body(cn_req_t *r, size_t *len);

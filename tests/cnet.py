@@ -2,6 +2,7 @@
 on 127.0.0.1 through the `council` client. Used by tests/e2e_*.py."""
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -89,7 +90,8 @@ class Node:
             f.write(f"{self._now}\n")
         os.replace(tmp, self.clock_file)
 
-    def start(self, extra=()):
+    def start(self, extra=(), nofile=None):
+        """Start councild; NOFILE: its file limit (soft and hard)."""
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
         listen = f"127.0.0.1:{self.port}" if self.port else "127.0.0.1:0"
@@ -97,7 +99,10 @@ class Node:
         clock = ["--clock-file", self.clock_file] if self.clock_file else []
         self.proc = subprocess.Popen([COUNCILD, "run", "--data", self.data, "--listen", listen,
                                       "--port-file", self.port_file, *clock, *extra],
-                                     stdout=log, stderr=log)
+                                     stdout=log, stderr=log,
+                                     preexec_fn=(lambda: resource.setrlimit(
+                                         resource.RLIMIT_NOFILE, (nofile, nofile)))
+                                     if nofile else None)
         log.close()
         for _ in range(500):
             if os.path.exists(self.port_file):

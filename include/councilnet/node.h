@@ -162,5 +162,9 @@ typedef struct cn_node_stats_t {
 void cn_node_stats(cn_node_t *n, cn_node_stats_t *out);
 
 #define CN_LOG_PAGE_MAX 10000
+/* A log page also ends once its envelopes pass this many bytes (always at
+ * least one entry): 10,000 envelopes of up to 64 KiB would be 640 MiB in
+ * memory for one anonymous GET. Readers page on until an empty page. */
+#define CN_LOG_PAGE_BYTES (4u << 20)
 
 #endif
