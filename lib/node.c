@@ -60,6 +60,7 @@ struct cn_node_t {
   uint8_t batch_hash[CN_HASH_BYTES];
   cn_node_stats_t stats;
   int has_parent;                /* federation: the parent this node reports to */
+  int parent_changed;            /* the act being applied set the parent */
   uint8_t parent_key[CN_PK_BYTES];
   char parent_url[512];
 };
@@ -335,6 +336,10 @@ static void node_rollback(cn_node_t *n)
     cn_store_rollback_to(n->store);
   else
     cn_store_rollback(n->store);
+  if (n->parent_changed) {        /* a parent_set rolled back: the old parent */
+    n->parent_changed = 0;
+    node_load_parent(n);
+  }
   n->pend_seq = n->head_seq;
   memcpy(n->pend_hash, n->head_hash, CN_HASH_BYTES);
 }
@@ -385,7 +390,9 @@ int cn_node_batch_commit(cn_node_t *n)
   rc = cn_store_commit_nosync(n->store);
   if (rc != 0) {
     n->n_roll_cache = 0;
-    /* nothing of the batch is on disk: the head goes back */
+    /* nothing of the batch is on disk: the head goes back, and the parent
+     * (a parent_set in the batch) */
+    node_load_parent(n);
     n->head_seq = n->pend_seq = n->batch_seq;
     memcpy(n->head_hash, n->batch_hash, CN_HASH_BYTES);
     memcpy(n->pend_hash, n->batch_hash, CN_HASH_BYTES);
@@ -472,6 +479,7 @@ static int node_commit(cn_node_t *n)
   }
   n->head_seq = n->pend_seq;
   memcpy(n->head_hash, n->pend_hash, CN_HASH_BYTES);
+  n->parent_changed = 0;
   /* Committed: the head stays even if the flush fails (the rows are in
    * the database); the caller answers an error all the same. */
   return n->batch ? 0 : cn_store_flush(n->store);
@@ -2661,8 +2669,11 @@ static cn_err apply_parent_set(apply_t *a)
   if (cn_store_meta_set(a->n->store, "parent_url", m->url, strlen(m->url)) != 0 ||
       cn_store_meta_set(a->n->store, "parent_key", m->key.data, CN_PK_BYTES) != 0 ||
       cn_store_meta_set(a->n->store, "parent_seq", "0", 1) != 0 ||
-      cn_store_meta_set(a->n->store, "parent_hash", "", 0) != 0 ||
-      node_load_parent(a->n) != 0)
+      cn_store_meta_set(a->n->store, "parent_hash", "", 0) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  /* Loaded now (outbox_add needs it); a rollback reloads it (node_rollback). */
+  a->n->parent_changed = 1;
+  if (node_load_parent(a->n) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   /* The new parent gets the whole roll (keys only) to start from. */
   err = CN_ERR_INTERNAL;
@@ -2671,6 +2682,7 @@ static cn_err apply_parent_set(apply_t *a)
   u.node.data = a->n->pk;
   u.node.len = CN_PK_BYTES;
   u.created = a->now;
+  u.serial = a->n->pend_seq + 1;    /* as in roll_update() */
   u.added = r.keys;
   u.n_added = r.n;
   if (cn_store_represented(a->n->store, &u.roll) != 0)
@@ -2686,7 +2698,6 @@ out:
     free(r.keys[i].data);
   free(r.keys);
   free(env);
-  /* The in-memory parent follows the transaction: reload on failure. */
   return err;
 }
 
@@ -3129,8 +3140,9 @@ static int follow_recall(cn_node_t *n, const uint8_t *body, size_t len)
   int rc = 0;
 
   if (!pr || pr->credential.len != CN_HASH_BYTES ||
-      cn_store_credential_get(n->store, pr->credential.data, &c) != 0 || c.has_issuer || c.recalled)
-    goto out;      /* not one of ours, or void already */
+      cn_store_credential_get(n->store, pr->credential.data, &c) != 0 || c.has_issuer ||
+      c.recalled || !n->has_parent || memcmp(c.parent, n->parent_key, CN_PK_BYTES) != 0)
+    goto out;      /* not one of ours for this parent, or void already */
   r.node.data = n->pk;
   r.node.len = CN_PK_BYTES;
   r.created = cn_node_now(n);
