@@ -229,7 +229,9 @@ struct cn_store_t {
   sqlite3 *db;
   sqlite3_stmt *stmt[ST_COUNT];
   int in_tx;
-  int wal_fd;               /* our own descriptor of PATH-wal, or -1 (FULL) */
+  int tx_lost;              /* SQLite ended the transaction on its own: see
+                             * store_tx_lost() */
+  int wal_fd;               /* our own descriptor of the WAL, or -1 (FULL) */
   sqlite3 *ckpt_db;         /* second connection for checkpoints (serialized
                              * mode: cn_store_checkpoint() runs on any thread) */
   int wal_frames;           /* frames in the WAL after the last commit */
@@ -263,7 +265,48 @@ const char *cn_store_errmsg(cn_store_t *s)
   return s && s->db ? sqlite3_errmsg(s->db) : "no database";
 }
 
-/* Return the cached statement ID, prepared on first use and reset. */
+/* 1 if the transaction the store opened is gone. On an I/O error,
+ * SQLITE_FULL, NOMEM or an interrupt SQLite may roll back the whole
+ * transaction, not just the failed statement, and go back to autocommit
+ * mode while the caller still holds a batch open. From then on each write
+ * or SAVEPOINT would run as a transaction of its own, committed at once and
+ * unsynced, on top of a batch that is lost: log entries chained to seqs the
+ * database never kept. So the store refuses them until the caller ends the
+ * transaction (commit fails, rollback succeeds). The flag is sticky so the
+ * refusal does not rest on SQLite staying in autocommit mode: any statement
+ * that began a transaction again would hide the loss. */
+static int store_tx_lost(cn_store_t *s)
+{
+  if (s->in_tx && !s->tx_lost && sqlite3_get_autocommit(s->db)) {
+    fprintf(stderr, "councilnet: store: SQLite rolled the whole transaction back; "
+            "refusing writes until it is ended\n");
+    s->tx_lost = 1;
+  }
+  return s->tx_lost;
+}
+
+/* 1 if statement ID may change the database or the transaction state:
+ * what a lost transaction must not run. Transaction control counts as
+ * read-only for sqlite3_stmt_readonly(), so it is named here; ROLLBACK is
+ * what ends a lost transaction, and cn_store_rollback() skips it when SQLite
+ * has no transaction left. */
+static int store_stmt_writes(cn_store_t *s, enum stmt_id id)
+{
+  switch (id) {
+  case ST_ROLLBACK:
+    return 0;
+  case ST_BEGIN: case ST_COMMIT: case ST_SAVEPOINT: case ST_RELEASE: case ST_ROLLBACK_TO:
+    return 1;
+  default:
+    return !sqlite3_stmt_readonly(s->stmt[id]);
+  }
+}
+
+/* Return the cached statement ID, prepared on first use and reset; NULL on
+ * error, or for a writing statement while the transaction is lost. Every
+ * statement is taken from here right before it is stepped, so this is the
+ * one place that keeps a lost transaction from writing in autocommit mode;
+ * reads go on (they see what is committed, which is all there is). */
 static sqlite3_stmt *store_stmt(cn_store_t *s, enum stmt_id id)
 {
   if (!s->stmt[id]) {
@@ -272,6 +315,11 @@ static sqlite3_stmt *store_stmt(cn_store_t *s, enum stmt_id id)
       store_log_error(s, stmt_sql[id]);
       return NULL;
     }
+  }
+  if (store_tx_lost(s) && store_stmt_writes(s, id)) {
+    fprintf(stderr, "councilnet: store: %s: refused, the transaction was rolled back\n",
+            stmt_sql[id]);
+    return NULL;
   }
   sqlite3_reset(s->stmt[id]);
   sqlite3_clear_bindings(s->stmt[id]);
@@ -314,6 +362,7 @@ static int store_exec(cn_store_t *s, sqlite3_stmt *st, const char *what)
   sqlite3_reset(st);
   if (rc != SQLITE_DONE) {
     store_log_error(s, what);
+    store_tx_lost(s);       /* say so now, next to the error that caused it */
     return -1;
   }
   return 0;
@@ -335,46 +384,64 @@ static const char *column_text(sqlite3_stmt *st, int col)
   return t ? (const char *)t : "";
 }
 
+/* Read user_version with the prepared ST (a PRAGMA user_version). */
+static int store_user_version(sqlite3_stmt *st, int *version)
+{
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *version = sqlite3_column_int(st, 0);
+  sqlite3_reset(st);            /* a pending read would lock tables a step drops */
+  return rc == SQLITE_ROW ? 0 : -1;
+}
+
 static int store_migrate(cn_store_t *s, char *err, size_t errlen)
 {
   sqlite3_stmt *st = NULL;
-  int version = 0, rc = -1;
+  int version = 0, in_tx = 0, rc = -1;
 
+  /* The read outside a transaction spares an up-to-date database the write
+   * lock; it decides nothing. Each step reads the version again inside its
+   * BEGIN IMMEDIATE: another process opening the same new database at the
+   * same moment may have applied the step in between, and applying it
+   * twice fails ("table meta already exists"). */
   if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-      sqlite3_step(st) != SQLITE_ROW)
+      store_user_version(st, &version) != 0)
     goto out;
-  version = sqlite3_column_int(st, 0);
-  sqlite3_reset(st);            /* a pending read would lock tables a step drops */
-  if (version > CN_STORE_SCHEMA_VERSION) {
-    snprintf(err, errlen, "database schema %d is newer than this councild (%d)",
-             version, CN_STORE_SCHEMA_VERSION);
-    goto out;
-  }
-  for (; version < CN_STORE_SCHEMA_VERSION; version++) {
+  while (version != CN_STORE_SCHEMA_VERSION) {
     char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema_steps[version], NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-      snprintf(err, errlen, "schema step %d: %s", version + 1, sqlite3_errmsg(s->db));
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (version > CN_STORE_SCHEMA_VERSION) {
+      snprintf(err, errlen, "database schema %d is newer than this councild (%d)",
+               version, CN_STORE_SCHEMA_VERSION);
       goto out;
     }
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+      goto out;
+    in_tx = 1;
+    if (store_user_version(st, &version) != 0)
+      goto out;
+    if (version < CN_STORE_SCHEMA_VERSION) {
+      snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+      if (sqlite3_exec(s->db, schema_steps[version], NULL, NULL, NULL) != SQLITE_OK ||
+          sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "schema step %d: %s", version + 1, sqlite3_errmsg(s->db));
+        goto out;
+      }
+      version++;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+      goto out;
+    in_tx = 0;
   }
   rc = 0;
 out:
   if (rc != 0 && !err[0])
     snprintf(err, errlen, "schema: %s", sqlite3_errmsg(s->db));
+  if (in_tx)
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_finalize(st);
   return rc;
 }
 
-/* Take over the WAL's fsync (see store.h). The -wal file exists once the
- * connection has read the database in WAL mode (the migration did), and
- * SQLite keeps that same file, reset in place, until the last connection
- * closes: fdatasync() on our descriptor flushes the frames any descriptor
- * wrote. If anything is off, stay on synchronous=FULL. */
 /* After each commit on the main connection: how big the WAL is now. This
  * replaces SQLite's auto-checkpoint, which would copy pages into the
  * database on the committing thread; cn_store_checkpoint() does instead. */
@@ -392,13 +459,19 @@ static int store_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
  * SQLite keeps that same file, reset in place, until the last connection
  * closes: fdatasync() on our descriptor flushes the frames any descriptor
  * wrote. If anything is off, stay on synchronous=FULL. */
-static void store_open_wal(cn_store_t *s, const char *path)
+static void store_open_wal(cn_store_t *s)
 {
-  char *wal = sqlite3_mprintf("%s-wal", path);
+  /* The WAL SQLite writes, by SQLite's own name for it: when the database
+   * path is a symlink, SQLite opens the WAL beside the link's target, and a
+   * PATH-wal beside the link would be some other file (a stale one, left
+   * where the database used to be): syncing that would make no commit
+   * durable. The checkpoint connection opens the same resolved name. */
+  const char *path = sqlite3_db_filename(s->db, "main");
+  const char *wal = path && path[0] ? sqlite3_filename_wal(path) : NULL;
   struct stat a, b;
   int fd = -1;
 
-  if (!wal)
+  if (!wal || !wal[0])
     return;
   fd = open(wal, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fstat(fd, &a) != 0 || stat(wal, &b) != 0 || a.st_ino != b.st_ino ||
@@ -409,7 +482,6 @@ static void store_open_wal(cn_store_t *s, const char *path)
     fd = -1;
   }
   s->wal_fd = fd;
-  sqlite3_free(wal);
   /* Checkpoints move to cn_store_checkpoint(), on a connection of their own. */
   if (fd >= 0 &&
       sqlite3_open_v2(path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
@@ -422,6 +494,21 @@ static void store_open_wal(cn_store_t *s, const char *path)
     sqlite3_close(s->ckpt_db);
     s->ckpt_db = NULL;
   }
+}
+
+/* Put the database in WAL mode. On a database not yet in WAL mode this
+ * takes an exclusive lock without calling the busy handler, so a second
+ * process opening the same new database at the same moment (holding a read
+ * lock) makes it fail at once with SQLITE_BUSY. Wait as the busy timeout
+ * would (5 s) and try again; once the mode is WAL the pragma takes no lock. */
+static int store_set_wal(cn_store_t *s)
+{
+  int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+  for (int waited = 0; rc == SQLITE_BUSY && waited < 5000; waited += 10) {
+    sqlite3_sleep(10);
+    rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+  }
+  return rc == SQLITE_OK ? 0 : -1;
 }
 
 int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen)
@@ -442,14 +529,15 @@ int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen)
     goto out;
   }
   sqlite3_busy_timeout(s->db, 5000);
-  if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                   " PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+  if (store_set_wal(s) != 0 ||
+      sqlite3_exec(s->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL,
+                   NULL) != SQLITE_OK) {
     snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
     goto out;
   }
   if (store_migrate(s, err, errlen) != 0)
     goto out;
-  store_open_wal(s, path);
+  store_open_wal(s);
   *out = s;
   s = NULL;
   rc = 0;
@@ -468,6 +556,13 @@ void cn_store_free(cn_store_t *s)
     sqlite3_finalize(s->stmt[i]);
   for (int i = 0; i < 5; i++)
     free(s->copy[i]);
+  /* The last connection to close checkpoints: not after a failed sync, for
+   * the reason in cn_store_checkpoint(). The WAL stays for recovery. */
+  if (cn_store_sync_failed(s) && s->db) {
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+    if (s->ckpt_db)
+      sqlite3_db_config(s->ckpt_db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+  }
   sqlite3_close(s->ckpt_db);    /* first: the main connection, last to close, */
   sqlite3_close(s->db);         /* checkpoints and removes the WAL */
   if (s->wal_fd >= 0)
@@ -490,6 +585,9 @@ int cn_store_begin(cn_store_t *s)
 
 int cn_store_commit_nosync(cn_store_t *s)
 {
+  /* A lost transaction has nothing to commit: store_stmt() refuses COMMIT
+   * (in autocommit mode it would only fail less clearly), and the rollback
+   * below ends the transaction, so the store is usable again. */
   sqlite3_stmt *st = store_stmt(s, ST_COMMIT);
   if (!st || store_exec(s, st, "commit") != 0) {
     cn_store_rollback(s);
@@ -525,13 +623,26 @@ int cn_store_sync(cn_store_t *s)
 
 int cn_store_checkpoint_due(cn_store_t *s)
 {
-  return s && s->ckpt_db && __atomic_load_n(&s->wal_frames, __ATOMIC_ACQUIRE) >= CN_STORE_CHECKPOINT_FRAMES;
+  /* Never due once a sync failed (see cn_store_checkpoint()), so that no
+   * caller keeps scheduling checkpoints that will not run. */
+  return s && s->ckpt_db && !cn_store_sync_failed(s) &&
+         __atomic_load_n(&s->wal_frames, __ATOMIC_ACQUIRE) >= CN_STORE_CHECKPOINT_FRAMES;
 }
 
 int cn_store_checkpoint(cn_store_t *s)
 {
   int log = 0, done = 0;
 
+  /* No checkpoint after a failed fdatasync. The kernel has dropped the
+   * failed writeback and marked those WAL pages clean: the frames a
+   * checkpoint reads may be what never reached the disk, or, once the pages
+   * are evicted, stale data read back from it. Copied into the database
+   * file and synced there, they would outlive the restart that is meant to
+   * recover from what the disk really holds (the WAL's checksums reject
+   * torn frames; the database file has none). A checkpoint already running
+   * when the sync fails is not stopped: this only keeps new ones out. */
+  if (cn_store_sync_failed(s))
+    return -1;
   /* As SQLite's auto-checkpoint would, past a number of frames; PASSIVE never
    * waits for the writer, which goes on meanwhile. */
   if (!cn_store_checkpoint_due(s))
@@ -574,6 +685,7 @@ void cn_store_rollback(cn_store_t *s)
   if (!s || !s->in_tx)
     return;
   s->in_tx = 0;
+  s->tx_lost = 0;
   st = store_stmt(s, ST_ROLLBACK);
   if (st && sqlite3_get_autocommit(s->db) == 0)
     store_exec(s, st, "rollback");
@@ -592,15 +704,17 @@ int cn_store_savepoint(cn_store_t *s)
 
 int cn_store_release(cn_store_t *s)
 {
+  /* Outside a transaction RELEASE would commit whatever SAVEPOINT began. */
   sqlite3_stmt *st = store_stmt(s, ST_RELEASE);
-  return st ? store_exec(s, st, "release") : -1;
+  return st && s->in_tx ? store_exec(s, st, "release") : -1;
 }
 
-void cn_store_rollback_to(cn_store_t *s)
+int cn_store_rollback_to(cn_store_t *s)
 {
   sqlite3_stmt *st = store_stmt(s, ST_ROLLBACK_TO);
-  if (st && store_exec(s, st, "rollback to") == 0)
-    cn_store_release(s);
+  if (!st || !s->in_tx || store_exec(s, st, "rollback to") != 0)
+    return -1;
+  return cn_store_release(s);
 }
 
 int cn_store_meta_get(cn_store_t *s, const char *k, uint8_t **v, size_t *len)

@@ -65,10 +65,20 @@ int cn_store_sync_failed(cn_store_t *s);
 void cn_store_rollback(cn_store_t *s);    /* no-op outside a transaction */
 int cn_store_in_transaction(cn_store_t *s);
 /* Nested scope inside an open transaction: a savepoint, released (kept)
- * or rolled back on its own. Return 0 or -1. */
+ * or rolled back on its own. Return 0 or -1.
+ *
+ * A failed statement may make SQLite roll back the whole transaction (an
+ * I/O error, a full disk), not only itself: every savepoint in it is gone.
+ * The store then refuses every later write, savepoint, release and
+ * rollback-to (-1) while the transaction stays open to the caller (reads go
+ * on), and cn_store_commit() fails: nothing of the transaction is kept.
+ * After that commit, or cn_store_rollback(), cn_store_begin() works again.
+ * cn_store_rollback_to() returns -1 when the scope could not be rolled
+ * back, as when the whole transaction is lost: the caller must then end the
+ * transaction, whose commit will fail. */
 int cn_store_savepoint(cn_store_t *s);
 int cn_store_release(cn_store_t *s);
-void cn_store_rollback_to(cn_store_t *s);
+int cn_store_rollback_to(cn_store_t *s);
 
 /* meta: small key/value settings. get returns 1 if K is absent. OUT: *V is
  * malloc'd (NUL-terminated for convenience), caller frees. */

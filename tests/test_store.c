@@ -1,11 +1,17 @@
 /* test_store.c: the SQLite store on a temporary file: schema, meta, log,
- * keys, proposals and ballots.
+ * keys, proposals and ballots; a transaction SQLite rolls back on its own,
+ * the WAL behind a symlink, no checkpoint after a failed sync, and two
+ * processes creating the same database.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -38,7 +44,7 @@ static char dbpath[128];
 /* Remove DB and its WAL/SHM side files. */
 static void remove_db(const char *path)
 {
-  char side[160];
+  char side[4096];
   unlink(path);
   snprintf(side, sizeof side, "%s-wal", path);
   unlink(side);
@@ -917,6 +923,234 @@ done:
   sqlite3_close(db);
 }
 
+/* How many of this process's descriptors are open on FILE (same device and
+ * inode); with ONLY_RDONLY, read-only ones only: the store's own WAL
+ * descriptor, since SQLite opens the WAL read-write. *FD (may be NULL) gets
+ * the last one found. */
+static int fds_on(const char *file, int only_rdonly, int *fd)
+{
+  struct stat want, got;
+  int n = 0;
+
+  if (stat(file, &want) != 0)
+    return -1;
+  for (int f = 0; f < 1024; f++) {
+    if (fstat(f, &got) != 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+      continue;
+    if (only_rdonly && (fcntl(f, F_GETFL) & O_ACCMODE) != O_RDONLY)
+      continue;
+    n++;
+    if (fd)
+      *fd = f;
+  }
+  return n;
+}
+
+/* A write error in the middle of a transaction (here: the file size limit
+ * hit while SQLite spills a big row's pages into the WAL, as a full disk
+ * would) makes SQLite roll back the whole transaction. The store must not
+ * go on in autocommit mode: savepoints, writes and releases fail, the
+ * commit fails, nothing of the transaction is in the database, and a new
+ * transaction works afterwards. */
+static void test_lost_transaction(void)
+{
+  char path[160], wal[170];
+  cn_store_t *s = NULL;
+  char err[256];
+  size_t big = 8u << 20;
+  uint8_t *blob = calloc(1, big), *v = NULL;
+  size_t len = 0;
+  struct rlimit old = { 0, 0 }, lim;
+  struct stat wst;
+  void (*old_xfsz)(int) = SIG_DFL;
+  int limited = 0;
+
+  snprintf(path, sizeof path, "%s/lost.db", tmpdir);
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  REQUIRE(blob != NULL);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  REQUIRE(cn_store_begin(s) == 0);
+  REQUIRE(cn_store_savepoint(s) == 0);
+  CHECK_EQ_INT(cn_store_meta_set(s, "a", "x", 1), 0);
+  CHECK_EQ_INT(cn_store_release(s), 0);
+  REQUIRE(cn_store_savepoint(s) == 0);
+  /* A "full disk" for the WAL: a soft limit just past its size, with
+   * SIGXFSZ ignored so write() fails with EFBIG; the 8 MiB row overflows
+   * SQLite's page cache, which spills pages into the WAL mid-transaction. */
+  REQUIRE(stat(wal, &wst) == 0 && getrlimit(RLIMIT_FSIZE, &old) == 0);
+  lim = old;
+  lim.rlim_cur = (rlim_t)wst.st_size + 65536;
+  old_xfsz = signal(SIGXFSZ, SIG_IGN);
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+  limited = 1;
+  CHECK_EQ_INT(cn_store_meta_set(s, "big", blob, big), -1);
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &old) == 0);
+  limited = 0;
+  signal(SIGXFSZ, old_xfsz);
+  /* SQLite has left the transaction; the caller still holds it open. */
+  CHECK_EQ_INT(cn_store_in_transaction(s), 1);
+  CHECK_EQ_INT(cn_store_rollback_to(s), -1);
+  CHECK_EQ_INT(cn_store_savepoint(s), -1);
+  CHECK_EQ_INT(cn_store_meta_set(s, "c", "y", 1), -1);
+  CHECK_EQ_INT(cn_store_release(s), -1);
+  CHECK_EQ_INT(cn_store_meta_get(s, "a", &v, &len), 1);   /* reads go on */
+  CHECK_STR(side_query(path, "SELECT count(*) FROM meta WHERE k IN ('a', 'big', 'c')"), "0");
+  CHECK_EQ_INT(cn_store_commit(s), -1);
+  CHECK_EQ_INT(cn_store_in_transaction(s), 0);
+  CHECK_STR(side_query(path, "SELECT count(*) FROM meta WHERE k IN ('a', 'big', 'c')"), "0");
+  /* The store is usable again. */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_savepoint(s), 0);
+  CHECK_EQ_INT(cn_store_meta_set(s, "d", "z", 1), 0);
+  CHECK_EQ_INT(cn_store_release(s), 0);
+  CHECK_EQ_INT(cn_store_commit(s), 0);
+  CHECK_STR(side_query(path, "SELECT v FROM meta WHERE k = 'd'"), "z");
+done:
+  if (limited) {
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, old_xfsz);
+  }
+  if (s && cn_store_in_transaction(s))
+    cn_store_rollback(s);
+  cn_store_free(s);
+  free(blob);
+  free(v);
+  remove_db(path);
+}
+
+/* A database reached through a symlink from another folder: SQLite writes
+ * the WAL beside the target, so that is the file the store must fdatasync,
+ * not a stale node.db-wal left beside the link. */
+static void test_symlink_wal(void)
+{
+  char real_dir[160], link_dir[160], real_db[192], link_db[192], real_wal[200], stale_wal[200];
+  cn_store_t *s = NULL;
+  char err[256];
+  FILE *f;
+
+  snprintf(real_dir, sizeof real_dir, "%s/real", tmpdir);
+  snprintf(link_dir, sizeof link_dir, "%s/link", tmpdir);
+  snprintf(real_db, sizeof real_db, "%s/node.db", real_dir);
+  snprintf(link_db, sizeof link_db, "%s/node.db", link_dir);
+  snprintf(real_wal, sizeof real_wal, "%s-wal", real_db);
+  snprintf(stale_wal, sizeof stale_wal, "%s-wal", link_db);
+  REQUIRE(mkdir(real_dir, 0700) == 0 && mkdir(link_dir, 0700) == 0);
+  REQUIRE(cn_store_open(real_db, &s, err, sizeof err) == 0);
+  cn_store_free(s);
+  s = NULL;
+  REQUIRE(symlink(real_db, link_db) == 0);
+  f = fopen(stale_wal, "wb");
+  REQUIRE(f != NULL);
+  fclose(f);
+  REQUIRE(cn_store_open(link_db, &s, err, sizeof err) == 0);
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_meta_set(s, "k", "v", 1), 0);
+  CHECK_EQ_INT(cn_store_commit(s), 0);
+  CHECK_EQ_INT(fds_on(stale_wal, 0, NULL), 0);
+  CHECK_EQ_INT(fds_on(real_wal, 1, NULL), 1);
+  CHECK_STR(side_query(real_db, "SELECT v FROM meta WHERE k = 'k'"), "v");
+done:
+  cn_store_free(s);
+  unlink(stale_wal);
+  unlink(link_db);
+  remove_db(real_db);
+  rmdir(link_dir);
+  rmdir(real_dir);
+}
+
+/* After a failed fdatasync no checkpoint copies the WAL into the database
+ * file, neither cn_store_checkpoint() nor the one SQLite runs on close. The
+ * failure is real: the store's WAL descriptor is replaced by a pipe, which
+ * fdatasync() refuses (EINVAL). */
+static void test_no_checkpoint_after_sync_failure(void)
+{
+  char path[160], wal[170];
+  cn_store_t *s = NULL;
+  char err[256];
+  static uint8_t blob[1u << 20];
+  struct stat before, after;
+  int fd = -1, p[2] = { -1, -1 };
+
+  snprintf(path, sizeof path, "%s/ckpt.db", tmpdir);
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  REQUIRE(fds_on(wal, 1, &fd) == 1);
+  REQUIRE(pipe(p) == 0);
+  REQUIRE(dup2(p[0], fd) == fd);
+  CHECK_EQ_INT(cn_store_sync(s), -1);
+  CHECK_EQ_INT(cn_store_sync_failed(s), 1);
+  REQUIRE(stat(path, &before) == 0);
+  /* Enough pages in one commit for a checkpoint to be due. */
+  REQUIRE(cn_store_begin(s) == 0);
+  for (int i = 0; i < 40; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "blob-%d", i);
+    blob[0] = (uint8_t)i;
+    REQUIRE(cn_store_meta_set(s, k, blob, sizeof blob) == 0);
+  }
+  REQUIRE(cn_store_commit_nosync(s) == 0);
+  CHECK_EQ_INT(cn_store_checkpoint_due(s), 0);
+  CHECK_EQ_INT(cn_store_checkpoint(s), -1);
+  REQUIRE(stat(path, &after) == 0);
+  CHECK_EQ_INT(after.st_size, before.st_size);
+  cn_store_free(s);
+  s = NULL;
+  REQUIRE(stat(path, &after) == 0);
+  CHECK_EQ_INT(after.st_size, before.st_size);
+  CHECK_EQ_INT(access(wal, F_OK), 0);
+done:
+  cn_store_free(s);
+  if (p[0] >= 0)
+    close(p[0]);
+  if (p[1] >= 0)
+    close(p[1]);
+  remove_db(path);
+}
+
+/* Two processes opening the same new database at once both succeed: each
+ * schema step is decided inside its own write lock, and the switch to WAL
+ * mode waits for the other opener. */
+static void test_open_race(void)
+{
+  char path[160];
+  int failed = 0, rounds = 40;
+
+  snprintf(path, sizeof path, "%s/race.db", tmpdir);
+  for (int r = 0; r < rounds; r++) {
+    int gate[2];
+    pid_t kid[2] = { -1, -1 };
+    remove_db(path);
+    REQUIRE(pipe(gate) == 0);
+    for (int k = 0; k < 2; k++) {
+      kid[k] = fork();
+      if (kid[k] == 0) {
+        cn_store_t *s = NULL;
+        char err[256], c;
+        close(gate[1]);
+        if (read(gate[0], &c, 1) != 0)   /* start together: at EOF */
+          _exit(2);
+        if (cn_store_open(path, &s, err, sizeof err) != 0) {
+          fprintf(stderr, "test_open_race: opener %d: %s\n", k, err);
+          _exit(1);
+        }
+        cn_store_free(s);
+        _exit(0);
+      }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    for (int k = 0; k < 2; k++) {
+      int st = 0;
+      if (kid[k] < 0 || waitpid(kid[k], &st, 0) != kid[k] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        failed++;
+    }
+  }
+  CHECK_EQ_INT(failed, 0);
+  CHECK_EQ_INT(atoi(side_query(path, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
+done:
+  remove_db(path);
+}
+
 int main(void)
 {
   cn_store_t *s = NULL;
@@ -957,6 +1191,10 @@ int main(void)
       CHECK(0);
     }
   }
+  test_lost_transaction();
+  test_symlink_wal();
+  test_no_checkpoint_after_sync_failure();
+  test_open_race();
   remove_db(dbpath);
   if (rmdir(tmpdir) != 0)
     fprintf(stderr, "could not remove %s\n", tmpdir);
