@@ -1399,12 +1399,13 @@ static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_
   tally_ctx_t t;
   uint8_t rec_id[CN_HASH_BYTES];
   uint64_t roll = 0;
-  int rc = -1;
+  int rc = -1, in_act = 0;
 
   memset(&t, 0, sizeof t);
   t.arena = cn_arena_new();
   if (!t.arena || node_begin(n) != 0)
     goto out;
+  in_act = 1;
   if (cn_store_proposal_get(n->store, id, &prop) != 0 || prop.closed)
     goto out;
   p = (Councilnet__Proposal *)cn_pb_unpack_strict(&councilnet__proposal__descriptor,
@@ -1432,12 +1433,15 @@ static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_
   for (size_t i = 0; i < d.n_selected; i++)
     if (issue_credential(n, id, p->selection, d.selected[i].data, now) < 0)
       goto out;
+  in_act = 0;                 /* committed, or rolled back by node_commit */
   if (node_commit(n) != 0)
     goto out;
   n->stats.decisions++;
   rc = 0;
 out:
-  if (cn_store_in_transaction(n->store))
+  /* Not cn_store_in_transaction(): inside a batch it stays true after our
+   * own savepoint is released, and a rollback then would hit the next. */
+  if (in_act)
     node_rollback(n);
   d.node.data = NULL;
   d.proposal.data = NULL;
@@ -3866,12 +3870,13 @@ static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint6
   cn_budget_result_t res;
   uint8_t (*assemblies)[CN_PK_BYTES] = NULL;
   size_t n_assemblies = 0;
-  int rc = -1;
+  int rc = -1, in_act = 0;
 
   memset(&b, 0, sizeof b);
   memset(&res, 0, sizeof res);
   if (node_begin(n) != 0)
     return -1;
+  in_act = 1;
   if (cn_store_round_get(n->store, id, &row) != 0)
     goto out;
   r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
@@ -3943,11 +3948,12 @@ static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint6
     if (!ok)
       goto out;
   }
+  in_act = 0;                 /* committed, or rolled back by node_commit */
   if (node_commit(n) != 0)
     goto out;
   rc = 0;
 out:
-  if (cn_store_in_transaction(n->store))
+  if (in_act)                 /* as in node_close_one() */
     node_rollback(n);
   if (r)
     councilnet__budget_round__free_unpacked(r, NULL);
@@ -4269,11 +4275,12 @@ static int budget_list_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64
   plist_t l;
   uint8_t *body = NULL;
   size_t len = 0;
-  int rc = -1;
+  int rc = -1, in_act = 0;
 
   memset(&l, 0, sizeof l);
   if (node_begin(n) != 0)
     return -1;
+  in_act = 1;
   if (cn_store_round_get(n->store, id, &row) != 0)
     goto out;
   r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
@@ -4296,11 +4303,12 @@ static int budget_list_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64
       node_append_own(n, "budget_projects", &bp.base, now, NULL, NULL, NULL, NULL) != 0 ||
       cn_store_round_set_projects(n->store, id, body, len) != 0)
     goto out;
+  in_act = 0;                 /* committed, or rolled back by node_commit */
   if (node_commit(n) != 0)
     goto out;
   rc = 0;
 out:
-  if (cn_store_in_transaction(n->store) && rc != 0)
+  if (in_act)                 /* as in node_close_one() */
     node_rollback(n);
   for (size_t i = 0; i < l.n; i++)
     councilnet__budget_project__free_unpacked(l.items[i], NULL);
