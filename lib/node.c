@@ -2654,6 +2654,27 @@ static cn_err apply_outbox_resend(apply_t *a)
   return CN_OK;
 }
 
+/* Move every queued record to the dead letters: a new parent. */
+static int outbox_bury_all(cn_node_t *n, uint64_t now)
+{
+  char why[160], hex[2 * CN_PK_BYTES + 1];
+  uint64_t id;
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int rc;
+
+  cn_hex_encode(hex, n->parent_key, CN_PK_BYTES);
+  snprintf(why, sizeof why, "queued for the former parent %.16s...; not sent after the parent "
+           "changed", hex);
+  while ((rc = cn_store_outbox_first(n->store, &id, &env, &len)) == 0) {
+    free(env);
+    env = NULL;
+    if (cn_store_outbox_bury(n->store, id, why, now) != 0)
+      return -1;
+  }
+  return rc < 0 ? -1 : 0;
+}
+
 static cn_err apply_parent_set(apply_t *a)
 {
   Councilnet__ParentSet *m = (Councilnet__ParentSet *)a->body;
@@ -2670,6 +2691,13 @@ static cn_err apply_parent_set(apply_t *a)
     return refuse(a, CN_ERR_INVALID, "a parent is an http:// URL and a 32-byte node key");
   if (memcmp(m->key.data, a->n->pk, CN_PK_BYTES) == 0)
     return refuse(a, CN_ERR_INVALID, "a node cannot be its own parent");
+  /* What waits in the outbox was made for the former parent (its
+   * credentials, mandates, recall votes, our roll as it knew it): another
+   * parent refuses it for good, and it would stall everything behind it.
+   * It goes to the dead letters, kept, shown, and resendable. */
+  if (a->n->has_parent && memcmp(a->n->parent_key, m->key.data, CN_PK_BYTES) != 0 &&
+      outbox_bury_all(a->n, a->now) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
   if (cn_store_meta_set(a->n->store, "parent_url", m->url, strlen(m->url)) != 0 ||
       cn_store_meta_set(a->n->store, "parent_key", m->key.data, CN_PK_BYTES) != 0 ||
       cn_store_meta_set(a->n->store, "parent_seq", "0", 1) != 0 ||

@@ -1,0 +1,67 @@
+"""e2e_reparent: a council moves to another parent while records for the old
+one still wait in its outbox (the old parent is down).
+
+Those records (a delegate's credential for the old parent, the decision
+that chose the delegate) mean nothing to the new parent, which would refuse
+them for good; left at the head of the outbox they stalled every later
+record. `council parent set` to another key now moves them to the dead
+letters (kept, listed, resendable), and the new parent gets the roll and
+what follows at once."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from cnet import Checks, Workdir, keygen, pubkey  # noqa: E402
+
+t = Checks("e2e_reparent")
+
+with Workdir() as w:
+    p1 = w.node("Old parent").start()
+    p2 = w.node("New parent", now=p1.now).start()
+    a = w.node("Assembly", now=p1.now).start()
+    for p in (p1, p2):
+        p.council("member", "add", a.key, "--name", "Assembly", "--council", key=p.convener_key)
+    ms = [keygen(os.path.join(a.dir, f"m{i}.key")) for i in range(3)]
+    for i, k in enumerate(ms):
+        a.council("member", "add", pubkey(k), "--name", f"member {i}", key=a.convener_key)
+    a.council("parent", "set", p1.url, p1.key, key=a.convener_key)
+    a.wait_for(lambda: a.council("federation")[0]["outbox"] == 0, "the roll at the old parent")
+
+    # The old parent goes down; a delegate to it is elected meanwhile.
+    p1.stop()
+    pid = a.council("proposal", "new", "--title", "Delegate to the old parent", "--select", "vote",
+                    "--parent", p1.key, "--candidate", f"{pubkey(ms[0])}:first", "--candidate",
+                    f"{pubkey(ms[1])}:second", "--opens", str(a.now), "--duration", "100",
+                    "--term-days", "30", key=ms[0])[0]["record_id"]
+    for k in ms:
+        a.council("vote", pid, "first", key=k)
+    for n in (a, p2):
+        n.set_clock(a.now + 101)
+    queued = a.wait_for(lambda: a.council("federation")[0]["outbox"] or None,
+                        "the credential queued for the old parent")
+    t.check(queued >= 1, f"{queued} record(s) wait for the old parent")
+
+    # Another parent: the old queue is set aside, the new parent served.
+    a.council("parent", "set", p2.url, p2.key, key=a.convener_key)
+    newcomer = keygen(os.path.join(a.dir, "newcomer.key"))
+    a.council("member", "add", pubkey(newcomer), "--name", "newcomer", key=a.convener_key)
+    f = a.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(a.council("federation")[0]),
+                   "the outbox drained to the new parent")
+    t.eq((f["parent_key"], f["dead"]), (p2.key, queued),
+         "the old parent's records are dead letters, the rest went to the new parent")
+    t.check(all("former parent" in d["error"] for d in f.get("dead_letters", [])),
+            f"each dead letter says why: {[d['error'] for d in f.get('dead_letters', [])]}")
+    kinds = sorted(d["kind"] for d in f.get("dead_letters", []))
+    t.check("credential" in kinds, f"the old credential among them: {kinds}")
+
+    # The same parent at another address keeps its queue.
+    p2.stop()
+    a.council("member", "add", pubkey(keygen(os.path.join(a.dir, "late.key"))), "--name", "late",
+              key=a.convener_key)
+    waiting = a.wait_for(lambda: a.council("federation")[0]["outbox"] or None, "a queued roll")
+    a.council("parent", "set", p2.url.replace("127.0.0.1", "localhost"), p2.key,
+              key=a.convener_key, check=False)
+    f = a.council("federation")[0]
+    t.check(f["dead"] == queued and f["outbox"] >= waiting,
+            f"a new URL for the same parent sets nothing aside: {f['dead']} dead, {f['outbox']} queued")
+t.finish()
