@@ -23,6 +23,11 @@
 #include "net.h"
 
 #define TIMERS_MAX 8
+/* Largest answer taken from a peer (the parent): a log page's envelopes
+ * are capped at CN_LOG_PAGE_BYTES (4 MiB); the rest is room for its
+ * entries' fields and the signed head. */
+#define CN_PEER_MAX_BODY (16u << 20)
+#define CN_PEER_MAX_HEADERS (64u << 10)
 
 typedef struct timer_t_ {
   struct event *ev;
@@ -632,6 +637,11 @@ cn_peer_t *cn_peer_new(cn_loop_t *l, const char *base_url, int timeout_s)
   if (!p->conn)
     goto fail;
   evhttp_connection_set_timeout(p->conn, timeout_s);
+  /* What a peer may answer: a log page is at most CN_LOG_PAGE_BYTES of
+   * envelopes plus its entries' own fields. More is refused, not buffered:
+   * a broken or hostile parent cannot make us hold gigabytes. */
+  evhttp_connection_set_max_headers_size(p->conn, CN_PEER_MAX_HEADERS);
+  evhttp_connection_set_max_body_size(p->conn, CN_PEER_MAX_BODY);
   return p;
 fail:
   cn_peer_free(p);

@@ -10,12 +10,16 @@
   paging (council log, council verify) gets them all;
 - under a file limit too small for max_connections, the node lowers the
   cap and says so; out of descriptors it pauses accepting instead of
-  spinning and filling its log, and serves again once clients leave."""
+  spinning and filling its log, and serves again once clients leave;
+- a parent (here a fake one on 127.0.0.1) answering with 512 MiB is cut
+  off, not buffered: the child's memory stays small, it keeps serving and
+  says what went wrong."""
 import json
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -154,4 +158,59 @@ with Workdir() as w:
     paused = log.count("cannot accept connections")
     t.check(spins == 0 and 1 <= paused <= 3,
             f"accept() failures: paused and reported {paused} time(s), no retry loop ({spins} warnings)")
+
+    # ---- a parent answering without end ----
+    child = w.node("Child").start()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    fake_port = probe.getsockname()[1]
+    probe.close()
+    # nothing answers yet, so parent set does not check the key there
+    fake_key = "ab" * 32
+    child.council("parent", "set", f"http://127.0.0.1:{fake_port}", fake_key,
+                  key=child.convener_key)
+    huge = 512 << 20
+    served = []
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", fake_port))
+    lsock.listen(16)
+
+    def flood():
+        lsock.settimeout(0.5)
+        end = time.time() + 5
+        while time.time() < end:
+            try:
+                c, _ = lsock.accept()
+            except socket.timeout:
+                continue
+            try:
+                c.recv(65536)
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
+                          b"Content-Length: %d\r\n\r\n" % huge)
+                sent, block = 0, b"\0" * (1 << 20)
+                while sent < huge:
+                    c.sendall(block)
+                    sent += len(block)
+                served.append(sent)
+            except OSError:
+                served.append(-1)        # the child hung up: good
+            finally:
+                c.close()
+    th = threading.Thread(target=flood, daemon=True)
+    th.start()
+    th.join(7)
+    lsock.close()
+
+    def hwm_mib(pid):
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+        return -1
+    hwm = hwm_mib(child.proc.pid)
+    t.check(served and hwm < 256, f"the child cut the answers off: peak RSS {hwm} MiB, served {served[:4]}")
+    t.eq(get(child.port, "/healthz")[0], 200, "the child still serves")
+    fed, _ = child.council("federation")
+    t.check(fed["last_error"] != "", f"and says what went wrong: {fed['last_error']!r}")
 t.finish()
