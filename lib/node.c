@@ -61,6 +61,7 @@ struct cn_node_t {
   cn_node_stats_t stats;
   int has_parent;                /* federation: the parent this node reports to */
   int parent_changed;            /* the act being applied set the parent */
+  int batch_parent_changed;      /* an act of the open batch set it */
   uint8_t parent_key[CN_PK_BYTES];
   char parent_url[512];
 };
@@ -391,12 +392,14 @@ int cn_node_batch_commit(cn_node_t *n)
   if (rc != 0) {
     n->n_roll_cache = 0;
     /* nothing of the batch is on disk: the head goes back, and the parent
-     * (a parent_set in the batch) */
-    node_load_parent(n);
+     * if a parent_set of the batch changed it */
+    if (n->batch_parent_changed)
+      node_load_parent(n);
     n->head_seq = n->pend_seq = n->batch_seq;
     memcpy(n->head_hash, n->batch_hash, CN_HASH_BYTES);
     memcpy(n->pend_hash, n->batch_hash, CN_HASH_BYTES);
   }
+  n->batch_parent_changed = 0;
   return rc;
 }
 
@@ -479,6 +482,7 @@ static int node_commit(cn_node_t *n)
   }
   n->head_seq = n->pend_seq;
   memcpy(n->head_hash, n->pend_hash, CN_HASH_BYTES);
+  n->batch_parent_changed |= n->batch && n->parent_changed;
   n->parent_changed = 0;
   /* Committed: the head stays even if the flush fails (the rows are in
    * the database); the caller answers an error all the same. */
@@ -890,7 +894,7 @@ static cn_err body_check_address(apply_t *a, const kind_t *kind)
     /* Only a key admitted as a child council speaks as one: a person
      * member cannot pass their own records off as a council's. */
     if (rc == 1 || !k.member || !k.council)
-      return refuse(a, CN_ERR_WRONG_NODE,
+      return refuse(a, CN_ERR_NOT_ADMITTED,
                     "the record is addressed to a node that is not a child council here");
     a->foreign = 1;
     memcpy(a->origin, node->data, CN_PK_BYTES);
@@ -2400,11 +2404,12 @@ static int node_load_parent(cn_node_t *n)
   size_t url_len = 0, key_len = 0;
   int rc = -1, r1, r2;
 
-  n->has_parent = 0;
+  /* A failed read keeps what we had, rather than forget the parent. */
   r1 = cn_store_meta_get(n->store, "parent_url", &url, &url_len);
   r2 = cn_store_meta_get(n->store, "parent_key", &key, &key_len);
   if (r1 < 0 || r2 < 0)
     goto out;
+  n->has_parent = 0;
   if (r1 == 0 && r2 == 0 && key_len == CN_PK_BYTES && url_len < sizeof n->parent_url) {
     memcpy(n->parent_key, key, CN_PK_BYTES);
     memcpy(n->parent_url, url, url_len + 1);

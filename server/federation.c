@@ -108,7 +108,7 @@ static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size
   switch ((cn_err)e->code) {
   case CN_ERR_UNKNOWN_SIGNER:
   case CN_ERR_NOT_MEMBER:
-  case CN_ERR_WRONG_NODE:          /* the parent has not admitted this council yet */
+  case CN_ERR_NOT_ADMITTED:        /* the parent has not admitted this council yet */
   case CN_ERR_RATE_LIMITED:
   case CN_ERR_INTERNAL:
     final = 0;

@@ -54,14 +54,28 @@ with Workdir() as w:
     kinds = sorted(d["kind"] for d in f.get("dead_letters", []))
     t.check("credential" in kinds, f"the old credential among them: {kinds}")
 
+    # Sent again by hand, the new parent refuses the old credential for
+    # good (WRONG_NODE: final, not retried): it is a dead letter once more,
+    # and what comes after it still goes up.
+    ids = [str(d["id"]) for d in f["dead_letters"] if d["kind"] == "credential"]
+    a.council("federation", "resend", *ids, key=a.convener_key)
+    a.council("member", "add", pubkey(keygen(os.path.join(a.dir, "again.key"))), "--name", "again",
+              key=a.convener_key)
+    f = a.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(a.council("federation")[0]),
+                   "the outbox drained after the resend")
+    again = [d for d in f["dead_letters"] if d["kind"] == "credential"]
+    t.check(f["dead"] == queued and again and "WRONG_NODE" in again[0]["error"],
+            f"the resent credential is refused for good: {[d['error'] for d in again]}")
+
     # The same parent at another address keeps its queue.
     p2.stop()
     a.council("member", "add", pubkey(keygen(os.path.join(a.dir, "late.key"))), "--name", "late",
               key=a.convener_key)
     waiting = a.wait_for(lambda: a.council("federation")[0]["outbox"] or None, "a queued roll")
-    a.council("parent", "set", p2.url.replace("127.0.0.1", "localhost"), p2.key,
-              key=a.convener_key, check=False)
+    new_url = p2.url.replace("127.0.0.1", "127.1")     # the same address, written another way
+    a.council("parent", "set", new_url, p2.key, key=a.convener_key)
     f = a.council("federation")[0]
-    t.check(f["dead"] == queued and f["outbox"] >= waiting,
-            f"a new URL for the same parent sets nothing aside: {f['dead']} dead, {f['outbox']} queued")
+    t.check(f["parent_url"] == new_url and f["dead"] == queued and f["outbox"] >= waiting,
+            f"a new URL for the same parent sets nothing aside: {f['parent_url']}, "
+            f"{f['dead']} dead, {f['outbox']} queued")
 t.finish()

@@ -230,7 +230,7 @@ int main(void)
     u.n_added = 1;
     u.roll = 1000000;
     REQUIRE(util_seal("roll", &u, member_sk[1], &env2, &len2) == 0);
-    expect_refused(env2, len2, CN_ERR_WRONG_NODE, "member posing as a child council");
+    expect_refused(env2, len2, CN_ERR_NOT_ADMITTED, "member posing as a child council");
     free(env2);
     env2 = NULL;
   }

@@ -284,7 +284,7 @@ int main(void)
     act_refused("delivery", &d, sk[1], CN_ERR_FORBIDDEN, "countersigned by a non-delegate");
     /* Wrong node in the delivery body. */
     d.node.data = parent_pk;
-    act_refused("delivery", &d, sk[0], CN_ERR_WRONG_NODE, "delivery addressed elsewhere");
+    act_refused("delivery", &d, sk[0], CN_ERR_NOT_ADMITTED, "delivery addressed elsewhere");
     d.node.data = node.pk;
     /* The delegate's countersignature is accepted once. */
     CHECK_EQ_INT(util_act(&node, "delivery", &d, sk[0], NULL), CN_OK);
@@ -308,7 +308,7 @@ int main(void)
     act_refused("recall_vote", &rv, sk[1], CN_ERR_NOT_FOUND, "recall of another node's delegate");
     rv.credential.data = cred_id;
     rv.node.data = parent_pk;
-    act_refused("recall_vote", &rv, sk[1], CN_ERR_WRONG_NODE, "recall vote addressed elsewhere");
+    act_refused("recall_vote", &rv, sk[1], CN_ERR_NOT_ADMITTED, "recall vote addressed elsewhere");
     rv.node.data = node.pk;
     for (int i = 1; i <= 4; i++)
       CHECK_EQ_INT(util_act(&node, "recall_vote", &rv, sk[i], NULL), CN_OK);

@@ -22,10 +22,12 @@ typedef enum cn_err {
   CN_ERR_FORBIDDEN = 15,         /* signer lacks the role (convener, clerk) */
   CN_ERR_INVALID = 16,           /* well-formed but semantically wrong */
   CN_ERR_INTERNAL = 17,
-  CN_ERR_TERM_LIMIT = 18         /* a further consecutive term is not allowed */
+  CN_ERR_TERM_LIMIT = 18,        /* a further consecutive term is not allowed */
+  CN_ERR_NOT_ADMITTED = 19       /* addressed to a node not (yet) admitted as a
+                                  * child council here: a child retries */
 } cn_err;
 
-#define CN_ERR_COUNT 19
+#define CN_ERR_COUNT 20
 
 /* Return the stable upper-case name of ERR ("BAD_SIGNATURE"). Never NULL. */
 const char *cn_err_name(cn_err err);
