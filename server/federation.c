@@ -221,7 +221,10 @@ static void fed_on_page(void *ctx, int status, const uint8_t *body, size_t len)
     f->last_error[0] = 0;
   if (applied)
     f->empty = 0;    /* what the parent did may have queued records (recalls) */
-  if (applied == FED_FOLLOW_PAGE) {
+  /* Entries came: there may be more at once, also after a page the parent
+   * cut short by size (CN_LOG_PAGE_BYTES), so ask again now; an empty page
+   * means caught up, and the next look is an interval away. */
+  if (applied > 0) {
     f->next_follow_ms = 0;
     fed_follow(f);
   }

@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnet import Checks, Workdir, run, COUNCIL  # noqa: E402
+from cnet import Checks, Failure, Workdir  # noqa: E402
 
 t = Checks("e2e_http")
 
@@ -116,6 +116,19 @@ with Workdir() as w:
     t.check(len(seqs) >= 70, f"council log: all {len(seqs)} entries")
     v, rc = node.council("verify")
     t.eq(v and v.get("ok"), True, "council verify over pages cut by size")
+    # A child following this node reads on at once after a page cut short,
+    # not one follow interval (here 60 s) later.
+    follower = w.node("Follower", now=node.now).start(extra=["--set", "follow_interval_ms=60000"])
+    node.council("member", "add", follower.key, "--name", "Follower", "--council",
+                 key=node.convener_key)
+    follower.council("parent", "set", node.url, node.key, key=follower.convener_key)
+    try:
+        follower.wait_for(lambda: follower.council("federation")[0].get("parent_seq", 0) >= len(seqs),
+                          "the follower past the big entries", timeout=30)
+        caught_up = True
+    except Failure:
+        caught_up = False
+    t.check(caught_up, "a follower reads on at once after a page cut by size (not 60 s later)")
 
     # ---- closed connections do not hold the cap ----
     capped = w.node("Capped").start(extra=["--set", "max_connections=4"])
