@@ -409,9 +409,9 @@ static int store_migrate(cn_store_t *s, char *err, size_t errlen)
     goto out;
   while (version != CN_STORE_SCHEMA_VERSION) {
     char pragma[64];
-    if (version > CN_STORE_SCHEMA_VERSION) {
-      snprintf(err, errlen, "database schema %d is newer than this councild (%d)",
-               version, CN_STORE_SCHEMA_VERSION);
+    if (version < 0 || version > CN_STORE_SCHEMA_VERSION) {
+      snprintf(err, errlen, "database schema %d is %s this councild (%d)", version,
+               version < 0 ? "not one of" : "newer than", CN_STORE_SCHEMA_VERSION);
       goto out;
     }
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -419,7 +419,7 @@ static int store_migrate(cn_store_t *s, char *err, size_t errlen)
     in_tx = 1;
     if (store_user_version(st, &version) != 0)
       goto out;
-    if (version < CN_STORE_SCHEMA_VERSION) {
+    if (version >= 0 && version < CN_STORE_SCHEMA_VERSION) {
       snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
       if (sqlite3_exec(s->db, schema_steps[version], NULL, NULL, NULL) != SQLITE_OK ||
           sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {

@@ -65,6 +65,7 @@ struct cn_http_t {
   http_conn_t *conns;
   size_t n_conns, cap_conns;
   struct event *reaper;
+  struct evconnlistener *listener;   /* the last one cn_http_listen() made */
   cn_http_stats_t stats;
 };
 
@@ -296,6 +297,10 @@ static void http_reap(evutil_socket_t fd, short what, void *arg)
 
   (void)fd;
   (void)what;
+  /* after an accept error paused it (http_on_accept_error); a no-op for a
+   * listener that is enabled */
+  if (h->listener)
+    evconnlistener_enable(h->listener);
   http_forget_freed(h);
   for (i = 0; i < h->n_conns; i++) {
     http_conn_t *c = &h->conns[i];
@@ -401,31 +406,24 @@ void cn_http_free(cn_http_t *h)
   free(h);
 }
 
-static void http_resume_accept(evutil_socket_t fd, short what, void *arg)
-{
-  (void)fd;
-  (void)what;
-  evconnlistener_enable(arg);
-}
-
 /* accept() failed. Out of descriptors (EMFILE, ENFILE) or memory, the
  * listener would stay readable and libevent would retry at once, forever,
- * warning each time: a spinning loop and a log filling the disk. Pause
- * accepting for 100 ms instead (the reaper frees descriptors meanwhile;
- * waiting clients sit in the backlog) and say so at most every 10 s. The
- * callback gets evhttp's pointer, not ours, hence the function's own
- * static report state (loop thread only). */
+ * warning each time: a spinning loop and a log filling the disk. Stop
+ * accepting until the reaper's next tick (at most 100 ms: it frees
+ * descriptors meanwhile and enables the listener again; waiting clients
+ * sit in the backlog) and say so at most every 10 s. The callback gets
+ * evhttp's pointer, not ours, hence the function's own static report
+ * state (loop thread only). */
 static void http_on_accept_error(struct evconnlistener *lev, void *arg)
 {
   static uint64_t failures, reported_ms;
-  const struct timeval pause = { 0, 100 * 1000 };
   int e = EVUTIL_SOCKET_ERROR();
   uint64_t now = cn_loop_now_ms();
 
   (void)arg;
   failures++;
   if (reported_ms == 0 || now - reported_ms >= 10000) {
-    fprintf(stderr, "councild: cannot accept connections: %s (%llu time%s); pausing 100 ms; "
+    fprintf(stderr, "councild: cannot accept connections: %s (%llu time%s); pausing up to 100 ms; "
             "raise the file limit (ulimit -n) or lower max_connections\n",
             evutil_socket_error_to_string(e), (unsigned long long)failures,
             failures == 1 ? "" : "s");
@@ -433,9 +431,6 @@ static void http_on_accept_error(struct evconnlistener *lev, void *arg)
     failures = 0;
   }
   evconnlistener_disable(lev);
-  if (event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT, http_resume_accept, lev,
-                      &pause) != 0)
-    evconnlistener_enable(lev);   /* no timer: better spinning than deaf */
 }
 
 int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, size_t errlen)
@@ -500,7 +495,8 @@ int cn_http_listen(cn_http_t *h, const char *addr, int *port_out, char *err, siz
       snprintf(err, errlen, "cannot listen on %s", addr);
       return -1;
     }
-    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(sock), http_on_accept_error);
+    h->listener = evhttp_bound_socket_get_listener(sock);
+    evconnlistener_set_error_cb(h->listener, http_on_accept_error);
   }
   if (port_out) {
     struct sockaddr_storage ss;

@@ -150,6 +150,17 @@ static void test_open(void)
     CHECK_STR(side_query(newer, "PRAGMA user_version"), want);
     CHECK_STR(side_query(newer, "SELECT count(*) FROM sqlite_master WHERE name = 'log'"), "0");
     remove_db(newer);
+    /* A negative version is no schema of ours either (not a step index). */
+    REQUIRE(sqlite3_open(newer, &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version = -3;", NULL, NULL, NULL) ==
+            SQLITE_OK);
+    sqlite3_close(db);
+    err[0] = 0;
+    CHECK_EQ_INT(cn_store_open(newer, &s, err, sizeof err), -1);
+    CHECK(s == NULL);
+    CHECK(strstr(err, "schema -3 is not one of") != NULL);
+    s = NULL;
+    remove_db(newer);
   }
 
   /* A version-1 database (schema step 1 as released) is migrated forward and
