@@ -6,6 +6,7 @@ static const char *const err_names[CN_ERR_COUNT] = {
   "WINDOW_CLOSED", "DUPLICATE", "ALREADY_VOTED", "CREDENTIAL_REVOKED",
   "MANDATE_VIOLATION", "WRONG_NODE", "TOO_LARGE", "RATE_LIMITED", "NOT_FOUND",
   "UNKNOWN_KIND", "FORBIDDEN", "INVALID", "INTERNAL", "TERM_LIMIT", "NOT_ADMITTED",
+  "TOO_EARLY",
 };
 
 const char *cn_err_name(cn_err err)
@@ -36,6 +37,7 @@ int cn_err_http_status(cn_err err)
   case CN_ERR_DUPLICATE:
   case CN_ERR_ALREADY_VOTED: return 409;
   case CN_ERR_TOO_LARGE: return 413;
+  case CN_ERR_TOO_EARLY: return 425;
   case CN_ERR_RATE_LIMITED: return 429;
   case CN_ERR_INTERNAL:
   default: return 500;

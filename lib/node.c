@@ -904,8 +904,12 @@ static cn_err body_check_address(apply_t *a, const kind_t *kind)
   }
   if (created == 0)
     return refuse(a, CN_ERR_INVALID, "the record has no creation time");
+  /* Not INVALID: the same bytes are fine once this clock catches up (or
+   * the sender's is set right), so a child's outbox retries them rather
+   * than setting them aside for good. */
   if (created > a->now + FUTURE_SKEW)
-    return refuse(a, CN_ERR_INVALID, "the record is created in the future");
+    return refuse(a, CN_ERR_TOO_EARLY, "the record is created more than %d s ahead of this "
+                  "node's clock: check the clocks", FUTURE_SKEW);
   return CN_OK;
 }
 

@@ -109,6 +109,7 @@ static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size
   case CN_ERR_UNKNOWN_SIGNER:
   case CN_ERR_NOT_MEMBER:
   case CN_ERR_NOT_ADMITTED:        /* the parent has not admitted this council yet */
+  case CN_ERR_TOO_EARLY:           /* our clock runs ahead of the parent's */
   case CN_ERR_RATE_LIMITED:
   case CN_ERR_INTERNAL:
     final = 0;
@@ -126,6 +127,7 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
 {
   cn_fed_t *f = ctx;
   char why[200];
+  int refusal = status >= 400 && status < 500 && status != 429;
 
   f->sending = 0;
   if (status == 200 && fed_receipt_ok(f, body, len)) {
@@ -140,8 +142,8 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     fed_drain(f);          /* next row at once */
     return;
   }
-  if (status >= 400 && status < 500 && status != 429 &&
-      fed_refusal_is_final(body, len, why, sizeof why)) {
+  why[0] = 0;
+  if (refusal && fed_refusal_is_final(body, len, why, sizeof why)) {
     fprintf(stderr, "councild: parent refused outbox row %" PRIu64 " for good (%s)\n", f->row, why);
     snprintf(f->last_error, sizeof f->last_error, "parent refused a record: %.200s", why);
     cn_node_outbox_bury(f->node, f->row, why);
@@ -153,6 +155,8 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     snprintf(f->last_error, sizeof f->last_error, "parent unreachable");
   else if (status == 200)
     snprintf(f->last_error, sizeof f->last_error, "parent answered without a valid receipt");
+  else if (refusal && why[0])      /* retried: say why, as for a final one */
+    snprintf(f->last_error, sizeof f->last_error, "parent refused a record for now: %.200s", why);
   else
     snprintf(f->last_error, sizeof f->last_error, "parent answered %d", status);
   f->attempts++;

@@ -1,12 +1,17 @@
 """e2e_reparent: a council moves to another parent while records for the old
-one still wait in its outbox (the old parent is down).
+one still wait in its outbox (the old parent is down); and a council whose
+clock runs ahead of its parent's.
 
 Those records (a delegate's credential for the old parent, the decision
 that chose the delegate) mean nothing to the new parent, which would refuse
 them for good; left at the head of the outbox they stalled every later
 record. `council parent set` to another key now moves them to the dead
 letters (kept, listed, resendable), and the new parent gets the roll and
-what follows at once."""
+what follows at once.
+
+A child whose clock runs 11 minutes ahead makes records its parent refuses
+as TOO_EARLY. The child retries them (they used to be set aside for good as
+INVALID), and they go up once the parent's clock has caught up."""
 import os
 import sys
 
@@ -78,4 +83,22 @@ with Workdir() as w:
     t.check(f["parent_url"] == new_url and f["dead"] == queued and f["outbox"] >= waiting,
             f"a new URL for the same parent sets nothing aside: {f['parent_url']}, "
             f"{f['dead']} dead, {f['outbox']} queued")
+
+    # ---- a child's clock ahead of its parent's ----
+    parent = w.node("Parent").start()
+    early = w.node("Early bird", now=parent.now + 660).start()
+    parent.council("member", "add", early.key, "--name", "Early", "--council",
+                   key=parent.convener_key)
+    early.council("member", "add", pubkey(keygen(os.path.join(early.dir, "e.key"))), "--name",
+                  "e", key=early.convener_key)
+    early.council("parent", "set", parent.url, parent.key, key=early.convener_key)
+    f = early.wait_for(lambda: (lambda s: s if "TOO_EARLY" in s["last_error"] else None)(
+        early.council("federation")[0]), "the parent's TOO_EARLY")
+    t.check(f["outbox"] >= 1 and f["dead"] == 0,
+            f"records too early wait in the outbox, none set aside: {f['outbox']} queued, "
+            f"{f['dead']} dead, {f['last_error']!r}")
+    parent.set_clock(early.now)          # the parent's clock catches up
+    f = early.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(
+        early.council("federation")[0]), "the outbox drained once the clocks agree")
+    t.eq(f["dead"], 0, "the early records went up, none lost")
 t.finish()

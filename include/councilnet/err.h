@@ -23,11 +23,13 @@ typedef enum cn_err {
   CN_ERR_INVALID = 16,           /* well-formed but semantically wrong */
   CN_ERR_INTERNAL = 17,
   CN_ERR_TERM_LIMIT = 18,        /* a further consecutive term is not allowed */
-  CN_ERR_NOT_ADMITTED = 19       /* addressed to a node not (yet) admitted as a
+  CN_ERR_NOT_ADMITTED = 19,      /* addressed to a node not (yet) admitted as a
                                   * child council here: a child retries */
+  CN_ERR_TOO_EARLY = 20          /* created more than 600 s ahead of this node's
+                                  * clock: a child retries */
 } cn_err;
 
-#define CN_ERR_COUNT 20
+#define CN_ERR_COUNT 21
 
 /* Return the stable upper-case name of ERR ("BAD_SIGNATURE"). Never NULL. */
 const char *cn_err_name(cn_err err);
