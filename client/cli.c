@@ -318,39 +318,77 @@ out:
   return rc;
 }
 
-int cn_cli_get_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char *kind,
-                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
-                      cn_http_resp_t *raw)
+/* GET /v1/records/ID into RESP, and check it is that record: its
+ * BLAKE2b-256 is ID. Return a CN_EXIT_ status (errors printed). */
+static int cli_fetch_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], cn_http_resp_t *resp)
 {
-  cn_http_resp_t resp;
   uint8_t got[CN_HASH_BYTES];
   char path[128], hex[2 * CN_HASH_BYTES + 1];
   int rc;
 
-  *out = NULL;
-  memset(&resp, 0, sizeof resp);
-  if (raw)
-    memset(raw, 0, sizeof *raw);
+  memset(resp, 0, sizeof *resp);
   rc = cn_cli_node_key(cli);
   if (rc != CN_EXIT_OK)
     return rc;
   cn_hex_encode(hex, id, CN_HASH_BYTES);
   snprintf(path, sizeof path, "/v1/records/%s", hex);
-  rc = cn_cli_get_raw(cli, path, &resp);
+  rc = cn_cli_get_raw(cli, path, resp);
   if (rc != CN_EXIT_OK)
     return rc;
-  cn_crypto_hash(got, resp.body, resp.len);
+  cn_crypto_hash(got, resp->body, resp->len);
   if (memcmp(got, id, CN_HASH_BYTES) != 0) {
     cn_cli_errorf("GET %s: the node answered another record than the one asked", path);
-    rc = CN_EXIT_REFUSED;
-    goto out;
+    cn_http_resp_clear(resp);
+    return CN_EXIT_REFUSED;
   }
+  return CN_EXIT_OK;
+}
+
+int cn_cli_get_signed_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char *kind,
+                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+  cn_http_resp_t resp;
+  cn_record_t rec;
+  int rc;
+
+  *out = NULL;
+  memset(&rec, 0, sizeof rec);
+  rc = cli_fetch_record(cli, id, &resp);
+  if (rc != CN_EXIT_OK)
+    return rc;
+  rc = CN_EXIT_REFUSED;
+  if (cn_record_open(resp.body, resp.len, &rec) != CN_OK)
+    cn_cli_errorf("the %s's signature does not verify", kind);
+  else if (strcmp(rec.kind, kind) != 0)
+    cn_cli_errorf("the node answered a \"%s\" record where a \"%s\" was expected", rec.kind,
+                  kind);
+  else if (!(*out = cn_pb_unpack_strict(desc, rec.body, rec.body_len)))
+    cn_cli_errorf("the %s's body is not a valid %s", kind, desc->short_name);
+  else
+    rc = CN_EXIT_OK;
+  cn_record_close(&rec);
+  cn_http_resp_clear(&resp);
+  return rc;
+}
+
+int cn_cli_get_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char *kind,
+                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                      cn_http_resp_t *raw)
+{
+  cn_http_resp_t resp;
+  int rc;
+
+  *out = NULL;
+  if (raw)
+    memset(raw, 0, sizeof *raw);
+  rc = cli_fetch_record(cli, id, &resp);
+  if (rc != CN_EXIT_OK)
+    return rc;
   rc = cn_cli_open_node_signed(cli, resp.body, resp.len, kind, desc, out);
   if (rc == CN_EXIT_OK && raw) {
     *raw = resp;
     memset(&resp, 0, sizeof resp);
   }
-out:
   cn_http_resp_clear(&resp);
   return rc;
 }

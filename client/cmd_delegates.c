@@ -416,6 +416,20 @@ static int resolve_credential(cn_cli_t *cli, const uint8_t issuer[CN_PK_BYTES],
     memcpy(out, live->credential_id.data, CN_HASH_BYTES);
   else if (latest)
     memcpy(out, latest->credential_id.data, CN_HASH_BYTES);
+  if (live || latest) {
+    /* The list is the node's unsigned word: the member signs a recall of
+     * OUT only once the signed credential says it is this delegate's. */
+    Councilnet__Credential *c = NULL;
+    rc = cn_cli_get_signed_record(cli, out, "credential", &councilnet__credential__descriptor,
+                                  (ProtobufCMessage **)&c);
+    if (rc == CN_EXIT_OK && !bytes_eq(&c->delegate, arg, CN_PK_BYTES)) {
+      cn_cli_errorf("the node lists a credential of another delegate for this key; "
+                    "nothing was signed");
+      rc = CN_EXIT_REFUSED;
+    }
+    if (c)
+      councilnet__credential__free_unpacked(c, NULL);
+  }
 out:
   councilnet__delegate_list__free_unpacked(list, NULL);
   return rc;

@@ -43,6 +43,15 @@ static const char delegate_vote_usage[] =
   "  --key FILE        the delegate's key file (env COUNCIL_KEY)\n"
   CN_CLI_COMMON_USAGE;
 
+/* Proposal ID as its author signed it: the record itself, checked to be ID
+ * (GET /v1/records/ID), not the node's unsigned view, which could list the
+ * options in another order and make the member sign another choice. */
+static int fetch_proposal(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], Councilnet__Proposal **out)
+{
+  return cn_cli_get_signed_record(cli, id, "proposal", &councilnet__proposal__descriptor,
+                                  (ProtobufCMessage **)out);
+}
+
 /* Resolve the CHOICE arguments against proposal P into CHOICES (N of them). */
 static int resolve_choices(cn_cli_t *cli, const Councilnet__Proposal *p, char **args, size_t n,
                            uint32_t *choices)
@@ -78,11 +87,10 @@ int cn_cmd_vote(cn_cli_t *cli, int argc, char **argv)
     {NULL, 0, NULL, 0}
   };
   Councilnet__Ballot body = COUNCILNET__BALLOT__INIT;
-  Councilnet__ProposalView *view = NULL;
+  Councilnet__Proposal *prop = NULL;
   uint8_t id[CN_HASH_BYTES], member[CN_PK_BYTES], sk[CN_SK_BYTES];
   uint32_t *choices = NULL;
   const char *member_hex = NULL;
-  char path[128];
   size_t n_choices;
   int c, paper = 0, rc = CN_EXIT_LOCAL;
 
@@ -125,19 +133,10 @@ int cn_cmd_vote(cn_cli_t *cli, int argc, char **argv)
     cn_cli_errorf("out of memory");
     goto out;
   }
-  rc = cn_cli_node_key(cli);
+  rc = fetch_proposal(cli, id, &prop);
   if (rc != CN_EXIT_OK)
     goto out;
-  snprintf(path, sizeof path, "/v1/proposals/%s", argv[optind]);
-  rc = cn_cli_get(cli, path, &councilnet__proposal_view__descriptor, (ProtobufCMessage **)&view);
-  if (rc != CN_EXIT_OK)
-    goto out;
-  if (!view->proposal) {
-    cn_cli_errorf("the node's view of the proposal has no proposal body");
-    rc = CN_EXIT_REFUSED;
-    goto out;
-  }
-  rc = resolve_choices(cli, view->proposal, argv + optind + 1, n_choices, choices);
+  rc = resolve_choices(cli, prop, argv + optind + 1, n_choices, choices);
   if (rc != CN_EXIT_OK)
     goto out;
   rc = cn_cli_load_key(cli, sk);
@@ -156,8 +155,8 @@ int cn_cmd_vote(cn_cli_t *cli, int argc, char **argv)
   rc = cn_cli_submit(cli, paper ? "paper_ballot" : "ballot", &body.base, sk);
 out:
   sodium_memzero(sk, sizeof sk);
-  if (view)
-    councilnet__proposal_view__free_unpacked(view, NULL);
+  if (prop)
+    councilnet__proposal__free_unpacked(prop, NULL);
   free(choices);
   return rc;
 }
@@ -265,12 +264,12 @@ int cn_cmd_delegate_vote(cn_cli_t *cli, int argc, char **argv)
   };
   static const uint8_t zero[CN_PK_BYTES];
   Councilnet__DelegateBallot body = COUNCILNET__DELEGATE_BALLOT__INIT;
-  Councilnet__ProposalView *view = NULL;
+  Councilnet__Proposal *prop = NULL;
   Councilnet__Receipt *receipt = NULL;
   uint8_t id[CN_HASH_BYTES], cred[CN_HASH_BYTES], issuer[CN_PK_BYTES];
   uint8_t sk[CN_SK_BYTES], pk[CN_PK_BYTES];
   uint32_t *choices = NULL;
-  char path[128], hex[2 * CN_HASH_BYTES + 1];
+  char hex[2 * CN_HASH_BYTES + 1];
   size_t n_choices, i;
   int c, have_cred = 0, rc = CN_EXIT_LOCAL;
 
@@ -308,20 +307,11 @@ int cn_cmd_delegate_vote(cn_cli_t *cli, int argc, char **argv)
     cn_cli_errorf("out of memory");
     goto out;
   }
-  rc = cn_cli_node_key(cli);
-  if (rc != CN_EXIT_OK)
-    goto out;
   cn_hex_encode(hex, id, CN_HASH_BYTES);
-  snprintf(path, sizeof path, "/v1/proposals/%s", hex);
-  rc = cn_cli_get(cli, path, &councilnet__proposal_view__descriptor, (ProtobufCMessage **)&view);
+  rc = fetch_proposal(cli, id, &prop);
   if (rc != CN_EXIT_OK)
     goto out;
-  if (!view->proposal) {
-    cn_cli_errorf("the node's view of the proposal has no proposal body");
-    rc = CN_EXIT_REFUSED;
-    goto out;
-  }
-  rc = resolve_choices(cli, view->proposal, argv + optind + 1, n_choices, choices);
+  rc = resolve_choices(cli, prop, argv + optind + 1, n_choices, choices);
   if (rc != CN_EXIT_OK)
     goto out;
   rc = cn_cli_load_key(cli, sk);
@@ -346,7 +336,7 @@ int cn_cmd_delegate_vote(cn_cli_t *cli, int argc, char **argv)
     printf("Proposal:   %s\n", hex);
     printf("Choice:     ");
     for (i = 0; i < n_choices; i++) {
-      const char *name = cn_view_option_name(view->proposal, choices[i]);
+      const char *name = cn_view_option_name(prop, choices[i]);
       printf("%s%s", i ? ", " : "", name ? name : "?");
     }
     printf("\n");
@@ -361,8 +351,8 @@ int cn_cmd_delegate_vote(cn_cli_t *cli, int argc, char **argv)
 out:
   if (receipt)
     councilnet__receipt__free_unpacked(receipt, NULL);
-  if (view)
-    councilnet__proposal_view__free_unpacked(view, NULL);
+  if (prop)
+    councilnet__proposal__free_unpacked(prop, NULL);
   sodium_memzero(sk, sizeof sk);
   free(choices);
   return rc;

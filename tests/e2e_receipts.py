@@ -15,48 +15,7 @@ import threading
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnet import COUNCIL, Checks, Workdir, keygen, pubkey, run  # noqa: E402
-
-
-def pb_varint(b, i):
-    x = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        x |= (c & 0x7F) << shift
-        shift += 7
-        if c < 0x80:
-            return x, i
-
-
-def pb_parse(b):
-    """Protobuf fields as (number, wire type, value): varints and bytes only."""
-    out, i = [], 0
-    while i < len(b):
-        key, i = pb_varint(b, i)
-        if key & 7 == 0:
-            v, i = pb_varint(b, i)
-        else:
-            n, i = pb_varint(b, i)
-            v, i = b[i:i + n], i + n
-        out.append((key >> 3, key & 7, v))
-    return out
-
-
-def pb_enc(fields):
-    def varint(x):
-        o = bytearray()
-        while True:
-            if x < 0x80:
-                o.append(x)
-                return bytes(o)
-            o.append((x & 0x7F) | 0x80)
-            x >>= 7
-    o = bytearray()
-    for num, wt, v in fields:
-        o += varint(num << 3 | wt)
-        o += varint(v) if wt == 0 else varint(len(v)) + v
-    return bytes(o)
+from cnet import COUNCIL, Checks, Workdir, keygen, pb_enc, pb_parse, pubkey, run  # noqa: E402
 
 
 t = Checks("e2e_receipts")

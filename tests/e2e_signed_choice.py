@@ -1,0 +1,117 @@
+"""e2e_signed_choice: what a member signs comes from signed records, not from
+a node's unsigned views, even through a dishonest node (a proxy on
+127.0.0.1 in front of the real one, with the real node's key pinned).
+
+- The proxy lists a proposal's options in reverse order. `council vote ID
+  Alpha` still signs Alpha: the client reads the options from the proposal
+  record itself, checked to be ID.
+- The proxy answers another proposal's record for ID: the client refuses it
+  and signs nothing.
+- The proxy lists another delegate's credential under a delegate's key:
+  `council recall DELEGATE_KEY` refuses it and signs nothing."""
+import http.server
+import os
+import sys
+import threading
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from cnet import COUNCIL, Checks, Workdir, keygen, pb_enc, pb_parse, pubkey, run  # noqa: E402
+
+t = Checks("e2e_signed_choice")
+
+with Workdir() as w:
+    node = w.node("Riverside").start()
+    ms = [keygen(os.path.join(w.path, f"m{i}.key")) for i in range(4)]
+    for i, k in enumerate(ms):
+        node.council("member", "add", pubkey(k), "--name", f"m{i}", key=node.convener_key)
+    pick, _ = node.council("proposal", "new", "--title", "Pick", "--options", "one-of:Alpha,Beta",
+                           "--duration", "100", key=ms[0])
+    other, _ = node.council("proposal", "new", "--title", "Other", "--options",
+                            "one-of:Beta,Alpha", "--duration", "100", key=ms[0])
+    pid, oid = pick["record_id"], other["record_id"]
+    # two delegates, drawn by lot among two volunteers
+    sel, _ = node.council("proposal", "new", "--title", "Delegates", "--select", "lot", "--seats",
+                          "2", "--parent", "cd" * 32, "--duration", "100", "--term-days", "30",
+                          key=node.convener_key)
+    for k in ms[:2]:
+        node.council("volunteer", sel["record_id"], key=k)
+
+    mode = {"m": ""}
+    swap = {}                   # credential id -> the one to list instead
+
+    class Liar(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def relay(self, body=None):
+            path = self.path
+            if mode["m"] == "other-record" and path == f"/v1/records/{pid}":
+                path = f"/v1/records/{oid}"
+            req = urllib.request.Request(node.url + path, data=body, method=self.command,
+                                         headers={"Content-Type": "application/x-protobuf"})
+            try:
+                with urllib.request.urlopen(req) as r:
+                    status, data = r.status, r.read()
+            except urllib.error.HTTPError as e:
+                status, data = e.code, e.read()
+            if self.path.startswith("/v1/proposals/"):
+                # ProposalView.proposal (4): its options (6) in reverse order
+                out = []
+                for num, wt, v in pb_parse(data):
+                    if num == 4:
+                        p = pb_parse(v)
+                        opts = [f for f in p if f[0] == 6]
+                        v = pb_enc([f for f in p if f[0] != 6] + opts[::-1])
+                    out.append((num, wt, v))
+                data = pb_enc(out)
+            if self.path == "/v1/delegates" and swap:
+                # each delegate listed with the other's credential id
+                a, b = (bytes.fromhex(x) for x in swap["ids"])
+                data = data.replace(a, b"\0" * 32).replace(b, a).replace(b"\0" * 32, b)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self.relay()
+
+        def do_POST(self):
+            self.relay(self.rfile.read(int(self.headers["Content-Length"])))
+
+    liar = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Liar)
+    threading.Thread(target=liar.serve_forever, daemon=True).start()
+    via = ["--node", f"http://127.0.0.1:{liar.server_address[1]}", "--node-key", node.key]
+
+    rc, _, err = run([COUNCIL, "vote", pid, "Alpha", *via, "--key", ms[1]], check=False)
+    t.eq(rc, 0, f"a vote through the proxy is sent: {err!r}")
+    mode["m"] = "other-record"
+    rc, _, err = run([COUNCIL, "vote", pid, "Alpha", *via, "--key", ms[2]], check=False)
+    t.check(rc != 0 and "another record than the one asked" in err,
+            f"another proposal's record for ID is refused: {rc} {err!r}")
+    mode["m"] = ""
+    view, _ = node.council("proposal", "show", pid)
+    t.eq(view["ballots"], 1, "the refused vote was never signed")
+    node.set_clock(node.now + 101)
+    d = node.wait_for(lambda: node.council("decision", "show", pid, check=False)[0]
+                      if node.council("decision", "show", pid, check=False)[1] == 0 else None,
+                      "the decision")
+    t.eq(d["counts"][:2], [1, 0], "the ballot is for Alpha, as the member said, not Beta")
+
+    # recall by a delegate's key, the proxy listing the other's credential
+    creds = node.wait_for(lambda: (lambda l: l if len(l) == 2 else None)(
+        node.council("delegate", "list")[0].get("delegates", [])), "two credentials")
+    swap["ids"] = [c["credential_id"] for c in creds]
+    target = creds[0]["credential"]["delegate"]
+    rc, _, err = run([COUNCIL, "recall", target, *via, "--key", ms[3]], check=False)
+    t.check(rc != 0 and "credential of another delegate" in err,
+            f"a recall by key is not signed against another delegate's credential: {rc} {err!r}")
+    after = node.council("delegate", "list")[0]["delegates"]
+    t.eq([c.get("recall_votes", 0) for c in after], [0, 0], "no recall vote was signed")
+    liar.shutdown()
+t.finish()
