@@ -86,7 +86,6 @@
 #include <string.h>
 
 #define CN_BUDGET_EPS 1e-9
-#define CN_BUDGET_MAX_AMOUNT (UINT64_C(1) << 53)
 
 void cn_budget_free(cn_budget_t *b)
 {

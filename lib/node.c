@@ -3473,6 +3473,9 @@ static cn_err check_round(apply_t *a, const Councilnet__BudgetRound *r)
   if (!r->title[0] || r->total == 0 || r->n_projects == 0 || r->n_projects > BUDGET_PROJECTS_MAX)
     return refuse(a, CN_ERR_INVALID, "a round has a title, a total and 1 to %d projects",
                   BUDGET_PROJECTS_MAX);
+  /* what cn_budget_allocate() takes: past it the round could never close */
+  if (r->total > CN_BUDGET_MAX_AMOUNT)
+    return refuse(a, CN_ERR_INVALID, "the total is at most 2^53");
   if (r->opens >= r->closes || r->closes > (uint64_t)INT64_MAX)
     return refuse(a, CN_ERR_INVALID, "the window must open before it closes");
   if (r->rule != COUNCILNET__BUDGET_RULE__GREEDY && r->rule != COUNCILNET__BUDGET_RULE__EQUAL_SHARES)
@@ -3487,8 +3490,9 @@ static cn_err check_round(apply_t *a, const Councilnet__BudgetRound *r)
       return refuse(a, CN_ERR_INVALID, "project %zu: no control characters, and an id without"
                     " spaces or quotes", i);
     if (!p->id[0] || strlen(p->id) >= 64 || strpbrk(p->id, ";,\n") || p->cost == 0 ||
-        (p->proposer.len && p->proposer.len != CN_PK_BYTES))
-      return refuse(a, CN_ERR_INVALID, "project %zu: an id (no ; or ,), a cost, a proposer key", i);
+        p->cost > CN_BUDGET_MAX_AMOUNT || (p->proposer.len && p->proposer.len != CN_PK_BYTES))
+      return refuse(a, CN_ERR_INVALID, "project %zu: an id (no ; or ,), a cost up to 2^53, a "
+                    "proposer key", i);
     for (size_t j = 0; j < i; j++)
       if (strcmp(r->projects[j]->id, p->id) == 0)
         return refuse(a, CN_ERR_INVALID, "project id '%s' appears twice", p->id);
@@ -3614,14 +3618,20 @@ static cn_err apply_budget_ballot(apply_t *a)
   Councilnet__BudgetRound *r = NULL;
   cn_store_round_t row;
   Councilnet__BudgetProjects *list = NULL;
+  cn_store_key_t k;
   char text[BUDGET_PROJECTS_MAX * 4 + 1];
   uint32_t *sorted = NULL;
   size_t used = 0, n_round = 0;
   cn_err err;
   int rc;
 
-  if ((err = require_member(a)) != CN_OK)
+  if ((err = signer_get(a, &k)) != CN_OK)
     return err;
+  if (!k.member)
+    return refuse(a, CN_ERR_NOT_MEMBER, "the signer is not a member");
+  /* its voters are counted in its budget mandate: a ballot too would count twice */
+  if (k.council)
+    return refuse(a, CN_ERR_FORBIDDEN, "a child council takes part through its budget mandate");
   if ((err = round_load(a, &b->round, &row, &r)) != CN_OK)
     return err;
   if (row.mandated || row.allocated || a->now < row.opens || a->now >= row.closes) {
@@ -3654,7 +3664,14 @@ static cn_err apply_budget_ballot(apply_t *a)
       err = refuse(a, CN_ERR_INVALID, "a project is approved twice");
       goto out;
     }
-    used += (size_t)snprintf(text + used, sizeof text - used, "%s%u", i ? "," : "", sorted[i]);
+    /* A round taken in from a parent may list more than this node's own
+     * cap: the text must still fit, never run past it. */
+    rc = snprintf(text + used, sizeof text - used, "%s%u", i ? "," : "", sorted[i]);
+    if (rc < 0 || (size_t)rc >= sizeof text - used) {
+      err = refuse(a, CN_ERR_INVALID, "more projects than this node takes in one ballot");
+      goto out;
+    }
+    used += (size_t)rc;
   }
   rc = cn_store_budget_ballot_put(a->n->store, row.id, a->rec->signer, a->seq, text);
   if (rc < 0)
@@ -4005,7 +4022,7 @@ static int budget_list_due(cn_node_t *n, uint64_t now);
 static int budget_close_due(cn_node_t *n, uint64_t now)
 {
   round_due_t d;
-  int done = 0;
+  int done = 0, failed = 0;
 
   if (budget_list_due(n, now) < 0)
     return -1;
@@ -4017,15 +4034,15 @@ static int budget_close_due(cn_node_t *n, uint64_t now)
     free(d.ids);
     return -1;
   }
+  /* One round that cannot close must not keep the others from closing. */
   for (size_t i = 0; i < d.n; i++) {
-    if (budget_close_one(n, d.ids[i], now) != 0) {
-      done = -1;
-      break;
-    }
-    done++;
+    if (budget_close_one(n, d.ids[i], now) != 0)
+      failed = 1;
+    else
+      done++;
   }
   free(d.ids);
-  return done;
+  return failed ? -1 : done;
 }
 
 /* ---- budget queries ---- */
@@ -4199,9 +4216,10 @@ static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in)
   p.proposer.data = a->origin;     /* the proposing assembly is the council that sent it */
   p.proposer.len = CN_PK_BYTES;
   if (!p.id[0] || strlen(p.id) >= 64 || strpbrk(p.id, ";,\n \"") || p.cost == 0 ||
-      has_control(p.id) || has_control(p.title) || strcmp(in->budget_project, p.id) != 0) {
-    err = refuse(a, CN_ERR_INVALID, "a proposed project has an id (no ; or ,), a cost, and the"
-                 " instruction's budget_project is that id");
+      p.cost > CN_BUDGET_MAX_AMOUNT || has_control(p.id) || has_control(p.title) ||
+      strcmp(in->budget_project, p.id) != 0) {
+    err = refuse(a, CN_ERR_INVALID, "a proposed project has an id (no ; or ,), a cost up to 2^53,"
+                 " and the instruction's budget_project is that id");
     goto out;
   }
   for (size_t i = 0; i < r->n_projects; i++)

@@ -58,7 +58,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define PB_MAX_AMOUNT (UINT64_C(1) << 53)
+#define PB_MAX_AMOUNT CN_BUDGET_MAX_AMOUNT
 
 /* ---- Small helpers ---- */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "councilnet/budget.h"
 #include "councilnet/record.h"
 #include "test.h"
 #include "util.h"
@@ -169,6 +170,25 @@ int main(void)
     cn_crypto_hash(round, env, len);
     free(env);
   }
+  /* Amounts the allocation cannot take are refused at the door: such a
+   * round could never close. */
+  {
+    uint8_t *env = NULL;
+    size_t len = 0;
+    br.title = "Too much";
+    br.total = CN_BUDGET_MAX_AMOUNT + 1;
+    REQUIRE(util_seal("budget_round", &br, dist.convener_sk, &env, &len) == 0);
+    CHECK_EQ_INT(util_post(&dist, env, len, NULL), CN_ERR_INVALID);
+    free(env);
+    env = NULL;
+    br.total = 1000;
+    base.cost = CN_BUDGET_MAX_AMOUNT + 1;
+    REQUIRE(util_seal("budget_round", &br, dist.convener_sk, &env, &len) == 0);
+    CHECK_EQ_INT(util_post(&dist, env, len, NULL), CN_ERR_INVALID);
+    free(env);
+    base.cost = 300;
+    br.title = "District budget";
+  }
   /* The neighborhood decides to propose a playground and elects its delegate. */
   p.title = "Propose a playground for the district budget";
   p.opens = T0;
@@ -216,6 +236,7 @@ int main(void)
   CHECK_EQ_INT(propose(cred, dec, round, "playground", 400, 0), CN_OK);
   CHECK_EQ_INT(propose(cred, dec, round, "playground", 250, 1), CN_ERR_DUPLICATE);
   CHECK_EQ_INT(propose(cred, dec, round, "lights", 250, 2), CN_ERR_DUPLICATE);
+  CHECK_EQ_INT(propose(cred, dec, round, "huge", CN_BUDGET_MAX_AMOUNT + 1, 5), CN_ERR_INVALID);
 
   /* Proposals close: the district publishes the list; it reaches the hood. */
   tnode_set_clock(&dist, T0 + 50);
@@ -339,6 +360,24 @@ int main(void)
     b.projects = &play;
     b.n_projects = 1;
     CHECK_EQ_INT(util_act(&hood, "budget_ballot", &b, msk[i], NULL), CN_OK);
+  }
+  /* The hood's own key is a member of the district, as a council: its
+   * voters count through its budget mandate, so its ballot is refused. */
+  {
+    Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
+    uint8_t hsk[CN_SK_BYTES];
+    uint32_t play = 1;
+    char path[300], err[128];
+    snprintf(path, sizeof path, "%s/node.key", hood.dir);
+    REQUIRE(cn_keyfile_read(path, hsk, NULL, NULL, err, sizeof err) == 0);
+    b.node.data = dist.pk;
+    b.node.len = CN_PK_BYTES;
+    b.created = T0 + 50;
+    b.round.data = round;
+    b.round.len = CN_HASH_BYTES;
+    b.projects = &play;
+    b.n_projects = 1;
+    CHECK_EQ_INT(util_act(&dist, "budget_ballot", &b, hsk, NULL), CN_ERR_FORBIDDEN);
   }
   tnode_set_clock(&hood, T0 + 100);
   tnode_set_clock(&dist, T0 + 100);

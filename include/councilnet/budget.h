@@ -44,6 +44,9 @@ typedef struct cn_budget_t {
   size_t n_groups;          /* groups (assemblies); 0 when none are named */
 } cn_budget_t;
 
+/* Largest cost or total the allocation takes (exact in a double). */
+#define CN_BUDGET_MAX_AMOUNT (UINT64_C(1) << 53)
+
 typedef enum cn_budget_rule {
   CN_BUDGET_GREEDY = 0,
   CN_BUDGET_MES = 1
