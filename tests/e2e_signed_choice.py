@@ -27,13 +27,15 @@ with Workdir() as w:
     for i, k in enumerate(ms):
         node.council("member", "add", pubkey(k), "--name", f"m{i}", key=node.convener_key)
     pick, _ = node.council("proposal", "new", "--title", "Pick", "--options", "one-of:Alpha,Beta",
-                           "--duration", "100", key=ms[0])
+                           "--opens", str(node.now), "--duration", "100", key=ms[0])
     other, _ = node.council("proposal", "new", "--title", "Other", "--options",
-                            "one-of:Beta,Alpha", "--duration", "100", key=ms[0])
+                            "one-of:Beta,Alpha", "--opens", str(node.now), "--duration", "100",
+                            key=ms[0])
     pid, oid = pick["record_id"], other["record_id"]
     # two delegates, drawn by lot among two volunteers
     sel, _ = node.council("proposal", "new", "--title", "Delegates", "--select", "lot", "--seats",
-                          "2", "--parent", "cd" * 32, "--duration", "100", "--term-days", "30",
+                          "2", "--parent", "cd" * 32, "--opens", str(node.now), "--duration", "100",
+                          "--term-days", "30",
                           key=node.convener_key)
     for k in ms[:2]:
         node.council("volunteer", sel["record_id"], key=k)
