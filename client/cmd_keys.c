@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -43,30 +44,51 @@ static void print_key_json(const char *hex, const char *file)
   fputs("\n}\n", stdout);
 }
 
-/* Write HEX and a newline to PATH (mode 0644, replacing it). Return 0 or -1 (printed). */
+/* Write HEX and a newline to PATH (mode 0644, replacing it). Through a
+ * new file renamed over PATH: a symlink at PATH is replaced, never
+ * followed, so keygen cannot be made to overwrite what it points to.
+ * Return 0 or -1 (printed). */
 static int write_pub_file(const char *path, const char *hex)
 {
-  char line[2 * CN_PK_BYTES + 2];
+  char line[2 * CN_PK_BYTES + 2], *tmp = NULL;
   size_t n = strlen(hex);
-  int fd, rc = -1;
+  int fd = -1, rc = -1;
 
   memcpy(line, hex, n);
   line[n++] = '\n';
-  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    cn_cli_errorf("%s: %s", path, strerror(errno));
+  tmp = malloc(strlen(path) + 8);
+  if (!tmp) {
+    cn_cli_errorf("out of memory");
     return -1;
   }
-  if (write(fd, line, n) != (ssize_t)n) {
+  memcpy(tmp, path, strlen(path));
+  memcpy(tmp + strlen(path), ".XXXXXX", 8);
+  fd = mkstemp(tmp);
+  if (fd < 0) {
+    cn_cli_errorf("%s: %s", path, strerror(errno));
+    goto out;
+  }
+  if (fchmod(fd, 0644) != 0 || write(fd, line, n) != (ssize_t)n) {
     cn_cli_errorf("%s: write: %s", path, strerror(errno));
+    goto out;
+  }
+  if (close(fd) != 0) {
+    fd = -1;
+    cn_cli_errorf("%s: close: %s", path, strerror(errno));
+    goto out;
+  }
+  fd = -1;
+  if (rename(tmp, path) != 0) {
+    cn_cli_errorf("%s: %s", path, strerror(errno));
     goto out;
   }
   rc = 0;
 out:
-  if (close(fd) != 0 && rc == 0) {
-    cn_cli_errorf("%s: close: %s", path, strerror(errno));
-    rc = -1;
-  }
+  if (fd >= 0)
+    close(fd);
+  if (rc != 0 && tmp)
+    unlink(tmp);
+  free(tmp);
   return rc;
 }
 

@@ -114,8 +114,10 @@ static int receipt_walk_entry(void *ctx, const Councilnet__LogEntry *e)
   return CN_EXIT_OK;
 }
 
-/* The seq of PAGE's head if the node signed it, else -1. */
-static int64_t receipt_signed_head(cn_cli_t *cli, const Councilnet__LogPage *page)
+/* The seq of PAGE's head if the node signed it, else -1; *CREATED gets
+ * when the node signed it. */
+static int64_t receipt_signed_head(cn_cli_t *cli, const Councilnet__LogPage *page,
+                                   uint64_t *created)
 {
   Councilnet__Head *h = NULL;
   uint8_t *buf = NULL;
@@ -127,8 +129,10 @@ static int64_t receipt_signed_head(cn_cli_t *cli, const Councilnet__LogPage *pag
   if (!page->head || cn_pb_pack(&page->head->base, &buf, &len) != 0)
     return -1;
   if (cn_cli_open_node_signed(cli, buf, len, "head", &councilnet__head__descriptor,
-                              (ProtobufCMessage **)&h) == CN_EXIT_OK && h->seq <= INT64_MAX)
+                              (ProtobufCMessage **)&h) == CN_EXIT_OK && h->seq <= INT64_MAX) {
     seq = (int64_t)h->seq;
+    *created = h->created;
+  }
   if (h)
     councilnet__head__free_unpacked(h, NULL);
   free(buf);
@@ -150,6 +154,7 @@ static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, rece
   cn_log_verifier_t v;
   char path[96], rid[2 * CN_HASH_BYTES + 1];
   int64_t head;
+  uint64_t head_created = 0;
   int rc;
 
   snprintf(path, sizeof path, "/v1/log?after=%llu&limit=1", (unsigned long long)(r->seq - 1));
@@ -158,11 +163,17 @@ static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, rece
     goto out;
   e = page->n_entries ? page->entries[0] : NULL;
   if (!e || e->seq != r->seq) {
-    head = receipt_signed_head(cli, page);
+    head = receipt_signed_head(cli, page, &head_created);
     if (head < 0) {
       snprintf(res->error, sizeof res->error,
                "the node shows no entry %llu and no valid signed head",
                (unsigned long long)r->seq);
+    } else if ((uint64_t)head < r->seq && head_created <= r->created) {
+      /* A head signed no later than the entry was appended may be an old
+       * one shown again: it proves nothing either way. */
+      snprintf(res->error, sizeof res->error,
+               "the node shows a signed head (seq %lld) no newer than this receipt; ask again "
+               "later", (long long)head);
     } else if ((uint64_t)head < r->seq) {
       res->in_log = 0;
       snprintf(res->error, sizeof res->error,

@@ -326,6 +326,25 @@ static int read_exact(cn_http_conn_t *c, uint8_t *dst, size_t n, int64_t deadlin
   return 0;
 }
 
+/* Read N body bytes onto the end of OUT->body, growing it as they come (a
+ * step of at most 1 MiB at a time): a length a node announces costs memory
+ * only once its bytes have arrived. */
+static int body_reserve(uint8_t **buf, size_t *cap, size_t len, size_t need,
+                        char *err, size_t errlen);
+static int read_body(cn_http_conn_t *c, cn_http_resp_t *out, size_t *cap, size_t n,
+                     int64_t deadline, char *err, size_t errlen)
+{
+  while (n > 0) {
+    size_t step = n < ((size_t)1 << 20) ? n : ((size_t)1 << 20);
+    if (body_reserve(&out->body, cap, out->len, step, err, errlen) < 0 ||
+        read_exact(c, out->body + out->len, step, deadline, err, errlen) < 0)
+      return -1;
+    out->len += step;
+    n -= step;
+  }
+  return 0;
+}
+
 /* Make room for NEED more bytes in *BUF (length LEN, capacity *CAP), plus a NUL. */
 static int body_reserve(uint8_t **buf, size_t *cap, size_t len, size_t need,
                         char *err, size_t errlen)
@@ -490,11 +509,8 @@ static int read_chunked(cn_http_conn_t *c, int64_t deadline, cn_http_resp_t *out
       set_err(err, errlen, "response body too large");
       return -1;
     }
-    if (body_reserve(&out->body, cap, out->len, (size_t)size, err, errlen) < 0)
+    if (read_body(c, out, cap, (size_t)size, deadline, err, errlen) < 0)
       return -1;
-    if (read_exact(c, out->body + out->len, (size_t)size, deadline, err, errlen) < 0)
-      return -1;
-    out->len += (size_t)size;
     if (read_line(c, line, sizeof line, deadline, got_any, err, errlen) < 0)
       return -1;
     if (line[0] != '\0') {
@@ -558,10 +574,9 @@ static int read_response(cn_http_conn_t *c, const char *method, int64_t deadline
       set_err(err, errlen, "response body too large (%llu bytes)", (unsigned long long)f.length);
       goto out;
     }
-    if (body_reserve(&out->body, &cap, 0, (size_t)f.length, err, errlen) < 0
-        || read_exact(c, out->body, (size_t)f.length, deadline, err, errlen) < 0)
+    if (body_reserve(&out->body, &cap, 0, 0, err, errlen) < 0
+        || read_body(c, out, &cap, (size_t)f.length, deadline, err, errlen) < 0)
       goto out;
-    out->len = (size_t)f.length;
   } else {
     f.keep_alive = 0;
     if (body_reserve(&out->body, &cap, 0, 0, err, errlen) < 0

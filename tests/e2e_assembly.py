@@ -1,14 +1,31 @@
 """End to end, one assembly: councild on 127.0.0.1, ten members enrolled
 through the client, a proposal whose group quorum fails and one whose group
-quorum holds; decisions and counts read back through `council --json`."""
+quorum holds; decisions and counts read back through `council --json`.
+First, key files: keygen never overwrites a key, writes it 0600, and
+replaces a FILE.pub symlink instead of writing through it."""
 import os
+import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnet import Checks, Failure, Workdir, keygen, pubkey  # noqa: E402
+from cnet import COUNCIL, Checks, Failure, Workdir, keygen, pubkey, run  # noqa: E402
 
 t = Checks("e2e_assembly")
 with Workdir() as w:
+    victim = os.path.join(w.path, "victim")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    kpath = os.path.join(w.path, "fresh.key")
+    os.symlink(victim, kpath + ".pub")
+    rc, out, _ = run([COUNCIL, "keygen", "--out", kpath])
+    with open(victim) as f:
+        t.eq(f.read(), "precious\n", "keygen does not write through a FILE.pub symlink")
+    t.check(not os.path.islink(kpath + ".pub") and pubkey(kpath) == out.strip(),
+            "FILE.pub is a file of its own with the public key")
+    t.eq(stat.S_IMODE(os.stat(kpath).st_mode), 0o600, "the secret key file is 0600")
+    rc, _, err = run([COUNCIL, "keygen", "--out", kpath], check=False)
+    t.check(rc != 0 and "already exists" in err, "keygen never overwrites a key file")
+
     node = w.node("Riverside assembly").start()
     conv = node.convener_key
     info, _ = node.council("node", "info")

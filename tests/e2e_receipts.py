@@ -28,7 +28,11 @@ with Workdir() as w:
     os.environ["COUNCIL_RECEIPTS"] = kept
 
     members = [keygen(os.path.join(w.path, f"m{i}.key")) for i in range(3)]
-    for k in members:
+    node.council("member", "add", pubkey(members[0]), key=conv)
+    # a signed head from early on, for a dishonest node to show again later
+    with urllib.request.urlopen(node.url + "/v1/log?after=0&limit=1") as resp:
+        early_head = [v for f, _, v in pb_parse(resp.read()) if f == 2][0]
+    for k in members[1:]:
         node.council("member", "add", pubkey(k), key=conv)
     r, _ = node.council("proposal", "new", "--title", "Repaint the hall", "--options", "yes-no",
                         "--opens", str(node.now), "--duration", "3600", key=members[0])
@@ -92,6 +96,7 @@ with Workdir() as w:
     node.stop()
     shutil.rmtree(node.data)
     shutil.copytree(snapshot, node.data)
+    node.set_clock(node.now + 5)     # the restore comes later: the node signs a newer head
     node.start()
     res, rc = node.council("receipt", "check", *lost, check=False)
     t.eq((rc, res["receipts"][0]["in_log"]), (1, False), "after the restore the receipt fails")
@@ -143,6 +148,8 @@ with Workdir() as w:
                                for e in entries]
                 elif m == "no-head":
                     heads = []
+                elif m == "old-head":
+                    entries, heads = [], [early_head]
                 body = pb_enc([(1, 2, pb_enc(e)) for e in entries] + [(2, 2, h) for h in heads])
             self.answer(200, ctype, body)
 
@@ -155,6 +162,13 @@ with Workdir() as w:
                           "--node-key", node.key, "--json"], check=False)
         r = json.loads(out)["receipts"][0]
         t.eq((rc, r["ok"], r["in_log"]), (1, False, None), f"a dishonest page ({m}) proves nothing")
+    # A signed head older than the receipt, shown again, proves nothing.
+    mode["m"] = "old-head"
+    rc, out, _ = run([COUNCIL, "receipt", "check", files[-1], "--node", liar_url,
+                      "--node-key", node.key, "--json"], check=False)
+    r = json.loads(out)["receipts"][0]
+    t.check(rc == 1 and r["in_log"] is None and "ask again later" in r["error"],
+            f"an old signed head shown again is no contradiction: {rc} {r}")
     mode["m"] = "escapes"
     rc, out, err = run([COUNCIL, "receipt", "check", files[-1], "--node", liar_url,
                         "--node-key", node.key, "--json"], check=False)
