@@ -42,6 +42,20 @@ static int round_listed(void *ctx)
   return ok;
 }
 
+/* B: a budget ballot addressed to NODE_PK for ROUND, approving PROJECTS. */
+static void ballot_init(Councilnet__BudgetBallot *b, const uint8_t node_pk[CN_PK_BYTES],
+                        const uint8_t round[CN_HASH_BYTES], uint32_t *projects, size_t n)
+{
+  councilnet__budget_ballot__init(b);
+  b->node.data = (uint8_t *)node_pk;
+  b->node.len = CN_PK_BYTES;
+  b->created = T0 + 50;
+  b->round.data = (uint8_t *)round;
+  b->round.len = CN_HASH_BYTES;
+  b->projects = projects;
+  b->n_projects = n;
+}
+
 /* The delegate presents a mandate with one instruction proposing PROJECT. */
 static tnode_t *deliver_to;     /* where the delivery is posted: the district (NULL) */
 
@@ -332,17 +346,11 @@ int main(void)
       Councilnet__RoundList *h = (Councilnet__RoundList *)util_get(&hood, "/v1/budget",
                                                                    &councilnet__round_list__descriptor);
       /* a ballot for project 1 (the playground) is accepted only once the list is in */
-      Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
+      Councilnet__BudgetBallot b;
       uint32_t both[2] = { 0, 1 };
       if (h)
         councilnet__round_list__free_unpacked(h, NULL);
-      b.node.data = hood.pk;
-      b.node.len = CN_PK_BYTES;
-      b.created = T0 + 50;
-      b.round.data = round;
-      b.round.len = CN_HASH_BYTES;
-      b.projects = both;
-      b.n_projects = 2;
+      ballot_init(&b, hood.pk, round, both, 2);
       seen = util_act(&hood, "budget_ballot", &b, msk[0], NULL) == CN_OK;
       if (!seen)
         util_sleep_ms(20);
@@ -350,33 +358,19 @@ int main(void)
     CHECK(seen);
   }
   for (int i = 1; i < ROLL; i++) {
-    Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
+    Councilnet__BudgetBallot b;
     uint32_t play = 1;
-    b.node.data = hood.pk;
-    b.node.len = CN_PK_BYTES;
-    b.created = T0 + 50;
-    b.round.data = round;
-    b.round.len = CN_HASH_BYTES;
-    b.projects = &play;
-    b.n_projects = 1;
+    ballot_init(&b, hood.pk, round, &play, 1);
     CHECK_EQ_INT(util_act(&hood, "budget_ballot", &b, msk[i], NULL), CN_OK);
   }
   /* The hood's own key is a member of the district, as a council: its
    * voters count through its budget mandate, so its ballot is refused. */
   {
-    Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
+    Councilnet__BudgetBallot b;
     uint8_t hsk[CN_SK_BYTES];
     uint32_t play = 1;
-    char path[300], err[128];
-    snprintf(path, sizeof path, "%s/node.key", hood.dir);
-    REQUIRE(cn_keyfile_read(path, hsk, NULL, NULL, err, sizeof err) == 0);
-    b.node.data = dist.pk;
-    b.node.len = CN_PK_BYTES;
-    b.created = T0 + 50;
-    b.round.data = round;
-    b.round.len = CN_HASH_BYTES;
-    b.projects = &play;
-    b.n_projects = 1;
+    REQUIRE(tnode_secret_key(&hood, hsk) == 0);
+    ballot_init(&b, dist.pk, round, &play, 1);
     CHECK_EQ_INT(util_act(&dist, "budget_ballot", &b, hsk, NULL), CN_ERR_FORBIDDEN);
   }
   tnode_set_clock(&hood, T0 + 100);

@@ -293,11 +293,9 @@ int main(void)
   {
     Councilnet__RecallVote rv = COUNCILNET__RECALL_VOTE__INIT;
     uint8_t ssk[CN_SK_BYTES], mid[CN_HASH_BYTES], id[CN_HASH_BYTES];
-    char path[300], err[128];
     int recalled = -1;
     /* Neighborhood 2, a sibling council: a member of the district */
-    snprintf(path, sizeof path, "%s/node.key", hood[1].dir);
-    REQUIRE(cn_keyfile_read(path, ssk, NULL, NULL, err, sizeof err) == 0);
+    REQUIRE(tnode_secret_key(&hood[1], ssk) == 0);
     rv.node.data = dist[0].pk;
     rv.node.len = CN_PK_BYTES;
     rv.created = dist[0].now;

@@ -149,7 +149,6 @@ static int tnode_start_with(tnode_t *n, const char *name, uint64_t now, const tn
 {
   const char *councild = getenv("CN_COUNCILD");
   char cmd[1024], hex[2 * CN_PK_BYTES + 1], data[240], *out = NULL;
-  char err[256];
   uint8_t sk[CN_SK_BYTES];
 
   if (!councild) {
@@ -179,10 +178,18 @@ static int tnode_start_with(tnode_t *n, const char *name, uint64_t now, const tn
   snprintf(n->clock_file, sizeof n->clock_file, "%s/clock", n->dir);
   if (tnode_set_clock(n, now) != 0 || tnode_spawn(n, "127.0.0.1:0") != 0)
     return -1;
-  if (cn_keyfile_read(strcat(strcpy(cmd, n->dir), "/node.key"), sk, NULL, NULL, err, sizeof err) != 0)
+  if (tnode_secret_key(n, sk) != 0)
     return -1;
   cn_crypto_sk_to_pk(n->pk, sk);
   return 0;
+}
+
+int tnode_secret_key(const tnode_t *n, uint8_t sk[CN_SK_BYTES])
+{
+  char path[sizeof n->dir + 16], err[128];
+
+  snprintf(path, sizeof path, "%s/node.key", n->dir);
+  return cn_keyfile_read(path, sk, NULL, NULL, err, sizeof err);
 }
 
 int tnode_restart(tnode_t *n)

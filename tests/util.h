@@ -36,6 +36,8 @@ int tnode_start_set(tnode_t *n, const char *name, uint64_t now, const char *cons
 int tnode_start_child(tnode_t *n, const char *name, uint64_t now, const tnode_t *parent);
 /* Start the node again (same folder, same port if possible). */
 int tnode_restart(tnode_t *n);
+/* N's own secret key (its node.key), to act as that node: 0 or -1. */
+int tnode_secret_key(const tnode_t *n, uint8_t sk[CN_SK_BYTES]);
 /* Send SIG and wait for the process. Return 0, or -1 if it was asked to
  * stop (SIGTERM) and did not exit cleanly (a sanitizer report, a leak). */
 int tnode_kill(tnode_t *n, int sig);
