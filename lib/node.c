@@ -26,6 +26,8 @@
 #define GROUP_MAX_LEN 64
 #define GROUPS_MAX 16
 #define FUTURE_SKEW 600          /* seconds a body's created time may run ahead */
+#define FUTURE_RETRY 3600        /* further ahead up to this: TOO_EARLY (retried by a
+                                  * child); beyond: INVALID (a broken clock) */
 
 /* Per-signer rate limit: a token bucket per member key, in a fixed table
  * (a busy key may share a slot with another; both then share the rate). */
@@ -907,6 +909,11 @@ static cn_err body_check_address(apply_t *a, const kind_t *kind)
   /* Not INVALID: the same bytes are fine once this clock catches up (or
    * the sender's is set right), so a child's outbox retries them rather
    * than setting them aside for good. */
+  /* Far ahead is a broken clock: final, so a child's outbox sets the row
+   * aside instead of holding everything behind it for as long. */
+  if (created > a->now + FUTURE_RETRY)
+    return refuse(a, CN_ERR_INVALID, "the record is created more than %d s ahead of this "
+                  "node's clock: fix the clock that made it", FUTURE_RETRY);
   if (created > a->now + FUTURE_SKEW)
     return refuse(a, CN_ERR_TOO_EARLY, "the record is created more than %d s ahead of this "
                   "node's clock: check the clocks", FUTURE_SKEW);
@@ -3027,8 +3034,27 @@ static cn_err foreign_delivery(apply_t *a)
     err = refuse(a, CN_ERR_INVALID, "the mandate is not bound to this credential at this node");
     goto out;
   }
-  if ((err = credential_adopt(a, cred_id, a->seq, cred)) != CN_OK)
-    goto out;
+  {
+    /* A credential first seen inside a delivery (issued before the child
+     * set its parent, so never sent alone) goes into our log as the child
+     * signed it, as one sent alone would: its id then names a record here,
+     * for GET /v1/records and the delegate list. */
+    uint64_t cseq = a->seq;
+    int known = cn_store_credential_get(a->n->store, cred_id, &c);
+    if (known == 1) {
+      int found = cn_store_log_find(a->n->store, cred_id, found_seq, &cseq);
+      if (found < 0 || (found == 1 && node_append(a->n, cred_id, "credential", a->origin,
+                                                   m->credential.data, m->credential.len,
+                                                   a->now, &cseq, NULL) != 0))
+        known = -1;
+    }
+    if (known < 0) {
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+      goto out;
+    }
+    if ((err = credential_adopt(a, cred_id, cseq, cred)) != CN_OK)
+      goto out;
+  }
   if ((err = foreign_credential_live(a, cred_id, CN_HASH_BYTES, &c)) != CN_OK)
     goto out;
   if (memcmp(a->rec->signer, c.delegate, CN_PK_BYTES) != 0) {

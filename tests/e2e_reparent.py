@@ -11,12 +11,20 @@ what follows at once.
 
 A child whose clock runs 11 minutes ahead makes records its parent refuses
 as TOO_EARLY. The child retries them (they used to be set aside for good as
-INVALID), and they go up once the parent's clock has caught up."""
+INVALID), and they go up once the parent's clock has caught up. A clock a
+day ahead is broken: its records are INVALID, set aside, and do not hold up
+the ones made after the clock is fixed.
+
+A delegate elected before the council set its parent: the credential
+reaches the parent only inside the delegate's delivery. The parent logs it
+as a record of its own, so its delegate list, delegate votes and recalls
+by key all work (the list answered INTERNAL before)."""
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnet import Checks, Workdir, keygen, pubkey  # noqa: E402
+from cnet import COUNCIL, Checks, Workdir, keygen, pubkey, run  # noqa: E402
 
 t = Checks("e2e_reparent")
 
@@ -101,4 +109,59 @@ with Workdir() as w:
     f = early.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(
         early.council("federation")[0]), "the outbox drained once the clocks agree")
     t.eq(f["dead"], 0, "the early records went up, none lost")
+
+    # ---- a clock a day ahead ----
+    broken = w.node("Broken clock", now=parent.now + 86400).start()
+    parent.council("member", "add", broken.key, "--name", "Broken", "--council",
+                   key=parent.convener_key)
+    broken.council("parent", "set", parent.url, parent.key, key=broken.convener_key)
+    broken.set_clock(parent.now)         # fixed; a member comes after
+    broken.council("member", "add", pubkey(keygen(os.path.join(broken.dir, "b.key"))), "--name",
+                   "b", key=broken.convener_key)
+    f = broken.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(
+        broken.council("federation")[0]), "the outbox past the far-future record")
+    t.check(f["dead"] == 1 and "INVALID" in f["dead_letters"][0]["error"],
+            f"the far-future record is set aside, the rest went up: {f['dead_letters']}")
+
+    # ---- a delegate elected before the parent is set ----
+    hall = w.node("Hall", now=parent.now).start()
+    parent.council("member", "add", hall.key, "--name", "Hall", "--council",
+                   key=parent.convener_key)
+    hm = [keygen(os.path.join(hall.dir, f"h{i}.key")) for i in range(3)]
+    for i, k in enumerate(hm):
+        hall.council("member", "add", pubkey(k), "--name", f"h{i}", key=hall.convener_key)
+    pq = parent.council("proposal", "new", "--title", "Tram or bus", "--options", "one-of:Tram,Bus",
+                        "--opens", str(parent.now), "--duration", "1000",
+                        key=parent.convener_key)[0]["record_id"]
+    local = hall.council("proposal", "new", "--title", "Our view", "--options", "one-of:Tram,Bus",
+                         "--opens", str(hall.now), "--duration", "100", key=hm[0])[0]["record_id"]
+    elect = hall.council("proposal", "new", "--title", "Delegate", "--select", "vote", "--parent",
+                         parent.key, "--candidate", f"{pubkey(hm[0])}:first", "--candidate",
+                         f"{pubkey(hm[1])}:second", "--opens", str(hall.now), "--duration", "100",
+                         "--term-days", "30", key=hm[0])[0]["record_id"]
+    for k in hm:
+        hall.council("vote", local, "Tram", key=k)
+        hall.council("vote", elect, "first", key=k)
+    for n in (parent, hall):
+        n.set_clock(parent.now + 101)
+    cred = hall.wait_for(lambda: (hall.council("delegate", "list")[0].get("delegates") or [None])[0],
+                         "the credential at the hall")["credential_id"]
+    hall.council("parent", "set", parent.url, parent.key, key=hall.convener_key)
+    hall.wait_for(lambda: len(hall.council("parent", "proposals")[0].get("proposals", [])) >= 1
+                  or None, "the parent's proposal followed")
+    r, _ = hall.council("mandate", "new", "--credential", cred, "--instruction",
+                        f"decision={local},parent-proposal={pq},binding,choice=0",
+                        key=hall.convener_key)
+    hall.council("mandate", "accept", r["mandate"], key=hm[0], json_out=False)
+    hall.wait_for(lambda: hall.council("federation")[0]["outbox"] == 0 or None,
+                  "the delivery at the parent")
+    listed, rc = parent.council("delegate", "list", check=False)
+    t.check(rc == 0 and cred in [d["credential_id"] for d in listed.get("delegates", [])],
+            f"the parent lists the delivered credential: {rc} {json.dumps(listed)[:200]}")
+    rc, _, err = run([COUNCIL, "delegate", "vote", pq, "Tram", "--node", parent.url, "--key", hm[0]],
+                     check=False)
+    t.eq(rc, 0, f"the delegate votes at the parent as mandated: {err!r}")
+    rc, _, err = run([COUNCIL, "recall", pubkey(hm[0]), "--node", hall.url, "--via", parent.url,
+                      "--key", hm[1]], check=False)
+    t.eq(rc, 0, f"a member recalls the delegate by key through the parent: {err!r}")
 t.finish()
