@@ -163,9 +163,10 @@ with Workdir() as w:
         r = json.loads(out)["receipts"][0]
         t.eq((rc, r["ok"], r["in_log"]), (1, False, None), f"a dishonest page ({m}) proves nothing")
     # A signed head older than the receipt, shown again, proves nothing.
+    # (The proposal's receipt: its entry comes after the early head's.)
     mode["m"] = "old-head"
-    rc, out, _ = run([COUNCIL, "receipt", "check", files[-1], "--node", liar_url,
-                      "--node-key", node.key, "--json"], check=False)
+    rc, out, _ = run([COUNCIL, "receipt", "check", os.path.join(kept, pid + ".receipt"), "--node",
+                      liar_url, "--node-key", node.key, "--json"], check=False)
     r = json.loads(out)["receipts"][0]
     t.check(rc == 1 and r["in_log"] is None and "ask again later" in r["error"],
             f"an old signed head shown again is no contradiction: {rc} {r}")
