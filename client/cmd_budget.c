@@ -14,6 +14,7 @@
 
 #include "args.h"
 #include "councilnet/budget.h"
+#include "councilnet/record.h"
 
 static const char budget_check_usage[] =
   "Usage: council budget check FILE.pb [--json]\n"
@@ -1174,22 +1175,78 @@ out:
 }
 
 /* Resolve PROJECT against round R: an id, else an index. Return 0 or -1. */
-static int resolve_project(const Councilnet__BudgetRound *r, const char *arg, uint32_t *out)
+static int resolve_project(Councilnet__BudgetProject *const *projects, size_t n, const char *arg,
+                           uint32_t *out)
 {
   uint64_t idx;
   size_t i;
 
-  for (i = 0; i < r->n_projects; i++) {
-    if (strcmp(r->projects[i]->id, arg) == 0) {
+  for (i = 0; i < n; i++) {
+    if (strcmp(projects[i]->id, arg) == 0) {
       *out = (uint32_t)i;
       return 0;
     }
   }
-  if (cn_args_parse_u64(arg, &idx) == 0 && idx < r->n_projects) {
+  if (cn_args_parse_u64(arg, &idx) == 0 && idx < n) {
     *out = (uint32_t)idx;
     return 0;
   }
   return -1;
+}
+
+/* The round V as its owner signed it, for a ballot: the round's envelope
+ * (hashing to ID) and, once published, the final list signed by the
+ * owner node. The node's view is not taken for it: a dishonest node could
+ * list the projects in another order and make the member approve others.
+ * *ROUND and *LIST (NULL if none) are freed by the caller; *PROJECTS,
+ * *N name the list to vote on. Return a CN_EXIT_ status (printed). */
+static int round_signed(const Councilnet__RoundView *v, const uint8_t id[CN_HASH_BYTES],
+                        Councilnet__BudgetRound **round, Councilnet__BudgetProjects **list,
+                        Councilnet__BudgetProject ***projects, size_t *n)
+{
+  cn_record_t rec;
+  uint8_t got[CN_HASH_BYTES];
+  int rc = CN_EXIT_REFUSED;
+
+  *round = NULL;
+  *list = NULL;
+  memset(&rec, 0, sizeof rec);
+  if (!v->envelope.len) {
+    cn_cli_errorf("the node does not show the round as its owner signed it (a node from before "
+                  "November 2026?); nothing was signed");
+    return rc;
+  }
+  cn_crypto_hash(got, v->envelope.data, v->envelope.len);
+  if (memcmp(got, id, CN_HASH_BYTES) != 0 || cn_record_open(v->envelope.data, v->envelope.len,
+                                                            &rec) != CN_OK ||
+      strcmp(rec.kind, "budget_round") != 0 ||
+      !(*round = (Councilnet__BudgetRound *)cn_pb_unpack_strict(
+            &councilnet__budget_round__descriptor, rec.body, rec.body_len))) {
+    cn_cli_errorf("the node's copy of the round is not the signed round asked for; nothing was "
+                  "signed");
+    goto out;
+  }
+  *projects = (*round)->projects;
+  *n = (*round)->n_projects;
+  cn_record_close(&rec);
+  if (v->projects_envelope.len) {
+    if (cn_record_open(v->projects_envelope.data, v->projects_envelope.len, &rec) != CN_OK ||
+        strcmp(rec.kind, "budget_projects") != 0 || (*round)->node.len != CN_PK_BYTES ||
+        memcmp(rec.signer, (*round)->node.data, CN_PK_BYTES) != 0 ||
+        !(*list = (Councilnet__BudgetProjects *)cn_pb_unpack_strict(
+              &councilnet__budget_projects__descriptor, rec.body, rec.body_len)) ||
+        (*list)->round.len != CN_HASH_BYTES || memcmp((*list)->round.data, id, CN_HASH_BYTES) != 0) {
+      cn_cli_errorf("the node's project list is not the one the round's owner signed; nothing "
+                    "was signed");
+      goto out;
+    }
+    *projects = (*list)->projects;
+    *n = (*list)->n_projects;
+  }
+  rc = CN_EXIT_OK;
+out:
+  cn_record_close(&rec);
+  return rc;
 }
 
 static int u32_cmp(const void *a, const void *b)
@@ -1203,11 +1260,14 @@ int cn_cmd_budget_vote(cn_cli_t *cli, int argc, char **argv)
   Councilnet__BudgetBallot body = COUNCILNET__BUDGET_BALLOT__INIT;
   Councilnet__RoundList *list = NULL;
   Councilnet__Receipt *receipt = NULL;
+  Councilnet__BudgetRound *signed_round = NULL;
+  Councilnet__BudgetProjects *signed_list = NULL;
+  Councilnet__BudgetProject **choices = NULL;
   const Councilnet__RoundView *v = NULL;
   uint8_t id[CN_HASH_BYTES], sk[CN_SK_BYTES];
   uint32_t *projects = NULL;
   char hex[2 * CN_HASH_BYTES + 1];
-  size_t n, i;
+  size_t n, i, n_choices = 0;
   int done, rc;
 
   cli->usage = budget_vote_usage;
@@ -1231,20 +1291,21 @@ int cn_cmd_budget_vote(cn_cli_t *cli, int argc, char **argv)
   rc = round_find(cli, id, &list, &v);
   if (rc != CN_EXIT_OK)
     goto out;
+  rc = round_signed(v, id, &signed_round, &signed_list, &choices, &n_choices);
+  if (rc != CN_EXIT_OK)
+    goto out;
   for (i = 0; i < n; i++) {
     const char *arg = argv[optind + 1 + (int)i];
-    if (resolve_project(v->round, arg, &projects[i]) < 0) {
+    if (resolve_project(choices, n_choices, arg, &projects[i]) < 0) {
       rc = cn_cli_usage_error(cli, "\"%s\" is not a project of this round: give a project id "
-                              "or an index below %zu (see council budget show)", arg,
-                              v->round->n_projects);
+                              "or an index below %zu (see council budget show)", arg, n_choices);
       goto out;
     }
   }
   qsort(projects, n, sizeof *projects, u32_cmp);
   for (i = 1; i < n; i++) {
     if (projects[i] == projects[i - 1]) {
-      rc = cn_cli_usage_error(cli, "project \"%s\" is named twice",
-                              v->round->projects[projects[i]]->id);
+      rc = cn_cli_usage_error(cli, "project \"%s\" is named twice", choices[projects[i]]->id);
       goto out;
     }
   }
@@ -1262,10 +1323,10 @@ int cn_cmd_budget_vote(cn_cli_t *cli, int argc, char **argv)
     goto out;
   if (!cli->json) {
     cn_hex_encode(hex, id, CN_HASH_BYTES);
-    printf("Round:      %s  %s\n", hex, v->round->title);
+    printf("Round:      %s  %s\n", hex, signed_round->title);
     printf("Approved:   ");
     for (i = 0; i < n; i++)
-      printf("%s%s (#%u)", i ? ", " : "", v->round->projects[projects[i]]->id, projects[i]);
+      printf("%s%s (#%u)", i ? ", " : "", choices[projects[i]]->id, projects[i]);
     printf("\n");
   }
   rc = cn_cli_print_receipt(cli, receipt);
@@ -1274,6 +1335,10 @@ out:
     councilnet__receipt__free_unpacked(receipt, NULL);
   if (list)
     councilnet__round_list__free_unpacked(list, NULL);
+  if (signed_round)
+    councilnet__budget_round__free_unpacked(signed_round, NULL);
+  if (signed_list)
+    councilnet__budget_projects__free_unpacked(signed_list, NULL);
   sodium_memzero(sk, sizeof sk);
   free(projects);
   return rc;

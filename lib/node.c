@@ -3549,6 +3549,8 @@ static cn_err apply_budget_round(apply_t *a)
   row.closes = r->closes;
   row.body = a->rec->body;
   row.body_len = a->rec->body_len;
+  row.envelope = a->buf;
+  row.envelope_len = a->len;
   if (cn_store_round_put(a->n->store, &row) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   return CN_OK;
@@ -3584,6 +3586,8 @@ static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint
   row.closes = r->closes;
   row.body = rec.body;
   row.body_len = rec.body_len;
+  row.envelope = env;
+  row.envelope_len = len;
   if (cn_store_round_put(n->store, &row) != 0)
     goto out;
   if (relay) {
@@ -4100,6 +4104,15 @@ static int round_collect(void *ctx, const cn_store_round_t *r)
   v->id.data = cn_arena_memdup(l->arena, r->id, CN_HASH_BYTES);
   v->id.len = CN_HASH_BYTES;
   v->round = councilnet__budget_round__unpack(&alloc, r->body_len, r->body);
+  if (r->envelope) {
+    v->envelope.data = cn_arena_memdup(l->arena, r->envelope, r->envelope_len);
+    v->envelope.len = v->envelope.data ? r->envelope_len : 0;
+  }
+  if (r->projects_envelope) {
+    v->projects_envelope.data = cn_arena_memdup(l->arena, r->projects_envelope,
+                                                r->projects_envelope_len);
+    v->projects_envelope.len = v->projects_envelope.data ? r->projects_envelope_len : 0;
+  }
   v->owned = r->owned;
   v->mandated = r->mandated;
   if (v->round && r->listed && r->projects) {
@@ -4354,8 +4367,8 @@ static int budget_list_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64
   Councilnet__BudgetProject **all = NULL;
   cn_store_round_t row;
   plist_t l;
-  uint8_t *body = NULL;
-  size_t len = 0;
+  uint8_t *body = NULL, *env = NULL;
+  size_t len = 0, env_len = 0;
   int rc = -1, in_act = 0;
 
   memset(&l, 0, sizeof l);
@@ -4381,8 +4394,8 @@ static int budget_list_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64
   bp.projects = all;
   bp.n_projects = r->n_projects + l.n;
   if (cn_pb_pack(&bp.base, &body, &len) != 0 ||
-      node_append_own(n, "budget_projects", &bp.base, now, NULL, NULL, NULL, NULL) != 0 ||
-      cn_store_round_set_projects(n->store, id, body, len) != 0)
+      node_append_own(n, "budget_projects", &bp.base, now, NULL, NULL, &env, &env_len) != 0 ||
+      cn_store_round_set_projects(n->store, id, body, len, env, env_len) != 0)
     goto out;
   in_act = 0;                 /* committed, or rolled back by node_commit */
   if (node_commit(n) != 0)
@@ -4396,6 +4409,7 @@ out:
   free(l.items);
   free(all);
   free(body);
+  free(env);
   if (r)
     councilnet__budget_round__free_unpacked(r, NULL);
   return rc;
@@ -4448,7 +4462,7 @@ static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len)
       bp->node.len != CN_PK_BYTES || memcmp(bp->node.data, rec.signer, CN_PK_BYTES) != 0)
     goto out;
   rc = -1;
-  if (cn_store_round_set_projects(n->store, bp->round.data, rec.body, rec.body_len) != 0)
+  if (cn_store_round_set_projects(n->store, bp->round.data, rec.body, rec.body_len, env, len) != 0)
     goto out;
   rl.node.data = n->pk;
   rl.node.len = CN_PK_BYTES;

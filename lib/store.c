@@ -74,6 +74,9 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   /* 7: a running count of recall votes, so a petition is not quadratic */
   "ALTER TABLE credentials ADD COLUMN votes INTEGER NOT NULL DEFAULT 0;"
   "UPDATE credentials SET votes = (SELECT count(*) FROM recall_votes r WHERE r.credential = credentials.id);",
+  /* 8: a round's envelopes as signed, for members to check what they vote on */
+  "ALTER TABLE rounds ADD COLUMN envelope BLOB;"
+  "ALTER TABLE rounds ADD COLUMN projects_envelope BLOB;",
 };
 
 enum stmt_id {
@@ -106,7 +109,8 @@ enum stmt_id {
 #define CRED_COLS "c.id, c.seq, c.delegate, c.parent, c.term_start, c.term_end, c.selection," \
   " c.term, c.recall, c.votes, c.issuer, c.derived_from"
 
-#define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated, listed, projects"
+#define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated, listed, projects," \
+                   " envelope, projects_envelope"
 
 static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -182,13 +186,14 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CROLL_TOTAL] = "SELECT count(*) FROM child_roll c JOIN keys k ON k.key = c.child AND k.member = 1",
   [ST_CWEIGHT_PUT] = "INSERT OR REPLACE INTO child_weights(child, roll) VALUES(:child, :roll)",
   [ST_CWEIGHT_GET] = "SELECT roll FROM child_weights WHERE child = :child",
-  [ST_ROUND_PUT] = "INSERT OR IGNORE INTO rounds(id, seq, owned, opens, closes, body)"
-                   " VALUES(:id, :seq, :owned, :opens, :closes, :body)",
+  [ST_ROUND_PUT] = "INSERT OR IGNORE INTO rounds(id, seq, owned, opens, closes, body, envelope)"
+                   " VALUES(:id, :seq, :owned, :opens, :closes, :body, :env)",
   [ST_ROUND_GET] = "SELECT " ROUND_COLS " FROM rounds WHERE id = :id",
   [ST_ROUND_SCAN] = "SELECT " ROUND_COLS " FROM rounds ORDER BY seq",
   [ST_ROUND_DONE] = "UPDATE rounds SET mandated = max(mandated, :mandated),"
                     " allocated = max(allocated, :allocated) WHERE id = :id",
-  [ST_ROUND_LIST] = "UPDATE rounds SET listed = 1, projects = :projects WHERE id = :id",
+  [ST_ROUND_LIST] = "UPDATE rounds SET listed = 1, projects = :projects,"
+                    " projects_envelope = :penv WHERE id = :id",
   [ST_RPROP_PUT] = "INSERT OR IGNORE INTO round_proposals(round, id, child, seq, body)"
                    " VALUES(:round, :pid, :child, :seq, :body)",
   [ST_RPROP_SCAN] = "SELECT body FROM round_proposals WHERE round = :round ORDER BY seq, id",
@@ -1661,7 +1666,8 @@ int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r)
   sqlite3_stmt *st = store_stmt(s, ST_ROUND_PUT);
   if (!st || bind_blob(st, ":id", r->id, CN_HASH_BYTES) || bind_int(st, ":seq", r->seq) ||
       bind_int(st, ":owned", (uint64_t)!!r->owned) || bind_int(st, ":opens", r->opens) ||
-      bind_int(st, ":closes", r->closes) || bind_blob(st, ":body", r->body, r->body_len))
+      bind_int(st, ":closes", r->closes) || bind_blob(st, ":body", r->body, r->body_len) ||
+      bind_blob(st, ":env", r->envelope, r->envelope_len))
     return -1;
   return store_exec(s, st, "round put");
 }
@@ -1682,6 +1688,14 @@ static int round_row(sqlite3_stmt *st, cn_store_round_t *r)
   if (sqlite3_column_type(st, 9) == SQLITE_BLOB) {
     r->projects = sqlite3_column_blob(st, 9);
     r->projects_len = (size_t)sqlite3_column_bytes(st, 9);
+  }
+  if (sqlite3_column_type(st, 10) == SQLITE_BLOB) {
+    r->envelope = sqlite3_column_blob(st, 10);
+    r->envelope_len = (size_t)sqlite3_column_bytes(st, 10);
+  }
+  if (sqlite3_column_type(st, 11) == SQLITE_BLOB) {
+    r->projects_envelope = sqlite3_column_blob(st, 11);
+    r->projects_envelope_len = (size_t)sqlite3_column_bytes(st, 11);
   }
   return 0;
 }
@@ -1858,11 +1872,12 @@ int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], u
 }
 
 int cn_store_round_set_projects(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], const uint8_t *body,
-                                size_t len)
+                                size_t len, const uint8_t *env, size_t env_len)
 {
   sqlite3_stmt *st = store_stmt(s, ST_ROUND_LIST);
   if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) ||
-      bind_blob(st, ":projects", len ? body : (const uint8_t *)"", len))
+      bind_blob(st, ":projects", len ? body : (const uint8_t *)"", len) ||
+      bind_blob(st, ":penv", env, env_len))
     return -1;
   return store_exec(s, st, "round list");
 }

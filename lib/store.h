@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 7
+#define CN_STORE_SCHEMA_VERSION 8
 
 typedef struct cn_store_t cn_store_t;
 
@@ -326,6 +326,11 @@ typedef struct cn_store_round_t {
   int listed;                     /* the final project list is known */
   const uint8_t *projects;        /* BudgetProjects body once listed, else NULL */
   size_t projects_len;
+  const uint8_t *envelope;        /* the round's Envelope as signed (NULL: taken in
+                                   * before schema 8) */
+  size_t envelope_len;
+  const uint8_t *projects_envelope;  /* the list's Envelope once listed, else NULL */
+  size_t projects_envelope_len;
 } cn_store_round_t;
 
 int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
@@ -333,9 +338,10 @@ int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
 int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_round_t *out);
 int cn_store_round_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_round_t *r), void *ctx);
 int cn_store_round_set_done(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], int mandated, int allocated);
-/* Record the round's final project list (a BudgetProjects body). */
+/* Record the round's final project list (a BudgetProjects body) and ENV,
+ * the envelope it came in, as its owner signed it. */
 int cn_store_round_set_projects(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], const uint8_t *body,
-                                size_t len);
+                                size_t len, const uint8_t *env, size_t env_len);
 /* A project proposed for a round by child council CHILD: 1 if stored, 0 if
  * a project with that id was proposed already. */
 int cn_store_round_proposal_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const char *id,

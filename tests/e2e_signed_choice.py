@@ -8,7 +8,10 @@ a node's unsigned views, even through a dishonest node (a proxy on
 - The proxy answers another proposal's record for ID: the client refuses it
   and signs nothing.
 - The proxy lists another delegate's credential under a delegate's key:
-  `council recall DELEGATE_KEY` refuses it and signs nothing."""
+  `council recall DELEGATE_KEY` refuses it and signs nothing.
+- The proxy lists a budget round's projects in reverse order: `council
+  budget vote ROUND alpha` still approves alpha, read from the round as its
+  owner signed it."""
 import http.server
 import os
 import sys
@@ -39,6 +42,12 @@ with Workdir() as w:
                           key=node.convener_key)
     for k in ms[:2]:
         node.council("volunteer", sel["record_id"], key=k)
+    pb = os.path.join(w.path, "parks.pb")
+    with open(pb, "w") as f:
+        f.write("META\nkey;value\nbudget;100\nvote_type;approval\nPROJECTS\nproject_id;cost\n"
+                "alpha;10\nbeta;20\nVOTES\nvoter_id;vote\n")
+    rid = node.council("budget", "import", pb, "--title", "Parks", "--opens", str(node.now),
+                       "--duration", "100", key=node.convener_key)[0]["record_id"]
 
     mode = {"m": ""}
     swap = {}                   # credential id -> the one to list instead
@@ -70,6 +79,19 @@ with Workdir() as w:
                         v = pb_enc([f for f in p if f[0] != 6] + opts[::-1])
                     out.append((num, wt, v))
                 data = pb_enc(out)
+            if self.path == "/v1/budget":
+                # each RoundView's round (2): its projects (5) in reverse order
+                views = []
+                for num, wt, v in pb_parse(data):
+                    fields = []
+                    for vn, vw, vv in pb_parse(v):
+                        if vn == 2:
+                            r = pb_parse(vv)
+                            projs = [f for f in r if f[0] == 5]
+                            vv = pb_enc([f for f in r if f[0] != 5] + projs[::-1])
+                        fields.append((vn, vw, vv))
+                    views.append((num, wt, pb_enc(fields)))
+                data = pb_enc(views)
             if self.path == "/v1/delegates" and swap:
                 # each delegate listed with the other's credential id
                 a, b = (bytes.fromhex(x) for x in swap["ids"])
@@ -97,6 +119,8 @@ with Workdir() as w:
     t.check(rc != 0 and "another record than the one asked" in err,
             f"another proposal's record for ID is refused: {rc} {err!r}")
     mode["m"] = ""
+    rc, _, err = run([COUNCIL, "budget", "vote", rid, "alpha", *via, "--key", ms[1]], check=False)
+    t.eq(rc, 0, f"a budget ballot through the proxy is sent: {err!r}")
     view, _ = node.council("proposal", "show", pid)
     t.eq(view["ballots"], 1, "the refused vote was never signed")
     node.set_clock(node.now + 101)
@@ -104,6 +128,10 @@ with Workdir() as w:
                       if node.council("decision", "show", pid, check=False)[1] == 0 else None,
                       "the decision")
     t.eq(d["counts"][:2], [1, 0], "the ballot is for Alpha, as the member said, not Beta")
+    alloc = node.wait_for(lambda: (lambda rs: rs[0].get("allocation") if rs else None)(
+        node.council("budget", "rounds")[0].get("rounds", [])), "the allocation")
+    t.eq([(p["id"], p.get("votes", 0)) for p in alloc["projects"]], [("alpha", 1), ("beta", 0)],
+         "the budget ballot approves alpha, as the member said")
 
     # recall by a delegate's key, the proxy listing the other's credential
     creds = node.wait_for(lambda: (lambda l: l if len(l) == 2 else None)(
