@@ -3946,6 +3946,26 @@ static int round_due_collect(void *ctx, const cn_store_round_t *r)
 }
 
 /* Close one round here: send our mandate up, or (owner) allocate. */
+/* Keep B, the profile a round closed with, as Pabulib text: an export
+ * asked later shows what was allocated (or sent up), not what the roll has
+ * become since (members removed, a child council gone). A profile of more
+ * than ROUND_EXPORT_MAX voters (a child's claim, one line each) is not
+ * kept: its export stays live. Return 0, or -1 on a database error. */
+#define ROUND_EXPORT_MAX 1000000
+static int round_keep_export(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const cn_budget_t *b)
+{
+  uint64_t voters = 0;
+  char *text = NULL;
+  int rc = 0;
+
+  for (size_t i = 0; i < b->n_sets && voters <= ROUND_EXPORT_MAX; i++)
+    voters += b->sets[i].count;
+  if (voters <= ROUND_EXPORT_MAX && cn_pabulib_write(b, &text) == 0)
+    rc = cn_store_round_set_export(n->store, id, text, strlen(text));
+  free(text);
+  return rc;
+}
+
 static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t now)
 {
   cn_store_round_t row;
@@ -4032,6 +4052,8 @@ static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint6
     if (!ok)
       goto out;
   }
+  if (round_keep_export(n, id, &b) != 0)
+    goto out;
   in_act = 0;                 /* committed, or rolled back by node_commit */
   if (node_commit(n) != 0)
     goto out;
@@ -4206,6 +4228,14 @@ cn_err cn_node_query_round_pb(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cha
     return CN_ERR_NOT_FOUND;
   if (rc != 0)
     return CN_ERR_INTERNAL;
+  if (row.export_pb) {          /* closed: the profile as it was then */
+    *text = malloc(row.export_pb_len + 1);
+    if (!*text)
+      return CN_ERR_INTERNAL;
+    memcpy(*text, row.export_pb, row.export_pb_len);
+    (*text)[row.export_pb_len] = 0;
+    return CN_OK;
+  }
   r = councilnet__budget_round__unpack(NULL, row.body_len, row.body);
   if (r && round_budget(n, id, &row, r, &b, &assemblies, &n_assemblies) == 0 &&
       cn_pabulib_write(&b, text) == 0)

@@ -74,9 +74,11 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   /* 7: a running count of recall votes, so a petition is not quadratic */
   "ALTER TABLE credentials ADD COLUMN votes INTEGER NOT NULL DEFAULT 0;"
   "UPDATE credentials SET votes = (SELECT count(*) FROM recall_votes r WHERE r.credential = credentials.id);",
-  /* 8: a round's envelopes as signed, for members to check what they vote on */
+  /* 8: a round's envelopes as signed, for members to check what they vote on;
+   * its Pabulib text as it stood when the round closed here */
   "ALTER TABLE rounds ADD COLUMN envelope BLOB;"
-  "ALTER TABLE rounds ADD COLUMN projects_envelope BLOB;",
+  "ALTER TABLE rounds ADD COLUMN projects_envelope BLOB;"
+  "ALTER TABLE rounds ADD COLUMN export BLOB;",
 };
 
 enum stmt_id {
@@ -97,7 +99,7 @@ enum stmt_id {
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
   ST_BBALLOT_PUT, ST_BBALLOT_SCAN, ST_PROFILE_PUT, ST_PROFILE_SCAN, ST_PROFILE_COUNTS,
-  ST_ROUND_LIST, ST_RPROP_PUT, ST_RPROP_SCAN,
+  ST_ROUND_LIST, ST_ROUND_EXPORT, ST_RPROP_PUT, ST_RPROP_SCAN,
   ST_FDEC_PUT, ST_FDEC_GET,
   ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
   ST_COUNT
@@ -110,7 +112,7 @@ enum stmt_id {
   " c.term, c.recall, c.votes, c.issuer, c.derived_from"
 
 #define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated, listed, projects," \
-                   " envelope, projects_envelope"
+                   " envelope, projects_envelope, export"
 
 static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -192,6 +194,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_ROUND_SCAN] = "SELECT " ROUND_COLS " FROM rounds ORDER BY seq",
   [ST_ROUND_DONE] = "UPDATE rounds SET mandated = max(mandated, :mandated),"
                     " allocated = max(allocated, :allocated) WHERE id = :id",
+  [ST_ROUND_EXPORT] = "UPDATE rounds SET export = :export WHERE id = :id",
   [ST_ROUND_LIST] = "UPDATE rounds SET listed = 1, projects = :projects,"
                     " projects_envelope = :penv WHERE id = :id",
   [ST_RPROP_PUT] = "INSERT OR IGNORE INTO round_proposals(round, id, child, seq, body)"
@@ -243,7 +246,7 @@ struct cn_store_t {
   int sync_failed;          /* an fdatasync failed: nothing is durable any more */
   /* Copies behind the pointers that single-row getters hand out, so their
    * statements can be reset (and read locks dropped) before returning. */
-  char *copy[5];
+  char *copy[8];
 };
 
 /* Replace copy slot I with a copy of N bytes at P; return it or NULL. */
@@ -559,7 +562,7 @@ void cn_store_free(cn_store_t *s)
     cn_store_rollback(s);
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(s->stmt[i]);
-  for (int i = 0; i < 5; i++)
+  for (size_t i = 0; i < sizeof s->copy / sizeof s->copy[0]; i++)
     free(s->copy[i]);
   /* The last connection to close checkpoints: not after a failed sync, for
    * the reason in cn_store_checkpoint(). The WAL stays for recovery. */
@@ -1697,6 +1700,10 @@ static int round_row(sqlite3_stmt *st, cn_store_round_t *r)
     r->projects_envelope = sqlite3_column_blob(st, 11);
     r->projects_envelope_len = (size_t)sqlite3_column_bytes(st, 11);
   }
+  if (sqlite3_column_type(st, 12) == SQLITE_BLOB) {
+    r->export_pb = sqlite3_column_blob(st, 12);
+    r->export_pb_len = (size_t)sqlite3_column_bytes(st, 12);
+  }
   return 0;
 }
 
@@ -1718,6 +1725,22 @@ int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_
       if (out->projects) {
         out->projects = store_keep(s, 4, out->projects, out->projects_len);
         if (!out->projects)
+          rc = -1;
+      }
+      if (out->envelope) {
+        out->envelope = store_keep(s, 5, out->envelope, out->envelope_len);
+        if (!out->envelope)
+          rc = -1;
+      }
+      if (out->projects_envelope) {
+        out->projects_envelope = store_keep(s, 6, out->projects_envelope,
+                                            out->projects_envelope_len);
+        if (!out->projects_envelope)
+          rc = -1;
+      }
+      if (out->export_pb) {
+        out->export_pb = store_keep(s, 7, out->export_pb, out->export_pb_len);
+        if (!out->export_pb)
           rc = -1;
       }
     }
@@ -1880,6 +1903,16 @@ int cn_store_round_set_projects(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], 
       bind_blob(st, ":penv", env, env_len))
     return -1;
   return store_exec(s, st, "round list");
+}
+
+int cn_store_round_set_export(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], const char *text,
+                              size_t len)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROUND_EXPORT);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) ||
+      bind_blob(st, ":export", len ? text : "", len))
+    return -1;
+  return store_exec(s, st, "round export");
 }
 
 int cn_store_round_proposal_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const char *id,

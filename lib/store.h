@@ -331,6 +331,9 @@ typedef struct cn_store_round_t {
   size_t envelope_len;
   const uint8_t *projects_envelope;  /* the list's Envelope once listed, else NULL */
   size_t projects_envelope_len;
+  const char *export_pb;          /* Pabulib text kept at the close, else NULL (not
+                                   * NUL-terminated) */
+  size_t export_pb_len;
 } cn_store_round_t;
 
 int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
@@ -338,6 +341,9 @@ int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
 int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_round_t *out);
 int cn_store_round_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_round_t *r), void *ctx);
 int cn_store_round_set_done(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], int mandated, int allocated);
+/* Keep the round's Pabulib text as it stood at the close (LEN bytes). */
+int cn_store_round_set_export(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], const char *text,
+                              size_t len);
 /* Record the round's final project list (a BudgetProjects body) and ENV,
  * the envelope it came in, as its owner signed it. */
 int cn_store_round_set_projects(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], const uint8_t *body,

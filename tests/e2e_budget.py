@@ -269,6 +269,12 @@ with Workdir() as w:
     t.eq((r2["proposals_close"], r2["opens"]), (now + 200, now + 500),
          "the round carries its proposals window")
 
+    # The export of a closed round is the profile it was allocated with,
+    # whatever the roll has become since: a council gone, its voters too.
+    district.council("member", "remove", river.key, key=district.convener_key)
+    text, _ = district.council("budget", "export", rid, json_out=False)
+    t.eq(text, exported, "after a child council leaves, the export still reproduces the allocation")
+
     for n in nodes:
         vv, _ = n.council("verify")
         t.eq(vv and vv.get("ok"), True, f"council verify {n.name}")
