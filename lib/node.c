@@ -3717,6 +3717,40 @@ out:
   return err;
 }
 
+/* A child's budget mandate labels each approval set with the assembly its
+ * voters belong to (it, or one below it): the label weighs the set under
+ * the round's need weights. Refuse the labels we can tell are not the
+ * child's to give: this node's own, another child council's, or a key on
+ * another child's forwarded roll (unless on this child's too). Keys below
+ * our grandchildren we cannot tell apart (SECURITY.md). */
+static cn_err budget_label_check(apply_t *a, const uint8_t label[CN_PK_BYTES], size_t i)
+{
+  cn_store_key_t k;
+  int rc;
+
+  if (memcmp(label, a->origin, CN_PK_BYTES) == 0)
+    return CN_OK;
+  if (memcmp(label, a->n->pk, CN_PK_BYTES) == 0)
+    return refuse(a, CN_ERR_INVALID, "set %zu: labelled as this node's own assembly", i);
+  rc = cn_store_key_get(a->n->store, label, &k);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0 && k.member && k.council)
+    return refuse(a, CN_ERR_INVALID, "set %zu: labelled as another child council", i);
+  rc = cn_store_child_roll_has(a->n->store, a->origin, label);
+  if (rc == 0) {
+    /* not on this child's roll: on another's? (on nobody's: cannot tell) */
+    int other = cn_store_child_roll_elsewhere(a->n->store, a->origin, label);
+    if (other == 1)
+      return refuse(a, CN_ERR_INVALID, "set %zu: labelled as an assembly of another child "
+                    "council", i);
+    rc = other;
+  }
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
+}
+
 static cn_err foreign_budget_mandate(apply_t *a)
 {
   Councilnet__BudgetMandate *m = (Councilnet__BudgetMandate *)a->body;
@@ -3749,6 +3783,8 @@ static cn_err foreign_budget_mandate(apply_t *a)
     const Councilnet__ApprovalSet *set = m->sets[i];
     if (set->assembly.len != CN_PK_BYTES || set->count == 0)
       err = refuse(a, CN_ERR_INVALID, "set %zu: an assembly key and a count", i);
+    else
+      err = budget_label_check(a, set->assembly.data, i);
     for (size_t j = 0; err == CN_OK && j < set->n_projects; j++)
       if (set->projects[j] >= n_round || (j && set->projects[j] <= set->projects[j - 1]))
         err = refuse(a, CN_ERR_INVALID, "set %zu: projects ascending and in the round", i);

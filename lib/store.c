@@ -78,7 +78,8 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
    * its Pabulib text as it stood when the round closed here */
   "ALTER TABLE rounds ADD COLUMN envelope BLOB;"
   "ALTER TABLE rounds ADD COLUMN projects_envelope BLOB;"
-  "ALTER TABLE rounds ADD COLUMN export BLOB;",
+  "ALTER TABLE rounds ADD COLUMN export BLOB;"
+  "CREATE INDEX child_roll_member ON child_roll(member);",
 };
 
 enum stmt_id {
@@ -95,7 +96,7 @@ enum stmt_id {
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT, ST_OUT_DEAD_SCAN,
   ST_OUT_RESEND, ST_OUT_DEAD_DELETE,
-  ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_COUNT, ST_CROLL_TOTAL,
+  ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_ELSEWHERE, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
   ST_BBALLOT_PUT, ST_BBALLOT_SCAN, ST_PROFILE_PUT, ST_PROFILE_SCAN, ST_PROFILE_COUNTS,
@@ -184,6 +185,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CROLL_ADD] = "INSERT OR IGNORE INTO child_roll(child, member) VALUES(:child, :member)",
   [ST_CROLL_DEL] = "DELETE FROM child_roll WHERE child = :child AND member = :member",
   [ST_CROLL_HAS] = "SELECT 1 FROM child_roll WHERE child = :child AND member = :member",
+  [ST_CROLL_ELSEWHERE] = "SELECT 1 FROM child_roll WHERE member = :member AND child != :child"
+                         " LIMIT 1",
   [ST_CROLL_COUNT] = "SELECT count(*) FROM child_roll WHERE child = :child",
   [ST_CROLL_TOTAL] = "SELECT count(*) FROM child_roll c JOIN keys k ON k.key = c.child AND k.member = 1",
   [ST_CWEIGHT_PUT] = "INSERT OR REPLACE INTO child_weights(child, roll) VALUES(:child, :roll)",
@@ -1531,6 +1534,24 @@ int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
   if (rc == SQLITE_DONE)
     return 0;
   store_log_error(s, "child roll has");
+  return -1;
+}
+
+int cn_store_child_roll_elsewhere(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                                  const uint8_t member[CN_PK_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_CROLL_ELSEWHERE);
+  int rc;
+
+  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) || bind_blob(st, ":member", member, CN_PK_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 1;
+  if (rc == SQLITE_DONE)
+    return 0;
+  store_log_error(s, "child roll elsewhere");
   return -1;
 }
 

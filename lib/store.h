@@ -280,6 +280,9 @@ int cn_store_child_roll_set(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
                             const uint8_t member[CN_PK_BYTES], int present);
 int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
                             const uint8_t member[CN_PK_BYTES]);   /* 1 yes, 0 no, -1 */
+/* 1 if MEMBER is on the forwarded roll of a child council other than CHILD. */
+int cn_store_child_roll_elsewhere(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                                  const uint8_t member[CN_PK_BYTES]);   /* 1, 0, -1 */
 int cn_store_child_roll_count(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *n);
 /* Sum of the forwarded rolls of all current member councils. */
 int cn_store_child_roll_total(cn_store_t *s, uint64_t *n);

@@ -139,6 +139,44 @@ int main(void)
     }
   }
 
+  /* A child's mandate may not label its voters as someone else's assembly
+   * (need weights go by the label): not the parent's own, not a sibling
+   * council's, not one on a sibling's forwarded roll. Each refusal
+   * changes nothing: the real mandates follow. */
+  {
+    static const struct { int from_dist; const char *what; } cases[] = {
+      { 0, "as the parent's own assembly" }, { 0, "as a sibling council" },
+      { 1, "as an assembly on a sibling's roll" }
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+      Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
+      Councilnet__ApprovalSet set = COUNCILNET__APPROVAL_SET__INIT, *sets[1] = { &set };
+      tnode_t *child = cases[c].from_dist ? &dist[0] : &hood[0];
+      tnode_t *parent = cases[c].from_dist ? &city : &dist[0];
+      uint8_t sk[CN_SK_BYTES];
+      uint32_t p0 = 0;
+      REQUIRE(tnode_secret_key(child, sk) == 0);
+      set.projects = &p0;
+      set.n_projects = 1;
+      set.count = 1;
+      set.assembly.data = c == 0 ? dist[0].pk : c == 1 ? hood[1].pk : hood[2].pk;
+      set.assembly.len = CN_PK_BYTES;
+      m.node.data = child->pk;
+      m.node.len = CN_PK_BYTES;
+      m.created = T0 + 3;
+      m.round.data = rc.id;
+      m.round.len = CN_HASH_BYTES;
+      m.sets = sets;
+      m.n_sets = 1;
+      m.voters = 1;
+      if (util_act(parent, "budget_mandate", &m, sk, NULL) != CN_ERR_INVALID) {
+        fprintf(stderr, "a mandate labelling its voters %s was not refused\n",
+                cases[c].what);
+        CHECK(0);
+      }
+    }
+  }
+
   /* The window closes everywhere: mandates go up; the city allocates. */
   set_all_clocks(T0 + 100);
   rc.n = &city;
