@@ -185,8 +185,10 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CROLL_ADD] = "INSERT OR IGNORE INTO child_roll(child, member) VALUES(:child, :member)",
   [ST_CROLL_DEL] = "DELETE FROM child_roll WHERE child = :child AND member = :member",
   [ST_CROLL_HAS] = "SELECT 1 FROM child_roll WHERE child = :child AND member = :member",
-  [ST_CROLL_ELSEWHERE] = "SELECT 1 FROM child_roll WHERE member = :member AND child != :child"
-                         " LIMIT 1",
+  /* a removed child council's rows stay: only current member councils count */
+  [ST_CROLL_ELSEWHERE] = "SELECT 1 FROM child_roll c JOIN keys k ON k.key = c.child"
+                         " AND k.member = 1 AND k.council = 1"
+                         " WHERE c.member = :member AND c.child != :child LIMIT 1",
   [ST_CROLL_COUNT] = "SELECT count(*) FROM child_roll WHERE child = :child",
   [ST_CROLL_TOTAL] = "SELECT count(*) FROM child_roll c JOIN keys k ON k.key = c.child AND k.member = 1",
   [ST_CWEIGHT_PUT] = "INSERT OR REPLACE INTO child_weights(child, roll) VALUES(:child, :roll)",

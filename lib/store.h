@@ -280,7 +280,8 @@ int cn_store_child_roll_set(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
                             const uint8_t member[CN_PK_BYTES], int present);
 int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
                             const uint8_t member[CN_PK_BYTES]);   /* 1 yes, 0 no, -1 */
-/* 1 if MEMBER is on the forwarded roll of a child council other than CHILD. */
+/* 1 if MEMBER is on the forwarded roll of a child council other than CHILD
+ * that is still a member council here. */
 int cn_store_child_roll_elsewhere(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
                                   const uint8_t member[CN_PK_BYTES]);   /* 1, 0, -1 */
 int cn_store_child_roll_count(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *n);

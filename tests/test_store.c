@@ -1118,6 +1118,38 @@ done:
   remove_db(path);
 }
 
+/* Whose forwarded roll holds a key: another child council's counts only
+ * while that council is still a member here (a removed one's rows stay). */
+static void test_roll_elsewhere(cn_store_t *s)
+{
+  cn_store_key_t k;
+  uint8_t a[CN_PK_BYTES], b[CN_PK_BYTES], x[CN_PK_BYTES];
+
+  memset(a, 0xa1, sizeof a);
+  memset(b, 0xb2, sizeof b);
+  memset(x, 0xc3, sizeof x);
+  REQUIRE(cn_store_begin(s) == 0);
+  memset(&k, 0, sizeof k);
+  memcpy(k.key, b, CN_PK_BYTES);
+  k.name = "B";
+  k.member = 1;
+  k.council = 1;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  CHECK_EQ_INT(cn_store_child_roll_set(s, b, x, 1), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_child_roll_elsewhere(s, a, x), 1);
+  CHECK_EQ_INT(cn_store_child_roll_elsewhere(s, b, x), 0);
+  REQUIRE(cn_store_begin(s) == 0);
+  k.member = 0;                   /* B is removed; its rows stay */
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_child_roll_has(s, b, x), 1);
+  CHECK_EQ_INT(cn_store_child_roll_elsewhere(s, a, x), 0);
+done:
+  if (cn_store_in_transaction(s))
+    cn_store_rollback(s);
+}
+
 /* Two processes opening the same new database at once both succeed: each
  * schema step is decided inside its own write lock, and the switch to WAL
  * mode waits for the other opener. */
@@ -1187,6 +1219,7 @@ int main(void)
     test_keys(s);
     test_proposals(s);
     test_ballots(s);
+    test_roll_elsewhere(s);
     test_sync(s);
     cn_store_free(s);
     /* Everything committed survives a reopen. */
