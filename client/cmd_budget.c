@@ -1242,6 +1242,11 @@ static int round_signed(const Councilnet__RoundView *v, const uint8_t id[CN_HASH
     }
     *projects = (*list)->projects;
     *n = (*list)->n_projects;
+  } else if (v->round && v->round->n_projects != *n) {
+    /* the view shows a published list it does not show signed */
+    cn_cli_errorf("the node lists %zu projects but shows no signed list for them; nothing was "
+                  "signed", v->round->n_projects);
+    goto out;
   }
   rc = CN_EXIT_OK;
 out:

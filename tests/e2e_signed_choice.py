@@ -88,6 +88,8 @@ with Workdir() as w:
                         if vn == 2:
                             r = pb_parse(vv)
                             projs = [f for f in r if f[0] == 5]
+                            if mode["m"] == "extra-project":   # a list it cannot show signed
+                                projs = projs + projs[:1]
                             vv = pb_enc([f for f in r if f[0] != 5] + projs[::-1])
                         fields.append((vn, vw, vv))
                     views.append((num, wt, pb_enc(fields)))
@@ -118,6 +120,11 @@ with Workdir() as w:
     rc, _, err = run([COUNCIL, "vote", pid, "Alpha", *via, "--key", ms[2]], check=False)
     t.check(rc != 0 and "another record than the one asked" in err,
             f"another proposal's record for ID is refused: {rc} {err!r}")
+    mode["m"] = ""
+    mode["m"] = "extra-project"
+    rc, _, err = run([COUNCIL, "budget", "vote", rid, "alpha", *via, "--key", ms[1]], check=False)
+    t.check(rc != 0 and "no signed list" in err,
+            f"a project list the node cannot show signed is refused: {rc} {err!r}")
     mode["m"] = ""
     rc, _, err = run([COUNCIL, "budget", "vote", rid, "alpha", *via, "--key", ms[1]], check=False)
     t.eq(rc, 0, f"a budget ballot through the proxy is sent: {err!r}")
