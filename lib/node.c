@@ -26,6 +26,7 @@
 #define GROUP_MAX_LEN 64
 #define GROUPS_MAX 16
 #define FUTURE_SKEW 600          /* seconds a body's created time may run ahead */
+#define CN_ROLL_MAX UINT64_C(10000000000)   /* people a child council may claim */
 #define FUTURE_RETRY 3600        /* further ahead up to this: TOO_EARLY (retried by a
                                   * child); beyond: INVALID (a broken clock) */
 
@@ -1383,6 +1384,17 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
       if (d->counts[order[i]] == 0 || order[i] >= sel->n_candidates)
         break;
       cand = &sel->candidates[order[i]];
+      /* may they still stand, now the vote is over (removed, their child
+       * credential recalled)? else the seat goes to the next */
+      {
+        int ok = can_stand(n, cand->data), dup = 0;
+        if (ok < 0)
+          return -1;
+        for (size_t k = 0; k < n_keys; k++)
+          dup |= memcmp(keys[k], cand->data, CN_PK_BYTES) == 0;
+        if (!ok || dup)
+          continue;
+      }
       if (term_number(n, cand->data, sel->parent.data, sel->term_start, &term) != 0)
         return -1;
       if (st.max_terms && term > st.max_terms)
@@ -1472,25 +1484,28 @@ int cn_node_close_due(cn_node_t *n)
 {
   due_t due = { NULL, 0, 0 };
   uint64_t now = cn_node_now(n);
-  int closed = 0;
+  int closed = 0, failed = 0;
 
   if (cn_store_proposal_scan_due(n->store, now, due_collect, &due) != 0) {
     free(due.ids);
     return -1;
   }
+  /* One proposal that cannot close must not keep the others from closing. */
   for (size_t i = 0; i < due.n; i++) {
-    if (node_close_one(n, due.ids[i], now) != 0) {
-      closed = -1;
-      break;
-    }
-    closed++;
+    if (node_close_one(n, due.ids[i], now) != 0)
+      failed = 1;
+    else
+      closed++;
   }
   free(due.ids);
-  if (closed >= 0) {
+  {
     int b = budget_close_due(n, now);
-    closed = b < 0 ? -1 : closed + b;
+    if (b < 0)
+      failed = 1;
+    else
+      closed += b;
   }
-  return closed;
+  return failed ? -1 : closed;
 }
 
 /* ---- queries ---- */
@@ -1862,6 +1877,9 @@ static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p)
       int rc;
       if (sel->candidates[i].len != CN_PK_BYTES)
         return refuse(a, CN_ERR_INVALID, "candidate %zu is not a key", i);
+      for (size_t j = 0; j < i; j++)
+        if (memcmp(sel->candidates[j].data, sel->candidates[i].data, CN_PK_BYTES) == 0)
+          return refuse(a, CN_ERR_INVALID, "candidate %zu is candidate %zu again", i, j);
       rc = can_stand(a->n, sel->candidates[i].data);
       if (rc < 0)
         return refuse(a, CN_ERR_INTERNAL, "database error");
@@ -2185,7 +2203,7 @@ static int reselect(cn_node_t *n, const cn_store_credential_t *cred, uint64_t no
   Councilnet__Proposal *p = NULL;
   cn_store_proposal_t row;
   uint8_t *env = NULL;
-  size_t env_len = 0;
+  size_t env_len = 0, n_quotas = 0;
   int rc = -1;
 
   if (cn_store_proposal_get(n->store, cred->selection, &row) != 0)
@@ -2197,6 +2215,20 @@ static int reselect(cn_node_t *n, const cn_store_credential_t *cred, uint64_t no
   p->created = now;
   p->opens = now;
   p->closes = now + window;
+  /* The recalled delegate's seat only: the others are still held. */
+  p->selection->seats = 1;
+  {
+    uint32_t need = 0;
+    for (size_t i = 0; i < p->selection->n_quotas; i++)
+      need += p->selection->quotas[i]->min_seats > 0;
+    if (need > 1) {             /* one seat cannot meet several quotas */
+      n_quotas = p->selection->n_quotas;   /* put back before the free */
+      p->selection->n_quotas = 0;
+    }
+    for (size_t i = 0; i < p->selection->n_quotas; i++)
+      if (p->selection->quotas[i]->min_seats > 1)
+        p->selection->quotas[i]->min_seats = 1;
+  }
   p->selection->term_start = now + window;
   if (p->selection->term_start >= p->selection->term_end)
     p->selection->term_end = p->selection->term_start + 1;
@@ -2217,6 +2249,8 @@ static int reselect(cn_node_t *n, const cn_store_credential_t *cred, uint64_t no
   }
 out:
   free(env);
+  if (p && n_quotas)
+    p->selection->n_quotas = n_quotas;
   if (p)
     protobuf_c_message_free_unpacked(&p->base, NULL);
   return rc;
@@ -2782,6 +2816,12 @@ static cn_err foreign_roll(apply_t *a)
 
   if (err != CN_OK)
     return err;
+  /* Weights are summed across children: a bound no council reaches keeps
+   * the sums exact (a claim near 2^63 made them overflow, and then no
+   * weighted proposal could close here). */
+  if (u->roll > CN_ROLL_MAX)
+    return refuse(a, CN_ERR_INVALID, "a roll of at most %llu people",
+                  (unsigned long long)CN_ROLL_MAX);
   for (size_t i = 0; i < u->n_added + u->n_removed; i++) {
     int add = i < u->n_added;
     const ProtobufCBinaryData *k = add ? &u->added[i] : &u->removed[i - u->n_added];

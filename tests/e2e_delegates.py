@@ -248,7 +248,45 @@ with Workdir() as w:
     t.eq(refused(hall, "recall", cid, key=m[6]), (1, "CREDENTIAL_REVOKED"),
          "no recall vote after the recall")
 
-    for n in (lot, terms, hall):
+    # ---- seats after the vote and after a recall ----
+    seats = w.node("Seats", now=hall.now).start()
+    s = enroll(seats, "s", 4)
+    seats.council("settings", "set", "--reselect", "--reselect-window", "100",
+                  key=seats.convener_key)
+    # By vote: the winner is removed before the close; the seat goes on.
+    vote_sel = seats.council("proposal", "new", "--title", "One delegate", "--select", "vote",
+                             "--parent", region, "--candidate", f"{pubkey(s[0])}:first",
+                             "--candidate", f"{pubkey(s[1])}:second", "--opens", str(seats.now),
+                             "--duration", "100", "--term-days", "30", key=s[2])[0]["record_id"]
+    for i, k in enumerate(s):
+        seats.council("vote", vote_sel, "second" if i == 3 else "first", key=k)
+    seats.council("member", "remove", pubkey(s[0]), key=seats.convener_key)
+    # By lot, two seats among three volunteers.
+    lot2 = seats.council("proposal", "new", "--title", "Two delegates", "--select", "lot",
+                         "--seats", "2", "--parent", region, "--opens", str(seats.now),
+                         "--duration", "100", "--term-days", "30",
+                         key=seats.convener_key)[0]["record_id"]
+    for k in s[1:]:
+        seats.council("volunteer", lot2, key=k)
+    seats.set_clock(seats.now + 101)
+    d = decision(seats, vote_sel)
+    t.eq(d["selected"], [pubkey(s[1])],
+         "a winner removed before the close is passed over: the runner-up sits")
+    d2 = decision(seats, lot2)
+    t.eq(len(d2["selected"]), 2, "two drawn by lot")
+    drawn = [v for v in delegates(seats) if v["credential"]["selection"] == lot2]
+    # Recall one of the two: the reselection opens that one seat, not two.
+    target = drawn[0]
+    for k in s[1:3]:            # 2 of the 3 left: more than half
+        seats.council("recall", target["credential_id"], key=k)
+    reopened = seats.wait_for(lambda: [p for p in seats.council("proposal", "list")[0]["proposals"]
+                                        if p["proposal"].get("selection") and
+                                        p["proposal"]["title"] == "Two delegates" and
+                                        p["id"] != lot2] or None, "the reselection")
+    t.eq(reopened[0]["proposal"]["selection"]["seats"], 1,
+         "after a recall the reselection opens the recalled seat only")
+
+    for n in (lot, terms, hall, seats):
         v, rc = n.council("verify")
         t.eq(v and v.get("ok"), True, f"council verify {n.name}")
 t.finish()

@@ -170,6 +170,8 @@ int main(void)
   /* A candidate who is not a member is refused. */
   cands[1].data = stranger_pk;
   act_refused("proposal", &p, sk[0], CN_ERR_NOT_MEMBER, "non-member candidate");
+  cands[1].data = pk[0];
+  act_refused("proposal", &p, sk[0], CN_ERR_INVALID, "the same candidate twice");
   cands[1].data = pk[1];
   REQUIRE(util_seal("proposal", &p, sk[0], &env, &len) == 0);
   REQUIRE(util_post(&node, env, len, NULL) == CN_OK);

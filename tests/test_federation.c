@@ -296,6 +296,17 @@ int main(void)
     int recalled = -1;
     /* Neighborhood 2, a sibling council: a member of the district */
     REQUIRE(tnode_secret_key(&hood[1], ssk) == 0);
+    /* It cannot claim more people than there are: weights are summed, and
+     * a claim near 2^63 made every weighted close here fail. */
+    {
+      Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
+      u.node.data = hood[1].pk;
+      u.node.len = CN_PK_BYTES;
+      u.created = dist[0].now;
+      u.roll = UINT64_C(10000000001);
+      u.serial = 999;
+      CHECK_EQ_INT(util_act(&dist[0], "roll", &u, ssk, NULL), CN_ERR_INVALID);
+    }
     rv.node.data = dist[0].pk;
     rv.node.len = CN_PK_BYTES;
     rv.created = dist[0].now;
