@@ -1521,10 +1521,11 @@ int cn_store_child_roll_set(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
   return store_exec(s, st, "child roll");
 }
 
-int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
-                            const uint8_t member[CN_PK_BYTES])
+/* Does statement ID, bound to CHILD and MEMBER, find a row? 1, 0 or -1. */
+static int store_roll_query(cn_store_t *s, enum stmt_id id, const uint8_t child[CN_PK_BYTES],
+                            const uint8_t member[CN_PK_BYTES], const char *what)
 {
-  sqlite3_stmt *st = store_stmt(s, ST_CROLL_HAS);
+  sqlite3_stmt *st = store_stmt(s, id);
   int rc;
 
   if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) || bind_blob(st, ":member", member, CN_PK_BYTES))
@@ -1535,26 +1536,20 @@ int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
     return 1;
   if (rc == SQLITE_DONE)
     return 0;
-  store_log_error(s, "child roll has");
+  store_log_error(s, what);
   return -1;
+}
+
+int cn_store_child_roll_has(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
+                            const uint8_t member[CN_PK_BYTES])
+{
+  return store_roll_query(s, ST_CROLL_HAS, child, member, "child roll has");
 }
 
 int cn_store_child_roll_elsewhere(cn_store_t *s, const uint8_t child[CN_PK_BYTES],
                                   const uint8_t member[CN_PK_BYTES])
 {
-  sqlite3_stmt *st = store_stmt(s, ST_CROLL_ELSEWHERE);
-  int rc;
-
-  if (!st || bind_blob(st, ":child", child, CN_PK_BYTES) || bind_blob(st, ":member", member, CN_PK_BYTES))
-    return -1;
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
-    return 1;
-  if (rc == SQLITE_DONE)
-    return 0;
-  store_log_error(s, "child roll elsewhere");
-  return -1;
+  return store_roll_query(s, ST_CROLL_ELSEWHERE, child, member, "child roll elsewhere");
 }
 
 int cn_store_child_roll_count(cn_store_t *s, const uint8_t child[CN_PK_BYTES], uint64_t *n)
