@@ -72,7 +72,12 @@ int main(void)
   int started = 0;
 
   cn_crypto_init();
-  REQUIRE(tnode_start(&node, "badinput", T0) == 0);
+  {
+    /* one act a second refills the bucket: the rate check below does not
+     * depend on how fast the node runs (valgrind, a loaded machine) */
+    static const char *const set[] = { "rate_per_signer=1" };
+    REQUIRE(tnode_start_set(&node, "badinput", T0, set, 1) == 0);
+  }
   started = 1;
   for (int i = 0; i < 3; i++)
     cn_crypto_keypair(member_pk[i], member_sk[i]);
@@ -289,8 +294,8 @@ int main(void)
   env2 = NULL;
 
   /* Per-signer rate: one member firing 400 ballots at once gets the burst
-   * (200 by default) and a trickle more; the rest are RATE_LIMITED and
-   * change nothing. */
+   * (200 by default) and a trickle more (one a second here); the rest are
+   * RATE_LIMITED and change nothing. */
   {
     Councilnet__Proposal q = COUNCILNET__PROPOSAL__INIT;
     Councilnet__Rule qr = COUNCILNET__RULE__INIT;
@@ -319,7 +324,7 @@ int main(void)
       }
     }
     printf("rate limit: %d accepted, %d RATE_LIMITED of 400 from one key\n", ok, limited);
-    CHECK(ok >= 200 && ok < 400);
+    CHECK(ok >= 150 && ok < 400);   /* the burst, less what the key spent before */
     CHECK(limited > 0);
     CHECK_EQ_INT(other, 0);
     CHECK_EQ_INT(util_head_seq(&node), before + ok);
