@@ -120,6 +120,25 @@ int cn_cli_common_option(cn_cli_t *cli, int c, const char *arg)
   }
 }
 
+int cn_cli_parse_options(cn_cli_t *cli, int argc, char **argv, const struct option *opts,
+                         int *rc)
+{
+  int c;
+
+  optind = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (cn_cli_common_option(cli, c, optarg) <= 0) {
+      *rc = CN_EXIT_LOCAL;
+      return 0;
+    }
+  }
+  if (cli->help) {
+    *rc = cn_cli_print_usage(cli);
+    return 0;
+  }
+  return 1;
+}
+
 void cn_cli_json_string(FILE *f, const char *s)
 {
   char *q = cn_pbjson_string(s);

@@ -74,6 +74,12 @@ void cn_cli_clear(cn_cli_t *cli);
  * Return 1 if handled, -1 on a bad value or an unknown option (getopt's
  * '?'; message and usage printed), 0 if C is none of these (a bug). */
 int cn_cli_common_option(cn_cli_t *cli, int c, const char *arg);
+/* Parse the options of a command that takes only the common ones (and
+ * --key), OPTS as getopt_long wants them. Return 1 to go on, optind at the
+ * first operand; or 0 when the command is done, *RC its status: --help
+ * printed (CN_EXIT_OK), or a bad option reported (CN_EXIT_LOCAL). */
+int cn_cli_parse_options(cn_cli_t *cli, int argc, char **argv, const struct option *opts,
+                         int *rc);
 
 /* Print "council: MESSAGE" on stderr. */
 void cn_cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

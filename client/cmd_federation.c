@@ -358,22 +358,12 @@ int cn_cmd_federation_resend(cn_cli_t *cli, int argc, char **argv)
   Councilnet__Receipt *receipt = NULL;
   uint64_t *ids = NULL;
   uint8_t sk[CN_SK_BYTES];
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
   size_t n;
 
   cli->usage = federation_resend_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind >= argc) {
     rc = cn_cli_usage_error(cli, "name at least one dead letter (see council federation)");
     goto out;

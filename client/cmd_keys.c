@@ -175,21 +175,11 @@ int cn_cmd_pubkey(cn_cli_t *cli, int argc, char **argv)
   };
   uint8_t pk[CN_PK_BYTES], sk[CN_SK_BYTES];
   char hex[2 * CN_PK_BYTES + 1];
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
 
   cli->usage = pubkey_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind < argc) {
     rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
     goto out;

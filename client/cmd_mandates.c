@@ -369,23 +369,13 @@ int cn_cmd_mandate_accept(cn_cli_t *cli, int argc, char **argv)
   uint8_t id[CN_HASH_BYTES], sk[CN_SK_BYTES], pk[CN_PK_BYTES];
   char hex[2 * CN_PK_BYTES + 1];
   size_t i;
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
 
   memset(&raw_m, 0, sizeof raw_m);
   memset(&raw_c, 0, sizeof raw_c);
   cli->usage = mandate_accept_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind >= argc) {
     rc = cn_cli_usage_error(cli, "MANDATE_ID is required");
     goto out;
@@ -465,21 +455,11 @@ int cn_cmd_mandate_list(cn_cli_t *cli, int argc, char **argv)
   Councilnet__MandateList *list = NULL;
   char id[2 * CN_HASH_BYTES + 1], cred[2 * SHORT_HEX + 1], del[2 * SHORT_HEX + 1];
   size_t i, j;
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
 
   cli->usage = mandate_list_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind < argc) {
     rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
     goto out;

@@ -133,21 +133,11 @@ int cn_cmd_member_remove(cn_cli_t *cli, int argc, char **argv)
   };
   Councilnet__MemberRemove body = COUNCILNET__MEMBER_REMOVE__INIT;
   uint8_t pk[CN_PK_BYTES], sk[CN_SK_BYTES];
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
 
   cli->usage = member_remove_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   rc = take_pubkey(cli, argc, argv, pk);
   if (rc != CN_EXIT_OK)
     goto out;
@@ -243,21 +233,11 @@ int cn_cmd_member_list(cn_cli_t *cli, int argc, char **argv)
   };
   Councilnet__MemberList *list = NULL;
   size_t i;
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
 
   cli->usage = member_list_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind < argc) {
     rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
     goto out;

@@ -36,21 +36,11 @@ int cn_cmd_node_info(cn_cli_t *cli, int argc, char **argv)
   Councilnet__NodeInfo *info = NULL;
   char hex[2 * CN_HASH_BYTES + 1], t[64];
   size_t i;
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
 
   cli->usage = node_info_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind < argc) {
     rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
     goto out;

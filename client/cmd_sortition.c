@@ -388,24 +388,14 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
   uint8_t (*sorted)[CN_PK_BYTES] = NULL;
   char hex[2 * CN_HASH_BYTES + 1], head[2 * CN_HASH_BYTES + 1], err[ERR_MAX];
   size_t i, n = 0, n_claimed = 0, n_draw = 0;
-  int c, have_seed = 0, vr, rc = CN_EXIT_LOCAL;
+  int have_seed = 0, vr, rc = CN_EXIT_LOCAL;
 
   memset(&l, 0, sizeof l);
   err[0] = '\0';
   head[0] = '\0';
   cli->usage = sortition_verify_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind >= argc) {
     rc = cn_cli_usage_error(cli, "ID is required");
     goto out;

@@ -394,21 +394,11 @@ int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
   cn_verify_failure_t bad;
   cn_log_verifier_t v;
   char head[2 * CN_HASH_BYTES + 1];
-  int c, rc = CN_EXIT_LOCAL;
+  int rc = CN_EXIT_LOCAL;
 
   cli->usage = verify_usage;
-  optind = 0;
-  for (;;) {
-    c = getopt_long(argc, argv, "h", opts, NULL);
-    if (c == -1)
-      break;
-    if (cn_cli_common_option(cli, c, optarg) <= 0)
-      goto out;
-  }
-  if (cli->help) {
-    rc = cn_cli_print_usage(cli);
+  if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
     goto out;
-  }
   if (optind < argc) {
     rc = cn_cli_usage_error(cli, "unexpected argument \"%s\"", argv[optind]);
     goto out;
