@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,13 +140,26 @@ static int client_connect(void)
   sa.sin_port = htons((uint16_t)port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   /* Blocking connect: on loopback the kernel completes the handshake
-   * before the server's loop accepts. */
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-    close(fd);
-    return -1;
+   * before the server's loop accepts. A signal (libFuzzer's timer) may cut
+   * the wait short; the handshake goes on, so wait for it to finish. */
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    struct pollfd p = { fd, POLLOUT, 0 };
+    int e = 0, r;
+    socklen_t el = sizeof e;
+    if (errno != EINTR)
+      goto fail;
+    do
+      r = poll(&p, 1, HTTP_DEADLINE_MS);
+    while (r < 0 && errno == EINTR);
+    if (r != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 || e != 0)
+      goto fail;
   }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+    goto fail;
   return fd;
+fail:
+  close(fd);
+  return -1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
