@@ -12,11 +12,18 @@
 
 #define DEFAULT_RECALL_PERMILLE 500u
 #define DEFAULT_RESELECT_WINDOW (7u * 24u * 3600u)
+/* The node's own defaults for a member's selection (lib/node.c); sent
+ * explicitly, since 0 on the wire means "no minimum". */
+#define DEFAULT_SELECTION_MIN_WINDOW 86400u
+#define DEFAULT_SELECTION_MIN_TURNOUT 100u
 #define SHORT_HEX 8              /* bytes shown of parent keys in listings */
 
 static const char settings_set_usage[] =
-  "Usage: council settings set [--max-terms N] [--recall-threshold PERCENT]\n"
-  "                            [--reselect] [--reselect-window SECONDS] --key CONVENER_KEY\n"
+  "Usage: council settings set [--max-terms N] [--term-gap SECONDS]\n"
+  "                            [--recall-threshold PERCENT]\n"
+  "                            [--reselect] [--reselect-window SECONDS]\n"
+  "                            [--selection-min-window SECONDS]\n"
+  "                            [--selection-min-turnout PERCENT] --key CONVENER_KEY\n"
   "\n"
   "Set the node's delegate settings. Signed by a convener. The node keeps one\n"
   "set of settings and each `settings set` replaces all of it: a setting not\n"
@@ -24,10 +31,20 @@ static const char settings_set_usage[] =
   "\n"
   "  --max-terms N              consecutive terms a delegate may serve at the same\n"
   "                             parent, 0 to 1000 (default 0: no limit)\n"
+  "  --term-gap SECONDS         a term starting less than SECONDS after the last one\n"
+  "                             ended is consecutive (default 0: the new term's\n"
+  "                             length, so a delegate sits out one whole term)\n"
   "  --recall-threshold PERCENT recall a delegate when more than PERCENT of the roll\n"
   "                             signed recall votes (default 50)\n"
   "  --reselect                 open a new selection when a delegate is recalled\n"
   "  --reselect-window SECONDS  how long that selection stays open (default 604800)\n"
+  "  --selection-min-window SECONDS\n"
+  "                             a selection a member (not a convener) proposes\n"
+  "                             stays open at least SECONDS (default 86400; 0: no\n"
+  "                             minimum)\n"
+  "  --selection-min-turnout PERCENT\n"
+  "                             and, by vote, has a turnout quorum of at least\n"
+  "                             PERCENT of the roll (default 10; 0: no minimum)\n"
   "  --key FILE                 the convener's key file (env COUNCIL_KEY)\n"
   CN_CLI_COMMON_USAGE;
 
@@ -124,13 +141,17 @@ static void print_permille(uint32_t pm)
 int cn_cmd_settings_set(cn_cli_t *cli, int argc, char **argv)
 {
   enum {
-    OPT_MAX_TERMS = CN_OPT_FIRST_LOCAL, OPT_RECALL_THRESHOLD, OPT_RESELECT, OPT_RESELECT_WINDOW
+    OPT_MAX_TERMS = CN_OPT_FIRST_LOCAL, OPT_RECALL_THRESHOLD, OPT_RESELECT, OPT_RESELECT_WINDOW,
+    OPT_TERM_GAP, OPT_SEL_WINDOW, OPT_SEL_TURNOUT
   };
   static const struct option opts[] = {
     {"max-terms", required_argument, NULL, OPT_MAX_TERMS},
     {"recall-threshold", required_argument, NULL, OPT_RECALL_THRESHOLD},
     {"reselect", no_argument, NULL, OPT_RESELECT},
     {"reselect-window", required_argument, NULL, OPT_RESELECT_WINDOW},
+    {"term-gap", required_argument, NULL, OPT_TERM_GAP},
+    {"selection-min-window", required_argument, NULL, OPT_SEL_WINDOW},
+    {"selection-min-turnout", required_argument, NULL, OPT_SEL_TURNOUT},
     CN_CLI_KEY_LONGOPT,
     CN_CLI_COMMON_LONGOPTS,
     {NULL, 0, NULL, 0}
@@ -141,6 +162,8 @@ int cn_cmd_settings_set(cn_cli_t *cli, int argc, char **argv)
   uint64_t v = 0;
   int c, rc = CN_EXIT_LOCAL;
 
+  body.selection_min_window = DEFAULT_SELECTION_MIN_WINDOW;
+  body.selection_min_turnout_permille = DEFAULT_SELECTION_MIN_TURNOUT;
   cli->usage = settings_set_usage;
   optind = 0;
   for (;;) {
@@ -169,6 +192,25 @@ int cn_cmd_settings_set(cn_cli_t *cli, int argc, char **argv)
     case OPT_RESELECT_WINDOW:
       if (cn_args_parse_u64(optarg, &body.reselect_window) < 0 || body.reselect_window == 0) {
         rc = cn_cli_usage_error(cli, "--reselect-window: expected a positive number of seconds");
+        goto out;
+      }
+      break;
+    case OPT_TERM_GAP:
+      if (cn_args_parse_u64(optarg, &body.term_gap) < 0) {
+        rc = cn_cli_usage_error(cli, "--term-gap: expected a number of seconds");
+        goto out;
+      }
+      break;
+    case OPT_SEL_WINDOW:
+      if (cn_args_parse_u64(optarg, &body.selection_min_window) < 0) {
+        rc = cn_cli_usage_error(cli, "--selection-min-window: expected a number of seconds");
+        goto out;
+      }
+      break;
+    case OPT_SEL_TURNOUT:
+      if (cn_args_parse_percent(optarg, &body.selection_min_turnout_permille) < 0) {
+        rc = cn_cli_usage_error(cli, "--selection-min-turnout: expected a percentage from 0 to "
+                                "100 (e.g. 10 or 12.5)");
         goto out;
       }
       break;
@@ -201,6 +243,11 @@ int cn_cmd_settings_set(cn_cli_t *cli, int argc, char **argv)
       printf("Max terms:  %u consecutive\n", body.max_terms);
     else
       printf("Max terms:  no limit\n");
+    if (body.max_terms && body.term_gap)
+      printf("Term gap:   a term starting within %llu seconds of the last is consecutive\n",
+             (unsigned long long)body.term_gap);
+    else if (body.max_terms)
+      printf("Term gap:   a delegate sits out one whole term before the count starts again\n");
     printf("Recall:     when more than ");
     print_permille(body.recall_threshold_permille ? body.recall_threshold_permille
                                                   : DEFAULT_RECALL_PERMILLE);
@@ -211,6 +258,10 @@ int cn_cmd_settings_set(cn_cli_t *cli, int argc, char **argv)
                                                        : DEFAULT_RESELECT_WINDOW));
     else
       printf("Reselect:   no\n");
+    printf("Selections a member proposes: open at least %llu seconds; by vote, a turnout "
+           "quorum of at least ", (unsigned long long)body.selection_min_window);
+    print_permille(body.selection_min_turnout_permille);
+    printf("\n");
   }
   rc = cn_cli_print_receipt(cli, receipt);
 out:

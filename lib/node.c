@@ -102,6 +102,7 @@ static cn_err apply_mandate_draft(apply_t *a);
 static cn_err apply_delivery(apply_t *a);
 static cn_err apply_recall_vote(apply_t *a);
 static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p);
+static cn_err check_selection_minimums(apply_t *a, const Councilnet__Proposal *p);
 static cn_err apply_parent_set(apply_t *a);
 static cn_err apply_outbox_resend(apply_t *a);
 static cn_err apply_delegate_ballot(apply_t *a);
@@ -714,6 +715,8 @@ static cn_err apply_proposal(apply_t *a)
     return refuse(a, CN_ERR_WINDOW_CLOSED, "the window closes in the past");
   if (p->selection && (err = check_selection(a, p)) != CN_OK)
     return err;
+  if (p->selection && !k.convener && (err = check_selection_minimums(a, p)) != CN_OK)
+    return err;
   memset(&row, 0, sizeof row);
   memcpy(row.id, a->rec->id, CN_HASH_BYTES);
   row.seq = a->seq;
@@ -1161,7 +1164,16 @@ typedef struct node_settings_t {
   uint32_t recall_permille;       /* recall when votes*1000 > permille*roll */
   int reselect;
   uint64_t reselect_window;
+  uint64_t selection_min_window;  /* a member's selection: 0 = no minimum */
+  uint32_t selection_min_turnout; /* a member's selection by vote, permille */
+  uint64_t term_gap;              /* 0: one term's length */
 } node_settings_t;
+
+/* Until a convener says otherwise, a member's selection stays open a day and
+ * needs a tenth of the roll to vote: no one can seat themselves overnight
+ * with their own ballot (`council settings set` sends the same defaults). */
+#define SELECTION_MIN_WINDOW_DEFAULT 86400u
+#define SELECTION_MIN_TURNOUT_DEFAULT 100u
 
 static uint64_t meta_u64(cn_node_t *n, const char *k, uint64_t dflt)
 {
@@ -1181,20 +1193,31 @@ static void settings_get(cn_node_t *n, node_settings_t *st)
   st->recall_permille = (uint32_t)meta_u64(n, "recall_permille", 500);
   st->reselect = (int)meta_u64(n, "reselect", 0);
   st->reselect_window = meta_u64(n, "reselect_window", 7 * 86400);
+  st->selection_min_window = meta_u64(n, "selection_min_window", SELECTION_MIN_WINDOW_DEFAULT);
+  st->selection_min_turnout =
+    (uint32_t)meta_u64(n, "selection_min_turnout", SELECTION_MIN_TURNOUT_DEFAULT);
+  st->term_gap = meta_u64(n, "term_gap", 0);
 }
 
-/* The term number DELEGATE would serve at PARENT from TERM_START: one more
- * than the latest credential's if that term reaches TERM_START, else 1.
- * Return 0, or -1 on a database error. */
+/* The term number DELEGATE would serve at SEL's parent from its term_start:
+ * one more than the latest credential's if that term ended less than the
+ * term gap before (or overlaps), else 1. The gap defaults to the new term's
+ * length: counting only touching terms let a one-second pause between two
+ * terms start the count again. Return 0, or -1 on a database error. */
 static int term_number(cn_node_t *n, const uint8_t delegate[CN_PK_BYTES],
-                       const uint8_t parent[CN_PK_BYTES], uint64_t term_start, uint32_t *term)
+                       const Councilnet__Selection *sel, uint32_t *term)
 {
   cn_store_credential_t c;
-  int rc = cn_store_credential_latest(n->store, delegate, parent, &c);
+  node_settings_t st;
+  uint64_t gap;
+  int rc = cn_store_credential_latest(n->store, delegate, sel->parent.data, &c);
 
   if (rc < 0)
     return -1;
-  *term = rc == 0 && c.term_end >= term_start ? c.term + 1 : 1;
+  settings_get(n, &st);
+  gap = st.term_gap ? st.term_gap : sel->term_end - sel->term_start;
+  *term = rc == 0 && (c.term_end >= sel->term_start || sel->term_start - c.term_end < gap)
+            ? c.term + 1 : 1;
   return 0;
 }
 
@@ -1206,7 +1229,7 @@ static cn_err check_term_limit(apply_t *a, const uint8_t delegate[CN_PK_BYTES],
   uint32_t term = 0;
 
   settings_get(a->n, &st);
-  if (term_number(a->n, delegate, sel->parent.data, sel->term_start, &term) != 0)
+  if (term_number(a->n, delegate, sel, &term) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (st.max_terms && term > st.max_terms)
     return refuse(a, CN_ERR_TERM_LIMIT, "this would be consecutive term %u; the limit is %u",
@@ -1227,7 +1250,7 @@ static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
   uint32_t term = 0;
   int rc;
 
-  if (term_number(n, delegate, sel->parent.data, sel->term_start, &term) != 0)
+  if (term_number(n, delegate, sel, &term) != 0)
     return -1;
   /* Checked again at close: two selections open at once could otherwise
    * give one person a term beyond the limit, or two seats for one period. */
@@ -1395,7 +1418,7 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
         if (!ok || dup)
           continue;
       }
-      if (term_number(n, cand->data, sel->parent.data, sel->term_start, &term) != 0)
+      if (term_number(n, cand->data, sel, &term) != 0)
         return -1;
       if (st.max_terms && term > st.max_terms)
         continue;
@@ -1842,8 +1865,10 @@ static cn_err apply_settings(apply_t *a)
 
   if ((err = require_convener(a)) != CN_OK)
     return err;
-  if (m->recall_threshold_permille > 1000 || m->max_terms > 1000)
-    return refuse(a, CN_ERR_INVALID, "recall threshold is 0..1000 permille, max terms 0..1000");
+  if (m->recall_threshold_permille > 1000 || m->max_terms > 1000 ||
+      m->selection_min_turnout_permille > 1000)
+    return refuse(a, CN_ERR_INVALID, "recall threshold and selection turnout are 0..1000 "
+                  "permille, max terms 0..1000");
 #define SET(key, val)                                                         \
   do {                                                                        \
     snprintf(v, sizeof v, "%llu", (unsigned long long)(val));                 \
@@ -1854,6 +1879,9 @@ static cn_err apply_settings(apply_t *a)
   SET("recall_permille", m->recall_threshold_permille ? m->recall_threshold_permille : 500);
   SET("reselect", m->reselect_on_recall);
   SET("reselect_window", m->reselect_window ? m->reselect_window : 7 * 86400);
+  SET("selection_min_window", m->selection_min_window);
+  SET("selection_min_turnout", m->selection_min_turnout_permille);
+  SET("term_gap", m->term_gap);
 #undef SET
   return CN_OK;
 }
@@ -1897,6 +1925,32 @@ static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p)
   } else {
     return refuse(a, CN_ERR_INVALID, "unknown selection method");
   }
+  return CN_OK;
+}
+
+/* A selection a member proposes must give the assembly time to notice it,
+ * and by vote a turnout quorum, so that no one seats themselves with their
+ * own ballot in a window nobody saw. Conveners (who may already admit and
+ * remove members) are trusted with shorter ones, as is the node's own
+ * reselection after a recall. */
+static cn_err check_selection_minimums(apply_t *a, const Councilnet__Proposal *p)
+{
+  node_settings_t st;
+  uint64_t from = p->opens > a->now ? p->opens : a->now;
+  uint32_t turnout = p->rule ? p->rule->turnout_permille : 0;
+
+  settings_get(a->n, &st);
+  if (p->closes - from < st.selection_min_window)
+    return refuse(a, CN_ERR_FORBIDDEN, "a member's selection stays open at least %llu seconds "
+                  "(this one %llu); a convener may propose a shorter one",
+                  (unsigned long long)st.selection_min_window,
+                  (unsigned long long)(p->closes - from));
+  if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_VOTE &&
+      turnout < st.selection_min_turnout)
+    return refuse(a, CN_ERR_FORBIDDEN, "a member's selection by vote needs a turnout quorum of "
+                  "at least %u.%u%% (this one %u.%u%%); a convener may propose a lower one",
+                  st.selection_min_turnout / 10, st.selection_min_turnout % 10,
+                  turnout / 10, turnout % 10);
   return CN_OK;
 }
 

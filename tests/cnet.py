@@ -142,6 +142,12 @@ class Node:
                 raise Failure(f"not JSON from {' '.join(cmd)}: {out!r} {err!r}")
         return out, rc
 
+    def open_selections(self):
+        """Let members propose selections of seconds without a turnout quorum
+        (a node asks a day and 10% by default); tests run short windows."""
+        self.council("settings", "set", "--selection-min-window", "0",
+                     "--selection-min-turnout", "0", key=self.convener_key)
+
     def wait_for(self, pred, what, timeout=20.0):
         end = time.time() + timeout
         while time.time() < end:

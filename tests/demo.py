@@ -292,7 +292,9 @@ def run_demo(cnet, workdir, councils):
     step("Neighborhoods decide a local question and elect their delegates")
     say(f"""Each neighborhood votes on its own question, and elects by vote a delegate
         to its district (a selection: the candidates are two members; the term starts
-        when the vote closes). Windows of {WINDOW_LOCAL} seconds here; days in real life.""")
+        when the vote closes). Windows of {WINDOW_LOCAL} seconds here; days in real life,
+        and a member's selection must stay open a day by default, so the conveners
+        open these.""")
     local, elect = {}, {}
     closes = 0
     for hname, h in hoods.items():
@@ -300,7 +302,7 @@ def run_demo(cnet, workdir, councils):
         a, b = h.members[0], h.members[1]
         local[hname], t0 = propose(h, a[1], "--title", "Turn the empty lot into a garden?",
                                    "--duration", str(WINDOW_LOCAL))
-        elect[hname], _ = propose(h, a[1], "--title", f"Our delegate to {d.name}",
+        elect[hname], _ = propose(h, h.convener, "--title", f"Our delegate to {d.name}",
                                   "--select", "vote", "--parent", d.key,
                                   "--candidate", f"{a[2]}:{a[0]}",
                                   "--candidate", f"{b[2]}:{b[0]}",

@@ -148,6 +148,27 @@ with Workdir() as w:
     sv, rc = terms.council("sortition", "verify", proposals[0], check=False)
     t.eq((rc, sv and sv.get("ok")), (1, False), "sortition verify refuses a selection by vote")
 
+    # A pause between terms: by default a delegate sits out one whole term
+    # before the count starts again; a second's pause no longer does it.
+    def fourth(title, term_start):
+        return ["proposal", "new", "--title", title, "--select", "vote", "--seats", "1",
+                "--parent", region, "--candidate", f"{pubkey(alice)}:alice",
+                "--candidate", f"{pubkey(bob)}:bob", "--opens", str(terms.now),
+                "--duration", "3600", "--term-start", str(term_start),
+                "--term-end", str(term_start + length)]
+    end3 = start + 3 * length
+    t.eq(refused(terms, *fourth("After a second", end3 + 1), key=terms.convener_key),
+         (1, "TERM_LIMIT"), "a 4th term a second after the 3rd is still consecutive")
+    t.eq(refused(terms, *fourth("After a day", end3 + DAY), key=terms.convener_key),
+         (1, "TERM_LIMIT"), "a 4th term a day after the 3rd is still consecutive")
+    terms.council(*fourth("After a whole term", end3 + length), key=terms.convener_key)
+    # --term-gap sets the pause instead.
+    terms.council("settings", "set", "--max-terms", "3", "--term-gap", "60",
+                  key=terms.convener_key)
+    t.eq(refused(terms, *fourth("After 59 seconds", end3 + 59), key=terms.convener_key),
+         (1, "TERM_LIMIT"), "with --term-gap 60, a pause of 59 s is consecutive")
+    terms.council(*fourth("After a minute", end3 + 60), key=terms.convener_key)
+
     # ---- 3. mandates and recall, roll of 9 ----
     hall = w.node("Hall assembly").start()
     m = enroll(hall, "h", 9)
@@ -252,6 +273,28 @@ with Workdir() as w:
     seats = w.node("Seats", now=hall.now).start()
     s = enroll(seats, "s", 4)
     seats.council("settings", "set", "--reselect", "--reselect-window", "100",
+                  key=seats.convener_key)
+    # A member may not open a selection of 100 seconds (a day at least by
+    # default) nor one by vote without a turnout quorum (10% by default).
+    short = ["proposal", "new", "--title", "Quick", "--select", "vote", "--parent", region,
+             "--candidate", f"{pubkey(s[2])}:me", "--candidate", f"{pubkey(s[3])}:other",
+             "--opens", str(seats.now),
+             "--term-days", "30"]
+    head = seats.council("node", "info")[0]["seq"]
+    t.eq(refused(seats, *short, "--duration", "100", "--turnout", "20", key=s[2]),
+         (1, "FORBIDDEN"), "a member's selection of 100 s refused")
+    t.eq(refused(seats, *short, "--duration", str(DAY), key=s[2]), (1, "FORBIDDEN"),
+         "a member's selection by vote without a turnout quorum refused")
+    t.eq(seats.council("node", "info")[0]["seq"], head, "the refusals changed nothing")
+    seats.council(*short, "--duration", str(DAY), "--turnout", "10", key=s[2])
+    seats.council("proposal", "new", "--title", "A day's lot", "--select", "lot",
+                  "--parent", region, "--opens", str(seats.now), "--duration", str(DAY),
+                  "--term-days", "30", key=s[3])   # a lot needs no turnout quorum
+    seats.council("proposal", "new", "--title", "Quick lot", "--select", "lot",
+                  "--parent", region, "--opens", str(seats.now), "--duration", "100",
+                  "--term-days", "30", key=seats.convener_key)
+    seats.council("settings", "set", "--reselect", "--reselect-window", "100",
+                  "--selection-min-window", "0", "--selection-min-turnout", "0",
                   key=seats.convener_key)
     # By vote: the winner is removed before the close; the seat goes on.
     vote_sel = seats.council("proposal", "new", "--title", "One delegate", "--select", "vote",

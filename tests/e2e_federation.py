@@ -70,6 +70,7 @@ with Workdir() as w:
     members = {}
     for name, hood in hoods.items():
         hood.start()
+        hood.open_selections()
         district.council("member", "add", hood.key, "--name", name, "--council", key=district.convener_key)
     for name, hood in hoods.items():
         # Riverside enrolls its members first and sends its roll with the

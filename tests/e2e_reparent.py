@@ -32,6 +32,7 @@ with Workdir() as w:
     p1 = w.node("Old parent").start()
     p2 = w.node("New parent", now=p1.now).start()
     a = w.node("Assembly", now=p1.now).start()
+    a.open_selections()
     for p in (p1, p2):
         p.council("member", "add", a.key, "--name", "Assembly", "--council", key=p.convener_key)
     ms = [keygen(os.path.join(a.dir, f"m{i}.key")) for i in range(3)]
@@ -125,6 +126,7 @@ with Workdir() as w:
 
     # ---- a delegate elected before the parent is set ----
     hall = w.node("Hall", now=parent.now).start()
+    hall.open_selections()
     parent.council("member", "add", hall.key, "--name", "Hall", "--council",
                    key=parent.convener_key)
     hm = [keygen(os.path.join(hall.dir, f"h{i}.key")) for i in range(3)]

@@ -404,7 +404,12 @@ static int setup_proposals(void)
                                       COUNCILNET__BUDGET_PROJECT__INIT };
   Councilnet__BudgetProject *bps[3] = { &bp[0], &bp[1], &bp[2] };
   uint8_t s1[32], s2[32];
+  Councilnet__Settings st = COUNCILNET__SETTINGS__INIT;
 
+  /* Members below propose selections of seconds with no quorum. */
+  ADDR(st, K_P, T0);
+  if (post_ok("settings", K_CONV, &st.base, NULL, NULL) != 0)
+    return -1;
   yesno(&p, &r, "P1: a regional bus line", T0, T0 + 100000);
   if (post_ok("proposal", K_M0, &p.base, id_p1, NULL) != 0 || vote(K_M0, id_p1, 0) != 0)
     return -1;
@@ -971,6 +976,19 @@ static int c_node_kind(long which, buf_t *o)
   }
 }
 
+/* Settings out of range, signed by the convener. */
+static int c_settings(long which, buf_t *o)
+{
+  Councilnet__Settings st = COUNCILNET__SETTINGS__INIT;
+
+  ADDR(st, K_P, T1);
+  if (which == 0)
+    st.selection_min_turnout_permille = 1001;
+  else
+    st.max_terms = 1001;
+  return seal(o, "settings", K_CONV, &st.base);
+}
+
 static int c_role(long which, buf_t *o)
 {
   Councilnet__MemberAdd m = COUNCILNET__MEMBER_ADD__INIT;
@@ -1409,6 +1427,8 @@ static const struct builder_t {
   { "member_add_by_stranger", 0, c_role, 1 },
   { "role_set_self_promotion", 0, c_role, 2 },
   { "settings_by_clerk", 0, c_role, 3 },
+  { "settings_selection_turnout", 0, c_settings, 0 },
+  { "settings_max_terms", 0, c_settings, 1 },
   { "parent_set_by_member", 0, c_role, 4 },
   { "budget_round_by_member", 0, c_role, 5 },
   { "paper_ballot_by_member", 0, c_role, 6 },

@@ -156,6 +156,7 @@ int main(void)
   REQUIRE(tnode_start(&dist, "District", T0) == 0);
   started = 1;
   REQUIRE(tnode_start_child(&hood, "Riverside", T0, &dist) == 0);
+  REQUIRE(util_settings_open(&hood) == CN_OK);
   REQUIRE(util_admit_council(&dist, hood.pk, "Riverside") == CN_OK);
   for (int i = 0; i < ROLL; i++) {
     cn_crypto_keypair(mpk[i], msk[i]);

@@ -108,6 +108,7 @@ int main(void)
 
   cn_crypto_init();
   REQUIRE(tnode_start(&node, "delegates", T0) == 0);
+  REQUIRE(util_settings_open(&node) == CN_OK);
   started = 1;
   cn_crypto_keypair(parent_pk, stranger_sk);
   cn_crypto_keypair(stranger_pk, stranger_sk);

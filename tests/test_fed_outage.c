@@ -134,6 +134,7 @@ int main(void)
 
   /* C. A captured child. */
   REQUIRE(tnode_start_child(&small, "Hillside", T0, &parent) == 0);
+  REQUIRE(util_settings_open(&small) == CN_OK);
   REQUIRE(util_admit_council(&parent, small.pk, "Hillside") == CN_OK);
   REQUIRE(add_members(&small, 0, 5) == 0);
   {

@@ -208,6 +208,7 @@ int main(void)
     char name[32];
     snprintf(name, sizeof name, "Neighborhood %d", h + 1);
     REQUIRE(tnode_start_child(&hood[h], name, T0, parent_of(h)) == 0);
+    REQUIRE(util_settings_open(&hood[h]) == CN_OK);
     REQUIRE(util_admit_council(parent_of(h), hood[h].pk, name) == CN_OK);
     for (int m = 0; m < roll_of[h]; m++) {
       cn_crypto_keypair(mpk[h][m], msk[h][m]);

@@ -428,6 +428,16 @@ int util_admit_council(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *n
   return admit(n, key, name, 1);
 }
 
+int util_settings_open(tnode_t *n)
+{
+  Councilnet__Settings st = COUNCILNET__SETTINGS__INIT;
+
+  st.node.data = n->pk;
+  st.node.len = CN_PK_BYTES;
+  st.created = n->now;
+  return util_act(n, "settings", &st, n->convener_sk, NULL);
+}
+
 int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p,
                  uint8_t id[CN_HASH_BYTES])
 {

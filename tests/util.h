@@ -52,6 +52,10 @@ int util_seal(const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
 /* POST an envelope; return the API code (CN_OK with a verified receipt, or
  * the Error's code), or -1 if no answer. *SEQ gets the receipt seq if non-NULL. */
 int util_post(tnode_t *n, const uint8_t *env, size_t len, uint64_t *seq);
+/* Post settings, signed by the convener, that let members propose
+ * selections with any window and no turnout quorum (a node asks a day and a
+ * tenth of the roll by default; most tests run windows of seconds). */
+int util_settings_open(tnode_t *n);
 /* Seal and post. */
 int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
              uint64_t *seq);
