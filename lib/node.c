@@ -2779,13 +2779,65 @@ static int outbox_bury_all(cn_node_t *n, uint64_t now)
   return rc < 0 ? -1 : 0;
 }
 
-static cn_err apply_parent_set(apply_t *a)
+/* Queue the whole roll (keys only) for the parent, as one roll update.
+ * Inside a node transaction. Return 0 or -1. */
+static int roll_full(cn_node_t *n, uint64_t now)
 {
-  Councilnet__ParentSet *m = (Councilnet__ParentSet *)a->body;
   Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
   roll_ctx_t r = { NULL, 0, 0, 0 };
   uint8_t *env = NULL;
   size_t len = 0;
+  int rc = -1;
+
+  if (cn_store_key_scan(n->store, roll_collect, &r) != 0 || r.failed)
+    goto out;
+  u.node.data = n->pk;
+  u.node.len = CN_PK_BYTES;
+  u.created = now;
+  u.serial = n->pend_seq + 1;    /* as in roll_update() */
+  u.added = r.keys;
+  u.n_added = r.n;
+  if (cn_store_represented(n->store, &u.roll) != 0)
+    goto out;
+  if (node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len) != 0 ||
+      outbox_add(n, "roll", env, len) != 0)
+    goto out;
+  rc = 0;
+out:
+  for (size_t i = 0; i < r.n; i++)
+    free(r.keys[i].data);
+  free(r.keys);
+  free(env);
+  return rc;
+}
+
+int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
+{
+  uint64_t first = 0;
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int rc;
+
+  if (!n->has_parent || node_begin(n) != 0)
+    return -1;
+  rc = cn_store_outbox_first(n->store, &first, &env, &len);
+  free(env);
+  if (rc == 0 && first != id)
+    rc = 1;
+  if (rc != 0) {
+    node_rollback(n);
+    return rc < 0 ? -1 : 1;
+  }
+  if (roll_full(n, cn_node_now(n)) != 0 || cn_store_outbox_requeue(n->store, id) != 0) {
+    node_rollback(n);
+    return -1;
+  }
+  return node_commit(n) != 0 ? -1 : 0;
+}
+
+static cn_err apply_parent_set(apply_t *a)
+{
+  Councilnet__ParentSet *m = (Councilnet__ParentSet *)a->body;
   cn_err err;
 
   if ((err = require_convener(a)) != CN_OK)
@@ -2812,29 +2864,9 @@ static cn_err apply_parent_set(apply_t *a)
   if (node_load_parent(a->n) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   /* The new parent gets the whole roll (keys only) to start from. */
-  err = CN_ERR_INTERNAL;
-  if (cn_store_key_scan(a->n->store, roll_collect, &r) != 0 || r.failed)
-    goto out;
-  u.node.data = a->n->pk;
-  u.node.len = CN_PK_BYTES;
-  u.created = a->now;
-  u.serial = a->n->pend_seq + 1;    /* as in roll_update() */
-  u.added = r.keys;
-  u.n_added = r.n;
-  if (cn_store_represented(a->n->store, &u.roll) != 0)
-    goto out;
-  if (node_append_own(a->n, "roll", &u.base, a->now, NULL, NULL, &env, &len) != 0 ||
-      outbox_add(a->n, "roll", env, len) != 0)
-    goto out;
-  err = CN_OK;
-out:
-  if (err != CN_OK)
-    refuse(a, err, "database error");
-  for (size_t i = 0; i < r.n; i++)
-    free(r.keys[i].data);
-  free(r.keys);
-  free(env);
-  return err;
+  if (roll_full(a->n, a->now) != 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  return CN_OK;
 }
 
 int cn_node_set_parent(cn_node_t *n, const char *url, const uint8_t key[CN_PK_BYTES],

@@ -95,7 +95,7 @@ enum stmt_id {
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT, ST_OUT_DEAD_SCAN,
-  ST_OUT_RESEND, ST_OUT_DEAD_DELETE,
+  ST_OUT_RESEND, ST_OUT_REQUEUE, ST_OUT_DEAD_DELETE,
   ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_ELSEWHERE, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
@@ -179,6 +179,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_OUT_COUNT] = "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_dead)",
   [ST_OUT_RESEND] = "INSERT INTO outbox(record_id, kind, envelope)"
                     " SELECT record_id, kind, envelope FROM outbox_dead WHERE id = :id",
+  [ST_OUT_REQUEUE] = "INSERT INTO outbox(record_id, kind, envelope)"
+                     " SELECT record_id, kind, envelope FROM outbox WHERE id = :id",
   [ST_OUT_DEAD_DELETE] = "DELETE FROM outbox_dead WHERE id = :id",
   [ST_OUT_DEAD_SCAN] = "SELECT id, record_id, kind, error, at FROM outbox_dead"
                        " ORDER BY id DESC LIMIT :limit",
@@ -1461,6 +1463,19 @@ int cn_store_outbox_resend(cn_store_t *s, uint64_t id)
   if (!st || bind_int(st, ":id", id) || store_exec(s, st, "dead letter delete") != 0)
     return -1;
   return 0;
+}
+
+int cn_store_outbox_requeue(cn_store_t *s, uint64_t id)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_REQUEUE);
+  int rc;
+
+  if (!st || bind_int(st, ":id", id))
+    return -1;
+  rc = store_insert_new(s, st, "outbox requeue");
+  if (rc != 1)
+    return rc < 0 ? -1 : 1;
+  return cn_store_outbox_delete(s, id);
 }
 
 int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead)

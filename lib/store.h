@@ -264,6 +264,9 @@ int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead);
 /* Put dead letter ID back at the end of the outbox: 0, 1 if there is no
  * such dead letter, -1 on error. */
 int cn_store_outbox_resend(cn_store_t *s, uint64_t id);
+/* Move row ID to the end of the outbox: 0, 1 if there is no such row, -1
+ * on error. */
+int cn_store_outbox_requeue(cn_store_t *s, uint64_t id);
 /* Dead letters, newest first, at most LIMIT. Strings valid during FN. */
 typedef struct cn_store_dead_t {
   uint64_t id;

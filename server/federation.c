@@ -27,6 +27,10 @@ struct cn_fed_t {
   uint64_t row;                     /* outbox row in flight */
   uint8_t row_id[CN_HASH_BYTES];    /* its record id */
   unsigned attempts;
+  /* rows the parent refused NOT_MEMBER after we sent the whole roll again
+   * ahead of them: a second such refusal is final */
+  uint8_t refreshed[8][CN_HASH_BYTES];
+  unsigned n_refreshed;
   uint64_t next_send_ms;
   int empty;                        /* the outbox was empty at the last look */
   uint64_t recheck_ms;              /* when to look again without a kick */
@@ -95,16 +99,19 @@ static int fed_receipt_ok(cn_fed_t *f, const uint8_t *body, size_t len)
 
 /* Refusals the parent will repeat forever: dead-letter them. Others (the
  * parent down, overloaded, or not yet admitting us) are retried. */
-static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size_t cap)
+static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size_t cap,
+                                cn_err *code)
 {
   Councilnet__Error *e = councilnet__error__unpack(NULL, len, body);
   int final = 1;
 
+  *code = CN_OK;
   if (!e) {
     snprintf(why, cap, "unreadable refusal");
     return 0;
   }
   snprintf(why, cap, "%s: %s", e->name, e->message);
+  *code = (cn_err)e->code;
   switch ((cn_err)e->code) {
   case CN_ERR_UNKNOWN_SIGNER:
   case CN_ERR_NOT_MEMBER:
@@ -123,11 +130,35 @@ static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size
 
 static void fed_drain(cn_fed_t *f);
 
+/* The parent does not know a member of ours (the roll update for them was
+ * set aside here, or the parent lost it). Retried as it stands, the row
+ * would hold the whole outbox, recalls included, for good: send the whole
+ * roll again ahead of it. If the parent still refuses it, the row goes to
+ * the dead letters (kept, shown, resendable). Return 1 if handled. */
+static int fed_not_member(cn_fed_t *f, const char *why)
+{
+  unsigned i, n = f->n_refreshed < 8 ? f->n_refreshed : 8;
+
+  for (i = 0; i < n; i++)
+    if (memcmp(f->refreshed[i], f->row_id, CN_HASH_BYTES) == 0)
+      return 0;                           /* refused again: final */
+  if (cn_node_outbox_refresh_roll(f->node, f->row) != 0)
+    return -1;                            /* retried as any refusal */
+  fprintf(stderr, "councild: parent does not know a member (%s); outbox row %" PRIu64
+          " goes again after the whole roll\n", why, f->row);
+  memcpy(f->refreshed[f->n_refreshed++ % 8], f->row_id, CN_HASH_BYTES);
+  f->attempts = 0;
+  f->empty = 0;
+  fed_drain(f);
+  return 1;
+}
+
 static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
 {
   cn_fed_t *f = ctx;
   char why[200];
-  int refusal = status >= 400 && status < 500 && status != 429;
+  cn_err code = CN_OK;
+  int refusal = status >= 400 && status < 500 && status != 429, final = 0, nm = -1;
 
   f->sending = 0;
   if (status == 200 && fed_receipt_ok(f, body, len)) {
@@ -143,7 +174,16 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     return;
   }
   why[0] = 0;
-  if (refusal && fed_refusal_is_final(body, len, why, sizeof why)) {
+  if (refusal)
+    final = fed_refusal_is_final(body, len, why, sizeof why, &code);
+  if (refusal && code == CN_ERR_NOT_MEMBER && (nm = fed_not_member(f, why)) == 1)
+    return;
+  if (nm == 0) {
+    char again[sizeof why];
+    snprintf(again, sizeof again, "%.120s, again after the whole roll was sent", why);
+    memcpy(why, again, sizeof why);
+  }
+  if (final || nm == 0) {
     fprintf(stderr, "councild: parent refused outbox row %" PRIu64 " for good (%s)\n", f->row, why);
     snprintf(f->last_error, sizeof f->last_error, "parent refused a record: %.200s", why);
     cn_node_outbox_bury(f->node, f->row, why);

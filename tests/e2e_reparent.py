@@ -166,4 +166,67 @@ with Workdir() as w:
     rc, _, err = run([COUNCIL, "recall", pubkey(hm[0]), "--node", hall.url, "--via", parent.url,
                       "--key", hm[1]], check=False)
     t.eq(rc, 0, f"a member recalls the delegate by key through the parent: {err!r}")
+
+    # ---- a member the parent never learned ----
+    # The whole roll goes up a day ahead of the parent's clock and is set
+    # aside; the clock is fixed; the members' recall votes are then refused
+    # NOT_MEMBER. They held the outbox, recalls included, until a convener
+    # acted: the node now sends the whole roll again ahead of such a row.
+    drift = w.node("Drift", now=parent.now + 86400).start()
+    parent.council("member", "add", drift.key, "--name", "Drift", "--council",
+                   key=parent.convener_key)
+    dm = [keygen(os.path.join(drift.dir, f"d{i}.key")) for i in range(3)]
+    for i, k in enumerate(dm):
+        drift.council("member", "add", pubkey(k), "--name", f"d{i}", key=drift.convener_key)
+    drift.council("parent", "set", parent.url, parent.key, key=drift.convener_key)
+    drift.wait_for(lambda: drift.council("federation")[0]["dead"] == 1 or None,
+                   "the far-future roll set aside")
+    drift.set_clock(parent.now)
+    delect = drift.council("proposal", "new", "--title", "Delegate", "--select", "vote",
+                           "--parent", parent.key, "--candidate", f"{pubkey(dm[0])}:first",
+                           "--candidate", f"{pubkey(dm[1])}:second", "--opens", str(drift.now),
+                           "--duration", "100", "--term-days", "30",
+                           key=drift.convener_key)[0]["record_id"]
+    for k in dm:
+        drift.council("vote", delect, "first", key=k)
+    for n in (parent, drift):
+        n.set_clock(drift.now + 101)
+    dcred = drift.wait_for(lambda: (drift.council("delegate", "list")[0].get("delegates")
+                                    or [None])[0], "the credential at Drift")["credential_id"]
+    for k in dm[1:]:
+        drift.council("recall", pubkey(dm[0]), key=k)
+    f = drift.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(
+        drift.council("federation")[0]), "the recall votes past the parent's NOT_MEMBER")
+    t.eq(f["dead"], 1, "nothing more set aside: the roll went again and the votes after it")
+    at_parent = {d["credential_id"]: d for d in parent.council("delegate", "list")[0]["delegates"]}
+    t.check(dcred in at_parent and at_parent[dcred]["recalled"],
+            f"the parent counted the votes and the recall: {at_parent.get(dcred)}")
+
+    # A node whose clock stays a day ahead: the roll sent again is set aside
+    # too, so the parent refuses the vote again; the vote then becomes a
+    # dead letter instead of holding the outbox.
+    ahead = w.node("Ahead", now=parent.now + 86400).start()
+    parent.council("member", "add", ahead.key, "--name", "Ahead", "--council",
+                   key=parent.convener_key)
+    am = [keygen(os.path.join(ahead.dir, f"a{i}.key")) for i in range(3)]
+    for i, k in enumerate(am):
+        ahead.council("member", "add", pubkey(k), "--name", f"a{i}", key=ahead.convener_key)
+    ahead.council("parent", "set", parent.url, parent.key, key=ahead.convener_key)
+    aelect = ahead.council("proposal", "new", "--title", "Delegate", "--select", "vote",
+                           "--parent", parent.key, "--candidate", f"{pubkey(am[0])}:first",
+                           "--candidate", f"{pubkey(am[1])}:second", "--opens", str(ahead.now),
+                           "--duration", "100", "--term-days", "30",
+                           key=ahead.convener_key)[0]["record_id"]
+    for k in am:
+        ahead.council("vote", aelect, "first", key=k)
+    ahead.set_clock(ahead.now + 101)
+    ahead.wait_for(lambda: ahead.council("delegate", "list")[0].get("delegates"),
+                   "the credential at Ahead")
+    ahead.council("recall", pubkey(am[0]), key=am[1])
+    f = ahead.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(
+        ahead.council("federation")[0]), "the outbox past a vote refused twice")
+    again = [d for d in f["dead_letters"] if d["kind"] == "recall_vote"]
+    t.check(len(again) == 1 and "NOT_MEMBER" in again[0]["error"] and
+            "again after the whole roll was sent" in again[0]["error"],
+            f"the vote refused again is a dead letter: {again}")
 t.finish()

@@ -137,6 +137,11 @@ int cn_node_set_parent(cn_node_t *n, const char *url, const uint8_t key[CN_PK_BY
 int cn_node_outbox_first(cn_node_t *n, uint64_t *id, uint8_t **env, size_t *len);
 int cn_node_outbox_done(cn_node_t *n, uint64_t id);
 int cn_node_outbox_bury(cn_node_t *n, uint64_t id, const char *why);
+/* The parent refused row ID NOT_MEMBER: it does not know a member of ours
+ * (our roll update was set aside, or lost there). Queue the whole roll
+ * again and move row ID behind it, in one transaction. Return 0, 1 if ID
+ * is not the outbox's first row (nothing changed), or -1. */
+int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id);
 
 /* Following the parent's log: the last seq taken in, and taking in one
  * LogPage (each entry verified against the parent's key and the chain so
