@@ -406,8 +406,10 @@ static int issued_by(const cn_cli_t *cli, const Councilnet__DelegateView *v,
  * parent). A credential id listed is taken as is; a delegate key stands
  * for the delegate's live, unrecalled credential issued by ISSUER (one
  * whose term has started preferred), or if none is live for its latest
- * one (the node then says why it cannot be recalled); anything else is
- * sent as given, for the node to judge. Return a CN_EXIT_ status. */
+ * one (the node then says why it cannot be recalled), and is signed only
+ * once that credential's signed record names the delegate and ISSUER;
+ * anything else is sent as given, for the node to judge. Return a
+ * CN_EXIT_ status. */
 static int resolve_credential(cn_cli_t *cli, const uint8_t issuer[CN_PK_BYTES],
                               const uint8_t arg[CN_HASH_BYTES], uint8_t out[CN_HASH_BYTES])
 {
@@ -424,7 +426,7 @@ static int resolve_credential(cn_cli_t *cli, const uint8_t issuer[CN_PK_BYTES],
     return rc;
   for (i = 0; i < list->n_delegates; i++)
     if (bytes_eq(&list->delegates[i]->credential_id, arg, CN_HASH_BYTES))
-      goto out;                 /* a credential id */
+      goto out;                 /* a credential id: signed as the member gave it */
   for (i = 0; i < list->n_delegates; i++) {
     const Councilnet__DelegateView *v = list->delegates[i];
     if (v->credential && issued_by(cli, v, issuer)
@@ -469,12 +471,20 @@ static int resolve_credential(cn_cli_t *cli, const uint8_t issuer[CN_PK_BYTES],
     memcpy(out, latest->credential_id.data, CN_HASH_BYTES);
   if (live || latest) {
     /* The list is the node's unsigned word: the member signs a recall of
-     * OUT only once the signed credential says it is this delegate's. */
+     * OUT only once the signed credential says it is this delegate's, and
+     * issued by ISSUER, the council the member recalls at. The same person
+     * may be a delegate of several councils; a vote on another council's
+     * credential is refused wherever it is sent, but the member would have
+     * signed it. */
     Councilnet__Credential *c = NULL;
     rc = cn_cli_get_signed_record(cli, out, "credential", &councilnet__credential__descriptor,
                                   (ProtobufCMessage **)&c);
     if (rc == CN_EXIT_OK && !bytes_eq(&c->delegate, arg, CN_PK_BYTES)) {
       cn_cli_errorf("the node lists a credential of another delegate for this key; "
+                    "nothing was signed");
+      rc = CN_EXIT_REFUSED;
+    } else if (rc == CN_EXIT_OK && !bytes_eq(&c->node, issuer, CN_PK_BYTES)) {
+      cn_cli_errorf("the node lists a credential issued by another council for this key; "
                     "nothing was signed");
       rc = CN_EXIT_REFUSED;
     }

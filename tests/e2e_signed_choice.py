@@ -9,6 +9,10 @@ a node's unsigned views, even through a dishonest node (a proxy on
   and signs nothing.
 - The proxy lists another delegate's credential under a delegate's key:
   `council recall DELEGATE_KEY` refuses it and signs nothing.
+- The same person is also a delegate of another assembly (a second real
+  node): the proxy lists that council's credential under the key and serves
+  its record from the other node. `council recall DELEGATE_KEY` refuses it
+  and signs nothing.
 - The proxy lists a budget round's projects in reverse order: `council
   budget vote ROUND alpha` still approves alpha, read from the round as its
   owner signed it."""
@@ -51,6 +55,8 @@ with Workdir() as w:
 
     mode = {"m": ""}
     swap = {}                   # credential id -> the one to list instead
+    foreign = {}                # "id" listed for "instead", its record from "url"
+    posted = []                 # paths of the records sent in mode "foreign"
 
     class Liar(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -62,7 +68,12 @@ with Workdir() as w:
             path = self.path
             if mode["m"] == "other-record" and path == f"/v1/records/{pid}":
                 path = f"/v1/records/{oid}"
-            req = urllib.request.Request(node.url + path, data=body, method=self.command,
+            url = node.url
+            if mode["m"] == "foreign" and path == f"/v1/records/{foreign['id']}":
+                url = foreign["url"]        # the other council's signed credential
+            if mode["m"] == "foreign" and self.command == "POST":
+                posted.append(path)
+            req = urllib.request.Request(url + path, data=body, method=self.command,
                                          headers={"Content-Type": "application/x-protobuf"})
             try:
                 with urllib.request.urlopen(req) as r:
@@ -98,6 +109,11 @@ with Workdir() as w:
                 # each delegate listed with the other's credential id
                 a, b = (bytes.fromhex(x) for x in swap["ids"])
                 data = data.replace(a, b"\0" * 32).replace(b, a).replace(b"\0" * 32, b)
+            if self.path == "/v1/delegates" and mode["m"] == "foreign":
+                # the delegate's own view (issuer: this node), the other
+                # council's credential id in it
+                data = data.replace(bytes.fromhex(foreign["instead"]),
+                                    bytes.fromhex(foreign["id"]))
             self.send_response(status)
             self.send_header("Content-Type", "application/x-protobuf")
             self.send_header("Content-Length", str(len(data)))
@@ -150,5 +166,39 @@ with Workdir() as w:
             f"a recall by key is not signed against another delegate's credential: {rc} {err!r}")
     after = node.council("delegate", "list")[0]["delegates"]
     t.eq([c.get("recall_votes", 0) for c in after], [0, 0], "no recall vote was signed")
+
+    # The same person, elected delegate by another assembly: a credential for
+    # the same key, issued by another council (to the same parent).
+    swap.clear()
+    hill = w.node("Hillside").start()
+    dk = next(k for k in ms if pubkey(k) == target)
+    h1 = keygen(os.path.join(w.path, "h1.key"))
+    for name, k in (("dana", dk), ("hal", h1)):
+        hill.council("member", "add", pubkey(k), "--name", name, key=hill.convener_key)
+    hsel = hill.council("proposal", "new", "--title", "Delegate", "--select", "vote",
+                        "--parent", "cd" * 32, "--candidate", f"{target}:dana",
+                        "--candidate", f"{pubkey(h1)}:hal", "--opens", str(hill.now),
+                        "--duration", "100", "--term-days", "30",
+                        key=hill.convener_key)[0]["record_id"]
+    for k in (dk, h1):
+        hill.council("vote", hsel, "dana", key=k)
+    hill.set_clock(hill.now + 101)
+    (hcred,) = hill.wait_for(lambda: hill.council("delegate", "list")[0].get("delegates"),
+                             "the other assembly's credential")
+    t.eq((hcred["credential"]["delegate"], hcred["credential"]["node"]), (target, hill.key),
+         "the same key is a delegate of the other assembly, by its credential")
+    foreign.update(id=hcred["credential_id"], url=hill.url,
+                   instead=next(c["credential_id"] for c in creds
+                                if c["credential"]["delegate"] == target))
+    mode["m"] = "foreign"
+    rc, _, err = run([COUNCIL, "recall", target, *via, "--key", ms[3]], check=False)
+    mode["m"] = ""
+    t.check(rc != 0 and "credential issued by another council" in err,
+            f"a recall by key is not signed against another council's credential: {rc} {err!r}")
+    t.eq(posted, [], "no recall vote was sent")
+    after = node.council("delegate", "list")[0]["delegates"]
+    t.eq([c.get("recall_votes", 0) for c in after], [0, 0], "no recall vote was counted here")
+    t.eq(hill.council("delegate", "list")[0]["delegates"][0].get("recall_votes", 0), 0,
+         "nor at the other assembly")
     liar.shutdown()
 t.finish()
