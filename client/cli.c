@@ -364,7 +364,8 @@ static int cli_fetch_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], cn_h
 }
 
 int cn_cli_get_signed_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char *kind,
-                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                             uint8_t signer[CN_PK_BYTES])
 {
   cn_http_resp_t resp;
   cn_record_t rec;
@@ -385,6 +386,8 @@ int cn_cli_get_signed_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], con
     cn_cli_errorf("the %s's body is not a valid %s", kind, desc->short_name);
   else
     rc = CN_EXIT_OK;
+  if (rc == CN_EXIT_OK && signer)
+    memcpy(signer, rec.signer, CN_PK_BYTES);
   cn_record_close(&rec);
   cn_http_resp_clear(&resp);
   return rc;

@@ -129,12 +129,13 @@ int cn_cli_get_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char
 
 /* GET /v1/records/ID, check that the answer is the record asked for (its
  * BLAKE2b-256 is ID), that its signature verifies (any signer: a member's
- * proposal, a child council's credential) and that it is of KIND, and
- * unpack its body strictly as DESC into *OUT. What a member signs a choice
- * against comes from here, never from a node's unsigned view. Errors are
- * printed. Return a CN_EXIT_ status. */
+ * proposal, a child council's credential; SIGNER, if not NULL, gets the
+ * key) and that it is of KIND, and unpack its body strictly as DESC into
+ * *OUT. What a member signs a choice against comes from here, never from a
+ * node's unsigned view. Errors are printed. Return a CN_EXIT_ status. */
 int cn_cli_get_signed_record(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], const char *kind,
-                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
+                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                             uint8_t signer[CN_PK_BYTES]);
 
 /* Load the signing key named by --key / COUNCIL_KEY. A sealed key file is
  * opened with COUNCIL_PASSPHRASE or a passphrase asked on the terminal.

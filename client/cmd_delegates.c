@@ -477,8 +477,9 @@ static int resolve_credential(cn_cli_t *cli, const uint8_t issuer[CN_PK_BYTES],
      * credential is refused wherever it is sent, but the member would have
      * signed it. */
     Councilnet__Credential *c = NULL;
+    uint8_t signer[CN_PK_BYTES];
     rc = cn_cli_get_signed_record(cli, out, "credential", &councilnet__credential__descriptor,
-                                  (ProtobufCMessage **)&c);
+                                  (ProtobufCMessage **)&c, signer);
     if (rc == CN_EXIT_OK && !bytes_eq(&c->delegate, arg, CN_PK_BYTES)) {
       cn_cli_errorf("the node lists a credential of another delegate for this key; "
                     "nothing was signed");
@@ -486,6 +487,12 @@ static int resolve_credential(cn_cli_t *cli, const uint8_t issuer[CN_PK_BYTES],
     } else if (rc == CN_EXIT_OK && !bytes_eq(&c->node, issuer, CN_PK_BYTES)) {
       cn_cli_errorf("the node lists a credential issued by another council for this key; "
                     "nothing was signed");
+      rc = CN_EXIT_REFUSED;
+    } else if (rc == CN_EXIT_OK && sodium_memcmp(signer, issuer, CN_PK_BYTES) != 0) {
+      /* anyone can sign a body that names this council: only the
+       * council's own signature makes it its credential */
+      cn_cli_errorf("the credential the node lists for this key is not signed by this "
+                    "council; nothing was signed");
       rc = CN_EXIT_REFUSED;
     }
     if (c)

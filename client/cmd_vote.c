@@ -49,7 +49,7 @@ static const char delegate_vote_usage[] =
 static int fetch_proposal(cn_cli_t *cli, const uint8_t id[CN_HASH_BYTES], Councilnet__Proposal **out)
 {
   return cn_cli_get_signed_record(cli, id, "proposal", &councilnet__proposal__descriptor,
-                                  (ProtobufCMessage **)out);
+                                  (ProtobufCMessage **)out, NULL);
 }
 
 /* Resolve the CHOICE arguments against proposal P into CHOICES (N of them). */

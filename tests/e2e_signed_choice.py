@@ -16,6 +16,9 @@ a node's unsigned views, even through a dishonest node (a proxy on
 - The proxy lists a budget round's projects in reverse order: `council
   budget vote ROUND alpha` still approves alpha, read from the round as its
   owner signed it."""
+import ctypes
+import hashlib
+import ctypes.util
 import http.server
 import os
 import sys
@@ -56,6 +59,7 @@ with Workdir() as w:
     mode = {"m": ""}
     swap = {}                   # credential id -> the one to list instead
     foreign = {}                # "id" listed for "instead", its record from "url"
+    forged = {}                 # "id" listed for "instead", its envelope "env"
     posted = []                 # paths of the records sent in mode "foreign"
 
     class Liar(http.server.BaseHTTPRequestHandler):
@@ -69,6 +73,15 @@ with Workdir() as w:
             if mode["m"] == "other-record" and path == f"/v1/records/{pid}":
                 path = f"/v1/records/{oid}"
             url = node.url
+            if mode["m"] == "forged" and path == f"/v1/records/{forged['id']}":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(forged["env"])))
+                self.end_headers()
+                self.wfile.write(forged["env"])
+                return
+            if mode["m"] == "forged" and self.command == "POST":
+                posted.append(path)
             if mode["m"] == "foreign" and path == f"/v1/records/{foreign['id']}":
                 url = foreign["url"]        # the other council's signed credential
             if mode["m"] == "foreign" and self.command == "POST":
@@ -109,11 +122,12 @@ with Workdir() as w:
                 # each delegate listed with the other's credential id
                 a, b = (bytes.fromhex(x) for x in swap["ids"])
                 data = data.replace(a, b"\0" * 32).replace(b, a).replace(b"\0" * 32, b)
-            if self.path == "/v1/delegates" and mode["m"] == "foreign":
+            if self.path == "/v1/delegates" and mode["m"] in ("foreign", "forged"):
                 # the delegate's own view (issuer: this node), the other
-                # council's credential id in it
-                data = data.replace(bytes.fromhex(foreign["instead"]),
-                                    bytes.fromhex(foreign["id"]))
+                # council's credential id in it, or a forged one's
+                other = foreign if mode["m"] == "foreign" else forged
+                data = data.replace(bytes.fromhex(other["instead"]),
+                                    bytes.fromhex(other["id"]))
             self.send_response(status)
             self.send_header("Content-Type", "application/x-protobuf")
             self.send_header("Content-Length", str(len(data)))
@@ -200,5 +214,28 @@ with Workdir() as w:
     t.eq([c.get("recall_votes", 0) for c in after], [0, 0], "no recall vote was counted here")
     t.eq(hill.council("delegate", "list")[0]["delegates"][0].get("recall_votes", 0), 0,
          "nor at the other assembly")
+
+    # A credential naming this council and the delegate, as its body says,
+    # but signed by another key: anyone can write such a body.
+    real = urllib.request.urlopen(f"{node.url}/v1/records/{foreign['instead']}").read()
+    body = next(v for num, _, v in pb_parse(real) if num == 3)
+    sodium = ctypes.CDLL(ctypes.util.find_library("sodium"))
+    t.check(sodium.sodium_init() >= 0, "libsodium for the forger")
+    fpk, fsk, sig = (ctypes.create_string_buffer(n) for n in (32, 64, 64))
+    sodium.crypto_sign_keypair(fpk, fsk)
+    msg = b"councilnet/1/credential\0" + body
+    sodium.crypto_sign_detached(sig, None, msg, ctypes.c_ulonglong(len(msg)), fsk)
+    env = pb_enc([(1, 0, 1), (2, 2, b"credential"), (3, 2, body), (4, 2, fpk.raw),
+                  (5, 2, sig.raw)])
+    fid = hashlib.blake2b(env, digest_size=32).hexdigest()
+    forged.update(id=fid, env=env, instead=foreign["instead"])
+    mode["m"] = "forged"
+    posted.clear()
+    rc, _, err = run([COUNCIL, "recall", target, *via, "--key", ms[3]], check=False)
+    mode["m"] = ""
+    t.check(rc != 0 and "not signed by this council" in err,
+            f"a recall by key is not signed against a credential another key signed: "
+            f"{rc} {err!r}")
+    t.eq(posted, [], "no recall vote was sent on the forged credential")
     liar.shutdown()
 t.finish()
