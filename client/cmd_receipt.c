@@ -7,18 +7,28 @@
  * entry by entry, to the head the node signs now: if that signed log holds
  * another record at SEQ, or its signed head is before SEQ, the node has
  * dropped or rewritten the record, and the receipt with that log is the
- * proof. */
+ * proof.
+ *
+ * Only a head signed after the entry was appended can show it missing, and
+ * times are whole seconds: a head signed in the receipt's own second may be
+ * from just before the append. The node signs a fresh head with its
+ * current time on every request, so the client waits (a bounded time, once
+ * for all the receipts of a run) for the node's clock to pass the receipt,
+ * and asks again. */
 #include "commands.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "councilnet/receipt.h"
 #include "councilnet/record.h"
 
 #define RECEIPT_FILE_MAX (64 * 1024)   /* far above any receipt a node makes */
+#define RECEIPT_WAIT_MS 3000           /* the longest one run waits for the node's clock */
+#define RECEIPT_POLL_MS 200            /* how often the node's time is asked meanwhile */
 
 static const char receipt_check_usage[] =
   "Usage: council receipt check FILE... [--offline] [--node-key HEX]\n"
@@ -38,6 +48,11 @@ static const char receipt_check_usage[] =
   "--json prints {\"receipts\":[{\"file\",\"ok\",\"seq\",\"record_id\",\n"
   "\"entry_hash\",\"in_log\",\"error\"}]}: in_log is true, false (contradicted)\n"
   "or null (offline, or not shown); the node's own errors go to stderr.\n"
+  "A signed head that ends before the receipt's seq proves a loss only when\n"
+  "signed after the receipt's second: when the node's head is no newer, the\n"
+  "command waits (at most 3 s in all, once per run) for the node's clock to\n"
+  "pass the receipt and asks again; a node whose clock is behind the receipt\n"
+  "is reported as such (ask again later).\n"
   "\n"
   "  --offline         check the signatures only, without asking the node\n"
   "                    (needs --node-key)\n"
@@ -53,6 +68,63 @@ typedef struct receipt_result_t {
   char entry_hash[2 * CN_HASH_BYTES + 1];
   char error[384];
 } receipt_result_t;
+
+/* Waiting for the node's clock to pass a receipt: one budget for all the
+ * receipts of a run, so a node whose clock is behind delays the command
+ * once, not once per receipt. */
+typedef struct receipt_wait_t {
+  int64_t deadline_ms;      /* CLOCK_MONOTONIC; 0 until the first wait */
+  uint64_t node_time;       /* the node's time (GET /v1/node) when last asked */
+} receipt_wait_t;
+
+static int64_t receipt_now_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void receipt_sleep_ms(int64_t ms)
+{
+  struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+/* Ask the node's time (GET /v1/node) until it is past T, sleeping between
+ * asks while the run's budget lasts; once the budget is spent, ask once.
+ * WAIT->node_time gets the last answer. The time is the node's unsigned
+ * word, used only to know when to ask for a signed head again. Return a
+ * CN_EXIT_ status of the requests. */
+static int receipt_wait_past(cn_cli_t *cli, receipt_wait_t *wait, uint64_t t)
+{
+  Councilnet__NodeInfo *info = NULL;
+  int64_t left;
+  int rc;
+
+  for (;;) {
+    rc = cn_cli_get(cli, "/v1/node", &councilnet__node_info__descriptor,
+                    (ProtobufCMessage **)&info);
+    if (rc != CN_EXIT_OK)
+      return rc;
+    wait->node_time = info->time;
+    councilnet__node_info__free_unpacked(info, NULL);
+    info = NULL;
+    if (wait->node_time > t)
+      return CN_EXIT_OK;
+    if (wait->deadline_ms == 0) {
+      wait->deadline_ms = receipt_now_ms() + RECEIPT_WAIT_MS;
+      fprintf(stderr, "council: the node's clock has not passed a receipt's time; waiting up "
+              "to %d s for it...\n", RECEIPT_WAIT_MS / 1000);
+    }
+    left = wait->deadline_ms - receipt_now_ms();
+    if (left <= 0)
+      return CN_EXIT_OK;
+    receipt_sleep_ms(left < RECEIPT_POLL_MS ? left : RECEIPT_POLL_MS);
+  }
+}
 
 /* Read FILE, a regular file, whole into *BUF. Return 0, or -1 with
  * RES->error set. */
@@ -142,10 +214,12 @@ static int64_t receipt_signed_head(cn_cli_t *cli, const Councilnet__LogPage *pag
 /* Does the node's signed log hold R's entry? The entry at R's seq must be
  * chained, entry by entry, to the head the node signs now (every entry
  * after it checked as `council verify` checks it): then what the log holds
- * there is the node's signed word, set against its signed receipt. Fill
- * RES (in_log 1, 0 contradicted, -1 not shown); return a CN_EXIT_ status
- * of the requests. */
-static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, receipt_result_t *res)
+ * there is the node's signed word, set against its signed receipt. A head
+ * no newer than the receipt is asked again once the node's clock has
+ * passed the receipt (see WAIT). Fill RES (in_log 1, 0 contradicted, -1
+ * not shown); return a CN_EXIT_ status of the requests. */
+static int receipt_against_log(cn_cli_t *cli, receipt_wait_t *wait, const Councilnet__Receipt *r,
+                               receipt_result_t *res)
 {
   Councilnet__LogPage *page = NULL;
   const Councilnet__LogEntry *e;
@@ -153,27 +227,53 @@ static int receipt_against_log(cn_cli_t *cli, const Councilnet__Receipt *r, rece
   cn_verify_failure_t bad;
   cn_log_verifier_t v;
   char path[96], rid[2 * CN_HASH_BYTES + 1];
-  int64_t head;
+  int64_t head = -1;
   uint64_t head_created = 0;
-  int rc;
+  int rc, waited = 0;
 
   snprintf(path, sizeof path, "/v1/log?after=%llu&limit=1", (unsigned long long)(r->seq - 1));
-  rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor, (ProtobufCMessage **)&page);
-  if (rc != CN_EXIT_OK)
-    goto out;
-  e = page->n_entries ? page->entries[0] : NULL;
-  if (!e || e->seq != r->seq) {
+  for (;;) {
+    rc = cn_cli_get(cli, path, &councilnet__log_page__descriptor, (ProtobufCMessage **)&page);
+    if (rc != CN_EXIT_OK)
+      goto out;
+    e = page->n_entries ? page->entries[0] : NULL;
+    if (e && e->seq == r->seq)
+      break;
     head = receipt_signed_head(cli, page, &head_created);
+    if (head < 0 || (uint64_t)head >= r->seq || head_created > r->created || waited)
+      break;
+    /* The head may be from before the append (the same second) and proves
+     * nothing yet; one the node signs once its clock has passed the
+     * receipt must hold the entry. */
+    waited = 1;
+    rc = receipt_wait_past(cli, wait, r->created);
+    if (rc != CN_EXIT_OK)
+      goto out;
+    if (wait->node_time <= r->created)
+      break;
+    councilnet__log_page__free_unpacked(page, NULL);
+    page = NULL;
+  }
+  if (!e || e->seq != r->seq) {
     if (head < 0) {
       snprintf(res->error, sizeof res->error,
                "the node shows no entry %llu and no valid signed head",
                (unsigned long long)r->seq);
-    } else if ((uint64_t)head < r->seq && head_created <= r->created) {
-      /* A head signed no later than the entry was appended may be an old
-       * one shown again: it proves nothing either way. */
+    } else if ((uint64_t)head < r->seq && head_created <= r->created &&
+               wait->node_time <= r->created) {
+      /* Every head such a clock signs is dated no later than the receipt:
+       * none can show the entry missing. */
       snprintf(res->error, sizeof res->error,
-               "the node shows a signed head (seq %lld) no newer than this receipt; ask again "
-               "later", (long long)head);
+               "the node's clock is behind this receipt (node time %llu, receipt time %llu): "
+               "its signed head (seq %lld) proves nothing yet; ask again later",
+               (unsigned long long)wait->node_time, (unsigned long long)r->created,
+               (long long)head);
+    } else if ((uint64_t)head < r->seq && head_created <= r->created) {
+      /* The node's clock has passed the receipt, yet it shows a head dated
+       * no later: an old head shown again, which proves nothing. */
+      snprintf(res->error, sizeof res->error,
+               "the node shows a signed head (seq %lld) no newer than this receipt, though "
+               "its clock has passed it; ask again later", (long long)head);
     } else if ((uint64_t)head < r->seq) {
       res->in_log = 0;
       snprintf(res->error, sizeof res->error,
@@ -230,7 +330,8 @@ out:
 
 /* Check one FILE into RES. Return a CN_EXIT_ status: LOCAL when the file
  * cannot be read or the node not asked, REFUSED when the receipt fails. */
-static int receipt_check_one(cn_cli_t *cli, const char *file, int offline, receipt_result_t *res)
+static int receipt_check_one(cn_cli_t *cli, receipt_wait_t *wait, const char *file, int offline,
+                             receipt_result_t *res)
 {
   Councilnet__Receipt *r = NULL;
   uint8_t *buf = NULL;
@@ -262,7 +363,7 @@ static int receipt_check_one(cn_cli_t *cli, const char *file, int offline, recei
      * stdout carries the one document this command prints */
     int json = cli->json;
     cli->json = 0;
-    rc = receipt_against_log(cli, r, res);
+    rc = receipt_against_log(cli, wait, r, res);
     cli->json = json;
     if (rc != CN_EXIT_OK) {
       snprintf(res->error, sizeof res->error, "%s (see above)", rc == CN_EXIT_LOCAL ?
@@ -316,6 +417,7 @@ int cn_cmd_receipt_check(cn_cli_t *cli, int argc, char **argv)
     {NULL, 0, NULL, 0}
   };
   receipt_result_t res;
+  receipt_wait_t wait;
   int c, offline = 0, rc = CN_EXIT_LOCAL, worst = CN_EXIT_OK;
 
   cli->usage = receipt_check_usage;
@@ -337,10 +439,11 @@ int cn_cmd_receipt_check(cn_cli_t *cli, int argc, char **argv)
     return cn_cli_usage_error(cli, "--offline needs the node's key (--node-key HEX)");
   if (!offline && (rc = cn_cli_node_key(cli)) != CN_EXIT_OK)
     return rc;
+  memset(&wait, 0, sizeof wait);
   if (cli->json)
     printf("{\"receipts\":[");
   for (int i = optind; i < argc; i++) {
-    rc = receipt_check_one(cli, argv[i], offline, &res);
+    rc = receipt_check_one(cli, &wait, argv[i], offline, &res);
     receipt_print(cli, &res, i == optind);
     /* a receipt that fails outranks a file that cannot be read */
     if (rc == CN_EXIT_REFUSED || (rc == CN_EXIT_LOCAL && worst == CN_EXIT_OK))

@@ -4,7 +4,10 @@ against the node's key and the node's log. A changed byte, another node's
 key, a missing key offline and an unreadable file are each refused. Then
 the node loses a vote (its data folder is put back to a copy taken before
 the vote, as a bad restore would), and the kept receipt shows it: first the
-log has no such entry, then another record holds that seq."""
+log has no such entry, then another record holds that seq. A node that
+loses an entry and is asked within the receipt's own second is caught once
+its clock passes that second (the client waits for it); a node whose clock
+is set back is reported as such, after a bounded wait."""
 import glob
 import http.server
 import json
@@ -12,6 +15,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -137,6 +141,11 @@ with Workdir() as w:
                 return self.answer(500, "application/x-protobuf", err)
             with urllib.request.urlopen(node.url + self.path) as r:
                 body, ctype = r.read(), r.headers["Content-Type"]
+            if self.path.startswith("/v1/log") and m == "tick":
+                # an honest page, signed in the receipt's second; the
+                # node's clock passes that second right after it
+                mode["m"] = ""
+                node.set_clock(node.now + 1)
             if self.path.startswith("/v1/log"):
                 fields = pb_parse(body)
                 entries = [pb_parse(v) for f, _, v in fields if f == 1]
@@ -176,5 +185,48 @@ with Workdir() as w:
     t.eq(rc, 1, "a node that answers an error does not show its log")
     t.check(json.loads(out)["receipts"][0]["in_log"] is None, "stdout stays one JSON document")
     t.check("\x1b" not in err and "\x07" not in err, "the node's escapes never reach the terminal")
+
+    # The node loses an entry and is asked within the second of its receipt
+    # (its clock stays put across the restore): the head it signs is of that
+    # second too, and a head signed just before the entry was appended looks
+    # the same, so alone it proves nothing. The client waits for the node's
+    # clock to pass the receipt and asks again: a head signed at a later
+    # second that still ends before the entry is the proof.
+    node.stop()
+    shutil.rmtree(snapshot)
+    shutil.copytree(node.data, snapshot)
+    node.start()
+    os.environ["COUNCIL_RECEIPTS"] = kept
+    node.council("member", "add", pubkey(keygen(os.path.join(w.path, "same.key"))), key=conv)
+    del os.environ["COUNCIL_RECEIPTS"]
+    same = [f for f in glob.glob(os.path.join(kept, "*.receipt")) if f not in files + lost]
+    t.eq(len(same), 1, "the admission's receipt is kept")
+    node.stop()
+    shutil.rmtree(node.data)
+    shutil.copytree(snapshot, node.data)
+    node.start()
+    mode["m"] = "tick"
+    rc, out, err = run([COUNCIL, "receipt", "check", same[0], "--node", liar_url, "--json"],
+                       check=False)
+    r = json.loads(out)["receipts"][0]
+    t.eq(mode["m"], "", "the node's clock passed the receipt's second during the check")
+    t.check(rc == 1 and r["in_log"] is False and
+            "contradicts this receipt: its signed head is at seq" in r["error"],
+            f"a loss seen within the receipt's second is caught: {rc} {r}")
+
+    # A node whose clock is set back signs heads dated before the receipt,
+    # however long one waits: the client says so, after one bounded wait for
+    # all the receipts it checks (here the same one twice), not one each.
+    node.set_clock(node.now - 60)
+    start = time.monotonic()
+    rc, out, err = run([COUNCIL, "receipt", "check", same[0], same[0], "--node", node.url,
+                        "--json"], check=False)
+    took = time.monotonic() - start
+    rs = json.loads(out)["receipts"]
+    t.check(rc == 1 and [r["in_log"] for r in rs] == [None, None] and
+            all("clock is behind" in r["error"] and "ask again later" in r["error"] for r in rs),
+            f"a node's clock set back is named, not taken as a loss: {rc} {rs}")
+    t.check(3.0 <= took < 5.5, f"one wait of at most 3 s for the run: {took:.1f} s")
+    t.eq(err.count("waiting"), 1, f"the wait is shown once on stderr: {err!r}")
     liar.shutdown()
 t.finish()
