@@ -1984,6 +1984,33 @@ static cn_err require_member(apply_t *a)
   return CN_OK;
 }
 
+/* Refuse the signer as a volunteer for PROPOSAL's lot if a child council
+ * whose delegate they are has another volunteer standing there. A child
+ * issues credentials as it likes (several selections, up to 64 seats
+ * each): counted one by one, its delegates could fill the parent's lot. The
+ * earlier volunteer stops holding the place once their credential is
+ * recalled or its term ends, as they can no longer be drawn. The node's own
+ * members stand in their own right, whatever credentials they hold. */
+static cn_err check_council_volunteer(apply_t *a, const uint8_t proposal[CN_HASH_BYTES])
+{
+  cn_store_key_t k;
+  uint8_t council[CN_PK_BYTES];
+  char hex[2 * 4 + 1];
+  int rc = cn_store_key_get(a->n->store, a->rec->signer, &k);
+
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 0 && k.member)
+    return CN_OK;
+  rc = cn_store_volunteer_same_council(a->n->store, proposal, a->rec->signer, a->now, council);
+  if (rc < 0)
+    return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (rc == 1)
+    return CN_OK;
+  cn_hex_encode(hex, council, 4);
+  return refuse(a, CN_ERR_DUPLICATE, "council %s already has a volunteer in this lot", hex);
+}
+
 static cn_err apply_volunteer(apply_t *a)
 {
   Councilnet__Volunteer *m = (Councilnet__Volunteer *)a->body;
@@ -2009,6 +2036,8 @@ static cn_err apply_volunteer(apply_t *a)
       err = refuse(a, CN_ERR_INTERNAL, "database error");
     else if (rc == 0)
       err = refuse(a, CN_ERR_ALREADY_VOTED, "already volunteered");
+    else    /* after the put, so a repeat is ALREADY_VOTED; a refusal undoes the put */
+      err = check_council_volunteer(a, m->proposal.data);
   }
   protobuf_c_message_free_unpacked(&p->base, NULL);
   return err;

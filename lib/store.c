@@ -89,7 +89,7 @@ enum stmt_id {
   ST_KEY_GET, ST_KEY_PUT, ST_KEY_SCAN, ST_ROLL_COUNT, ST_CONVENER_COUNT,
   ST_PROP_PUT, ST_PROP_GET, ST_PROP_SCAN, ST_PROP_DUE, ST_PROP_DECIDE, ST_PROP_GET_LIGHT,
   ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_SCAN,
-  ST_VOL_PUT, ST_VOL_SCAN,
+  ST_VOL_PUT, ST_VOL_SCAN, ST_VOL_COUNCIL,
   ST_CRED_PUT, ST_CRED_GET, ST_CRED_LATEST, ST_CRED_RECALL, ST_CRED_SCAN,
   ST_RVOTE_PUT, ST_RVOTE_BUMP, ST_RVOTE_MEMBERS,
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
@@ -111,6 +111,10 @@ enum stmt_id {
 
 #define CRED_COLS "c.id, c.seq, c.delegate, c.parent, c.term_start, c.term_end, c.selection," \
   " c.term, c.recall, c.votes, c.issuer, c.derived_from"
+
+/* Credential C comes from a child council and may still be used at :now:
+ * not recalled, term not over (as cn_store_credential_of()). */
+#define CHILD_LIVE(c) " " c ".issuer IS NOT NULL AND " c ".recall IS NULL AND " c ".term_end > :now"
 
 #define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated, listed, projects," \
                    " envelope, projects_envelope, export"
@@ -161,6 +165,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                   " AND (k.member = 1 OR EXISTS (SELECT 1 FROM credentials c WHERE"
                   " c.delegate = v.member AND c.issuer IS NOT NULL AND c.recall IS NULL))"
                   " ORDER BY v.member",
+  [ST_VOL_COUNCIL] = "SELECT cw.issuer FROM volunteers w"
+                     " JOIN credentials cw ON cw.delegate = w.member AND" CHILD_LIVE("cw")
+                     " JOIN credentials cv ON cv.delegate = :member AND cv.issuer = cw.issuer AND"
+                     CHILD_LIVE("cv") " LEFT JOIN keys kw ON kw.key = w.member"
+                     " WHERE w.proposal = :proposal AND w.member != :member"
+                     " AND COALESCE(kw.member, 0) = 0 ORDER BY w.seq LIMIT 1",
   [ST_CRED_PUT] = "INSERT INTO credentials(id, seq, delegate, parent, term_start, term_end, selection,"
                   " term, issuer, derived_from) VALUES(:id, :seq, :delegate, :parent, :term_start,"
                   " :term_end, :selection, :term, :issuer, :derived_from)",
@@ -1167,6 +1177,29 @@ int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES]
   SCAN_ROWS(s, st, "volunteer scan", cn_store_volunteer_t, volunteer_row, fn, ctx, found);
   (void)found;
 out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_volunteer_same_council(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                                    const uint8_t member[CN_PK_BYTES], uint64_t now,
+                                    uint8_t council[CN_PK_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_VOL_COUNCIL);
+  int rc;
+
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) ||
+      bind_blob(st, ":member", member, CN_PK_BYTES) || bind_int(st, ":now", now))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    rc = column_fixed(st, 0, council, CN_PK_BYTES) == 0 ? 0 : -1;
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "volunteer same council");
+    rc = -1;
+  }
   sqlite3_reset(st);
   return rc;
 }

@@ -1,7 +1,9 @@
 /* test_delegates.c: delegates, mandates, deliveries and recall against a
  * real councild on 127.0.0.1, at the record level: the refusals the client
  * cannot produce (edited mandates, wrong node, a non-delegate's
- * countersignature) and the recall threshold counted exactly. */
+ * countersignature), the recall threshold counted exactly, and one
+ * volunteer per child council in a lot (child councils' records signed
+ * with their keys, as a child that issues many credentials would). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,71 @@ static int get_record(const uint8_t id[CN_HASH_BYTES], uint8_t **out, size_t *le
   *out = resp.body;
   *len = resp.len;
   return 0;
+}
+
+/* Post ENV (refused, like expect_refused) and check that the node's
+ * message holds SAYS. */
+static void expect_refused_says(const uint8_t *env, size_t len, int want, const char *says,
+                                const char *what)
+{
+  int64_t before = util_head_seq(&node), after;
+  cn_http_resp_t resp;
+  char err[256];
+  Councilnet__Error *e = NULL;
+
+  test_checks_++;
+  if (cn_http_request(node.url, "POST", "/v1/records", NULL, "application/x-protobuf", env, len,
+                      10000, &resp, err, sizeof err) != 0) {
+    test_failures_++;
+    fprintf(stderr, "%s: POST: %s\n", what, err);
+    return;
+  }
+  if (resp.status != 200)
+    e = councilnet__error__unpack(NULL, resp.len, resp.body);
+  after = util_head_seq(&node);
+  if (!e || (int)e->code != want || !e->message || !strstr(e->message, says) ||
+      before != after || before < 0) {
+    test_failures_++;
+    fprintf(stderr, "%s: HTTP %d, code %d (want %d), \"%s\" (want \"%s\"), head %lld -> %lld\n",
+            what, resp.status, e ? (int)e->code : 0, want, e && e->message ? e->message : "",
+            says, (long long)before, (long long)after);
+  }
+  if (e)
+    councilnet__error__free_unpacked(e, NULL);
+  cn_http_resp_clear(&resp);
+}
+
+/* Child council CPK (admitted here as a council; CSK its key) gives
+ * DELEGATE a credential at this node ending at TERM_END: a child may issue
+ * as many as it likes. ID gets the record id. Return the API code. */
+static int child_issue(const uint8_t cpk[CN_PK_BYTES], const uint8_t csk[CN_SK_BYTES],
+                       const uint8_t delegate[CN_PK_BYTES], uint64_t term_end,
+                       uint8_t id[CN_HASH_BYTES])
+{
+  Councilnet__Credential c = COUNCILNET__CREDENTIAL__INIT;
+  uint8_t selection[CN_HASH_BYTES], *env = NULL;
+  size_t len = 0;
+  int code;
+
+  memset(selection, 0x3c, sizeof selection);
+  c.node.data = (uint8_t *)cpk;
+  c.node.len = CN_PK_BYTES;
+  c.created = node.now;
+  c.delegate.data = (uint8_t *)delegate;
+  c.delegate.len = CN_PK_BYTES;
+  c.parent.data = node.pk;
+  c.parent.len = CN_PK_BYTES;
+  c.term_start = node.now;
+  c.term_end = term_end;
+  c.selection.data = selection;
+  c.selection.len = CN_HASH_BYTES;
+  c.term = 1;
+  if (util_seal("credential", &c, csk, &env, &len) != 0)
+    return -1;
+  cn_crypto_hash(id, env, len);
+  code = util_post(&node, env, len, NULL);
+  free(env);
+  return code;
 }
 
 static void wait_seq(int64_t want)
@@ -344,6 +411,95 @@ int main(void)
     d.credential.len = cred_len;
     d.created = node.now + 5;   /* a new countersignature, not a repeat */
     act_refused("delivery", &d, sk[0], CN_ERR_CREDENTIAL_REVOKED, "delivery after recall");
+  }
+
+  /* ---- a lot at a parent: one volunteer per child council ----
+   * Two child councils, A and B (keys admitted as councils). A issues
+   * credentials to DK[0..3] and to member 3, B to DK[4]. A child can issue
+   * as many as it likes, so only one of its delegates stands in a lot at a
+   * time; the node's own members stand whatever they hold. */
+  {
+    uint8_t csk[2][CN_SK_BYTES], cpk[2][CN_PK_BYTES], dsk[5][CN_SK_BYTES], dpk[5][CN_PK_BYTES];
+    uint8_t dcred[5][CN_HASH_BYTES], mcred[CN_HASH_BYTES];
+    uint8_t lot_id[CN_HASH_BYTES], lot2_id[CN_HASH_BYTES];
+    char says[80];
+    Councilnet__Proposal q = COUNCILNET__PROPOSAL__INIT;
+    Councilnet__Selection ls = COUNCILNET__SELECTION__INIT;
+    Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+    Councilnet__Recall rcl = COUNCILNET__RECALL__INIT;
+    uint64_t t0 = node.now, closes = node.now + 1000;
+
+    for (int i = 0; i < 2; i++) {
+      cn_crypto_keypair(cpk[i], csk[i]);
+      REQUIRE(util_admit_council(&node, cpk[i], i ? "Council B" : "Council A") == CN_OK);
+    }
+    for (int i = 0; i < 5; i++) {
+      cn_crypto_keypair(dpk[i], dsk[i]);
+      /* DK[0]'s term ends 100 s from now */
+      REQUIRE(child_issue(cpk[i == 4], csk[i == 4], dpk[i], i ? t0 + 100000 : t0 + 100,
+                          dcred[i]) == CN_OK);
+    }
+    REQUIRE(child_issue(cpk[0], csk[0], pk[3], t0 + 100000, mcred) == CN_OK);
+
+    ADDR(q);
+    q.title = "Delegates to the region, by lot";
+    q.opens = t0;
+    q.closes = closes;
+    q.selection = &ls;
+    ls.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
+    ls.seats = 2;
+    ls.parent.data = parent_pk;
+    ls.parent.len = CN_PK_BYTES;
+    ls.term_start = closes;
+    ls.term_end = closes + 100000;
+    REQUIRE(util_propose(&node, sk[0], &q, lot_id) == CN_OK);
+    ADDR(v);
+    v.proposal.data = lot_id;
+    v.proposal.len = CN_HASH_BYTES;
+
+    /* Member 3 holds A's credential but stands as a member: A's place is
+     * still free for A's delegate DK[0]. */
+    CHECK_EQ_INT(util_act(&node, "volunteer", &v, sk[3], NULL), CN_OK);
+    CHECK_EQ_INT(util_act(&node, "volunteer", &v, dsk[0], NULL), CN_OK);
+    /* A second delegate of A while DK[0] stands with a live credential. */
+    {
+      char ahex[2 * CN_PK_BYTES + 1];
+      cn_hex_encode(ahex, cpk[0], CN_PK_BYTES);
+      snprintf(says, sizeof says, "council %.8s already has a volunteer in this lot", ahex);
+      REQUIRE(util_seal("volunteer", &v, dsk[1], &env, &len) == 0);
+      expect_refused_says(env, len, CN_ERR_DUPLICATE, says, "a second delegate of one council");
+      free(env);
+      env = NULL;
+    }
+    /* B's delegate, and a member holding no credential, are not held back. */
+    CHECK_EQ_INT(util_act(&node, "volunteer", &v, dsk[4], NULL), CN_OK);
+    CHECK_EQ_INT(util_act(&node, "volunteer", &v, sk[2], NULL), CN_OK);
+
+    /* DK[0]'s term ends: they can no longer be drawn, so DK[1] may stand
+     * for A, and then holds A's place. */
+    REQUIRE(tnode_set_clock(&node, t0 + 100) == 0);
+    v.created = node.now;
+    CHECK_EQ_INT(util_act(&node, "volunteer", &v, dsk[1], NULL), CN_OK);
+    act_refused("volunteer", &v, dsk[2], CN_ERR_DUPLICATE,
+                "A's place taken again after a term ended");
+
+    /* A recalls DK[1]: DK[2] may stand for A, and then holds A's place. */
+    rcl.node.data = cpk[0];
+    rcl.node.len = CN_PK_BYTES;
+    rcl.created = node.now;
+    rcl.credential.data = dcred[1];
+    rcl.credential.len = CN_HASH_BYTES;
+    rcl.delegate.data = dpk[1];
+    rcl.delegate.len = CN_PK_BYTES;
+    CHECK_EQ_INT(util_act(&node, "recall", &rcl, csk[0], NULL), CN_OK);
+    CHECK_EQ_INT(util_act(&node, "volunteer", &v, dsk[2], NULL), CN_OK);
+    act_refused("volunteer", &v, dsk[3], CN_ERR_DUPLICATE,
+                "A's place taken again after a recall");
+    /* The place is A's in this lot only. */
+    q.title = "Another lot";
+    REQUIRE(util_propose(&node, sk[0], &q, lot2_id) == CN_OK);
+    v.proposal.data = lot2_id;
+    CHECK_EQ_INT(util_act(&node, "volunteer", &v, dsk[3], NULL), CN_OK);
   }
 
 done:

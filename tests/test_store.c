@@ -1,7 +1,8 @@
 /* test_store.c: the SQLite store on a temporary file: schema, meta, log,
  * keys, proposals and ballots; a transaction SQLite rolls back on its own,
- * the WAL behind a symlink, no checkpoint after a failed sync, and two
- * processes creating the same database.
+ * one volunteer per child council in a lot, the WAL behind a symlink, no
+ * checkpoint after a failed sync, and two processes creating the same
+ * database.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -1150,6 +1151,87 @@ done:
     cn_store_rollback(s);
 }
 
+/* A child credential for delegate key DELEGATE from council key ISSUER. */
+static int child_cred(cn_store_t *s, int id, int delegate, int issuer, uint64_t term_end)
+{
+  cn_store_credential_t c;
+
+  memset(&c, 0, sizeof c);
+  id_of(c.id, id);
+  c.seq = (uint64_t)id;
+  key_of(c.delegate, delegate);
+  memset(c.parent, 0x9a, CN_PK_BYTES);
+  c.term_start = 0;
+  c.term_end = term_end;
+  c.term = 1;
+  c.has_issuer = 1;
+  key_of(c.issuer, issuer);
+  return cn_store_credential_put(s, &c);
+}
+
+/* One volunteer per child council in a lot, on a database of its own (the
+ * shared one's roll count is checked after a reopen). Keys: 1 a member
+ * holding council 20's credential; 2, 3 (and 4, with council 21's too)
+ * council 20's delegates; 5 council 21's. */
+static void test_lot_councils(void)
+{
+  char path[160], err[256];
+  cn_store_t *s = NULL;
+  cn_store_key_t k;
+  uint8_t lot[CN_HASH_BYTES], council[CN_PK_BYTES], want_council[CN_PK_BYTES], d[CN_PK_BYTES];
+
+  snprintf(path, sizeof path, "%s/lot.db", tmpdir);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  id_of(lot, 99);
+  REQUIRE(cn_store_begin(s) == 0);
+  memset(&k, 0, sizeof k);
+  key_of(k.key, 1);
+  k.name = "member";
+  k.member = 1;
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  CHECK_EQ_INT(child_cred(s, 1, 1, 20, 5000), 0);
+  CHECK_EQ_INT(child_cred(s, 2, 2, 20, 2000), 0);      /* ends at 2000 */
+  CHECK_EQ_INT(child_cred(s, 3, 3, 20, 5000), 0);
+  CHECK_EQ_INT(child_cred(s, 4, 4, 20, 5000), 0);
+  CHECK_EQ_INT(child_cred(s, 5, 4, 21, 5000), 0);
+  CHECK_EQ_INT(child_cred(s, 6, 5, 21, 5000), 0);
+  key_of(d, 1);
+  CHECK_EQ_INT(cn_store_volunteer_put(s, lot, d, 10), 1);
+  key_of(d, 2);
+  CHECK_EQ_INT(cn_store_volunteer_put(s, lot, d, 11), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+
+  /* Council 20's place is taken by 2 (not by 1, a member); 21's is free. */
+  key_of(want_council, 20);
+  key_of(d, 3);
+  CHECK_EQ_INT(cn_store_volunteer_same_council(s, lot, d, 1000, council), 0);
+  CHECK(memcmp(council, want_council, CN_PK_BYTES) == 0);
+  key_of(d, 5);
+  CHECK_EQ_INT(cn_store_volunteer_same_council(s, lot, d, 1000, council), 1);
+  /* ... and free for 3 once 2's term is over. */
+  key_of(d, 3);
+  CHECK_EQ_INT(cn_store_volunteer_same_council(s, lot, d, 2000, council), 1);
+
+  /* The store takes what the node lets in: once 3 and 4 (a delegate of
+   * both councils) have volunteered, 4 holds council 21's place too. */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_volunteer_put(s, lot, d, 12), 1);
+  key_of(d, 4);
+  CHECK_EQ_INT(cn_store_volunteer_put(s, lot, d, 13), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  key_of(d, 5);
+  key_of(want_council, 21);
+  CHECK_EQ_INT(cn_store_volunteer_same_council(s, lot, d, 1000, council), 0);
+  CHECK(memcmp(council, want_council, CN_PK_BYTES) == 0);
+done:
+  if (s) {
+    if (cn_store_in_transaction(s))
+      cn_store_rollback(s);
+    cn_store_free(s);
+  }
+  remove_db(path);
+}
+
 /* Two processes opening the same new database at once both succeed: each
  * schema step is decided inside its own write lock, and the switch to WAL
  * mode waits for the other opener. */
@@ -1236,6 +1318,7 @@ int main(void)
     }
   }
   test_lost_transaction();
+  test_lot_councils();
   test_symlink_wal();
   test_no_checkpoint_after_sync_failure();
   test_open_race();
