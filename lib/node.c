@@ -1361,7 +1361,11 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
 
     memset(&l, 0, sizeof l);
     l.arena = ar;
-    if (!quotas || !seed || cn_store_volunteer_scan(n->store, id, lot_collect, &l) != 0 || l.failed)
+    /* At most one delegate per child council (see apply_volunteer), and
+     * only those who could still stand now: a lapsed credential no longer
+     * counts, as for a candidate by vote (can_stand). */
+    if (!quotas || !seed || cn_store_volunteer_scan(n->store, id, now, lot_collect, &l) != 0 ||
+        l.failed)
       return -1;
     for (size_t i = 0; i < sel->n_quotas; i++) {
       quotas[i].group = sel->quotas[i]->group;
@@ -1435,7 +1439,6 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
     d->selected[i].len = CN_PK_BYTES;
   }
   d->n_selected = n_keys;
-  (void)now;
   return 0;
 }
 

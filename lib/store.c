@@ -160,10 +160,21 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
                      " ORDER BY b.seq",
   [ST_VOL_PUT] = "INSERT OR IGNORE INTO volunteers(proposal, member, seq) VALUES(:proposal, :member, :seq)",
+  /* A child council's delegate counts unless an earlier volunteer off the
+   * roll holds a live credential from the same council. The condition is
+   * ST_VOL_COUNCIL's, which asks it for the latest volunteer when they
+   * volunteer: who is refused then is who would be passed over at the
+   * close, had nothing changed. */
   [ST_VOL_SCAN] = "SELECT v.member, v.seq, COALESCE(k.groups, '') FROM volunteers v"
                   " LEFT JOIN keys k ON k.key = v.member WHERE v.proposal = :proposal"
-                  " AND (k.member = 1 OR EXISTS (SELECT 1 FROM credentials c WHERE"
-                  " c.delegate = v.member AND c.issuer IS NOT NULL AND c.recall IS NULL))"
+                  " AND (k.member = 1 OR (EXISTS (SELECT 1 FROM credentials c WHERE"
+                  " c.delegate = v.member AND" CHILD_LIVE("c") ")"
+                  " AND NOT EXISTS (SELECT 1 FROM volunteers w"
+                  " JOIN credentials cw ON cw.delegate = w.member AND" CHILD_LIVE("cw")
+                  " JOIN credentials cv ON cv.delegate = v.member AND cv.issuer = cw.issuer AND"
+                  CHILD_LIVE("cv") " LEFT JOIN keys kw ON kw.key = w.member"
+                  " WHERE w.proposal = v.proposal AND w.seq < v.seq"
+                  " AND COALESCE(kw.member, 0) = 0)))"
                   " ORDER BY v.member",
   [ST_VOL_COUNCIL] = "SELECT cw.issuer FROM volunteers w"
                      " JOIN credentials cw ON cw.delegate = w.member AND" CHILD_LIVE("cw")
@@ -1166,13 +1177,13 @@ static int volunteer_row(sqlite3_stmt *st, cn_store_volunteer_t *v)
   return 0;
 }
 
-int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], uint64_t now,
                             int (*fn)(void *ctx, const cn_store_volunteer_t *v), void *ctx)
 {
   sqlite3_stmt *st = store_stmt(s, ST_VOL_SCAN);
   int rc = 0, found = 0;
 
-  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES))
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) || bind_int(st, ":now", now))
     return -1;
   SCAN_ROWS(s, st, "volunteer scan", cn_store_volunteer_t, volunteer_row, fn, ctx, found);
   (void)found;

@@ -182,9 +182,12 @@ typedef struct cn_store_volunteer_t {
 /* Return 1 if inserted, 0 if MEMBER had volunteered already, -1 on error. */
 int cn_store_volunteer_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                            const uint8_t member[CN_PK_BYTES], uint64_t seq);
-/* Volunteers who are still members, or delegates holding a child council's
- * live credential here, in key order. */
-int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+/* The volunteers a lot draws among at NOW, in key order: members, and
+ * delegates holding a child council's live credential here (unrecalled,
+ * term not over at NOW), one per council: such a delegate is passed over if
+ * a volunteer off the roll who came earlier holds a live credential from
+ * the same council. */
+int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], uint64_t now,
                             int (*fn)(void *ctx, const cn_store_volunteer_t *v), void *ctx);
 /* The child council whose place in PROPOSAL's lot MEMBER would take at
  * NOW, if another volunteer, off the roll, holds a live credential from a

@@ -146,6 +146,15 @@ static int child_issue(const uint8_t cpk[CN_PK_BYTES], const uint8_t csk[CN_SK_B
   return code;
 }
 
+/* 1 if the decision D lists KEY among the lot's volunteers. */
+static int lists_volunteer(const Councilnet__Decision *d, const uint8_t key[CN_PK_BYTES])
+{
+  for (size_t i = 0; i < d->n_volunteers; i++)
+    if (d->volunteers[i].len == CN_PK_BYTES && memcmp(d->volunteers[i].data, key, CN_PK_BYTES) == 0)
+      return 1;
+  return 0;
+}
+
 static void wait_seq(int64_t want)
 {
   for (int i = 0; i < 300 && util_head_seq(&node) < want; i++) {
@@ -427,6 +436,7 @@ int main(void)
     Councilnet__Selection ls = COUNCILNET__SELECTION__INIT;
     Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
     Councilnet__Recall rcl = COUNCILNET__RECALL__INIT;
+    Councilnet__Decision *ld = NULL;
     uint64_t t0 = node.now, closes = node.now + 1000;
 
     for (int i = 0; i < 2; i++) {
@@ -500,6 +510,23 @@ int main(void)
     REQUIRE(util_propose(&node, sk[0], &q, lot2_id) == CN_OK);
     v.proposal.data = lot2_id;
     CHECK_EQ_INT(util_act(&node, "volunteer", &v, dsk[3], NULL), CN_OK);
+
+    /* A gives DK[1] a new credential before the close: DK[1] and DK[2] both
+     * volunteered and both are live, and the draw still counts one of A's
+     * delegates, the one who volunteered first. DK[0] (term over) is
+     * passed over too. */
+    REQUIRE(child_issue(cpk[0], csk[0], dpk[1], t0 + 200000, dcred[1]) == CN_OK);
+    REQUIRE(tnode_set_clock(&node, closes) == 0);
+    ld = util_wait_decision(&node, lot_id, 10000);
+    REQUIRE(ld);
+    CHECK_EQ_INT(ld->n_volunteers, 4);
+    CHECK(lists_volunteer(ld, pk[2]) && lists_volunteer(ld, pk[3]));
+    CHECK(lists_volunteer(ld, dpk[1]) && lists_volunteer(ld, dpk[4]));
+    CHECK(!lists_volunteer(ld, dpk[0]) && !lists_volunteer(ld, dpk[2]));
+    CHECK_EQ_INT(ld->n_selected, 2);
+    for (size_t i = 0; i < ld->n_selected; i++)
+      CHECK(lists_volunteer(ld, ld->selected[i].data));
+    councilnet__decision__free_unpacked(ld, NULL);
   }
 
 done:
