@@ -20,7 +20,9 @@ static const char sortition_verify_usage[] =
   "replays the roll (member_add, member_remove) to know each member's groups,\n"
   "finds the proposal, the volunteer records for it (signers still members\n"
   "at the decision, or, at a parent council, delegates holding a child\n"
-  "council's unrecalled credential then) and the node's decision, then\n"
+  "council's credential then, unrecalled and its term not over; one per\n"
+  "council: passed over if one who volunteered earlier holds such a\n"
+  "credential from the same council) and the node's decision, then\n"
   "recomputes\n"
   "  seed = BLAKE2b-256(\"councilnet/sortition\" || ID || head before the decision)\n"
   "and the draw with the proposal's seats and group quotas. Prints the\n"
@@ -44,8 +46,17 @@ typedef struct roll_key_t {
 typedef struct child_cred_t {
   uint8_t id[CN_HASH_BYTES];
   uint8_t delegate[CN_PK_BYTES];
+  uint8_t issuer[CN_PK_BYTES];  /* the child council that signed it */
+  uint64_t term_end;
   int recalled;
 } child_cred_t;
+
+/* A volunteer record's signer. */
+typedef struct lot_vol_t {
+  uint8_t key[CN_PK_BYTES];
+  size_t pos;                   /* its place among the volunteer records, in log order */
+  int counted;                  /* drawn among, as the node counts at the close */
+} lot_vol_t;
 
 typedef struct lot_ctx_t {
   uint8_t id[CN_HASH_BYTES];
@@ -55,7 +66,7 @@ typedef struct lot_ctx_t {
   int frozen;                   /* the decision is seen: the roll stays as it was then */
   Councilnet__Proposal *proposal;
   uint64_t proposal_seq;
-  uint8_t (*vols)[CN_PK_BYTES]; /* volunteer signers, log order */
+  lot_vol_t *vols;              /* volunteer signers, log order */
   size_t n_vols, cap_vols;
   Councilnet__Decision *decision;
   uint8_t prev[CN_HASH_BYTES];  /* the decision entry's prev: the head it was drawn at */
@@ -177,7 +188,9 @@ static int add_volunteer(lot_ctx_t *l, const ProtobufCBinaryData *signer)
     l->vols = v;
     l->cap_vols = cap;
   }
-  memcpy(l->vols[l->n_vols++], signer->data, CN_PK_BYTES);
+  memcpy(l->vols[l->n_vols].key, signer->data, CN_PK_BYTES);
+  l->vols[l->n_vols].pos = l->n_vols;
+  l->vols[l->n_vols++].counted = 0;
   return CN_EXIT_OK;
 }
 
@@ -219,6 +232,8 @@ static int child_credential(lot_ctx_t *l, const uint8_t *env, size_t len)
   }
   memcpy(l->creds[l->n_creds].id, rec.id, CN_HASH_BYTES);
   memcpy(l->creds[l->n_creds].delegate, c->delegate.data, CN_PK_BYTES);
+  memcpy(l->creds[l->n_creds].issuer, rec.signer, CN_PK_BYTES);
+  l->creds[l->n_creds].term_end = c->term_end;
   l->creds[l->n_creds++].recalled = 0;
 out:
   if (c)
@@ -227,16 +242,64 @@ out:
   return rc;
 }
 
-/* Return 1 if KEY held a child council's unrecalled credential when the
- * log was replayed up to the decision. */
-static int holds_child_credential(const lot_ctx_t *l, const uint8_t key[CN_PK_BYTES])
+/* Return 1 if credential C of KEY is live at AT (the decision's time, the
+ * node's clock at the close): unrecalled when the log was replayed up to
+ * the decision, term not over; as the node's credential_of. */
+static int child_live(const child_cred_t *c, const uint8_t key[CN_PK_BYTES], uint64_t at)
+{
+  return !c->recalled && c->term_end > at && memcmp(c->delegate, key, CN_PK_BYTES) == 0;
+}
+
+/* Return 1 if KEY held a child council's live credential at AT. */
+static int holds_child_credential(const lot_ctx_t *l, const uint8_t key[CN_PK_BYTES], uint64_t at)
 {
   size_t i;
 
   for (i = 0; i < l->n_creds; i++)
-    if (!l->creds[i].recalled && memcmp(l->creds[i].delegate, key, CN_PK_BYTES) == 0)
+    if (child_live(&l->creds[i], key, at))
       return 1;
   return 0;
+}
+
+static int vol_pos_cmp(const void *a, const void *b)
+{
+  const lot_vol_t *x = *(const lot_vol_t *const *)a, *y = *(const lot_vol_t *const *)b;
+
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Mark which of the N delegates D (volunteers off the roll, each holding a
+ * child council's live credential at AT) count, one per council, as the
+ * node's volunteer scan does: in the order they volunteered, one is passed
+ * over if an earlier one holds a live credential from a council they hold
+ * one from too (whether or not that earlier one counts). Sorts D. Return
+ * CN_EXIT_OK or CN_EXIT_LOCAL. */
+static int count_delegates(const lot_ctx_t *l, lot_vol_t **d, size_t n, uint64_t at)
+{
+  const uint8_t **taken = calloc(l->n_creds + 1, sizeof *taken);   /* councils with a place */
+  size_t i, j, k, n_taken = 0;
+
+  if (!taken) {
+    cn_cli_errorf("out of memory");
+    return CN_EXIT_LOCAL;
+  }
+  if (n)
+    qsort(d, n, sizeof *d, vol_pos_cmp);
+  for (i = 0; i < n; i++) {
+    d[i]->counted = 1;
+    for (j = 0; j < l->n_creds; j++) {
+      if (!child_live(&l->creds[j], d[i]->key, at))
+        continue;
+      for (k = 0; k < n_taken && memcmp(taken[k], l->creds[j].issuer, CN_PK_BYTES) != 0; k++)
+        ;
+      if (k < n_taken)
+        d[i]->counted = 0;
+      else
+        taken[n_taken++] = l->creds[j].issuer;
+    }
+  }
+  free(taken);
+  return CN_EXIT_OK;
 }
 
 /* Replay one verified log entry (cn_verify_entry_fn). */
@@ -309,9 +372,13 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
   return rc;
 }
 
-static int key_cmp(const void *a, const void *b)
+/* By key, then the first volunteer record of a key first. */
+static int vol_key_cmp(const void *a, const void *b)
 {
-  return memcmp(a, b, CN_PK_BYTES);
+  const lot_vol_t *x = a, *y = b;
+  int c = memcmp(x->key, y->key, CN_PK_BYTES);
+
+  return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /* Append a formatted reason to ERR (CAP bytes), "; "-separated. */
@@ -386,8 +453,9 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
   cn_quota_t *quotas = NULL;
   uint8_t seed[CN_HASH_BYTES], (*claimed)[CN_PK_BYTES] = NULL, (*draw)[CN_PK_BYTES] = NULL;
   uint8_t (*sorted)[CN_PK_BYTES] = NULL;
+  lot_vol_t **dele = NULL;      /* child councils' delegates among the volunteers */
   char hex[2 * CN_HASH_BYTES + 1], head[2 * CN_HASH_BYTES + 1], err[ERR_MAX];
-  size_t i, n = 0, n_claimed = 0, n_draw = 0;
+  size_t i, n = 0, n_claimed = 0, n_draw = 0, n_dele = 0;
   int have_seed = 0, vr, rc = CN_EXIT_LOCAL;
 
   memset(&l, 0, sizeof l);
@@ -438,30 +506,44 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
   d = l.decision;
 
   /* The volunteers: sorted, once each, members at the decision, or
-   * delegates of child councils with a live credential then. */
+   * delegates of child councils with a live credential then, one per
+   * council (count_delegates). The decision's time is the node's clock
+   * when it closed the lot. */
   if (l.n_vols)
-    qsort(l.vols, l.n_vols, sizeof *l.vols, key_cmp);
+    qsort(l.vols, l.n_vols, sizeof *l.vols, vol_key_cmp);
   vols = calloc(l.n_vols + 1, sizeof *vols);
   sorted = calloc(l.n_vols + 1, sizeof *sorted);
+  dele = calloc(l.n_vols + 1, sizeof *dele);
   quotas = calloc(sel->n_quotas + 1, sizeof *quotas);
   claimed = calloc(d->n_selected + 1, sizeof *claimed);
   draw = calloc((size_t)sel->seats + 1, sizeof *draw);
-  if (!vols || !sorted || !quotas || !claimed || !draw) {
+  if (!vols || !sorted || !dele || !quotas || !claimed || !draw) {
     cn_cli_errorf("out of memory");
     rc = CN_EXIT_LOCAL;
     goto out;
   }
   for (i = 0; i < l.n_vols; i++) {
     const roll_key_t *k;
-    if (i > 0 && memcmp(l.vols[i], l.vols[i - 1], CN_PK_BYTES) == 0)
+    if (i > 0 && memcmp(l.vols[i].key, l.vols[i - 1].key, CN_PK_BYTES) == 0)
+      continue;                 /* a key's first volunteer record is the one kept */
+    k = roll_slot(&l, l.vols[i].key, 0);
+    if (k && k->member)
+      l.vols[i].counted = 1;
+    else if (holds_child_credential(&l, l.vols[i].key, d->created))
+      dele[n_dele++] = &l.vols[i];
+  }
+  rc = count_delegates(&l, dele, n_dele, d->created);
+  if (rc != CN_EXIT_OK)
+    goto out;
+  for (i = 0; i < l.n_vols; i++) {
+    const roll_key_t *k;
+    if (!l.vols[i].counted)
       continue;
-    k = roll_slot(&l, l.vols[i], 0);
-    if ((!k || !k->member) && !holds_child_credential(&l, l.vols[i]))
-      continue;
-    memcpy(vols[n].key, l.vols[i], CN_PK_BYTES);
+    k = roll_slot(&l, l.vols[i].key, 0);
+    memcpy(vols[n].key, l.vols[i].key, CN_PK_BYTES);
     vols[n].groups = k ? k->groups : NULL;    /* as the node draws: the key's groups, if any */
     vols[n].n_groups = k ? k->n_groups : 0;
-    memcpy(sorted[n], l.vols[i], CN_PK_BYTES);
+    memcpy(sorted[n], l.vols[i].key, CN_PK_BYTES);
     n++;
   }
   for (i = 0; i < sel->n_quotas; i++) {
@@ -540,7 +622,7 @@ report:
     for (i = 0; i < sel->n_quotas; i++)
       printf("%s%s at least %u", i ? ", " : "; quotas: ", sel->quotas[i]->group,
              sel->quotas[i]->min_seats);
-    printf("\nVolunteers: %zu, members (or child councils' delegates) at the decision "
+    printf("\nVolunteers: %zu, members (or one delegate per child council) at the decision "
            "(seq %llu), sorted:\n", n,
            (unsigned long long)l.decision_seq);
     for (i = 0; i < n; i++) {
@@ -568,6 +650,7 @@ report:
 out:
   free(vols);
   free(sorted);
+  free(dele);
   free(quotas);
   free(claimed);
   free(draw);

@@ -431,7 +431,8 @@ int main(void)
     uint8_t csk[2][CN_SK_BYTES], cpk[2][CN_PK_BYTES], dsk[5][CN_SK_BYTES], dpk[5][CN_PK_BYTES];
     uint8_t dcred[5][CN_HASH_BYTES], mcred[CN_HASH_BYTES];
     uint8_t lot_id[CN_HASH_BYTES], lot2_id[CN_HASH_BYTES];
-    char says[80];
+    char says[80], hex[2 * CN_HASH_BYTES + 1], nodehex[2 * CN_PK_BYTES + 1], cmd[600];
+    char *out = NULL;
     Councilnet__Proposal q = COUNCILNET__PROPOSAL__INIT;
     Councilnet__Selection ls = COUNCILNET__SELECTION__INIT;
     Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
@@ -527,6 +528,21 @@ int main(void)
     for (size_t i = 0; i < ld->n_selected; i++)
       CHECK(lists_volunteer(ld, ld->selected[i].data));
     councilnet__decision__free_unpacked(ld, NULL);
+
+    /* council sortition verify recomputes the same volunteers from the log. */
+    cn_hex_encode(hex, lot_id, CN_HASH_BYTES);
+    cn_hex_encode(nodehex, node.pk, CN_PK_BYTES);
+    snprintf(cmd, sizeof cmd, "\"%s\" sortition verify %s --node %s --node-key %s --json",
+             getenv("CN_COUNCIL"), hex, node.url, nodehex);
+    CHECK_EQ_INT(util_sh(cmd, &out), 0);
+    CHECK(out && strstr(out, "\"ok\":true"));
+    if (out) {
+      cn_hex_encode(hex, dpk[2], CN_PK_BYTES);
+      CHECK(!strstr(out, hex));
+      cn_hex_encode(hex, dpk[1], CN_PK_BYTES);
+      CHECK(strstr(out, hex) != NULL);
+    }
+    free(out);
   }
 
 done:
