@@ -54,6 +54,9 @@ static const char volunteer_usage[] =
   "Volunteer for the selection by lot ID (64 hex digits) while its window is\n"
   "open. When the window closes the node draws the delegates among the\n"
   "volunteers (see council sortition verify). Prints the receipt.\n"
+  "At a parent council, a child council's delegate is refused (DUPLICATE)\n"
+  "while another delegate of that council stands in the lot with a live\n"
+  "credential: one volunteer per child council.\n"
   "\n"
   "  --key FILE        the member's key file (env COUNCIL_KEY)\n"
   CN_CLI_COMMON_USAGE;
