@@ -560,7 +560,7 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
   n_claimed = d->n_selected;
 
   /* 1. The seed. */
-  cn_sortition_seed(seed, l.id, l.prev);
+  cn_sortition_seed(seed, l.id, l.prev, NULL);
   have_seed = 1;
   if (!bytes_eq(&d->seed, seed, CN_HASH_BYTES)) {
     char said[2 * CN_HASH_BYTES + 1];

@@ -1372,7 +1372,7 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
       quotas[i].min_seats = sel->quotas[i]->min_seats;
     }
     /* The head before the decision: the decision entry's prev. */
-    cn_sortition_seed(seed, id, n->pend_hash);
+    cn_sortition_seed(seed, id, n->pend_hash, NULL);
     if (cn_sortition_draw(seed, l.v, l.n, sel->seats, quotas, sel->n_quotas, keys, &n_keys) != 0)
       return -1;
     d->seed.data = seed;

@@ -2,8 +2,23 @@
  *
  * The exact algorithm, so that anyone can reimplement it bit for bit:
  *
- *  seed  = BLAKE2b-256("councilnet/sortition" || proposal_id || head_hash),
- *          the tag being its 20 ASCII bytes without a NUL: 84 bytes hashed.
+ *  lot   = the node's Ed25519 signature (RFC 8032, 64 bytes) of kind "lot"
+ *          (crypto.h) over proposal_id || head_hash, i.e. over the bytes
+ *          "councilnet/1/lot" || 0x00 || proposal_id || head_hash (81 bytes),
+ *          where head_hash is the hash of the log entry before the decision.
+ *
+ *  seed  = BLAKE2b-256("councilnet/sortition" || proposal_id || head_hash || lot),
+ *          the tag being its 20 ASCII bytes without a NUL: 148 bytes hashed.
+ *          A decision made before nodes signed the lot (no lot_signature)
+ *          was drawn with BLAKE2b-256("councilnet/sortition" || proposal_id
+ *          || head_hash), 84 bytes hashed.
+ *
+ *          Why the signature: the head is partly decided by whoever posts
+ *          the last record before the close, who could try records offline
+ *          until the draw favours them. Nobody but the node can compute its
+ *          signature before the decision; Ed25519 signs deterministically,
+ *          so an honest node makes exactly one, and anyone can check it
+ *          against the node key.
  *
  *  r_i   = first 8 bytes, read big-endian, of BLAKE2b-256(seed || be64(i)),
  *          for the stream counter i = 0, 1, 2, ...  The counter is shared by
@@ -48,15 +63,49 @@ typedef struct sortition_stream_t {
   uint64_t counter;
 } sortition_stream_t;
 
-void cn_sortition_seed(uint8_t seed[CN_HASH_BYTES], const uint8_t proposal_id[CN_HASH_BYTES],
-                       const uint8_t head_hash[CN_HASH_BYTES])
+/* The message the lot signature covers: proposal_id || head_hash. */
+static void sortition_lot_message(uint8_t msg[2 * CN_HASH_BYTES],
+                                  const uint8_t proposal_id[CN_HASH_BYTES],
+                                  const uint8_t head_hash[CN_HASH_BYTES])
 {
-  uint8_t buf[SORTITION_TAG_LEN + 2 * CN_HASH_BYTES];
+  memcpy(msg, proposal_id, CN_HASH_BYTES);
+  memcpy(msg + CN_HASH_BYTES, head_hash, CN_HASH_BYTES);
+}
+
+int cn_sortition_sign_lot(uint8_t sig[CN_SIG_BYTES], const uint8_t proposal_id[CN_HASH_BYTES],
+                          const uint8_t head_hash[CN_HASH_BYTES], const uint8_t sk[CN_SK_BYTES])
+{
+  uint8_t msg[2 * CN_HASH_BYTES];
+
+  sortition_lot_message(msg, proposal_id, head_hash);
+  return cn_crypto_sign(sig, CN_SORTITION_LOT_KIND, msg, sizeof msg, sk);
+}
+
+int cn_sortition_check_lot(const uint8_t sig[CN_SIG_BYTES], const uint8_t proposal_id[CN_HASH_BYTES],
+                           const uint8_t head_hash[CN_HASH_BYTES], const uint8_t node_pk[CN_PK_BYTES])
+{
+  uint8_t msg[2 * CN_HASH_BYTES];
+
+  sortition_lot_message(msg, proposal_id, head_hash);
+  return cn_crypto_verify(sig, CN_SORTITION_LOT_KIND, msg, sizeof msg, node_pk);
+}
+
+void cn_sortition_seed(uint8_t seed[CN_HASH_BYTES], const uint8_t proposal_id[CN_HASH_BYTES],
+                       const uint8_t head_hash[CN_HASH_BYTES], const uint8_t *lot_sig)
+{
+  uint8_t buf[SORTITION_TAG_LEN + 2 * CN_HASH_BYTES + CN_SIG_BYTES];
+  size_t len = SORTITION_TAG_LEN + 2 * CN_HASH_BYTES;
 
   memcpy(buf, SORTITION_TAG, SORTITION_TAG_LEN);
   memcpy(buf + SORTITION_TAG_LEN, proposal_id, CN_HASH_BYTES);
   memcpy(buf + SORTITION_TAG_LEN + CN_HASH_BYTES, head_hash, CN_HASH_BYTES);
-  cn_crypto_hash(seed, buf, sizeof buf);
+  /* Without a signature: the old formula, so decisions made before nodes
+   * signed the lot still verify (as predictable; see the top of the file). */
+  if (lot_sig) {
+    memcpy(buf + len, lot_sig, CN_SIG_BYTES);
+    len += CN_SIG_BYTES;
+  }
+  cn_crypto_hash(seed, buf, len);
 }
 
 /* Return r_i for the stream's counter and advance it. */

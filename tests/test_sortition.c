@@ -1,5 +1,6 @@
-/* test_sortition.c: the sortition seed, the draw (determinism, quotas,
- * uniformity), verification and a golden vector that pins the algorithm. */
+/* test_sortition.c: the lot signature and the sortition seed, the draw
+ * (determinism, quotas, uniformity), verification and golden vectors that
+ * pin the algorithm, with and without the lot signature. */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@ static void mk_key(uint8_t key[CN_PK_BYTES], uint8_t tag, uint32_t i)
   cn_crypto_hash(key, buf, sizeof buf);
 }
 
-/* Seed number I: the sortition seed of proposal id (be32(i), 0...) and a fixed head. */
+/* Seed number I: the sortition seed of proposal id (be32(i), 0...) and a
+ * fixed head (the old formula: the draw does not care where a seed came from). */
 static void mk_seed(uint8_t seed[CN_HASH_BYTES], uint32_t i)
 {
   uint8_t pid[CN_HASH_BYTES] = { 0 }, head[CN_HASH_BYTES];
@@ -36,7 +38,7 @@ static void mk_seed(uint8_t seed[CN_HASH_BYTES], uint32_t i)
   pid[2] = (uint8_t)(i >> 8);
   pid[3] = (uint8_t)i;
   memset(head, 0x5a, sizeof head);
-  cn_sortition_seed(seed, pid, head);
+  cn_sortition_seed(seed, pid, head, NULL);
 }
 
 /* N volunteers with hashed keys and no groups. */
@@ -124,12 +126,80 @@ static void test_seed(void)
   memcpy(buf + 20, pid, CN_HASH_BYTES);
   memcpy(buf + 20 + CN_HASH_BYTES, head, CN_HASH_BYTES);
   crypto_generichash(want, sizeof want, buf, sizeof buf, NULL, 0);
-  cn_sortition_seed(seed, pid, head);
+  cn_sortition_seed(seed, pid, head, NULL);
   CHECK(memcmp(seed, want, CN_HASH_BYTES) == 0);
 
   /* Swapping the two inputs gives another seed. */
-  cn_sortition_seed(seed, head, pid);
+  cn_sortition_seed(seed, head, pid, NULL);
   CHECK(memcmp(seed, want, CN_HASH_BYTES) != 0);
+}
+
+/* The lot signature: plain Ed25519 over "councilnet/1/lot" NUL proposal
+ * head, checked here with libsodium alone; it verifies for that proposal,
+ * head and node key only, never as another kind; and the seed hashes it
+ * in, so it differs from the old seed the last record could steer. */
+static void test_seed_lot(void)
+{
+  uint8_t pid[CN_HASH_BYTES], head[CN_HASH_BYTES], seed[CN_HASH_BYTES], want[CN_HASH_BYTES];
+  uint8_t old[CN_HASH_BYTES], pk[CN_PK_BYTES], sk[CN_SK_BYTES], pk2[CN_PK_BYTES];
+  uint8_t sk2[CN_SK_BYTES], sig[CN_SIG_BYTES], again[CN_SIG_BYTES], bad[CN_SIG_BYTES];
+  uint8_t msg[17 + 2 * CN_HASH_BYTES], buf[20 + 2 * CN_HASH_BYTES + CN_SIG_BYTES];
+  size_t i;
+
+  for (i = 0; i < CN_HASH_BYTES; i++) {
+    pid[i] = (uint8_t)(3 * i + 1);
+    head[i] = (uint8_t)(255 - 7 * i);
+  }
+  cn_crypto_keypair(pk, sk);
+  cn_crypto_keypair(pk2, sk2);
+  REQUIRE(cn_sortition_sign_lot(sig, pid, head, sk) == 0);
+
+  /* Exactly the bytes sortition.c documents, for any Ed25519 verifier. */
+  memcpy(msg, "councilnet/1/lot", 16);
+  msg[16] = 0;
+  memcpy(msg + 17, pid, CN_HASH_BYTES);
+  memcpy(msg + 17 + CN_HASH_BYTES, head, CN_HASH_BYTES);
+  CHECK_EQ_INT(crypto_sign_verify_detached(sig, msg, sizeof msg, pk), 0);
+  /* Deterministic (RFC 8032): an honest node has one value to give. */
+  REQUIRE(cn_sortition_sign_lot(again, pid, head, sk) == 0);
+  CHECK(memcmp(sig, again, CN_SIG_BYTES) == 0);
+
+  CHECK_EQ_INT(cn_sortition_check_lot(sig, pid, head, pk), 0);
+  CHECK_EQ_INT(cn_sortition_check_lot(sig, pid, head, pk2), -1);    /* another node */
+  CHECK_EQ_INT(cn_sortition_check_lot(sig, head, pid, pk), -1);     /* inputs swapped */
+  memcpy(bad, sig, sizeof bad);
+  bad[5] ^= 0x10;
+  CHECK_EQ_INT(cn_sortition_check_lot(bad, pid, head, pk), -1);
+  {
+    uint8_t other[CN_HASH_BYTES];
+    memcpy(other, head, sizeof other);
+    other[31] ^= 0x01;
+    CHECK_EQ_INT(cn_sortition_check_lot(sig, pid, other, pk), -1);   /* a later head */
+  }
+  /* Domain separation: the lot signature is no record's signature over the
+   * same 64 bytes, and a node-signed record's is no lot signature. */
+  CHECK_EQ_INT(cn_crypto_verify(sig, "decision", msg + 17, 2 * CN_HASH_BYTES, pk), -1);
+  CHECK_EQ_INT(cn_crypto_verify(sig, "lo", msg + 17, 2 * CN_HASH_BYTES, pk), -1);
+  CHECK_EQ_INT(cn_crypto_verify(sig, "lott", msg + 17, 2 * CN_HASH_BYTES, pk), -1);
+  REQUIRE(cn_crypto_sign(bad, "decision", msg + 17, 2 * CN_HASH_BYTES, sk) == 0);
+  CHECK_EQ_INT(cn_sortition_check_lot(bad, pid, head, pk), -1);
+
+  /* seed = BLAKE2b-256(tag || pid || head || sig), 148 bytes. */
+  memcpy(buf, "councilnet/sortition", 20);
+  memcpy(buf + 20, pid, CN_HASH_BYTES);
+  memcpy(buf + 20 + CN_HASH_BYTES, head, CN_HASH_BYTES);
+  memcpy(buf + 20 + 2 * CN_HASH_BYTES, sig, CN_SIG_BYTES);
+  crypto_generichash(want, sizeof want, buf, sizeof buf, NULL, 0);
+  cn_sortition_seed(seed, pid, head, sig);
+  CHECK(memcmp(seed, want, CN_HASH_BYTES) == 0);
+  /* Not the old, predictable seed of the same proposal and head. */
+  cn_sortition_seed(old, pid, head, NULL);
+  CHECK(memcmp(seed, old, CN_HASH_BYTES) != 0);
+  /* Another signature, another seed. */
+  cn_sortition_seed(old, pid, head, bad);
+  CHECK(memcmp(seed, old, CN_HASH_BYTES) != 0);
+done:
+  return;
 }
 
 static void test_sort(void)
@@ -541,7 +611,8 @@ done:
   return;
 }
 
-/* Pinned output. Cross-checked against an independent Python implementation
+/* Pinned output of the old formula (a decision without a lot signature).
+ * Cross-checked against an independent Python implementation
  * (hashlib.blake2b(digest_size=32)) of the algorithm described at the top of
  * lib/sortition.c. Any change to the algorithm breaks this test. */
 static void test_golden(void)
@@ -566,7 +637,7 @@ static void test_golden(void)
   memset(v, 0, sizeof v);
   for (i = 0; i < 5; i++)
     memset(v[i].key, (int)(i + 1), CN_PK_BYTES);
-  cn_sortition_seed(seed, pid, head);
+  cn_sortition_seed(seed, pid, head, NULL);
   cn_hex_encode(hex, seed, CN_HASH_BYTES);
   printf("golden seed %s\n", hex);
   CHECK_STR(hex, want_seed);
@@ -584,6 +655,64 @@ static void test_golden(void)
   for (i = 0; i < 5; i++)
     CHECK_EQ_INT(out[i][0], want_full[i]);
 
+  v[1].groups = g_renters;
+  v[1].n_groups = 1;
+  v[2].groups = g_renters;
+  v[2].n_groups = 1;
+  REQUIRE(cn_sortition_draw(seed, v, 5, 2, &q, 1, out, &n_out) == 0);
+  REQUIRE(n_out == 2);
+  for (i = 0; i < 2; i++)
+    CHECK_EQ_INT(out[i][0], want_quota[i]);
+done:
+  return;
+}
+
+/* Pinned output of the seed with the lot signature, for the node key whose
+ * RFC 8032 private key is 32 bytes 0x33. Cross-checked against independent
+ * Python: the key, signature and seed with the `cryptography` package's
+ * Ed25519 and hashlib.blake2b(digest_size=32), the draw as in test_golden.
+ * Any change to the lot signature, the seed or the draw breaks this test. */
+static void test_golden_lot(void)
+{
+  static const char *want_pk =
+    "17cb79fb2b4120f2b1ec65e4198d6e08b28e813feb01e4a400839b85e18080ce";
+  static const char *want_sig =
+    "3175bae8cd4169a281cdeb4fe4969b73decb263a013496a9eeebdbd93ed8fad0"
+    "74797e849a24a49357a5c7327fa466d18bbf96a1cff5167c0a91409786c80b07";
+  static const char *want_seed =
+    "57b0600a784144c836fb3e2e879aa0a51b06f092eb24c0bd43448128e51f7be3";
+  static const uint8_t want_full[5] = { 5, 4, 1, 2, 3 };   /* whole shuffled order */
+  static const uint8_t want_quota[2] = { 2, 5 };           /* renters = {2, 3}, min 1 */
+  cn_volunteer_t v[5];
+  cn_quota_t q = { "renters", 1 };
+  uint8_t pid[CN_HASH_BYTES], head[CN_HASH_BYTES], seed[CN_HASH_BYTES], key_seed[32];
+  uint8_t pk[CN_PK_BYTES], sk[CN_SK_BYTES], sig[CN_SIG_BYTES], out[5][CN_PK_BYTES];
+  char hex[2 * CN_SIG_BYTES + 1];
+  size_t n_out = 0, i;
+
+  memset(pid, 0x11, sizeof pid);
+  memset(head, 0x22, sizeof head);
+  memset(key_seed, 0x33, sizeof key_seed);
+  REQUIRE(crypto_sign_seed_keypair(pk, sk, key_seed) == 0);
+  cn_hex_encode(hex, pk, CN_PK_BYTES);
+  CHECK_STR(hex, want_pk);
+  REQUIRE(cn_sortition_sign_lot(sig, pid, head, sk) == 0);
+  cn_hex_encode(hex, sig, CN_SIG_BYTES);
+  printf("golden lot signature %s\n", hex);
+  CHECK_STR(hex, want_sig);
+  CHECK_EQ_INT(cn_sortition_check_lot(sig, pid, head, pk), 0);
+  cn_sortition_seed(seed, pid, head, sig);
+  cn_hex_encode(hex, seed, CN_HASH_BYTES);
+  printf("golden lot seed %s\n", hex);
+  CHECK_STR(hex, want_seed);
+
+  memset(v, 0, sizeof v);
+  for (i = 0; i < 5; i++)
+    memset(v[i].key, (int)(i + 1), CN_PK_BYTES);
+  REQUIRE(cn_sortition_draw(seed, v, 5, 5, NULL, 0, out, &n_out) == 0);
+  REQUIRE(n_out == 5);
+  for (i = 0; i < 5; i++)
+    CHECK_EQ_INT(out[i][0], want_full[i]);
   v[1].groups = g_renters;
   v[1].n_groups = 1;
   v[2].groups = g_renters;
@@ -630,6 +759,7 @@ int main(void)
     return 1;
   }
   test_seed();
+  test_seed_lot();
   test_sort();
   test_determinism();
   test_quota_renters();
@@ -639,6 +769,7 @@ int main(void)
   test_edges();
   test_verify();
   test_golden();
+  test_golden_lot();
   test_uniform();
   return test_finish("test_sortition");
 }
