@@ -22,14 +22,21 @@ static const char sortition_verify_usage[] =
   "at the decision, or, at a parent council, delegates holding a child\n"
   "council's credential then, unrecalled and its term not over; one per\n"
   "council: passed over if one who volunteered earlier holds such a\n"
-  "credential from the same council) and the node's decision, then\n"
-  "recomputes\n"
-  "  seed = BLAKE2b-256(\"councilnet/sortition\" || ID || head before the decision)\n"
+  "credential from the same council) and the node's decision. Checks the\n"
+  "decision's lot signature: the node's Ed25519 signature of kind \"lot\" over\n"
+  "ID || HEAD, HEAD being the hash of the entry before the decision, with the\n"
+  "node key (--node-key, or GET /v1/node). Then recomputes\n"
+  "  seed = BLAKE2b-256(\"councilnet/sortition\" || ID || HEAD || lot signature)\n"
   "and the draw with the proposal's seats and group quotas. Prints the\n"
   "volunteers, the seed and the draw, and \"sortition verified\" (exit 0), or\n"
-  "what differs (exit 1).\n"
-  "--json prints {\"ok\":BOOL,\"seed\":HEX,\"selected\":[HEX...],\"volunteers\":[HEX...],\n"
-  "\"error\":null|REASON}; selected are the keys the decision names.\n"
+  "what differs, or that the lot signature does not verify (exit 1).\n"
+  "A decision made before nodes signed the lot has no lot signature: its\n"
+  "seed is recomputed without one, and the report says it was predictable:\n"
+  "whoever posted the last record before the close could have steered it.\n"
+  "--json prints {\"ok\":BOOL,\"seed\":HEX,\"seed_predictable\":BOOL|null,\n"
+  "\"selected\":[HEX...],\"volunteers\":[HEX...],\"error\":null|REASON};\n"
+  "selected are the keys the decision names; seed_predictable is true for a\n"
+  "decision without a lot signature, null if no decision was checked.\n"
   "\n"
   CN_CLI_COMMON_USAGE;
 
@@ -456,7 +463,7 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
   lot_vol_t **dele = NULL;      /* child councils' delegates among the volunteers */
   char hex[2 * CN_HASH_BYTES + 1], head[2 * CN_HASH_BYTES + 1], err[ERR_MAX];
   size_t i, n = 0, n_claimed = 0, n_draw = 0, n_dele = 0;
-  int have_seed = 0, vr, rc = CN_EXIT_LOCAL;
+  int have_seed = 0, predictable = -1, vr, rc = CN_EXIT_LOCAL;
 
   memset(&l, 0, sizeof l);
   err[0] = '\0';
@@ -559,10 +566,25 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
   }
   n_claimed = d->n_selected;
 
-  /* 1. The seed. */
-  cn_sortition_seed(seed, l.id, l.prev, NULL);
-  have_seed = 1;
-  if (!bytes_eq(&d->seed, seed, CN_HASH_BYTES)) {
+  /* 1. The lot signature and the seed. Without a signature the decision
+   * predates it: the old seed, which the last record before the close
+   * could steer, is still checked, and said to be predictable. */
+  predictable = d->lot_signature.len == 0;
+  if (predictable) {
+    cn_sortition_seed(seed, l.id, l.prev, NULL);
+    have_seed = 1;
+  } else if (d->lot_signature.len != CN_SIG_BYTES) {
+    add_error(err, sizeof err, "the lot signature of the decision (seq %llu) is %zu bytes, not %d",
+              (unsigned long long)l.decision_seq, d->lot_signature.len, CN_SIG_BYTES);
+  } else if (cn_sortition_check_lot(d->lot_signature.data, l.id, l.prev, l.node_pk) != 0) {
+    add_error(err, sizeof err, "the lot signature of the decision (seq %llu) does not verify "
+              "with the node key over the proposal id and the head before the decision",
+              (unsigned long long)l.decision_seq);
+  } else {
+    cn_sortition_seed(seed, l.id, l.prev, d->lot_signature.data);
+    have_seed = 1;
+  }
+  if (have_seed && !bytes_eq(&d->seed, seed, CN_HASH_BYTES)) {
     char said[2 * CN_HASH_BYTES + 1];
     cn_cli_hex(said, sizeof said, &d->seed, CN_HASH_BYTES);
     cn_hex_encode(hex, seed, CN_HASH_BYTES);
@@ -577,8 +599,11 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
       break;
     }
   }
-  /* 3. The draw. */
-  if (cn_sortition_draw(seed, vols, n, sel->seats, quotas, sel->n_quotas, draw, &n_draw) != 0) {
+  /* 3. The draw, from a seed we could check. */
+  if (!have_seed) {
+    add_error(err, sizeof err, "the draw is not recomputed without a verified lot signature");
+  } else if (cn_sortition_draw(seed, vols, n, sel->seats, quotas, sel->n_quotas, draw,
+                               &n_draw) != 0) {
     add_error(err, sizeof err, "the draw cannot be recomputed (bad volunteers or quotas)");
   } else {
     vr = cn_sortition_verify(seed, vols, n, sel->seats, quotas, sel->n_quotas,
@@ -605,6 +630,7 @@ report:
     if (have_seed)
       cn_hex_encode(hex, seed, CN_HASH_BYTES);
     printf(",\"seed\":\"%s\"", have_seed ? hex : "");
+    printf(",\"seed_predictable\":%s", predictable < 0 ? "null" : predictable ? "true" : "false");
     json_keys("selected", (const uint8_t (*)[CN_PK_BYTES])claimed, n_claimed);
     json_keys("volunteers", (const uint8_t (*)[CN_PK_BYTES])sorted, n);
     printf(",\"error\":");
@@ -632,9 +658,16 @@ report:
     cn_hex_encode(hex, l.prev, CN_HASH_BYTES);
     printf("Head:       %s (seq %llu, before the decision)\n", hex,
            (unsigned long long)(l.decision_seq - 1));
+    if (predictable == 1) {
+      printf("Lot sig:    none (a decision made before nodes signed the lot)\n");
+    } else if (predictable == 0) {
+      char sig[2 * CN_SIG_BYTES + 1];
+      cn_cli_hex(sig, sizeof sig, &l.decision->lot_signature, CN_SIG_BYTES);
+      printf("Lot sig:    %s (%s)\n", sig, have_seed ? "the node's, verified" : "NOT the node's");
+    }
     if (have_seed) {
       cn_hex_encode(hex, seed, CN_HASH_BYTES);
-      printf("Seed:       %s\n", hex);
+      printf("Seed:       %s%s\n", hex, predictable == 1 ? " (old formula, without a lot signature)" : "");
     }
     printf("Draw:\n");
     for (i = 0; i < n_draw; i++) {
@@ -643,7 +676,11 @@ report:
     }
     printf("Log:        %llu entries verified, head %s\n", (unsigned long long)v.seq, head);
   }
-  if (rc == CN_EXIT_OK)
+  if (rc == CN_EXIT_OK && predictable == 1)
+    printf("sortition verified, but its seed was predictable: the decision carries no lot\n"
+           "signature, so whoever posted the last record before the close could have tried\n"
+           "records until the draw favoured them\n");
+  else if (rc == CN_EXIT_OK)
     printf("sortition verified\n");
   else
     fprintf(stderr, "sortition NOT verified: %s\n", err);

@@ -233,6 +233,14 @@ void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
       fprintf(f, "Volunteers: %zu\n", d->n_volunteers);
       cn_cli_hex(hex, sizeof hex, &d->seed, 32);
       fprintf(f, "Seed:       %s (council sortition verify rechecks the draw)\n", hex);
+      if (d->lot_signature.len) {
+        char sig[2 * 64 + 1];
+        cn_cli_hex(sig, sizeof sig, &d->lot_signature, 64);
+        fprintf(f, "Lot sig:    %s\n", sig);
+      } else {
+        /* made before nodes signed the lot: say what that means */
+        fprintf(f, "Lot sig:    none (the last record before the close could steer this seed)\n");
+      }
       if (d->created) {
         cn_cli_format_time(t, sizeof t, d->created);
         fprintf(f, "Decided:    %s\n", t);

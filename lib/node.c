@@ -1341,8 +1341,9 @@ fail:
   return 1;
 }
 
-/* Fill D's selected keys (and for a lot, seed and volunteers) for the
- * selection proposal ID, with arrays from AR. Return 0 or -1. */
+/* Fill D's selected keys (and for a lot, lot signature, seed and
+ * volunteers) for the selection proposal ID, with arrays from AR. Return 0
+ * or -1. */
 static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
                             const Councilnet__Proposal *p, Councilnet__Decision *d, uint64_t now)
 {
@@ -1358,25 +1359,38 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
     lot_ctx_t l;
     cn_quota_t *quotas = cn_arena_alloc(ar, (sel->n_quotas + 1) * sizeof *quotas);
     uint8_t *seed = cn_arena_alloc(ar, CN_HASH_BYTES);
+    uint8_t *lot_sig = cn_arena_alloc(ar, CN_SIG_BYTES);
 
     memset(&l, 0, sizeof l);
     l.arena = ar;
     /* At most one delegate per child council (see apply_volunteer), and
      * only those who could still stand now: a lapsed credential no longer
      * counts, as for a candidate by vote (can_stand). */
-    if (!quotas || !seed || cn_store_volunteer_scan(n->store, id, now, lot_collect, &l) != 0 ||
-        l.failed)
+    if (!quotas || !seed || !lot_sig ||
+        cn_store_volunteer_scan(n->store, id, now, lot_collect, &l) != 0 || l.failed)
       return -1;
     for (size_t i = 0; i < sel->n_quotas; i++) {
       quotas[i].group = sel->quotas[i]->group;
       quotas[i].min_seats = sel->quotas[i]->min_seats;
     }
-    /* The head before the decision: the decision entry's prev. */
-    cn_sortition_seed(seed, id, n->pend_hash, NULL);
+    /* The head before the decision (the decision entry's prev) is partly
+     * chosen by whoever posted the last record before the close, who could
+     * try titles offline until the draw favoured them. The node's signature
+     * over it cannot be computed by anyone else before this decision, and
+     * Ed25519 signs deterministically, so an honest node has exactly one
+     * value to give; anyone can check it against the node key. Whoever
+     * holds the node key could make other valid signatures (other nonces)
+     * and keep the one it likes: acceptable, as a compromised node key is
+     * out of scope (SECURITY.md), and such a node signs the decision too. */
+    if (cn_sortition_sign_lot(lot_sig, id, n->pend_hash, n->sk) != 0)
+      return -1;
+    cn_sortition_seed(seed, id, n->pend_hash, lot_sig);
     if (cn_sortition_draw(seed, l.v, l.n, sel->seats, quotas, sel->n_quotas, keys, &n_keys) != 0)
       return -1;
     d->seed.data = seed;
     d->seed.len = CN_HASH_BYTES;
+    d->lot_signature.data = lot_sig;
+    d->lot_signature.len = CN_SIG_BYTES;
     d->volunteers = cn_arena_alloc(ar, (l.n + 1) * sizeof *d->volunteers);
     if (!d->volunteers)
       return -1;

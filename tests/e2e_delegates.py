@@ -1,6 +1,6 @@
 """End to end, delegates: councild on 127.0.0.1 driven through `council`.
 1. a selection by lot (3 of 12 volunteers, quota renters:1 with 2 renters),
-   its credentials, and `council sortition verify`;
+   its credentials, its lot signature, and `council sortition verify`;
 2. term limits: max 3 consecutive terms, the 4th selection refused;
 3. a delegate elected by vote gets mandates, is recalled by 5 of a roll of 9,
    and can no longer countersign;
@@ -69,6 +69,9 @@ with Workdir() as w:
         rc, out, _ = run([COUNCIL, *cmd, "--help"], check=False)
         t.check(rc == 0 and out.startswith("Usage: council " + " ".join(cmd)),
                 f"council {' '.join(cmd)} --help")
+    rc, out, _ = run([COUNCIL, "sortition", "verify", "--help"])
+    t.check("lot signature" in out and "seed_predictable" in out,
+            "sortition verify --help explains the lot signature")
 
     # ---- 1. selection by lot with a quota ----
     lot = w.node("Lot assembly").start()
@@ -101,6 +104,9 @@ with Workdir() as w:
     t.check(bool(set(chosen) & renters), f"at least one renter selected: {chosen}")
     t.eq(d["volunteers"], volunteers, "decision lists the sorted volunteers")
     t.eq(d["passed"], True, "lot decision passed")
+    t.eq(len(d.get("lot_signature", "")), 128, "lot decision carries the node's lot signature")
+    text, _ = lot.council("decision", "show", draw_id, json_out=False)
+    t.check(d["lot_signature"] in text, "decision show, human: the lot signature")
     creds = [v for v in delegates(lot) if v["credential"]["selection"] == draw_id]
     t.eq(len(creds), 3, "3 credentials in delegate list")
     t.eq(sorted(v["credential"]["delegate"] for v in creds), sorted(chosen),
@@ -112,9 +118,11 @@ with Workdir() as w:
     t.eq(rc, 0, "sortition verify exit status")
     t.eq(sv and sv.get("ok"), True, "sortition verify ok")
     t.eq(sv and sv.get("seed"), d["seed"], "sortition verify recomputes the seed")
+    t.eq(sv and sv.get("seed_predictable"), False, "sortition verify: a seed nobody could steer")
     t.eq(sv and sv.get("selected"), chosen, "sortition verify reports the draw")
     text, rc = lot.council("sortition", "verify", draw_id, json_out=False, check=False)
-    t.check(rc == 0 and "sortition verified" in text and d["seed"] in text,
+    t.check(rc == 0 and "sortition verified\n" in text and d["seed"] in text and
+            d["lot_signature"] in text and "predictable" not in text,
             "sortition verify, human report")
     text, _ = lot.council("delegate", "list", json_out=False)
     t.check(all(c in text for c in chosen), "delegate list, human: the delegates' keys")

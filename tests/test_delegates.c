@@ -3,13 +3,19 @@
  * cannot produce (edited mandates, wrong node, a non-delegate's
  * countersignature), the recall threshold counted exactly, and one
  * volunteer per child council in a lot (child councils' records signed
- * with their keys, as a child that issues many credentials would). */
+ * with their keys, as a child that issues many credentials would); the lot
+ * signature of a selection by lot, and `council sortition verify` against a
+ * node that signs another lot signature or none. */
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "councilnet/log.h"
 #include "councilnet/record.h"
+#include "councilnet/sortition.h"
 #include "http.h"
 #include "test.h"
 #include "util.h"
@@ -164,6 +170,313 @@ static void wait_seq(int64_t want)
 }
 
 #define ADDR(m) do { (m).node.data = node.pk; (m).node.len = CN_PK_BYTES; (m).created = node.now; } while (0)
+
+/* Find the log entry of the node's decision on proposal ID: its seq and
+ * the head before it (prev). Return 0 or -1. */
+static int decision_entry(const uint8_t id[CN_HASH_BYTES], uint64_t *seq, uint8_t prev[CN_HASH_BYTES])
+{
+  uint64_t after = 0;
+  int rc = -1;
+
+  for (;;) {
+    char path[96];
+    Councilnet__LogPage *page;
+    size_t got;
+    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
+    page = (Councilnet__LogPage *)get_msg(path, &councilnet__log_page__descriptor);
+    if (!page)
+      return -1;
+    got = page->n_entries;
+    for (size_t i = 0; i < got && rc != 0; i++) {
+      Councilnet__LogEntry *e = page->entries[i];
+      Councilnet__Envelope *en = councilnet__envelope__unpack(NULL, e->envelope.len, e->envelope.data);
+      Councilnet__Decision *d = NULL;
+      after = e->seq;
+      if (en && strcmp(en->kind, "decision") == 0)
+        d = councilnet__decision__unpack(NULL, en->body.len, en->body.data);
+      if (d && d->proposal.len == CN_HASH_BYTES && memcmp(d->proposal.data, id, CN_HASH_BYTES) == 0 &&
+          e->prev.len == CN_HASH_BYTES) {
+        *seq = e->seq;
+        memcpy(prev, e->prev.data, CN_HASH_BYTES);
+        rc = 0;
+      }
+      if (d)
+        councilnet__decision__free_unpacked(d, NULL);
+      if (en)
+        councilnet__envelope__free_unpacked(en, NULL);
+    }
+    councilnet__log_page__free_unpacked(page, NULL);
+    if (got == 0 || rc == 0)
+      return rc;
+  }
+}
+
+/* Play a dishonest node: stop it, put BODY signed with its own key in place
+ * of the decision at SEQ, chain the entries after it again, and start it:
+ * its log and signed head verify, and only the lot can tell. Return 0 or -1. */
+static int forge_decision(uint64_t seq, const Councilnet__Decision *body)
+{
+  uint8_t nsk[CN_SK_BYTES], id[CN_HASH_BYTES], old_id[CN_HASH_BYTES], hash[CN_HASH_BYTES];
+  uint8_t *env = NULL;
+  size_t len = 0;
+  char path[sizeof node.dir + 16];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *get = NULL, *put = NULL, *prop = NULL;
+  int rc = -1;
+
+  if (tnode_secret_key(&node, nsk) != 0 || util_seal("decision", body, nsk, &env, &len) != 0 ||
+      tnode_kill(&node, SIGTERM) != 0)
+    goto cleanup;
+  cn_crypto_hash(id, env, len);
+  snprintf(path, sizeof path, "%s/node.db", node.dir);
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT seq, prev, record_id, received FROM log WHERE seq >= ?1"
+                         " ORDER BY seq", -1, &get, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE log SET prev = ?1, record_id = ?2, hash = ?3,"
+                         " envelope = coalesce(?4, envelope) WHERE seq = ?5", -1, &put, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE proposals SET decision = ?1 WHERE decision = ?2", -1, &prop,
+                         NULL) != SQLITE_OK ||
+      sqlite3_bind_int64(get, 1, (sqlite3_int64)seq) != SQLITE_OK)
+    goto cleanup;
+  /* The rows are read before any is changed: the chain runs from SEQ on
+   * (the decision, then a few credentials). */
+  {
+    uint64_t seqs[64], received[64];
+    uint8_t prevs[64][CN_HASH_BYTES], ids[64][CN_HASH_BYTES];
+    size_t n = 0;
+    while (sqlite3_step(get) == SQLITE_ROW && n < 64) {
+      if (sqlite3_column_bytes(get, 1) != CN_HASH_BYTES || sqlite3_column_bytes(get, 2) != CN_HASH_BYTES)
+        goto cleanup;
+      seqs[n] = (uint64_t)sqlite3_column_int64(get, 0);
+      memcpy(prevs[n], sqlite3_column_blob(get, 1), CN_HASH_BYTES);
+      memcpy(ids[n], sqlite3_column_blob(get, 2), CN_HASH_BYTES);
+      received[n] = (uint64_t)sqlite3_column_int64(get, 3);
+      n++;
+    }
+    if (n == 0 || n == 64 || seqs[0] != seq)
+      goto cleanup;
+    memcpy(old_id, ids[0], CN_HASH_BYTES);
+    memcpy(ids[0], id, CN_HASH_BYTES);
+    for (size_t i = 0; i < n; i++) {
+      if (i > 0)
+        memcpy(prevs[i], hash, CN_HASH_BYTES);
+      cn_log_entry_hash(hash, seqs[i], prevs[i], ids[i], received[i]);
+      sqlite3_reset(put);
+      if (sqlite3_bind_blob(put, 1, prevs[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+          sqlite3_bind_blob(put, 2, ids[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+          sqlite3_bind_blob(put, 3, hash, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+          (i == 0 ? sqlite3_bind_blob(put, 4, env, (int)len, SQLITE_STATIC)
+                 : sqlite3_bind_null(put, 4)) != SQLITE_OK ||
+          sqlite3_bind_int64(put, 5, (sqlite3_int64)seqs[i]) != SQLITE_OK ||
+          sqlite3_step(put) != SQLITE_DONE)
+        goto cleanup;
+    }
+  }
+  if (sqlite3_bind_blob(prop, 1, id, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_blob(prop, 2, old_id, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_step(prop) != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto cleanup;
+  rc = 0;
+cleanup:
+  sqlite3_finalize(get);
+  sqlite3_finalize(put);
+  sqlite3_finalize(prop);
+  if (db)
+    sqlite3_close(db);
+  free(env);
+  if (node.pid <= 0 && tnode_restart(&node) != 0)
+    rc = -1;
+  return rc;
+}
+
+/* Run `council ARGS --node URL --node-key NODE` (ARGS is trusted test
+ * text); *OUT gets stdout and stderr. Return the exit status, or -1. */
+static int council(const char *args, char **out)
+{
+  char cmd[1024], key[2 * CN_PK_BYTES + 1];
+
+  *out = NULL;
+  if (!getenv("CN_COUNCIL"))
+    return -1;
+  cn_hex_encode(key, node.pk, CN_PK_BYTES);
+  snprintf(cmd, sizeof cmd, "'%s' %s --node %s --node-key %s 2>&1", getenv("CN_COUNCIL"), args,
+           node.url, key);
+  return util_sh(cmd, out);
+}
+
+/* `council sortition verify ID` (ARGS appended): its exit status, and
+ * whether its output holds each of the NULL-terminated WANT strings. */
+static void sortition_verify(const char *hex_id, const char *args, int want_rc, const char *what,
+                             const char *const *want)
+{
+  char line[256], *out = NULL;
+  int rc, ok;
+
+  snprintf(line, sizeof line, "sortition verify %s%s", hex_id, args);
+  rc = council(line, &out);
+  ok = rc == want_rc && out != NULL;
+  for (size_t i = 0; ok && want[i]; i++)
+    ok = strstr(out, want[i]) != NULL;
+  test_checks_++;
+  if (!ok) {
+    test_failures_++;
+    fprintf(stderr, "%s: council sortition verify: exit %d (want %d), output:\n%s\n", what, rc,
+            want_rc, out ? out : "(none)");
+  }
+  free(out);
+}
+
+/* A selection by lot among five members. The decision carries the node's
+ * lot signature over the proposal and the head before the decision; the
+ * seed hashes it in, and is not the old seed that whoever posted that last
+ * record could have steered. `council sortition verify` accepts it, refuses
+ * a decision the node signed with another lot signature, and checks one
+ * without (made before nodes signed the lot) by the old formula, saying its
+ * seed was predictable. */
+static void test_lot(void)
+{
+  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
+  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
+  Councilnet__Decision *d = NULL;
+  Councilnet__Envelope *e = NULL;
+  uint8_t id[CN_HASH_BYTES], prev[CN_HASH_BYTES], seed[CN_HASH_BYTES], old[CN_HASH_BYTES];
+  cn_volunteer_t vols[5];
+  uint64_t seq = 0;
+  char hex[2 * CN_HASH_BYTES + 1];
+  int forged;
+
+  ADDR(p);
+  p.title = "Delegate by lot";
+  p.opens = node.now;
+  p.closes = node.now + 50;
+  p.selection = &sel;
+  sel.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
+  sel.seats = 2;
+  sel.parent.data = parent_pk;
+  sel.parent.len = CN_PK_BYTES;
+  sel.term_start = node.now + 50;
+  sel.term_end = node.now + 100000;
+  REQUIRE(util_propose(&node, node.convener_sk, &p, id) == CN_OK);
+  cn_hex_encode(hex, id, CN_HASH_BYTES);
+  for (int i = 3; i < 8; i++) {
+    Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+    ADDR(v);
+    v.proposal.data = id;
+    v.proposal.len = CN_HASH_BYTES;
+    REQUIRE(util_act(&node, "volunteer", &v, sk[i], NULL) == CN_OK);
+  }
+  REQUIRE(tnode_set_clock(&node, node.now + 51) == 0);
+  d = util_wait_decision(&node, id, 10000);
+  REQUIRE(d && d->n_selected == 2 && d->n_volunteers == 5 && d->seed.len == CN_HASH_BYTES);
+  REQUIRE(decision_entry(id, &seq, prev) == 0);
+  memset(vols, 0, sizeof vols);
+  for (size_t i = 0; i < 5; i++) {
+    REQUIRE(d->volunteers[i].len == CN_PK_BYTES);
+    memcpy(vols[i].key, d->volunteers[i].data, CN_PK_BYTES);
+  }
+
+  /* Not the old seed, which the last record before the close decided. */
+  cn_sortition_seed(old, id, prev, NULL);
+  CHECK(memcmp(d->seed.data, old, CN_HASH_BYTES) != 0);
+  /* The lot signature verifies with the node key over id || head, and the
+   * seed is the new formula's. */
+  REQUIRE(d->lot_signature.len == CN_SIG_BYTES);
+  CHECK_EQ_INT(cn_sortition_check_lot(d->lot_signature.data, id, prev, node.pk), 0);
+  cn_sortition_seed(seed, id, prev, d->lot_signature.data);
+  CHECK(memcmp(d->seed.data, seed, CN_HASH_BYTES) == 0);
+  {
+    uint8_t chosen[2][CN_PK_BYTES];
+    for (size_t i = 0; i < 2; i++) {
+      REQUIRE(d->selected[i].len == CN_PK_BYTES);
+      memcpy(chosen[i], d->selected[i].data, CN_PK_BYTES);
+    }
+    CHECK_EQ_INT(cn_sortition_verify(seed, vols, 5, 2, NULL, 0,
+                                     (const uint8_t (*)[CN_PK_BYTES])chosen, 2), 0);
+  }
+  /* The lot signature is no record: sealed as an envelope of kind "lot"
+   * (the same signature, Ed25519 being deterministic), the node refuses it. */
+  {
+    uint8_t nsk[CN_SK_BYTES], msg[2 * CN_HASH_BYTES], *lot_env = NULL;
+    size_t lot_len = 0;
+    memcpy(msg, id, CN_HASH_BYTES);
+    memcpy(msg + CN_HASH_BYTES, prev, CN_HASH_BYTES);
+    REQUIRE(tnode_secret_key(&node, nsk) == 0);
+    REQUIRE(cn_record_seal_bytes(CN_SORTITION_LOT_KIND, msg, sizeof msg, nsk, &lot_env, &lot_len) == 0);
+    e = councilnet__envelope__unpack(NULL, lot_len, lot_env);
+    CHECK(e && e->signature.len == CN_SIG_BYTES &&
+          memcmp(e->signature.data, d->lot_signature.data, CN_SIG_BYTES) == 0);
+    expect_refused(lot_env, lot_len, CN_ERR_UNKNOWN_KIND, "the lot signature as a record");
+    free(lot_env);
+  }
+
+  {
+    static const char *const ok[] = { "\"ok\":true", "\"seed_predictable\":false", NULL };
+    static const char *const text[] = { "sortition verified\n", "the node's, verified", NULL };
+    sortition_verify(hex, " --json", 0, "the node's own decision", ok);
+    sortition_verify(hex, "", 0, "the node's own decision, human", text);
+  }
+
+  /* A node signing the decision with another lot signature: its log still
+   * verifies, the lot does not. */
+  d->lot_signature.data[7] ^= 0x20;
+  forged = forge_decision(seq, d);
+  d->lot_signature.data[7] ^= 0x20;
+  REQUIRE(forged == 0);
+  {
+    static const char *const bad[] = { "\"ok\":false", "lot signature", "does not verify",
+                                       "\"seed\":\"\"", NULL };
+    static const char *const text[] = { "sortition NOT verified: the lot signature", NULL };
+    static const char *const log_ok[] = { "verified", NULL };
+    char *out = NULL;
+    sortition_verify(hex, " --json", 1, "an altered lot signature", bad);
+    sortition_verify(hex, "", 1, "an altered lot signature, human", text);
+    CHECK_EQ_INT(council("verify", &out), 0);
+    CHECK(out && strstr(out, log_ok[0]));
+    free(out);
+  }
+  /* One byte short. */
+  d->lot_signature.len = CN_SIG_BYTES - 1;
+  forged = forge_decision(seq, d);
+  d->lot_signature.len = CN_SIG_BYTES;
+  REQUIRE(forged == 0);
+  {
+    static const char *const bad[] = { "\"ok\":false", "lot signature", "is 63 bytes, not 64", NULL };
+    sortition_verify(hex, " --json", 1, "a short lot signature", bad);
+  }
+  /* No lot signature: drawn by the old formula, as before nodes signed the
+   * lot. It verifies, and the report says its seed was predictable. */
+  {
+    uint8_t drawn[2][CN_PK_BYTES], *seed_was = d->seed.data;
+    ProtobufCBinaryData old_selected[2], *selected_was = d->selected;
+    size_t n_drawn = 0;
+    REQUIRE(cn_sortition_draw(old, vols, 5, 2, NULL, 0, drawn, &n_drawn) == 0 && n_drawn == 2);
+    for (size_t i = 0; i < 2; i++) {
+      old_selected[i].data = drawn[i];
+      old_selected[i].len = CN_PK_BYTES;
+    }
+    d->lot_signature.len = 0;
+    d->seed.data = old;
+    d->selected = old_selected;
+    forged = forge_decision(seq, d);
+    d->lot_signature.len = CN_SIG_BYTES;     /* D's own arrays again, for the free */
+    d->seed.data = seed_was;
+    d->selected = selected_was;
+    REQUIRE(forged == 0);
+  }
+  {
+    static const char *const ok[] = { "\"ok\":true", "\"seed_predictable\":true", NULL };
+    static const char *const text[] = { "Lot sig:    none", "sortition verified, but its seed was predictable",
+                                        NULL };
+    sortition_verify(hex, " --json", 0, "a decision without a lot signature", ok);
+    sortition_verify(hex, "", 0, "a decision without a lot signature, human", text);
+  }
+done:
+  if (e)
+    councilnet__envelope__free_unpacked(e, NULL);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+}
 
 int main(void)
 {
@@ -544,6 +857,8 @@ int main(void)
     }
     free(out);
   }
+
+  test_lot();
 
 done:
   if (dl)
