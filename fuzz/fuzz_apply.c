@@ -29,7 +29,9 @@
  * receipt; every query answer decodes as its own type; a round's .pb export
  * parses; and after each input the log entries it added verify, as
  * `council verify` checks them (seq, chain, record ids, entry hashes,
- * signatures), up to a signed head that names the last one. */
+ * signatures), up to a signed head that names the last one; and every lot
+ * the node draws carries a lot signature that verifies against the head
+ * before it, with the seed it gives (as `council sortition verify`). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@
 #include "councilnet/budget.h"
 #include "councilnet/log.h"
 #include "councilnet/pbjson.h"
+#include "councilnet/sortition.h"
 #include "fuzz_node.h"
 
 #define FZ_SEP "\n#cn#\n"
@@ -174,6 +177,40 @@ static void answer_done(cn_err err, cn_answer_t *a)
   memset(a, 0, sizeof *a);
 }
 
+/* If E is a lot the node drew (a decision of its own with a seed), its lot
+ * signature must verify against the head before it and give its seed: a
+ * lot drawn without one could be steered by the last record before it. */
+static void check_lot(const Councilnet__LogEntry *e)
+{
+  Councilnet__Envelope *env = councilnet__envelope__unpack(NULL, e->envelope.len, e->envelope.data);
+  Councilnet__Decision *d = NULL;
+  uint8_t seed[CN_HASH_BYTES];
+
+  if (env && strcmp(env->kind, "decision") == 0 && env->signer.len == CN_PK_BYTES &&
+      memcmp(env->signer.data, fz_pk[FZ_NODE], CN_PK_BYTES) == 0)
+    d = councilnet__decision__unpack(NULL, env->body.len, env->body.data);
+  if (d && d->seed.len) {
+    if (d->seed.len != CN_HASH_BYTES || d->lot_signature.len != CN_SIG_BYTES ||
+        d->proposal.len != CN_HASH_BYTES || e->prev.len != CN_HASH_BYTES ||
+        cn_sortition_check_lot(d->lot_signature.data, d->proposal.data, e->prev.data,
+                               fz_pk[FZ_NODE]) != 0) {
+      fprintf(stderr, "fuzz_apply: the lot at entry %llu has no valid lot signature\n",
+              (unsigned long long)e->seq);
+      abort();
+    }
+    cn_sortition_seed(seed, d->proposal.data, e->prev.data, d->lot_signature.data);
+    if (memcmp(seed, d->seed.data, CN_HASH_BYTES) != 0) {
+      fprintf(stderr, "fuzz_apply: the lot at entry %llu has another seed than its signature's\n",
+              (unsigned long long)e->seq);
+      abort();
+    }
+  }
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  if (env)
+    councilnet__envelope__free_unpacked(env, NULL);
+}
+
 /* Verify the log entries added since the last call, then the signed head. */
 static void verify_log(void)
 {
@@ -197,6 +234,7 @@ static void verify_log(void)
                 (unsigned long long)e->seq, verifier.error);
         abort();
       }
+      check_lot(e);
     }
     councilnet__log_page__free_unpacked(page, NULL);
     if (got == 0)
