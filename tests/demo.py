@@ -341,7 +341,8 @@ def run_demo(cnet, workdir, councils):
     step("Districts draw their city delegate by lot")
     say(f"""Each district opens a draw among volunteers; the neighborhood delegates
         volunteer. When the {WINDOW_LOT}-second window closes the district draws one,
-        with a seed anyone can recompute from the log.""")
+        with a seed anyone can recompute from the log and the node's signature of
+        the lot, which nobody could know before the close.""")
     lot, closes = {}, 0
     for dname, d in districts.items():
         lot[dname], t0 = propose(d, d.convener, "--title", f"{dname}'s delegate to the city",
