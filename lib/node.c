@@ -1201,9 +1201,10 @@ static void settings_get(cn_node_t *n, node_settings_t *st)
 
 /* The term number DELEGATE would serve at SEL's parent from its term_start:
  * one more than the latest credential's if that term ended less than the
- * term gap before (or overlaps), else 1. The gap defaults to the new term's
- * length: counting only touching terms let a one-second pause between two
- * terms start the count again. Return 0, or -1 on a database error. */
+ * term gap before (or overlaps), else 1. The gap defaults to the longer of
+ * the two terms' lengths: counting only touching terms let a one-second
+ * pause between two terms start the count again. Return 0, or -1 on a
+ * database error. */
 static int term_number(cn_node_t *n, const uint8_t delegate[CN_PK_BYTES],
                        const Councilnet__Selection *sel, uint32_t *term)
 {
@@ -1215,7 +1216,14 @@ static int term_number(cn_node_t *n, const uint8_t delegate[CN_PK_BYTES],
   if (rc < 0)
     return -1;
   settings_get(n, &st);
-  gap = st.term_gap ? st.term_gap : sel->term_end - sel->term_start;
+  /* By default the longer of the two terms: measured by the new term
+   * alone, a one-second term after a short pause restarted the count, and
+   * long terms could then follow it back to back. */
+  gap = sel->term_end - sel->term_start;
+  if (rc == 0 && c.term_end > c.term_start && c.term_end - c.term_start > gap)
+    gap = c.term_end - c.term_start;
+  if (st.term_gap)
+    gap = st.term_gap;
   *term = rc == 0 && (c.term_end >= sel->term_start || sel->term_start - c.term_end < gap)
             ? c.term + 1 : 1;
   return 0;
@@ -1946,8 +1954,9 @@ static cn_err check_selection(apply_t *a, const Councilnet__Proposal *p)
 }
 
 /* A selection a member proposes must give the assembly time to notice it,
- * and by vote a turnout quorum, so that no one seats themselves with their
- * own ballot in a window nobody saw. Conveners (who may already admit and
+ * by vote a turnout quorum, and by lot no quotas, so that no one seats
+ * themselves with their own ballot in a window nobody saw. The quota rule
+ * is lifted with the minimums (both 0). Conveners (who may already admit and
  * remove members) are trusted with shorter ones, as is the node's own
  * reselection after a recall. */
 static cn_err check_selection_minimums(apply_t *a, const Councilnet__Proposal *p)
@@ -1962,6 +1971,12 @@ static cn_err check_selection_minimums(apply_t *a, const Councilnet__Proposal *p
                   "(this one %llu); a convener may propose a shorter one",
                   (unsigned long long)st.selection_min_window,
                   (unsigned long long)(p->closes - from));
+  /* Quotas fill their seats first: a member could reserve the seat for a
+   * small group of their own, whoever else volunteers. */
+  if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT && p->selection->n_quotas &&
+      (st.selection_min_window || st.selection_min_turnout))
+    return refuse(a, CN_ERR_FORBIDDEN, "a member's selection by lot has no group quotas; a "
+                  "convener may set them");
   if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_VOTE &&
       turnout < st.selection_min_turnout)
     return refuse(a, CN_ERR_FORBIDDEN, "a member's selection by vote needs a turnout quorum of "
@@ -2825,13 +2840,14 @@ static int outbox_bury_all(cn_node_t *n, uint64_t now)
   return rc < 0 ? -1 : 0;
 }
 
-/* Queue the whole roll (keys only) for the parent, as one roll update.
- * Inside a node transaction. Return 0 or -1. */
-static int roll_full(cn_node_t *n, uint64_t now)
+/* Queue the whole roll (keys only) for the parent, as one roll update: at
+ * the end of the outbox, or as row AT if not 0. Inside a node transaction.
+ * Return 0 or -1. */
+static int roll_full(cn_node_t *n, uint64_t now, uint64_t at)
 {
   Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
   roll_ctx_t r = { NULL, 0, 0, 0 };
-  uint8_t *env = NULL;
+  uint8_t *env = NULL, rid[CN_HASH_BYTES];
   size_t len = 0;
   int rc = -1;
 
@@ -2845,10 +2861,14 @@ static int roll_full(cn_node_t *n, uint64_t now)
   u.n_added = r.n;
   if (cn_store_represented(n->store, &u.roll) != 0)
     goto out;
-  if (node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len) != 0 ||
-      outbox_add(n, "roll", env, len) != 0)
+  if (node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len) != 0)
     goto out;
-  rc = 0;
+  if (!at) {
+    rc = outbox_add(n, "roll", env, len);
+    goto out;
+  }
+  cn_crypto_hash(rid, env, len);
+  rc = cn_store_outbox_put_at(n->store, at, rid, "roll", env, len);
 out:
   for (size_t i = 0; i < r.n; i++)
     free(r.keys[i].data);
@@ -2857,24 +2877,37 @@ out:
   return rc;
 }
 
-int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
+int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id, int allow)
 {
+  Councilnet__Envelope *e = NULL;
   uint64_t first = 0;
   uint8_t *env = NULL;
   size_t len = 0;
-  int rc;
+  int rc, vote;
 
   if (!n->has_parent || node_begin(n) != 0)
     return -1;
   rc = cn_store_outbox_first(n->store, &first, &env, &len);
-  free(env);
   if (rc == 0 && first != id)
     rc = 1;
+  /* Only the parent's roll check of a forwarded recall vote answers
+   * NOT_MEMBER for want of our roll; whatever else it refuses so is
+   * retried as before. */
+  e = rc == 0 ? councilnet__envelope__unpack(NULL, len, env) : NULL;
+  vote = e && e->kind && strcmp(e->kind, "recall_vote") == 0;
+  councilnet__envelope__free_unpacked(e, NULL);
+  free(env);
+  if (rc == 0 && !vote)
+    rc = 1;
+  if (rc == 0 && !allow)
+    rc = 2;
   if (rc != 0) {
     node_rollback(n);
-    return rc < 0 ? -1 : 1;
+    return rc;
   }
-  if (roll_full(n, cn_node_now(n)) != 0 || cn_store_outbox_requeue(n->store, id) != 0) {
+  /* The roll takes the row's place at the head; the row goes to the end,
+   * so every vote queued behind it finds the roll there first. */
+  if (cn_store_outbox_requeue(n->store, id) != 0 || roll_full(n, cn_node_now(n), id) != 0) {
     node_rollback(n);
     return -1;
   }
@@ -2910,7 +2943,7 @@ static cn_err apply_parent_set(apply_t *a)
   if (node_load_parent(a->n) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   /* The new parent gets the whole roll (keys only) to start from. */
-  if (roll_full(a->n, a->now) != 0)
+  if (roll_full(a->n, a->now, 0) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   return CN_OK;
 }

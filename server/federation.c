@@ -14,6 +14,8 @@
 #define FED_TICK_MS 20
 #define FED_FOLLOW_PAGE 1000
 #define FED_TIMEOUT_S 10
+#define FED_REFRESH_MIN_MS (10 * 60 * 1000ull)    /* see fed_not_member */
+#define FED_REFRESH_MAX_MS (24 * 3600 * 1000ull)
 
 struct cn_fed_t {
   cn_loop_t *loop;
@@ -27,10 +29,8 @@ struct cn_fed_t {
   uint64_t row;                     /* outbox row in flight */
   uint8_t row_id[CN_HASH_BYTES];    /* its record id */
   unsigned attempts;
-  /* rows the parent refused NOT_MEMBER after we sent the whole roll again
-   * ahead of them: a second such refusal is final */
-  uint8_t refreshed[8][CN_HASH_BYTES];
-  unsigned n_refreshed;
+  uint64_t refresh_after_ms;        /* no whole roll again before (fed_not_member) */
+  uint64_t refresh_wait_ms;
   uint64_t next_send_ms;
   int empty;                        /* the outbox was empty at the last look */
   uint64_t recheck_ms;              /* when to look again without a kick */
@@ -131,22 +131,30 @@ static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size
 static void fed_drain(cn_fed_t *f);
 
 /* The parent does not know a member of ours (the roll update for them was
- * set aside here, or the parent lost it). Retried as it stands, the row
- * would hold the whole outbox, recalls included, for good: send the whole
- * roll again ahead of it. If the parent still refuses it, the row goes to
- * the dead letters (kept, shown, resendable). Return 1 if handled. */
+ * set aside here, or the parent lost it). Retried as it stands, a recall
+ * vote would hold the whole outbox, recalls included, for good: the whole
+ * roll goes up in its place and the vote after everything queued. A full
+ * roll is a large record: after one, the next waits FED_REFRESH_MIN_MS,
+ * doubling up to a day, and a vote refused NOT_MEMBER meanwhile goes to
+ * the dead letters (kept, shown, resendable): a parent that refuses our
+ * roll, or that answers NOT_MEMBER to anything, cannot make us fill our
+ * log with rolls. Return 1 if handled, 0 if the row is to be buried, -1
+ * to retry it as any refusal. */
 static int fed_not_member(cn_fed_t *f, const char *why)
 {
-  unsigned i, n = f->n_refreshed < 8 ? f->n_refreshed : 8;
+  uint64_t now = cn_loop_now_ms();
+  int rc = cn_node_outbox_refresh_roll(f->node, f->row, now >= f->refresh_after_ms);
 
-  for (i = 0; i < n; i++)
-    if (memcmp(f->refreshed[i], f->row_id, CN_HASH_BYTES) == 0)
-      return 0;                           /* refused again: final */
-  if (cn_node_outbox_refresh_roll(f->node, f->row) != 0)
-    return -1;                            /* retried as any refusal */
-  fprintf(stderr, "councild: parent does not know a member (%s); outbox row %" PRIu64
-          " goes again after the whole roll\n", why, f->row);
-  memcpy(f->refreshed[f->n_refreshed++ % 8], f->row_id, CN_HASH_BYTES);
+  if (rc == 2)
+    return 0;
+  if (rc != 0)
+    return -1;
+  fprintf(stderr, "councild: parent does not know a member (%s); the whole roll goes up "
+          "first, the recall vote (outbox row %" PRIu64 ") at the end of the outbox\n",
+          why, f->row);
+  f->refresh_after_ms = now + f->refresh_wait_ms;
+  f->refresh_wait_ms = f->refresh_wait_ms < FED_REFRESH_MAX_MS / 2 ? f->refresh_wait_ms * 2
+                                                                   : FED_REFRESH_MAX_MS;
   f->attempts = 0;
   f->empty = 0;
   fed_drain(f);
@@ -180,7 +188,7 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     return;
   if (nm == 0) {
     char again[sizeof why];
-    snprintf(again, sizeof again, "%.120s, again after the whole roll was sent", why);
+    snprintf(again, sizeof again, "%.120s, again after the whole roll was sent lately", why);
     memcpy(why, again, sizeof why);
   }
   if (final || nm == 0) {
@@ -310,6 +318,7 @@ cn_fed_t *cn_fed_new(cn_loop_t *l, cn_node_t *n, const cn_fed_config_t *cfg)
     f->cfg.backoff_cap_ms = f->cfg.backoff_base_ms;
   if (f->cfg.follow_interval_ms == 0)
     f->cfg.follow_interval_ms = 500;
+  f->refresh_wait_ms = FED_REFRESH_MIN_MS;
   if (cn_loop_every(l, FED_TICK_MS, fed_on_tick, f) != 0) {
     free(f);
     return NULL;

@@ -169,6 +169,13 @@ with Workdir() as w:
          (1, "TERM_LIMIT"), "a 4th term a second after the 3rd is still consecutive")
     t.eq(refused(terms, *fourth("After a day", end3 + DAY), key=terms.convener_key),
          (1, "TERM_LIMIT"), "a 4th term a day after the 3rd is still consecutive")
+    # A one-second term after a pause of two: the pause counts against the
+    # longer term, so the count does not restart (then long terms could
+    # follow the short one back to back).
+    short = fourth("A second's term", end3 + 2)
+    short[short.index("--term-end") + 1] = str(end3 + 3)
+    t.eq(refused(terms, *short, key=terms.convener_key), (1, "TERM_LIMIT"),
+         "a one-second term after a two-second pause is still consecutive")
     terms.council(*fourth("After a whole term", end3 + length), key=terms.convener_key)
     # --term-gap sets the pause instead.
     terms.council("settings", "set", "--max-terms", "3", "--term-gap", "60",
@@ -293,6 +300,15 @@ with Workdir() as w:
          (1, "FORBIDDEN"), "a member's selection of 100 s refused")
     t.eq(refused(seats, *short, "--duration", str(DAY), key=s[2]), (1, "FORBIDDEN"),
          "a member's selection by vote without a turnout quorum refused")
+    later = short[:short.index("--opens")] + ["--opens", str(seats.now + 2 * DAY)]
+    t.eq(refused(seats, *later, "--duration", "3600", "--turnout", "20", "--term-days", "30",
+                 key=s[2]),
+         (1, "FORBIDDEN"), "the day counts from the opening: a member's selection opening in "
+         "two days for an hour refused")
+    t.eq(refused(seats, "proposal", "new", "--title", "Quota lot", "--select", "lot",
+                 "--parent", region, "--quota", "renters:1", "--opens", str(seats.now),
+                 "--duration", str(DAY), "--term-days", "30", key=s[3]),
+         (1, "FORBIDDEN"), "a member's lot with a quota refused")
     t.eq(seats.council("node", "info")[0]["seq"], head, "the refusals changed nothing")
     seats.council(*short, "--duration", str(DAY), "--turnout", "10", key=s[2])
     seats.council("proposal", "new", "--title", "A day's lot", "--select", "lot",

@@ -222,11 +222,16 @@ with Workdir() as w:
     ahead.set_clock(ahead.now + 101)
     ahead.wait_for(lambda: ahead.council("delegate", "list")[0].get("delegates"),
                    "the credential at Ahead")
-    ahead.council("recall", pubkey(am[0]), key=am[1])
+    for k in am[1:]:
+        ahead.council("recall", pubkey(am[0]), key=k)
     f = ahead.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(
-        ahead.council("federation")[0]), "the outbox past a vote refused twice")
+        ahead.council("federation")[0]), "the outbox past votes refused again")
     again = [d for d in f["dead_letters"] if d["kind"] == "recall_vote"]
-    t.check(len(again) == 1 and "NOT_MEMBER" in again[0]["error"] and
-            "again after the whole roll was sent" in again[0]["error"],
-            f"the vote refused again is a dead letter: {again}")
+    t.check(len(again) == 2 and all("NOT_MEMBER" in d["error"] and
+                                    "again after the whole roll was sent" in d["error"]
+                                    for d in again),
+            f"the votes refused again are dead letters: {again}")
+    rolls = [d for d in f["dead_letters"] if d["kind"] == "roll"]
+    t.eq(len(rolls), 2, "one whole roll at parent set, one sent again for both votes: "
+         "a parent refusing them cannot make the child fill its log with rolls")
 t.finish()
