@@ -172,23 +172,34 @@ with Workdir() as w:
     # aside; the clock is fixed; the members' recall votes are then refused
     # NOT_MEMBER. They held the outbox, recalls included, until a convener
     # acted: the node now sends the whole roll again ahead of such a row.
-    drift = w.node("Drift", now=parent.now + 86400).start()
-    parent.council("member", "add", drift.key, "--name", "Drift", "--council",
-                   key=parent.convener_key)
-    dm = [keygen(os.path.join(drift.dir, f"d{i}.key")) for i in range(3)]
-    for i, k in enumerate(dm):
-        drift.council("member", "add", pubkey(k), "--name", f"d{i}", key=drift.convener_key)
-    drift.council("parent", "set", parent.url, parent.key, key=drift.convener_key)
+    def day_ahead(name):
+        """A child council of PARENT, its clock a day ahead, with three
+        members and its parent set: its whole roll is refused (INVALID)."""
+        c = w.node(name, now=parent.now + 86400).start()
+        parent.council("member", "add", c.key, "--name", name, "--council",
+                       key=parent.convener_key)
+        ms = [keygen(os.path.join(c.dir, f"{name}{i}.key")) for i in range(3)]
+        for i, k in enumerate(ms):
+            c.council("member", "add", pubkey(k), "--name", f"{name}{i}", key=c.convener_key)
+        c.council("parent", "set", parent.url, parent.key, key=c.convener_key)
+        return c, ms
+
+    def elect_first(c, ms):
+        """Elect ms[0] delegate to PARENT, all three voting; the window of
+        100 s is still open."""
+        sel = c.council("proposal", "new", "--title", "Delegate", "--select", "vote",
+                        "--parent", parent.key, "--candidate", f"{pubkey(ms[0])}:first",
+                        "--candidate", f"{pubkey(ms[1])}:second", "--opens", str(c.now),
+                        "--duration", "100", "--term-days", "30",
+                        key=c.convener_key)[0]["record_id"]
+        for k in ms:
+            c.council("vote", sel, "first", key=k)
+
+    drift, dm = day_ahead("Drift")
     drift.wait_for(lambda: drift.council("federation")[0]["dead"] == 1 or None,
                    "the far-future roll set aside")
     drift.set_clock(parent.now)
-    delect = drift.council("proposal", "new", "--title", "Delegate", "--select", "vote",
-                           "--parent", parent.key, "--candidate", f"{pubkey(dm[0])}:first",
-                           "--candidate", f"{pubkey(dm[1])}:second", "--opens", str(drift.now),
-                           "--duration", "100", "--term-days", "30",
-                           key=drift.convener_key)[0]["record_id"]
-    for k in dm:
-        drift.council("vote", delect, "first", key=k)
+    elect_first(drift, dm)
     for n in (parent, drift):
         n.set_clock(drift.now + 101)
     dcred = drift.wait_for(lambda: (drift.council("delegate", "list")[0].get("delegates")
@@ -205,20 +216,8 @@ with Workdir() as w:
     # A node whose clock stays a day ahead: the roll sent again is set aside
     # too, so the parent refuses the vote again; the vote then becomes a
     # dead letter instead of holding the outbox.
-    ahead = w.node("Ahead", now=parent.now + 86400).start()
-    parent.council("member", "add", ahead.key, "--name", "Ahead", "--council",
-                   key=parent.convener_key)
-    am = [keygen(os.path.join(ahead.dir, f"a{i}.key")) for i in range(3)]
-    for i, k in enumerate(am):
-        ahead.council("member", "add", pubkey(k), "--name", f"a{i}", key=ahead.convener_key)
-    ahead.council("parent", "set", parent.url, parent.key, key=ahead.convener_key)
-    aelect = ahead.council("proposal", "new", "--title", "Delegate", "--select", "vote",
-                           "--parent", parent.key, "--candidate", f"{pubkey(am[0])}:first",
-                           "--candidate", f"{pubkey(am[1])}:second", "--opens", str(ahead.now),
-                           "--duration", "100", "--term-days", "30",
-                           key=ahead.convener_key)[0]["record_id"]
-    for k in am:
-        ahead.council("vote", aelect, "first", key=k)
+    ahead, am = day_ahead("Ahead")
+    elect_first(ahead, am)
     ahead.set_clock(ahead.now + 101)
     ahead.wait_for(lambda: ahead.council("delegate", "list")[0].get("delegates"),
                    "the credential at Ahead")

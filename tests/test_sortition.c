@@ -615,6 +615,36 @@ done:
  * Cross-checked against an independent Python implementation
  * (hashlib.blake2b(digest_size=32)) of the algorithm described at the top of
  * lib/sortition.c. Any change to the algorithm breaks this test. */
+/* The golden draws of SEED over volunteers 0x01.., 0x05..: the whole
+ * shuffled order (first key bytes) and two seats with renters = {2, 3}
+ * holding at least one. */
+static void check_golden_draws(const uint8_t seed[CN_HASH_BYTES], const uint8_t want_full[5],
+                               const uint8_t want_quota[2])
+{
+  cn_volunteer_t v[5];
+  cn_quota_t q = { "renters", 1 };
+  uint8_t out[5][CN_PK_BYTES];
+  size_t n_out = 0, i;
+
+  memset(v, 0, sizeof v);
+  for (i = 0; i < 5; i++)
+    memset(v[i].key, (int)(i + 1), CN_PK_BYTES);
+  REQUIRE(cn_sortition_draw(seed, v, 5, 5, NULL, 0, out, &n_out) == 0);
+  REQUIRE(n_out == 5);
+  for (i = 0; i < 5; i++)
+    CHECK_EQ_INT(out[i][0], want_full[i]);
+  v[1].groups = g_renters;
+  v[1].n_groups = 1;
+  v[2].groups = g_renters;
+  v[2].n_groups = 1;
+  REQUIRE(cn_sortition_draw(seed, v, 5, 2, &q, 1, out, &n_out) == 0);
+  REQUIRE(n_out == 2);
+  for (i = 0; i < 2; i++)
+    CHECK_EQ_INT(out[i][0], want_quota[i]);
+done:
+  return;
+}
+
 static void test_golden(void)
 {
   static const char *want_seed =
@@ -626,7 +656,6 @@ static void test_golden(void)
   static const uint8_t want_full[5] = { 1, 4, 5, 3, 2 };   /* whole shuffled order */
   static const uint8_t want_quota[2] = { 3, 1 };           /* renters = {2, 3}, min 1 */
   cn_volunteer_t v[5];
-  cn_quota_t q = { "renters", 1 };
   uint8_t pid[CN_HASH_BYTES], head[CN_HASH_BYTES], seed[CN_HASH_BYTES];
   uint8_t out[5][CN_PK_BYTES];
   char hex[2 * CN_PK_BYTES + 1];
@@ -650,19 +679,7 @@ static void test_golden(void)
     CHECK_STR(hex, want[i]);
   }
 
-  REQUIRE(cn_sortition_draw(seed, v, 5, 5, NULL, 0, out, &n_out) == 0);
-  REQUIRE(n_out == 5);
-  for (i = 0; i < 5; i++)
-    CHECK_EQ_INT(out[i][0], want_full[i]);
-
-  v[1].groups = g_renters;
-  v[1].n_groups = 1;
-  v[2].groups = g_renters;
-  v[2].n_groups = 1;
-  REQUIRE(cn_sortition_draw(seed, v, 5, 2, &q, 1, out, &n_out) == 0);
-  REQUIRE(n_out == 2);
-  for (i = 0; i < 2; i++)
-    CHECK_EQ_INT(out[i][0], want_quota[i]);
+  check_golden_draws(seed, want_full, want_quota);
 done:
   return;
 }
@@ -683,12 +700,9 @@ static void test_golden_lot(void)
     "57b0600a784144c836fb3e2e879aa0a51b06f092eb24c0bd43448128e51f7be3";
   static const uint8_t want_full[5] = { 5, 4, 1, 2, 3 };   /* whole shuffled order */
   static const uint8_t want_quota[2] = { 2, 5 };           /* renters = {2, 3}, min 1 */
-  cn_volunteer_t v[5];
-  cn_quota_t q = { "renters", 1 };
   uint8_t pid[CN_HASH_BYTES], head[CN_HASH_BYTES], seed[CN_HASH_BYTES], key_seed[32];
-  uint8_t pk[CN_PK_BYTES], sk[CN_SK_BYTES], sig[CN_SIG_BYTES], out[5][CN_PK_BYTES];
+  uint8_t pk[CN_PK_BYTES], sk[CN_SK_BYTES], sig[CN_SIG_BYTES];
   char hex[2 * CN_SIG_BYTES + 1];
-  size_t n_out = 0, i;
 
   memset(pid, 0x11, sizeof pid);
   memset(head, 0x22, sizeof head);
@@ -706,21 +720,7 @@ static void test_golden_lot(void)
   printf("golden lot seed %s\n", hex);
   CHECK_STR(hex, want_seed);
 
-  memset(v, 0, sizeof v);
-  for (i = 0; i < 5; i++)
-    memset(v[i].key, (int)(i + 1), CN_PK_BYTES);
-  REQUIRE(cn_sortition_draw(seed, v, 5, 5, NULL, 0, out, &n_out) == 0);
-  REQUIRE(n_out == 5);
-  for (i = 0; i < 5; i++)
-    CHECK_EQ_INT(out[i][0], want_full[i]);
-  v[1].groups = g_renters;
-  v[1].n_groups = 1;
-  v[2].groups = g_renters;
-  v[2].n_groups = 1;
-  REQUIRE(cn_sortition_draw(seed, v, 5, 2, &q, 1, out, &n_out) == 0);
-  REQUIRE(n_out == 2);
-  for (i = 0; i < 2; i++)
-    CHECK_EQ_INT(out[i][0], want_quota[i]);
+  check_golden_draws(seed, want_full, want_quota);
 done:
   return;
 }
