@@ -276,36 +276,39 @@ static int vol_pos_cmp(const void *a, const void *b)
 }
 
 /* Mark which of the N delegates D (volunteers off the roll, each holding a
- * child council's live credential at AT) count, one per council, as the
- * node's volunteer scan does: in the order they volunteered, one is passed
- * over if an earlier one holds a live credential from a council they hold
- * one from too (whether or not that earlier one counts). Sorts D. Return
- * CN_EXIT_OK or CN_EXIT_LOCAL. */
+ * child council's live credential at AT) count, as the node's volunteer
+ * scan does: in the order they volunteered, one is passed over if each
+ * council they hold a live credential from is held by an earlier one too
+ * (whether or not that earlier one counts). Any council's place would be
+ * at another's mercy otherwise: a child may issue a credential to anyone,
+ * and one to another council's delegate would push them out. Sorts D.
+ * Return CN_EXIT_OK or CN_EXIT_LOCAL. */
 static int count_delegates(const lot_ctx_t *l, lot_vol_t **d, size_t n, uint64_t at)
 {
-  const uint8_t **taken = calloc(l->n_creds + 1, sizeof *taken);   /* councils with a place */
-  size_t i, j, k, n_taken = 0;
+  const uint8_t **held = calloc(l->n_creds + 1, sizeof *held);   /* by earlier delegates */
+  size_t i, j, k, mine, n_held = 0;
 
-  if (!taken) {
+  if (!held) {
     cn_cli_errorf("out of memory");
     return CN_EXIT_LOCAL;
   }
   if (n)
     qsort(d, n, sizeof *d, vol_pos_cmp);
   for (i = 0; i < n; i++) {
-    d[i]->counted = 1;
+    mine = n_held;
+    d[i]->counted = 0;
     for (j = 0; j < l->n_creds; j++) {
       if (!child_live(&l->creds[j], d[i]->key, at))
         continue;
-      for (k = 0; k < n_taken && memcmp(taken[k], l->creds[j].issuer, CN_PK_BYTES) != 0; k++)
+      for (k = 0; k < n_held && memcmp(held[k], l->creds[j].issuer, CN_PK_BYTES) != 0; k++)
         ;
-      if (k < n_taken)
-        d[i]->counted = 0;
-      else
-        taken[n_taken++] = l->creds[j].issuer;
+      if (k >= mine)            /* no earlier delegate holds this council */
+        d[i]->counted = 1;
+      if (k == n_held)
+        held[n_held++] = l->creds[j].issuer;
     }
   }
-  free(taken);
+  free(held);
   return CN_EXIT_OK;
 }
 

@@ -160,28 +160,30 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
                      " ORDER BY b.seq",
   [ST_VOL_PUT] = "INSERT OR IGNORE INTO volunteers(proposal, member, seq) VALUES(:proposal, :member, :seq)",
-  /* A child council's delegate counts unless an earlier volunteer off the
-   * roll holds a live credential from the same council. The condition is
-   * ST_VOL_COUNCIL's, which asks it for the latest volunteer when they
-   * volunteer: who is refused then is who would be passed over at the
-   * close, had nothing changed. */
+  /* A child council's delegate counts unless each council they hold a live
+   * credential from is held by an earlier volunteer off the roll too: a
+   * child may issue a credential to anyone, and one given to another
+   * council's delegate must not push them out. ST_VOL_COUNCIL asks the same
+   * of the latest volunteer when they volunteer: who is refused then is
+   * who would be passed over at the close, had nothing changed. */
   [ST_VOL_SCAN] = "SELECT v.member, v.seq, COALESCE(k.groups, '') FROM volunteers v"
                   " LEFT JOIN keys k ON k.key = v.member WHERE v.proposal = :proposal"
-                  " AND (k.member = 1 OR (EXISTS (SELECT 1 FROM credentials c WHERE"
-                  " c.delegate = v.member AND" CHILD_LIVE("c") ")"
+                  " AND (k.member = 1 OR EXISTS (SELECT 1 FROM credentials cv WHERE"
+                  " cv.delegate = v.member AND" CHILD_LIVE("cv")
                   " AND NOT EXISTS (SELECT 1 FROM volunteers w"
-                  " JOIN credentials cw ON cw.delegate = w.member AND" CHILD_LIVE("cw")
-                  " JOIN credentials cv ON cv.delegate = v.member AND cv.issuer = cw.issuer AND"
-                  CHILD_LIVE("cv") " LEFT JOIN keys kw ON kw.key = w.member"
+                  " JOIN credentials cw ON cw.delegate = w.member AND cw.issuer = cv.issuer AND"
+                  CHILD_LIVE("cw") " LEFT JOIN keys kw ON kw.key = w.member"
                   " WHERE w.proposal = v.proposal AND w.seq < v.seq"
                   " AND COALESCE(kw.member, 0) = 0)))"
                   " ORDER BY v.member",
-  [ST_VOL_COUNCIL] = "SELECT cw.issuer FROM volunteers w"
-                     " JOIN credentials cw ON cw.delegate = w.member AND" CHILD_LIVE("cw")
-                     " JOIN credentials cv ON cv.delegate = :member AND cv.issuer = cw.issuer AND"
-                     CHILD_LIVE("cv") " LEFT JOIN keys kw ON kw.key = w.member"
+  [ST_VOL_COUNCIL] = "SELECT cv.issuer FROM credentials cv WHERE cv.delegate = :member AND"
+                     CHILD_LIVE("cv") " AND NOT EXISTS (SELECT 1 FROM credentials cx"
+                     " WHERE cx.delegate = :member AND" CHILD_LIVE("cx")
+                     " AND NOT EXISTS (SELECT 1 FROM volunteers w"
+                     " JOIN credentials cw ON cw.delegate = w.member AND cw.issuer = cx.issuer AND"
+                     CHILD_LIVE("cw") " LEFT JOIN keys kw ON kw.key = w.member"
                      " WHERE w.proposal = :proposal AND w.member != :member"
-                     " AND COALESCE(kw.member, 0) = 0 ORDER BY w.seq LIMIT 1",
+                     " AND COALESCE(kw.member, 0) = 0)) LIMIT 1",
   [ST_CRED_PUT] = "INSERT INTO credentials(id, seq, delegate, parent, term_start, term_end, selection,"
                   " term, issuer, derived_from) VALUES(:id, :seq, :delegate, :parent, :term_start,"
                   " :term_end, :selection, :term, :issuer, :derived_from)",

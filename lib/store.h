@@ -189,10 +189,10 @@ int cn_store_volunteer_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
  * the same council. */
 int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], uint64_t now,
                             int (*fn)(void *ctx, const cn_store_volunteer_t *v), void *ctx);
-/* The child council whose place in PROPOSAL's lot MEMBER would take at
- * NOW, if another volunteer, off the roll, holds a live credential from a
- * council MEMBER holds one from: 0 and COUNCIL (for the earliest such
- * volunteer), 1 if none, -1 on error. */
+/* Whether MEMBER finds no place in PROPOSAL's lot at NOW: each council
+ * MEMBER holds a live credential from is held by another volunteer off the
+ * roll too. 0 and COUNCIL (one of them), 1 if MEMBER has a place (or holds
+ * no child credential), -1 on error. */
 int cn_store_volunteer_same_council(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                                     const uint8_t member[CN_PK_BYTES], uint64_t now,
                                     uint8_t council[CN_PK_BYTES]);

@@ -478,6 +478,101 @@ done:
     councilnet__decision__free_unpacked(d, NULL);
 }
 
+/* A lot's places for child councils, two cases a review found:
+ * (1) a delegate holding two live credentials from one council (re-elected
+ *     for the next term before this one ends) counts, and the verifier
+ *     agrees (it passed them over as holding their own council's place);
+ * (2) a council cannot push another council's delegate out by issuing them
+ *     a credential of its own: Y (B's) still counts after A, whose X
+ *     volunteered first, gives Y an A credential; Z, B's second delegate,
+ *     then finds B's place held and is refused. */
+static void test_lot_places(void)
+{
+  uint8_t ask[CN_SK_BYTES], apk[CN_PK_BYTES], bsk[CN_SK_BYTES], bpk[CN_PK_BYTES];
+  uint8_t xsk[CN_SK_BYTES], xpk[CN_PK_BYTES], ysk[CN_SK_BYTES], ypk[CN_PK_BYTES];
+  uint8_t zsk[CN_SK_BYTES], zpk[CN_PK_BYTES];
+  uint8_t cid[CN_HASH_BYTES], lot[CN_HASH_BYTES];
+  char hex[2 * CN_HASH_BYTES + 1];
+  static const char *const ok[] = { "\"ok\":true", NULL };
+  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
+  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
+  Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+  Councilnet__Decision *d = NULL;
+  uint64_t t = node.now;
+  int64_t head;
+
+  cn_crypto_keypair(apk, ask);
+  cn_crypto_keypair(bpk, bsk);
+  cn_crypto_keypair(xpk, xsk);
+  cn_crypto_keypair(ypk, ysk);
+  cn_crypto_keypair(zpk, zsk);
+  REQUIRE(util_admit_council(&node, apk, "Council PA") == CN_OK);
+  REQUIRE(util_admit_council(&node, bpk, "Council PB") == CN_OK);
+
+  /* (1) */
+  REQUIRE(child_issue(apk, ask, xpk, t + 100000, cid) == CN_OK);
+  REQUIRE(child_issue(apk, ask, xpk, t + 200000, cid) == CN_OK);
+  ADDR(p);
+  p.title = "places 1";
+  p.opens = t;
+  p.closes = t + 50;
+  p.selection = &sel;
+  sel.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
+  sel.seats = 1;
+  sel.parent.data = parent_pk;
+  sel.parent.len = CN_PK_BYTES;
+  sel.term_start = t + 50;
+  sel.term_end = t + 100000;
+  REQUIRE(util_propose(&node, node.convener_sk, &p, lot) == CN_OK);
+  ADDR(v);
+  v.proposal.data = lot;
+  v.proposal.len = CN_HASH_BYTES;
+  CHECK_EQ_INT(util_act(&node, "volunteer", &v, xsk, NULL), CN_OK);
+  CHECK_EQ_INT(util_act(&node, "volunteer", &v, sk[8], NULL), CN_OK);
+  REQUIRE(tnode_set_clock(&node, t + 51) == 0);
+  d = util_wait_decision(&node, lot, 10000);
+  REQUIRE(d);
+  CHECK_EQ_INT(d->n_volunteers, 2);
+  CHECK(lists_volunteer(d, xpk));
+  councilnet__decision__free_unpacked(d, NULL);
+  d = NULL;
+  cn_hex_encode(hex, lot, CN_HASH_BYTES);
+  sortition_verify(hex, " --json", 0, "a delegate with two credentials of one council", ok);
+
+  /* (2) */
+  t = node.now;
+  cn_crypto_keypair(xpk, xsk);
+  REQUIRE(child_issue(apk, ask, xpk, t + 100000, cid) == CN_OK);
+  REQUIRE(child_issue(bpk, bsk, ypk, t + 100000, cid) == CN_OK);
+  REQUIRE(child_issue(bpk, bsk, zpk, t + 100000, cid) == CN_OK);
+  p.title = "places 2";
+  p.opens = t;
+  p.closes = t + 50;
+  p.created = t;
+  sel.term_start = t + 50;
+  sel.term_end = t + 100000;
+  REQUIRE(util_propose(&node, node.convener_sk, &p, lot) == CN_OK);
+  v.proposal.data = lot;
+  v.created = t;
+  CHECK_EQ_INT(util_act(&node, "volunteer", &v, xsk, NULL), CN_OK);
+  CHECK_EQ_INT(util_act(&node, "volunteer", &v, ysk, NULL), CN_OK);
+  REQUIRE(child_issue(apk, ask, ypk, t + 100000, cid) == CN_OK);   /* A, unasked */
+  head = util_head_seq(&node);
+  CHECK_EQ_INT(util_act(&node, "volunteer", &v, zsk, NULL), CN_ERR_DUPLICATE);
+  CHECK_EQ_INT(util_head_seq(&node), head);
+  REQUIRE(tnode_set_clock(&node, t + 51) == 0);
+  d = util_wait_decision(&node, lot, 10000);
+  REQUIRE(d);
+  CHECK_EQ_INT(d->n_volunteers, 2);
+  CHECK(lists_volunteer(d, xpk));
+  CHECK(lists_volunteer(d, ypk));
+  cn_hex_encode(hex, lot, CN_HASH_BYTES);
+  sortition_verify(hex, " --json", 0, "a council's credential given to another's delegate", ok);
+done:
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+}
+
 int main(void)
 {
   Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
@@ -859,6 +954,7 @@ int main(void)
   }
 
   test_lot();
+  test_lot_places();
 
 done:
   if (dl)
