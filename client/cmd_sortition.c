@@ -33,6 +33,7 @@ static const char sortition_verify_usage[] =
   "A decision made before nodes signed the lot has no lot signature: its\n"
   "seed is recomputed without one, and the report says it was predictable:\n"
   "whoever posted the last record before the close could have steered it.\n"
+  "One without a lot signature after a lot the node did sign is refused.\n"
   "--json prints {\"ok\":BOOL,\"seed\":HEX,\"seed_predictable\":BOOL|null,\n"
   "\"selected\":[HEX...],\"volunteers\":[HEX...],\"error\":null|REASON};\n"
   "selected are the keys the decision names; seed_predictable is true for a\n"
@@ -71,6 +72,7 @@ typedef struct lot_ctx_t {
   roll_key_t *roll;             /* open addressing, CAP a power of two */
   size_t cap, n;
   int frozen;                   /* the decision is seen: the roll stays as it was then */
+  uint64_t signed_lot_seq;      /* an earlier decision of the node with a lot signature */
   Councilnet__Proposal *proposal;
   uint64_t proposal_seq;
   lot_vol_t *vols;              /* volunteer signers, log order */
@@ -365,10 +367,15 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
         rc = add_volunteer(l, &env->signer);
       councilnet__volunteer__free_unpacked(m, NULL);
     }
-  } else if (l->proposal && !l->decision && strcmp(kind, "decision") == 0
+  } else if (!l->decision && strcmp(kind, "decision") == 0
              && bytes_eq(&env->signer, l->node_pk, CN_PK_BYTES)) {
     Councilnet__Decision *d = councilnet__decision__unpack(NULL, env->body.len, env->body.data);
-    if (d && bytes_eq(&d->proposal, l->id, CN_HASH_BYTES) && e->prev.len == CN_HASH_BYTES) {
+    /* A node that signed a lot before signs every later one. */
+    if (d && !bytes_eq(&d->proposal, l->id, CN_HASH_BYTES) && d->lot_signature.len &&
+        !l->signed_lot_seq)
+      l->signed_lot_seq = e->seq;
+    if (d && l->proposal && bytes_eq(&d->proposal, l->id, CN_HASH_BYTES) &&
+        e->prev.len == CN_HASH_BYTES) {
       l->decision = d;
       d = NULL;
       memcpy(l->prev, e->prev.data, CN_HASH_BYTES);
@@ -573,7 +580,11 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
    * predates it: the old seed, which the last record before the close
    * could steer, is still checked, and said to be predictable. */
   predictable = d->lot_signature.len == 0;
-  if (predictable) {
+  if (predictable && l.signed_lot_seq) {
+    add_error(err, sizeof err, "the decision (seq %llu) carries no lot signature, though the "
+              "node signed an earlier lot (seq %llu): its seed could have been steered",
+              (unsigned long long)l.decision_seq, (unsigned long long)l.signed_lot_seq);
+  } else if (predictable) {
     cn_sortition_seed(seed, l.id, l.prev, NULL);
     have_seed = 1;
   } else if (d->lot_signature.len != CN_SIG_BYTES) {

@@ -568,6 +568,19 @@ static void test_lot_places(void)
   CHECK(lists_volunteer(d, ypk));
   cn_hex_encode(hex, lot, CN_HASH_BYTES);
   sortition_verify(hex, " --json", 0, "a council's credential given to another's delegate", ok);
+
+  /* A node that signs lots leaving the signature out (to draw with the old,
+   * steerable seed): refused, since earlier lots in its log are signed. */
+  {
+    static const char *const bad[] = { "\"ok\":false", "no lot signature", NULL };
+    uint8_t prev[CN_HASH_BYTES];
+    uint64_t seq = 0;
+    REQUIRE(decision_entry(lot, &seq, prev) == 0);
+    d->lot_signature.len = 0;
+    REQUIRE(forge_decision(seq, d) == 0);
+    d->lot_signature.len = CN_SIG_BYTES;
+    sortition_verify(hex, " --json", 1, "a lot signature left out after signed lots", bad);
+  }
 done:
   if (d)
     councilnet__decision__free_unpacked(d, NULL);
@@ -830,6 +843,10 @@ int main(void)
     act_refused("delivery", &d, sk[0], CN_ERR_CREDENTIAL_REVOKED, "delivery after recall");
   }
 
+  /* The node's first lot (its decision forged without a lot signature at
+   * the end: a log with no signed lot before it, as on a node upgraded). */
+  test_lot();
+
   /* ---- a lot at a parent: one volunteer per child council ----
    * Two child councils, A and B (keys admitted as councils). A issues
    * credentials to DK[0..3] and to member 3, B to DK[4]. A child can issue
@@ -953,7 +970,6 @@ int main(void)
     free(out);
   }
 
-  test_lot();
   test_lot_places();
 
 done:
