@@ -32,8 +32,9 @@ static const char settings_set_usage[] =
   "  --max-terms N              consecutive terms a delegate may serve at the same\n"
   "                             parent, 0 to 1000 (default 0: no limit)\n"
   "  --term-gap SECONDS         a term starting less than SECONDS after the last one\n"
-  "                             ended is consecutive (default 0: the new term's\n"
-  "                             length, so a delegate sits out one whole term)\n"
+  "                             ended is consecutive (default 0: the longer of the\n"
+  "                             last and the new term, so a delegate sits out one\n"
+  "                             whole term)\n"
   "  --recall-threshold PERCENT recall a delegate when more than PERCENT of the roll\n"
   "                             signed recall votes (default 50)\n"
   "  --reselect                 open a new selection when a delegate is recalled\n"
@@ -44,7 +45,8 @@ static const char settings_set_usage[] =
   "                             minimum)\n"
   "  --selection-min-turnout PERCENT\n"
   "                             and, by vote, has a turnout quorum of at least\n"
-  "                             PERCENT of the roll (default 10; 0: no minimum)\n"
+  "                             PERCENT of the roll (default 10; 0: no minimum);\n"
+  "                             by lot it has no group quotas unless both are 0\n"
   "  --key FILE                 the convener's key file (env COUNCIL_KEY)\n"
   CN_CLI_COMMON_USAGE;
 

@@ -1166,7 +1166,7 @@ typedef struct node_settings_t {
   uint64_t reselect_window;
   uint64_t selection_min_window;  /* a member's selection: 0 = no minimum */
   uint32_t selection_min_turnout; /* a member's selection by vote, permille */
-  uint64_t term_gap;              /* 0: one term's length */
+  uint64_t term_gap;              /* 0: the longer of the two terms */
 } node_settings_t;
 
 /* Until a convener says otherwise, a member's selection stays open a day and
