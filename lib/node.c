@@ -454,6 +454,13 @@ static int node_append_own(cn_node_t *n, const char *kind, const ProtobufCMessag
 
   if (cn_record_seal(kind, body, n->sk, &env, &len) != 0)
     return -1;
+  /* A record larger than any node accepts would make the log fail its
+   * own verification (and every receipt after it): never logged. */
+  if (len > CN_RECORD_MAX) {
+    fprintf(stderr, "councild: a %s of %zu bytes is larger than a record may be (%d)\n", kind,
+            len, CN_RECORD_MAX);
+    goto out;
+  }
   cn_crypto_hash(id, env, len);
   /* The same act made twice in one second is the same record (signatures
    * are deterministic): it is in the log already. */
@@ -2840,15 +2847,19 @@ static int outbox_bury_all(cn_node_t *n, uint64_t now)
   return rc < 0 ? -1 : 0;
 }
 
-/* Queue the whole roll (keys only) for the parent, as one roll update: at
- * the end of the outbox, or as row AT if not 0. Inside a node transaction.
- * Return 0 or -1. */
-static int roll_full(cn_node_t *n, uint64_t now, uint64_t at)
+/* Keys in one roll update: 34 bytes each, well under CN_RECORD_MAX. */
+#define ROLL_CHUNK 1000
+
+/* Queue the whole roll (keys only) for the parent, ROLL_CHUNK keys a roll
+ * update (a single one would be too large a record past some 1,900
+ * members), at the end of the outbox. Inside a node transaction. Return 0
+ * or -1. */
+static int roll_full(cn_node_t *n, uint64_t now)
 {
   Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
   roll_ctx_t r = { NULL, 0, 0, 0 };
-  uint8_t *env = NULL, rid[CN_HASH_BYTES];
-  size_t len = 0;
+  uint8_t *env = NULL;
+  size_t len = 0, i = 0;
   int rc = -1;
 
   if (cn_store_key_scan(n->store, roll_collect, &r) != 0 || r.failed)
@@ -2856,21 +2867,22 @@ static int roll_full(cn_node_t *n, uint64_t now, uint64_t at)
   u.node.data = n->pk;
   u.node.len = CN_PK_BYTES;
   u.created = now;
-  u.serial = n->pend_seq + 1;    /* as in roll_update() */
-  u.added = r.keys;
-  u.n_added = r.n;
   if (cn_store_represented(n->store, &u.roll) != 0)
     goto out;
-  if (node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len) != 0)
-    goto out;
-  if (!at) {
-    rc = outbox_add(n, "roll", env, len);
-    goto out;
-  }
-  cn_crypto_hash(rid, env, len);
-  rc = cn_store_outbox_put_at(n->store, at, rid, "roll", env, len);
+  do {        /* an empty roll still goes up once: the parent learns the count */
+    u.serial = n->pend_seq + 1;    /* as in roll_update() */
+    u.added = r.keys + i;
+    u.n_added = r.n - i < ROLL_CHUNK ? r.n - i : ROLL_CHUNK;
+    i += u.n_added;
+    if (node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len) != 0 ||
+        outbox_add(n, "roll", env, len) != 0)
+      goto out;
+    free(env);
+    env = NULL;
+  } while (i < r.n);
+  rc = 0;
 out:
-  for (size_t i = 0; i < r.n; i++)
+  for (i = 0; i < r.n; i++)
     free(r.keys[i].data);
   free(r.keys);
   free(env);
@@ -2880,7 +2892,7 @@ out:
 int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id, int allow)
 {
   Councilnet__Envelope *e = NULL;
-  uint64_t first = 0;
+  uint64_t first = 0, last = 0;
   uint8_t *env = NULL;
   size_t len = 0;
   int rc, vote;
@@ -2905,9 +2917,10 @@ int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id, int allow)
     node_rollback(n);
     return rc;
   }
-  /* The roll takes the row's place at the head; the row goes to the end,
-   * so every vote queued behind it finds the roll there first. */
-  if (cn_store_outbox_requeue(n->store, id) != 0 || roll_full(n, cn_node_now(n), id) != 0) {
+  /* The roll goes to the end, then every row queued before it moves
+   * behind it, in order: the roll first, then the vote and the rest. */
+  if (cn_store_outbox_last(n->store, &last) != 0 || roll_full(n, cn_node_now(n)) != 0 ||
+      cn_store_outbox_rotate(n->store, last) != 0) {
     node_rollback(n);
     return -1;
   }
@@ -2943,7 +2956,7 @@ static cn_err apply_parent_set(apply_t *a)
   if (node_load_parent(a->n) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   /* The new parent gets the whole roll (keys only) to start from. */
-  if (roll_full(a->n, a->now, 0) != 0)
+  if (roll_full(a->n, a->now) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   return CN_OK;
 }

@@ -95,7 +95,7 @@ enum stmt_id {
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT, ST_OUT_DEAD_SCAN,
-  ST_OUT_RESEND, ST_OUT_REQUEUE, ST_OUT_PUT_AT, ST_OUT_DEAD_DELETE,
+  ST_OUT_RESEND, ST_OUT_LAST, ST_OUT_ROTATE, ST_OUT_ROTATE_DELETE, ST_OUT_DEAD_DELETE,
   ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_ELSEWHERE, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
@@ -202,10 +202,10 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_OUT_COUNT] = "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_dead)",
   [ST_OUT_RESEND] = "INSERT INTO outbox(record_id, kind, envelope)"
                     " SELECT record_id, kind, envelope FROM outbox_dead WHERE id = :id",
-  [ST_OUT_REQUEUE] = "INSERT INTO outbox(record_id, kind, envelope)"
-                     " SELECT record_id, kind, envelope FROM outbox WHERE id = :id",
-  [ST_OUT_PUT_AT] = "INSERT INTO outbox(id, record_id, kind, envelope)"
-                    " VALUES(:row, :id, :kind, :env)",
+  [ST_OUT_LAST] = "SELECT COALESCE(max(id), 0) FROM outbox",
+  [ST_OUT_ROTATE] = "INSERT INTO outbox(record_id, kind, envelope)"
+                    " SELECT record_id, kind, envelope FROM outbox WHERE id <= :last ORDER BY id",
+  [ST_OUT_ROTATE_DELETE] = "DELETE FROM outbox WHERE id <= :last",
   [ST_OUT_DEAD_DELETE] = "DELETE FROM outbox_dead WHERE id = :id",
   [ST_OUT_DEAD_SCAN] = "SELECT id, record_id, kind, error, at FROM outbox_dead"
                        " ORDER BY id DESC LIMIT :limit",
@@ -1454,16 +1454,6 @@ int cn_store_outbox_put(cn_store_t *s, const uint8_t record_id[CN_HASH_BYTES], c
   return store_exec(s, st, "outbox put");
 }
 
-int cn_store_outbox_put_at(cn_store_t *s, uint64_t row, const uint8_t record_id[CN_HASH_BYTES],
-                           const char *kind, const uint8_t *env, size_t len)
-{
-  sqlite3_stmt *st = store_stmt(s, ST_OUT_PUT_AT);
-  if (!st || bind_int(st, ":row", row) || bind_blob(st, ":id", record_id, CN_HASH_BYTES) ||
-      bind_text(st, ":kind", kind) || bind_blob(st, ":env", env, len))
-    return -1;
-  return store_exec(s, st, "outbox put at");
-}
-
 int cn_store_outbox_first(cn_store_t *s, uint64_t *id, uint8_t **env, size_t *len)
 {
   sqlite3_stmt *st = store_stmt(s, ST_OUT_FIRST);
@@ -1523,17 +1513,35 @@ int cn_store_outbox_resend(cn_store_t *s, uint64_t id)
   return 0;
 }
 
-int cn_store_outbox_requeue(cn_store_t *s, uint64_t id)
+int cn_store_outbox_last(cn_store_t *s, uint64_t *last)
 {
-  sqlite3_stmt *st = store_stmt(s, ST_OUT_REQUEUE);
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_LAST);
   int rc;
 
-  if (!st || bind_int(st, ":id", id))
+  if (!st)
     return -1;
-  rc = store_insert_new(s, st, "outbox requeue");
-  if (rc != 1)
-    return rc < 0 ? -1 : 1;
-  return cn_store_outbox_delete(s, id);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *last = (uint64_t)sqlite3_column_int64(st, 0);
+    rc = 0;
+  } else {
+    store_log_error(s, "outbox last");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_outbox_rotate(cn_store_t *s, uint64_t last)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_OUT_ROTATE);
+
+  if (!st || bind_int(st, ":last", last) || store_exec(s, st, "outbox rotate") != 0)
+    return -1;
+  st = store_stmt(s, ST_OUT_ROTATE_DELETE);
+  if (!st || bind_int(st, ":last", last))
+    return -1;
+  return store_exec(s, st, "outbox rotate delete");
 }
 
 int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead)

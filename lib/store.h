@@ -274,13 +274,10 @@ int cn_store_outbox_count(cn_store_t *s, uint64_t *waiting, uint64_t *dead);
 /* Put dead letter ID back at the end of the outbox: 0, 1 if there is no
  * such dead letter, -1 on error. */
 int cn_store_outbox_resend(cn_store_t *s, uint64_t id);
-/* Queue a record as row ROW, a free row number (one that was moved away by
- * cn_store_outbox_requeue): ahead of every row after it. */
-int cn_store_outbox_put_at(cn_store_t *s, uint64_t row, const uint8_t record_id[CN_HASH_BYTES],
-                           const char *kind, const uint8_t *env, size_t len);
-/* Move row ID to the end of the outbox: 0, 1 if there is no such row, -1
- * on error. */
-int cn_store_outbox_requeue(cn_store_t *s, uint64_t id);
+/* The highest row number in the outbox, 0 if empty. */
+int cn_store_outbox_last(cn_store_t *s, uint64_t *last);
+/* Move the rows up to LAST, in order, behind every row after them. */
+int cn_store_outbox_rotate(cn_store_t *s, uint64_t last);
 /* Dead letters, newest first, at most LIMIT. Strings valid during FN. */
 typedef struct cn_store_dead_t {
   uint64_t id;

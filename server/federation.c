@@ -61,6 +61,8 @@ static int fed_sync_parent(cn_fed_t *f)
   }
   snprintf(f->url, sizeof f->url, "%s", url);
   memcpy(f->key, key, CN_PK_BYTES);
+  f->refresh_after_ms = 0;      /* a new parent: a whole roll may go at once */
+  f->refresh_wait_ms = FED_REFRESH_MIN_MS;
   return 0;
 }
 
@@ -133,7 +135,7 @@ static void fed_drain(cn_fed_t *f);
 /* The parent does not know a member of ours (the roll update for them was
  * set aside here, or the parent lost it). Retried as it stands, a recall
  * vote would hold the whole outbox, recalls included, for good: the whole
- * roll goes up in its place and the vote after everything queued. A full
+ * roll goes up first, then the vote and the rest in their order. A full
  * roll is a large record: after one, the next waits FED_REFRESH_MIN_MS,
  * doubling up to a day, and a vote refused NOT_MEMBER meanwhile goes to
  * the dead letters (kept, shown, resendable): a parent that refuses our
@@ -150,8 +152,7 @@ static int fed_not_member(cn_fed_t *f, const char *why)
   if (rc != 0)
     return -1;
   fprintf(stderr, "councild: parent does not know a member (%s); the whole roll goes up "
-          "first, the recall vote (outbox row %" PRIu64 ") at the end of the outbox\n",
-          why, f->row);
+          "first, then the recall vote and the rest of the outbox\n", why);
   f->refresh_after_ms = now + f->refresh_wait_ms;
   f->refresh_wait_ms = f->refresh_wait_ms < FED_REFRESH_MAX_MS / 2 ? f->refresh_wait_ms * 2
                                                                    : FED_REFRESH_MAX_MS;

@@ -19,7 +19,7 @@
 #define T0 1900000000ULL
 #define MAX_ROLL 400
 
-static tnode_t parent, child, small;
+static tnode_t parent, child, small, big;
 static uint8_t sk[MAX_ROLL][CN_SK_BYTES], pk[MAX_ROLL][CN_PK_BYTES];
 
 static int outbox_empty(void *ctx)
@@ -78,6 +78,86 @@ static int add_members(tnode_t *n, int from, int to)
   return 0;
 }
 
+/* Keys added by N's roll records in its log, and how many such records. */
+static size_t roll_keys(tnode_t *n, size_t *records)
+{
+  uint64_t after = 0;
+  size_t keys = 0;
+
+  *records = 0;
+  for (;;) {
+    char path[96];
+    Councilnet__LogPage *page;
+    size_t k;
+    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
+    page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
+    if (!page)
+      return keys;
+    k = page->n_entries;
+    for (size_t i = 0; i < k; i++) {
+      Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, page->entries[i]->envelope.len,
+                                                             page->entries[i]->envelope.data);
+      Councilnet__RollUpdate *u = e && strcmp(e->kind, "roll") == 0
+        ? councilnet__roll_update__unpack(NULL, e->body.len, e->body.data) : NULL;
+      if (u) {
+        keys += u->n_added;
+        (*records)++;
+        councilnet__roll_update__free_unpacked(u, NULL);
+      }
+      if (e)
+        councilnet__envelope__free_unpacked(e, NULL);
+      after = page->entries[i]->seq;
+    }
+    councilnet__log_page__free_unpacked(page, NULL);
+    if (k == 0)
+      return keys;
+  }
+}
+
+/* D. A council of 2,100 members names its parent: the whole roll goes up
+ * in records of 1,000 keys. As one record (71 KiB) it was larger than any
+ * node accepts: the council's own log failed `council verify`, and the
+ * parent set it aside. */
+static void test_big_roll(void)
+{
+  enum { BIG = 2100 };
+  Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
+  uint8_t key[CN_PK_BYTES], ksk[CN_SK_BYTES];
+  uint8_t ids[8][CN_HASH_BYTES];
+  char cmd[1024], hex[2 * CN_PK_BYTES + 1], *out = NULL;
+  size_t records = 0, n, once = 0;
+
+  REQUIRE(tnode_start(&big, "Big assembly", T0) == 0);
+  REQUIRE(util_admit_council(&parent, big.pk, "Big assembly") == CN_OK);
+  for (int i = 0; i < BIG; i++) {
+    cn_crypto_keypair(key, ksk);
+    REQUIRE(util_admit(&big, key, "member") == CN_OK);
+  }
+  ps.node.data = big.pk;
+  ps.node.len = CN_PK_BYTES;
+  ps.created = big.now;
+  ps.url = parent.url;
+  ps.key.data = parent.pk;
+  ps.key.len = CN_PK_BYTES;
+  REQUIRE(util_act(&big, "parent_set", &ps, big.convener_sk, NULL) == CN_OK);
+  CHECK(util_wait(outbox_empty, &big, 20000) == 0);
+  CHECK_EQ_INT(roll_keys(&big, &records), BIG);
+  CHECK_EQ_INT(records, 3);
+  n = log_ids(&big, "roll", ids, 8);
+  for (size_t i = 0; i < n; i++)
+    once += util_log_count(&parent, ids[i]) == 1;
+  CHECK_EQ_INT(once, 3);
+  if (getenv("CN_COUNCIL")) {
+    cn_hex_encode(hex, big.pk, CN_PK_BYTES);
+    snprintf(cmd, sizeof cmd, "'%s' verify --node %s --node-key %s 2>&1", getenv("CN_COUNCIL"),
+             big.url, hex);
+    CHECK_EQ_INT(util_sh(cmd, &out), 0);
+    free(out);
+  }
+done:
+  return;
+}
+
 int main(void)
 {
   int started = 0;
@@ -131,6 +211,8 @@ int main(void)
   }
   CHECK(util_wait(outbox_empty, &child, 20000) == 0);
   check_delivered_once("child killed mid-drain");
+
+  test_big_roll();
 
   /* C. A captured child. */
   REQUIRE(tnode_start_child(&small, "Hillside", T0, &parent) == 0);
@@ -207,6 +289,8 @@ done:
   if (started) {
     if (small.dir[0])
       CHECK(tnode_destroy(&small) == 0);
+    if (big.dir[0])
+      CHECK(tnode_destroy(&big) == 0);
     CHECK(tnode_destroy(&child) == 0);
     CHECK(tnode_destroy(&parent) == 0);
   }

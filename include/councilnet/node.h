@@ -139,10 +139,10 @@ int cn_node_outbox_done(cn_node_t *n, uint64_t id);
 int cn_node_outbox_bury(cn_node_t *n, uint64_t id, const char *why);
 /* The parent refused row ID NOT_MEMBER: it does not know a member of ours
  * (our roll update was set aside, or lost there). If ID is the outbox's
- * first row and a recall vote, and ALLOW, put the whole roll in its place
- * and move the row to the end, in one transaction. Return 0 if done, 1 if
- * ID is not the first row or not a recall vote, 2 if it is but not ALLOW
- * (nothing changed in either), or -1. */
+ * first row and a recall vote, and ALLOW, queue the whole roll ahead of
+ * every row waiting (ID first behind it), in one transaction. Return 0 if
+ * done, 1 if ID is not the first row or not a recall vote, 2 if it is but
+ * not ALLOW (nothing changed in either), or -1. */
 int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id, int allow);
 
 /* Following the parent's log: the last seq taken in, and taking in one
