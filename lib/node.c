@@ -27,6 +27,9 @@
 #define GROUPS_MAX 16
 #define FUTURE_SKEW 600          /* seconds a body's created time may run ahead */
 #define CN_ROLL_MAX UINT64_C(10000000000)   /* people a child council may claim */
+/* Volunteers in one lot: its decision lists them (34 bytes each) in one
+ * record of at most CN_RECORD_MAX. */
+#define CN_LOT_MAX_VOLUNTEERS 1500
 #define FUTURE_RETRY 3600        /* further ahead up to this: TOO_EARLY (retried by a
                                   * child); beyond: INVALID (a broken clock) */
 
@@ -71,6 +74,9 @@ struct cn_node_t {
 
 /* What a kind handler sees: the opened record, its decoded body, and the
  * seq/time it will get if accepted. */
+/* Room a budget_relay needs around the envelope it carries. */
+#define RELAY_SLACK 256
+
 typedef struct apply_t {
   cn_node_t *n;
   const cn_record_t *rec;
@@ -442,6 +448,27 @@ static int found_seq(void *ctx, const cn_store_entry_t *e)
   return 1;
 }
 
+/* Say on stderr what the node cannot do, at most once a minute: the acts
+ * that fail so are tried again at each close tick. */
+static void node_warn(cn_node_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void node_warn(cn_node_t *n, const char *fmt, ...)
+{
+  static time_t last;
+  time_t t = time(NULL);
+  va_list ap;
+
+  (void)n;
+  if (last && t - last < 60)
+    return;
+  last = t;
+  va_start(ap, fmt);
+  fputs("councild: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs("\n", stderr);
+  va_end(ap);
+}
+
 /* Seal BODY as KIND with the node key and append it. OUT_ID (may be NULL)
  * gets the record id, SEQ_OUT (may be NULL) its seq. */
 static int node_append_own(cn_node_t *n, const char *kind, const ProtobufCMessage *body,
@@ -457,8 +484,8 @@ static int node_append_own(cn_node_t *n, const char *kind, const ProtobufCMessag
   /* A record larger than any node accepts would make the log fail its
    * own verification (and every receipt after it): never logged. */
   if (len > CN_RECORD_MAX) {
-    fprintf(stderr, "councild: a %s of %zu bytes is larger than a record may be (%d)\n", kind,
-            len, CN_RECORD_MAX);
+    node_warn(n, "a %s of %zu bytes is larger than a record may be (%d); not made", kind, len,
+              CN_RECORD_MAX);
     goto out;
   }
   cn_crypto_hash(id, env, len);
@@ -2055,6 +2082,7 @@ static cn_err apply_volunteer(apply_t *a)
   Councilnet__Volunteer *m = (Councilnet__Volunteer *)a->body;
   Councilnet__Proposal *p = NULL;
   cn_store_proposal_t row;
+  uint64_t count = 0;
   cn_err err;
   int rc;
 
@@ -2075,6 +2103,11 @@ static cn_err apply_volunteer(apply_t *a)
       err = refuse(a, CN_ERR_INTERNAL, "database error");
     else if (rc == 0)
       err = refuse(a, CN_ERR_ALREADY_VOTED, "already volunteered");
+    else if ((rc = cn_store_volunteer_count(a->n->store, m->proposal.data, &count)) != 0)
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+    else if (count > CN_LOT_MAX_VOLUNTEERS)   /* the decision lists them, in one record */
+      err = refuse(a, CN_ERR_INVALID, "this lot has its %d volunteers, as many as its decision "
+                   "can list", CN_LOT_MAX_VOLUNTEERS);
     else    /* after the put, so a repeat is ALREADY_VOTED; a refusal undoes the put */
       err = check_council_volunteer(a, m->proposal.data);
   }
@@ -2871,7 +2904,7 @@ static int roll_full(cn_node_t *n, uint64_t now)
     goto out;
   do {        /* an empty roll still goes up once: the parent learns the count */
     u.serial = n->pend_seq + 1;    /* as in roll_update() */
-    u.added = r.keys + i;
+    u.added = r.n ? r.keys + i : NULL;
     u.n_added = r.n - i < ROLL_CHUNK ? r.n - i : ROLL_CHUNK;
     i += u.n_added;
     if (node_append_own(n, "roll", &u.base, now, NULL, NULL, &env, &len) != 0 ||
@@ -3755,6 +3788,9 @@ static cn_err apply_budget_round(apply_t *a)
 
   if ((err = require_convener(a)) != CN_OK)
     return err;
+  if (a->len > CN_RECORD_MAX - RELAY_SLACK)
+    return refuse(a, CN_ERR_TOO_LARGE, "a round of %zu bytes leaves no room to pass it down to "
+                  "child councils (at most %d)", a->len, CN_RECORD_MAX - RELAY_SLACK);
   if ((err = check_round(a, r)) != CN_OK)
     return err;
   if (r->closes <= a->now)
@@ -3776,9 +3812,28 @@ static cn_err apply_budget_round(apply_t *a)
 
 /* Take in a round from the parent's log (ENV: the round's envelope, as its
  * owner signed it) and pass it on to our own children. */
-static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay)
+/* Pass a round or a final list (ENV) down to our children, wrapped in a
+ * budget_relay. One too large to wrap (a parent's, at the limit) is taken
+ * in here all the same and not passed down: refusing it would stop this
+ * node following its parent at all. Return 0 or -1. */
+static int budget_relay_append(cn_node_t *n, const uint8_t *env, size_t len)
 {
   Councilnet__BudgetRelay rl = COUNCILNET__BUDGET_RELAY__INIT;
+
+  if (len > CN_RECORD_MAX - RELAY_SLACK) {
+    node_warn(n, "a budget record of %zu bytes is too large to pass down to child councils", len);
+    return 0;
+  }
+  rl.node.data = n->pk;
+  rl.node.len = CN_PK_BYTES;
+  rl.created = cn_node_now(n);
+  rl.round.data = (uint8_t *)env;
+  rl.round.len = len;
+  return node_append_own(n, "budget_relay", &rl.base, rl.created, NULL, NULL, NULL, NULL);
+}
+
+static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay)
+{
   cn_store_round_t row;
   Councilnet__BudgetRound *r = NULL;
   cn_record_t rec;
@@ -3808,15 +3863,8 @@ static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint
   row.envelope_len = len;
   if (cn_store_round_put(n->store, &row) != 0)
     goto out;
-  if (relay) {
-    rl.node.data = n->pk;
-    rl.node.len = CN_PK_BYTES;
-    rl.created = cn_node_now(n);
-    rl.round.data = (uint8_t *)env;
-    rl.round.len = len;
-    if (node_append_own(n, "budget_relay", &rl.base, rl.created, NULL, NULL, NULL, NULL) != 0)
-      goto out;
-  }
+  if (relay && budget_relay_append(n, env, len) != 0)
+    goto out;
   rc = 0;
 out:
   if (r)
@@ -4331,7 +4379,7 @@ static int budget_close_due(cn_node_t *n, uint64_t now)
   int done = 0, failed = 0;
 
   if (budget_list_due(n, now) < 0)
-    return -1;
+    failed = 1;
 
   memset(&d, 0, sizeof d);
   d.now = now;
@@ -4702,7 +4750,7 @@ out:
 static int budget_list_due(cn_node_t *n, uint64_t now)
 {
   list_due_t d;
-  int done = 0;
+  int done = 0, failed = 0;
 
   memset(&d, 0, sizeof d);
   d.now = now;
@@ -4710,22 +4758,22 @@ static int budget_list_due(cn_node_t *n, uint64_t now)
     free(d.ids);
     return -1;
   }
+  /* One list that cannot be made (too large a record, say) must not keep
+   * the others, nor the closing of rounds, from going on. */
   for (size_t i = 0; i < d.n; i++) {
-    if (budget_list_one(n, d.ids[i], now) != 0) {
-      done = -1;
-      break;
-    }
-    done++;
+    if (budget_list_one(n, d.ids[i], now) != 0)
+      failed = 1;
+    else
+      done++;
   }
   free(d.ids);
-  return done;
+  return failed ? -1 : done;
 }
 
 /* Take in a round's final list (ENV: a budget_projects envelope, signed by
  * the round's owner node) and pass it down. Not a list: ignored. */
 static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len)
 {
-  Councilnet__BudgetRelay rl = COUNCILNET__BUDGET_RELAY__INIT;
   Councilnet__BudgetProjects *bp = NULL;
   Councilnet__BudgetRound *r = NULL;
   cn_store_round_t row;
@@ -4748,12 +4796,7 @@ static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len)
   rc = -1;
   if (cn_store_round_set_projects(n->store, bp->round.data, rec.body, rec.body_len, env, len) != 0)
     goto out;
-  rl.node.data = n->pk;
-  rl.node.len = CN_PK_BYTES;
-  rl.created = cn_node_now(n);
-  rl.round.data = (uint8_t *)env;
-  rl.round.len = len;
-  if (node_append_own(n, "budget_relay", &rl.base, rl.created, NULL, NULL, NULL, NULL) != 0)
+  if (budget_relay_append(n, env, len) != 0)
     goto out;
   rc = 0;
 out:

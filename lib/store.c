@@ -95,7 +95,7 @@ enum stmt_id {
   ST_MAND_PUT, ST_MAND_GET, ST_MAND_DELIVER, ST_MAND_SCAN,
   ST_CRED_DERIVED, ST_RVOTE_CHILD, ST_CRED_OF,
   ST_OUT_PUT, ST_OUT_FIRST, ST_OUT_DELETE, ST_OUT_BURY, ST_OUT_COUNT, ST_OUT_DEAD_SCAN,
-  ST_OUT_RESEND, ST_OUT_LAST, ST_OUT_ROTATE, ST_OUT_ROTATE_DELETE, ST_OUT_DEAD_DELETE,
+  ST_VOL_COUNT, ST_OUT_RESEND, ST_OUT_LAST, ST_OUT_ROTATE, ST_OUT_ROTATE_DELETE, ST_OUT_DEAD_DELETE,
   ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_ELSEWHERE, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
@@ -176,6 +176,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                   " WHERE w.proposal = v.proposal AND w.seq < v.seq"
                   " AND COALESCE(kw.member, 0) = 0)))"
                   " ORDER BY v.member",
+  [ST_VOL_COUNT] = "SELECT count(*) FROM volunteers WHERE proposal = :proposal",
   [ST_VOL_COUNCIL] = "SELECT cv.issuer FROM credentials cv WHERE cv.delegate = :member AND"
                      CHILD_LIVE("cv") " AND NOT EXISTS (SELECT 1 FROM credentials cx"
                      " WHERE cx.delegate = :member AND" CHILD_LIVE("cx")
@@ -1192,6 +1193,26 @@ int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES]
   SCAN_ROWS(s, st, "volunteer scan", cn_store_volunteer_t, volunteer_row, fn, ctx, found);
   (void)found;
 out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_volunteer_count(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                             uint64_t *count)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_VOL_COUNT);
+  int rc;
+
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *count = (uint64_t)sqlite3_column_int64(st, 0);
+    rc = 0;
+  } else {
+    store_log_error(s, "volunteer count");
+    rc = -1;
+  }
   sqlite3_reset(st);
   return rc;
 }

@@ -193,6 +193,9 @@ int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES]
  * MEMBER holds a live credential from is held by another volunteer off the
  * roll too. 0 and COUNCIL (one of them), 1 if MEMBER has a place (or holds
  * no child credential), -1 on error. */
+/* How many volunteered for PROPOSAL (counted at the close or not). */
+int cn_store_volunteer_count(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+                             uint64_t *count);
 int cn_store_volunteer_same_council(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                                     const uint8_t member[CN_PK_BYTES], uint64_t now,
                                     uint8_t council[CN_PK_BYTES]);

@@ -100,9 +100,12 @@ static uint64_t clock_from_file(void *ctx)
 static void on_close_timer(void *ctx)
 {
   server_t *s = ctx;
+  static time_t said;
   int n = cn_node_close_due(s->node);
-  if (n < 0)
+  if (n < 0 && time(NULL) - said >= 60) {   /* tried again every tick: say it once a minute */
+    said = time(NULL);
     fprintf(stderr, "councild: closing proposals failed; will retry\n");
+  }
   else if (n > 0) {
     fprintf(stderr, "councild: closed %d proposal%s\n", n, n == 1 ? "" : "s");
     cn_fed_kick(s->fed);

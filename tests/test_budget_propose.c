@@ -204,6 +204,31 @@ int main(void)
     base.cost = 300;
     br.title = "District budget";
   }
+  /* A round that fits a record but leaves no room to wrap it in the
+   * budget_relay each child council passes down with: TOO_LARGE. Taken in,
+   * it stopped every child from following this node. */
+  {
+    uint8_t *env = NULL;
+    size_t len = 0, want = CN_RECORD_MAX - 100, tlen = want - 400;
+    char *title = NULL;
+    for (int i = 0; i < 4; i++) {        /* the title's length, to the byte */
+      free(title);
+      free(env);
+      env = NULL;
+      title = malloc(tlen + 1);
+      REQUIRE(title);
+      memset(title, 'x', tlen);
+      title[tlen] = 0;
+      br.title = title;
+      REQUIRE(util_seal("budget_round", &br, dist.convener_sk, &env, &len) == 0);
+      tlen += want - len;
+    }
+    CHECK_EQ_INT(len, want);
+    CHECK_EQ_INT(util_post(&dist, env, len, NULL), CN_ERR_TOO_LARGE);
+    free(env);
+    free(title);
+    br.title = "District budget";
+  }
   /* The neighborhood decides to propose a playground and elects its delegate. */
   p.title = "Propose a playground for the district budget";
   p.opens = T0;

@@ -118,11 +118,12 @@ static size_t roll_keys(tnode_t *n, size_t *records)
  * in records of 1,000 keys. As one record (71 KiB) it was larger than any
  * node accepts: the council's own log failed `council verify`, and the
  * parent set it aside. */
+enum { BIG = 2100, LOT_MAX = 1500 };
+static uint8_t big_pk[BIG][CN_PK_BYTES], big_sk[BIG][CN_SK_BYTES];
+
 static void test_big_roll(void)
 {
-  enum { BIG = 2100 };
   Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
-  uint8_t key[CN_PK_BYTES], ksk[CN_SK_BYTES];
   uint8_t ids[8][CN_HASH_BYTES];
   char cmd[1024], hex[2 * CN_PK_BYTES + 1], *out = NULL;
   size_t records = 0, n, once = 0;
@@ -130,8 +131,8 @@ static void test_big_roll(void)
   REQUIRE(tnode_start(&big, "Big assembly", T0) == 0);
   REQUIRE(util_admit_council(&parent, big.pk, "Big assembly") == CN_OK);
   for (int i = 0; i < BIG; i++) {
-    cn_crypto_keypair(key, ksk);
-    REQUIRE(util_admit(&big, key, "member") == CN_OK);
+    cn_crypto_keypair(big_pk[i], big_sk[i]);
+    REQUIRE(util_admit(&big, big_pk[i], "member") == CN_OK);
   }
   ps.node.data = big.pk;
   ps.node.len = CN_PK_BYTES;
@@ -154,6 +155,49 @@ static void test_big_roll(void)
     CHECK_EQ_INT(util_sh(cmd, &out), 0);
     free(out);
   }
+done:
+  return;
+}
+
+/* E. The same council draws one delegate by lot: the decision lists the
+ * volunteers in one record, so a lot takes 1,500 of them; the next is
+ * refused and changes nothing, and the lot closes. With 2,000 the decision
+ * was too large a record, and the lot never closed. */
+static void test_big_lot(void)
+{
+  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
+  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
+  Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+  Councilnet__Decision *d = NULL;
+  uint8_t lot[CN_HASH_BYTES];
+  int64_t head;
+
+  p.title = "A delegate by lot";
+  p.opens = big.now;
+  p.closes = big.now + 100;
+  p.selection = &sel;
+  sel.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
+  sel.seats = 1;
+  sel.parent.data = parent.pk;
+  sel.parent.len = CN_PK_BYTES;
+  sel.term_start = big.now + 100;
+  sel.term_end = big.now + 100000;
+  REQUIRE(util_propose(&big, big.convener_sk, &p, lot) == CN_OK);
+  v.node.data = big.pk;
+  v.node.len = CN_PK_BYTES;
+  v.created = big.now;
+  v.proposal.data = lot;
+  v.proposal.len = CN_HASH_BYTES;
+  for (int i = 0; i < LOT_MAX; i++)
+    REQUIRE(util_act(&big, "volunteer", &v, big_sk[i], NULL) == CN_OK);
+  head = util_head_seq(&big);
+  CHECK_EQ_INT(util_act(&big, "volunteer", &v, big_sk[LOT_MAX], NULL), CN_ERR_INVALID);
+  CHECK_EQ_INT(util_head_seq(&big), head);
+  REQUIRE(tnode_set_clock(&big, big.now + 101) == 0);
+  d = util_wait_decision(&big, lot, 10000);
+  CHECK(d && d->n_volunteers == LOT_MAX && d->n_selected == 1);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
 done:
   return;
 }
@@ -213,6 +257,7 @@ int main(void)
   check_delivered_once("child killed mid-drain");
 
   test_big_roll();
+  test_big_lot();
 
   /* C. A captured child. */
   REQUIRE(tnode_start_child(&small, "Hillside", T0, &parent) == 0);
