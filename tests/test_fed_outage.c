@@ -27,11 +27,12 @@ static int outbox_empty(void *ctx)
   return util_outbox(ctx) == 0;
 }
 
-/* Record ids of N's log entries of KIND. */
-static size_t log_ids(tnode_t *n, const char *kind, uint8_t (*ids)[CN_HASH_BYTES], size_t cap)
+/* Call FN with each entry of N's log and its envelope (NULL if it does not
+ * decode). */
+static void log_each(tnode_t *n, void (*fn)(void *ctx, const Councilnet__LogEntry *le,
+                                            const Councilnet__Envelope *e), void *ctx)
 {
   uint64_t after = 0;
-  size_t got = 0;
 
   for (;;) {
     char path[96];
@@ -40,21 +41,41 @@ static size_t log_ids(tnode_t *n, const char *kind, uint8_t (*ids)[CN_HASH_BYTES
     snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
     page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
     if (!page)
-      return got;
+      return;
     k = page->n_entries;
     for (size_t i = 0; i < k; i++) {
       Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, page->entries[i]->envelope.len,
                                                              page->entries[i]->envelope.data);
-      if (e && strcmp(e->kind, kind) == 0 && got < cap)
-        memcpy(ids[got++], page->entries[i]->record_id.data, CN_HASH_BYTES);
+      fn(ctx, page->entries[i], e);
       if (e)
         councilnet__envelope__free_unpacked(e, NULL);
       after = page->entries[i]->seq;
     }
     councilnet__log_page__free_unpacked(page, NULL);
     if (k == 0)
-      return got;
+      return;
   }
+}
+
+typedef struct ids_ctx_t {
+  const char *kind;
+  uint8_t (*ids)[CN_HASH_BYTES];
+  size_t got, cap;
+} ids_ctx_t;
+
+static void ids_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+{
+  ids_ctx_t *c = ctx;
+  if (e && strcmp(e->kind, c->kind) == 0 && c->got < c->cap)
+    memcpy(c->ids[c->got++], le->record_id.data, CN_HASH_BYTES);
+}
+
+/* Record ids of N's log entries of KIND. */
+static size_t log_ids(tnode_t *n, const char *kind, uint8_t (*ids)[CN_HASH_BYTES], size_t cap)
+{
+  ids_ctx_t c = { kind, ids, 0, cap };
+  log_each(n, ids_collect, &c);
+  return c.got;
 }
 
 /* Every roll record of the child's log is in the parent's log exactly once. */
@@ -78,40 +99,30 @@ static int add_members(tnode_t *n, int from, int to)
   return 0;
 }
 
+typedef struct keys_ctx_t {
+  size_t keys, records;
+} keys_ctx_t;
+
+static void keys_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+{
+  keys_ctx_t *c = ctx;
+  Councilnet__RollUpdate *u = e && strcmp(e->kind, "roll") == 0
+    ? councilnet__roll_update__unpack(NULL, e->body.len, e->body.data) : NULL;
+  (void)le;
+  if (u) {
+    c->keys += u->n_added;
+    c->records++;
+    councilnet__roll_update__free_unpacked(u, NULL);
+  }
+}
+
 /* Keys added by N's roll records in its log, and how many such records. */
 static size_t roll_keys(tnode_t *n, size_t *records)
 {
-  uint64_t after = 0;
-  size_t keys = 0;
-
-  *records = 0;
-  for (;;) {
-    char path[96];
-    Councilnet__LogPage *page;
-    size_t k;
-    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
-    page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
-    if (!page)
-      return keys;
-    k = page->n_entries;
-    for (size_t i = 0; i < k; i++) {
-      Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, page->entries[i]->envelope.len,
-                                                             page->entries[i]->envelope.data);
-      Councilnet__RollUpdate *u = e && strcmp(e->kind, "roll") == 0
-        ? councilnet__roll_update__unpack(NULL, e->body.len, e->body.data) : NULL;
-      if (u) {
-        keys += u->n_added;
-        (*records)++;
-        councilnet__roll_update__free_unpacked(u, NULL);
-      }
-      if (e)
-        councilnet__envelope__free_unpacked(e, NULL);
-      after = page->entries[i]->seq;
-    }
-    councilnet__log_page__free_unpacked(page, NULL);
-    if (k == 0)
-      return keys;
-  }
+  keys_ctx_t c = { 0, 0 };
+  log_each(n, keys_collect, &c);
+  *records = c.records;
+  return c.keys;
 }
 
 /* D. A council of 2,100 members names its parent: the whole roll goes up
