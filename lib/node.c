@@ -4047,9 +4047,10 @@ static cn_err foreign_budget_mandate(apply_t *a)
   }
   for (size_t i = 0; err == CN_OK && i < m->n_sets; i++) {
     const Councilnet__ApprovalSet *set = m->sets[i];
-    if (set->assembly.len != CN_PK_BYTES || set->count == 0)
-      err = refuse(a, CN_ERR_INVALID, "set %zu: an assembly key and a count", i);
-    else
+    if ((set->assembly.len && set->assembly.len != CN_PK_BYTES) || set->count == 0)
+      err = refuse(a, CN_ERR_INVALID, "set %zu: an assembly key (or none: the council's own) "
+                   "and a count", i);
+    else if (set->assembly.len)
       err = budget_label_check(a, set->assembly.data, i);
     for (size_t j = 0; err == CN_OK && j < set->n_projects; j++)
       if (set->projects[j] >= n_round || (j && set->projects[j] <= set->projects[j - 1]))
@@ -4119,7 +4120,11 @@ static int profile_ballot(void *ctx, const char *projects, uint64_t count)
   return 0;
 }
 
-static int profile_mandate(void *ctx, const uint8_t *body, size_t len)
+/* An approval set without an assembly key is the child council's own
+ * voters: a leaf's mandate, most of whose sets are its own, needs not
+ * spend 34 bytes a set on its key (a record holds 64 KiB). */
+static int profile_mandate(void *ctx, const uint8_t child[CN_PK_BYTES], const uint8_t *body,
+                           size_t len)
 {
   profile_t *p = ctx;
   Councilnet__BudgetMandate *m = councilnet__budget_mandate__unpack(NULL, len, body);
@@ -4130,7 +4135,8 @@ static int profile_mandate(void *ctx, const uint8_t *body, size_t len)
   }
   for (size_t i = 0; i < m->n_sets; i++) {
     uint32_t g = 0;
-    if (profile_group(p, m->sets[i]->assembly.data, &g) != 0 ||
+    const uint8_t *label = m->sets[i]->assembly.len ? m->sets[i]->assembly.data : child;
+    if (profile_group(p, label, &g) != 0 ||
         cn_budget_add_set(p->b, m->sets[i]->projects, m->sets[i]->n_projects, m->sets[i]->count,
                           g) != 0) {
       p->failed = 1;
@@ -4300,8 +4306,11 @@ static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint6
       sets[i].projects = b.sets[i].projects;
       sets[i].n_projects = b.sets[i].n_projects;
       sets[i].count = b.sets[i].count;
-      sets[i].assembly.data = assemblies[b.sets[i].group];
-      sets[i].assembly.len = CN_PK_BYTES;
+      /* our own voters' sets go unlabelled (profile_mandate) */
+      if (memcmp(assemblies[b.sets[i].group], n->pk, CN_PK_BYTES) != 0) {
+        sets[i].assembly.data = assemblies[b.sets[i].group];
+        sets[i].assembly.len = CN_PK_BYTES;
+      }
       ptrs[i] = &sets[i];
       m.voters += b.sets[i].count;
     }

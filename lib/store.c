@@ -238,7 +238,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_BBALLOT_SCAN] = "SELECT b.projects, count(*) FROM budget_ballots b JOIN keys k ON k.key = b.member"
                       " AND k.member = 1 WHERE b.round = :round GROUP BY b.projects ORDER BY b.projects",
   [ST_PROFILE_PUT] = "INSERT OR REPLACE INTO budget_profiles(round, child, body) VALUES(:round, :child, :body)",
-  [ST_PROFILE_SCAN] = "SELECT p.body FROM budget_profiles p JOIN keys k ON k.key = p.child"
+  [ST_PROFILE_SCAN] = "SELECT p.body, p.child FROM budget_profiles p JOIN keys k ON k.key = p.child"
                       " AND k.member = 1 WHERE p.round = :round ORDER BY p.child",
   [ST_PROFILE_COUNTS] = "SELECT (SELECT count(*) FROM keys k JOIN child_weights w ON w.child = k.key"
                         " WHERE k.member = 1), (SELECT count(*) FROM budget_profiles p JOIN keys k"
@@ -1979,16 +1979,42 @@ static int blob_call(void *ctx, const blob_row_t *r)
   return b->fn(b->ctx, r->body, r->len);
 }
 
+typedef struct profile_row_t {
+  const uint8_t *body;
+  size_t len;
+  uint8_t child[CN_PK_BYTES];
+} profile_row_t;
+
+static int profile_row(sqlite3_stmt *st, profile_row_t *r)
+{
+  r->body = sqlite3_column_blob(st, 0);
+  r->len = (size_t)sqlite3_column_bytes(st, 0);
+  return column_fixed(st, 1, r->child, CN_PK_BYTES);
+}
+
+typedef struct profile_fn_t {
+  int (*fn)(void *ctx, const uint8_t child[CN_PK_BYTES], const uint8_t *body, size_t len);
+  void *ctx;
+} profile_fn_t;
+
+static int profile_call(void *ctx, const profile_row_t *r)
+{
+  profile_fn_t *p = ctx;
+  return p->fn(p->ctx, r->child, r->body, r->len);
+}
+
 int cn_store_profile_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                          int (*fn)(void *ctx, const uint8_t *body, size_t len), void *ctx)
+                          int (*fn)(void *ctx, const uint8_t child[CN_PK_BYTES],
+                                    const uint8_t *body, size_t len),
+                          void *ctx)
 {
   sqlite3_stmt *st = store_stmt(s, ST_PROFILE_SCAN);
-  blob_fn_t b = { fn, ctx };
+  profile_fn_t b = { fn, ctx };
   int rc = 0, found = 0;
 
   if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES))
     return -1;
-  SCAN_ROWS(s, st, "profile scan", blob_row_t, blob_row, blob_call, &b, found);
+  SCAN_ROWS(s, st, "profile scan", profile_row_t, profile_row, profile_call, &b, found);
   (void)found;
 out:
   sqlite3_reset(st);

@@ -388,8 +388,11 @@ int cn_store_budget_ballot_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES
 /* A child's budget mandate (its BudgetMandate body), replacing an earlier one. */
 int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                          const uint8_t child[CN_PK_BYTES], const uint8_t *body, size_t len);
+/* Each child's mandate for ROUND: the child council's key and the body. */
 int cn_store_profile_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                          int (*fn)(void *ctx, const uint8_t *body, size_t len), void *ctx);
+                          int (*fn)(void *ctx, const uint8_t child[CN_PK_BYTES],
+                                    const uint8_t *body, size_t len),
+                          void *ctx);
 /* Children that reported a roll (child councils) and have sent a profile. */
 int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], uint64_t *children,
                             uint64_t *received);
