@@ -454,14 +454,22 @@ static void node_warn(cn_node_t *n, const char *fmt, ...) __attribute__((format(
 
 static void node_warn(cn_node_t *n, const char *fmt, ...)
 {
-  static time_t last;
+  /* per message (its format), so one recurring failure hides no other */
+  static struct { const char *fmt; time_t at; } last[8];
+  static unsigned next;
   time_t t = time(NULL);
   va_list ap;
+  unsigned i;
 
   (void)n;
-  if (last && t - last < 60)
+  for (i = 0; i < 8 && last[i].fmt != fmt; i++)
+    ;
+  if (i < 8 && t - last[i].at < 60)
     return;
-  last = t;
+  if (i == 8)
+    i = next++ % 8;
+  last[i].fmt = fmt;
+  last[i].at = t;
   va_start(ap, fmt);
   fputs("councild: ", stderr);
   vfprintf(stderr, fmt, ap);
@@ -2103,7 +2111,7 @@ static cn_err apply_volunteer(apply_t *a)
       err = refuse(a, CN_ERR_INTERNAL, "database error");
     else if (rc == 0)
       err = refuse(a, CN_ERR_ALREADY_VOTED, "already volunteered");
-    else if ((rc = cn_store_volunteer_count(a->n->store, m->proposal.data, &count)) != 0)
+    else if ((rc = cn_store_volunteer_count(a->n->store, m->proposal.data, a->now, &count)) != 0)
       err = refuse(a, CN_ERR_INTERNAL, "database error");
     else if (count > CN_LOT_MAX_VOLUNTEERS)   /* the decision lists them, in one record */
       err = refuse(a, CN_ERR_INVALID, "this lot has its %d volunteers, as many as its decision "
@@ -4568,6 +4576,26 @@ static int count_blob(void *ctx, const uint8_t *body, size_t len)
   return 0;
 }
 
+static int sum_blob(void *ctx, const uint8_t *body, size_t len)
+{
+  (void)body;
+  *(uint64_t *)ctx += len + 4;    /* a project in the list: its bytes, tag and length */
+  return 0;
+}
+
+/* Bytes the final list of round R would take with the proposals stored and
+ * one more of NEW_LEN bytes, counted generously: the list must be a record
+ * a child can still wrap to pass down (CN_RECORD_MAX less RELAY_SLACK), or
+ * the round would have to close without it. Return 0 or -1. */
+static int list_bytes(cn_node_t *n, const uint8_t round[CN_HASH_BYTES],
+                      const Councilnet__BudgetRound *r, size_t new_len, uint64_t *bytes)
+{
+  *bytes = 256 + new_len + 4;     /* node, created, round; the envelope around them */
+  for (size_t i = 0; i < r->n_projects; i++)
+    *bytes += protobuf_c_message_get_packed_size(&r->projects[i]->base) + 4;
+  return cn_store_round_proposal_scan(n->store, round, sum_blob, bytes);
+}
+
 /* A child council's mandate proposes project IN->project for our round
  * IN->round: check and keep it (until the round's proposals close). */
 static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in)
@@ -4621,6 +4649,19 @@ static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in)
   if (cn_pb_pack(&p.base, &body, &len) != 0) {
     err = refuse(a, CN_ERR_INTERNAL, "out of memory");
     goto out;
+  }
+  {
+    uint64_t bytes = 0;
+    if (list_bytes(a->n, row.id, r, len, &bytes) != 0) {
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+      goto out;
+    }
+    if (bytes > CN_RECORD_MAX - RELAY_SLACK) {
+      err = refuse(a, CN_ERR_TOO_LARGE, "the round's final list would be %llu bytes with this "
+                   "project; it must fit a record (%d)", (unsigned long long)bytes,
+                   CN_RECORD_MAX - RELAY_SLACK);
+      goto out;
+    }
   }
   rc = cn_store_round_proposal_put(a->n->store, row.id, p.id, a->origin, a->seq, body, len);
   if (rc < 0)

@@ -176,7 +176,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                   " WHERE w.proposal = v.proposal AND w.seq < v.seq"
                   " AND COALESCE(kw.member, 0) = 0)))"
                   " ORDER BY v.member",
-  [ST_VOL_COUNT] = "SELECT count(*) FROM volunteers WHERE proposal = :proposal",
+  /* those who could be drawn now: members, and holders of a live child
+   * credential (a recalled delegate's row does not take a place) */
+  [ST_VOL_COUNT] = "SELECT count(*) FROM volunteers v LEFT JOIN keys k ON k.key = v.member"
+                   " WHERE v.proposal = :proposal AND (k.member = 1 OR EXISTS (SELECT 1 FROM"
+                   " credentials c WHERE c.delegate = v.member AND" CHILD_LIVE("c") "))",
   [ST_VOL_COUNCIL] = "SELECT cv.issuer FROM credentials cv WHERE cv.delegate = :member AND"
                      CHILD_LIVE("cv") " AND NOT EXISTS (SELECT 1 FROM credentials cx"
                      " WHERE cx.delegate = :member AND" CHILD_LIVE("cx")
@@ -1197,13 +1201,13 @@ out:
   return rc;
 }
 
-int cn_store_volunteer_count(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
+int cn_store_volunteer_count(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], uint64_t now,
                              uint64_t *count)
 {
   sqlite3_stmt *st = store_stmt(s, ST_VOL_COUNT);
   int rc;
 
-  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES))
+  if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) || bind_int(st, ":now", now))
     return -1;
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {

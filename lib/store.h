@@ -189,13 +189,14 @@ int cn_store_volunteer_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
  * the same council. */
 int cn_store_volunteer_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], uint64_t now,
                             int (*fn)(void *ctx, const cn_store_volunteer_t *v), void *ctx);
+/* How many volunteers of PROPOSAL could be drawn at NOW: members, and
+ * holders of a live child council's credential. */
+int cn_store_volunteer_count(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], uint64_t now,
+                             uint64_t *count);
 /* Whether MEMBER finds no place in PROPOSAL's lot at NOW: each council
  * MEMBER holds a live credential from is held by another volunteer off the
  * roll too. 0 and COUNCIL (one of them), 1 if MEMBER has a place (or holds
  * no child credential), -1 on error. */
-/* How many volunteered for PROPOSAL (counted at the close or not). */
-int cn_store_volunteer_count(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
-                             uint64_t *count);
 int cn_store_volunteer_same_council(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                                     const uint8_t member[CN_PK_BYTES], uint64_t now,
                                     uint8_t council[CN_PK_BYTES]);

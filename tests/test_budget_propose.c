@@ -59,6 +59,8 @@ static void ballot_init(Councilnet__BudgetBallot *b, const uint8_t node_pk[CN_PK
 /* The delegate presents a mandate with one instruction proposing PROJECT. */
 static tnode_t *deliver_to;     /* where the delivery is posted: the district (NULL) */
 
+static const char *propose_title;   /* the project's title, if not its id */
+
 static int propose(const uint8_t cred[CN_HASH_BYTES], const uint8_t decision[CN_HASH_BYTES],
                    const uint8_t round[CN_HASH_BYTES], const char *id, uint64_t cost, uint64_t bump)
 {
@@ -73,7 +75,7 @@ static int propose(const uint8_t cred[CN_HASH_BYTES], const uint8_t decision[CN_
   int code = -1, found = 0;
 
   p.id = (char *)id;
-  p.title = (char *)id;
+  p.title = (char *)(propose_title ? propose_title : id);
   p.cost = cost;
   in.decision.data = (uint8_t *)decision;
   in.decision.len = CN_HASH_BYTES;
@@ -277,6 +279,21 @@ int main(void)
   CHECK_EQ_INT(propose(cred, dec, round, "playground", 250, 1), CN_ERR_DUPLICATE);
   CHECK_EQ_INT(propose(cred, dec, round, "lights", 250, 2), CN_ERR_DUPLICATE);
   CHECK_EQ_INT(propose(cred, dec, round, "huge", CN_BUDGET_MAX_AMOUNT + 1, 5), CN_ERR_INVALID);
+  /* Proposals whose titles would make the final list too large a record:
+   * the one that would is refused at the door. Taken in, the list could
+   * not be made, and the round went on without any proposed project. */
+  {
+    char *title = malloc(40001);
+    REQUIRE(title);
+    memset(title, 't', 40000);
+    title[40000] = 0;
+    propose_title = title;
+    CHECK_EQ_INT(propose(cred, dec, round, "long", 100, 6), CN_OK);
+    title[30000] = 0;
+    CHECK_EQ_INT(propose(cred, dec, round, "longer", 100, 7), CN_ERR_TOO_LARGE);
+    propose_title = NULL;
+    free(title);
+  }
 
   /* Proposals close: the district publishes the list; it reaches the hood. */
   tnode_set_clock(&dist, T0 + 50);
@@ -402,7 +419,7 @@ int main(void)
   tnode_set_clock(&hood, T0 + 100);
   tnode_set_clock(&dist, T0 + 100);
   lc.n = &dist;
-  lc.want = 2;
+  lc.want = 3;                  /* lights, playground, long */
   lc.allocated = 1;
   REQUIRE(util_wait(round_listed, &lc, 10000) == 0);
   rl = (Councilnet__RoundList *)util_get(&dist, "/v1/budget", &councilnet__round_list__descriptor);

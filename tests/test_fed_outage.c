@@ -171,8 +171,8 @@ done:
 }
 
 /* E. The same council draws one delegate by lot: the decision lists the
- * volunteers in one record, so a lot takes 1,500 of them; the next is
- * refused and changes nothing, and the lot closes. With 2,000 the decision
+ * volunteers in one record, so a lot takes 1,500 who could be drawn; the
+ * next is refused and changes nothing, and the lot closes. With 2,000 the decision
  * was too large a record, and the lot never closed. */
 static void test_big_lot(void)
 {
@@ -204,6 +204,19 @@ static void test_big_lot(void)
   head = util_head_seq(&big);
   CHECK_EQ_INT(util_act(&big, "volunteer", &v, big_sk[LOT_MAX], NULL), CN_ERR_INVALID);
   CHECK_EQ_INT(util_head_seq(&big), head);
+  /* Only those who could be drawn take a place: one removed from the roll
+   * frees it (as a recalled child delegate does; else a child could fill
+   * the lot with delegates it recalls). */
+  {
+    Councilnet__MemberRemove rm = COUNCILNET__MEMBER_REMOVE__INIT;
+    rm.node.data = big.pk;
+    rm.node.len = CN_PK_BYTES;
+    rm.created = big.now;
+    rm.member.data = big_pk[0];
+    rm.member.len = CN_PK_BYTES;
+    REQUIRE(util_act(&big, "member_remove", &rm, big.convener_sk, NULL) == CN_OK);
+  }
+  CHECK_EQ_INT(util_act(&big, "volunteer", &v, big_sk[LOT_MAX], NULL), CN_OK);
   REQUIRE(tnode_set_clock(&big, big.now + 101) == 0);
   d = util_wait_decision(&big, lot, 10000);
   CHECK(d && d->n_volunteers == LOT_MAX && d->n_selected == 1);
@@ -297,7 +310,7 @@ static void test_big_budget(void)
     b.round.len = CN_HASH_BYTES;
     b.projects = set;
     b.n_projects = n;
-    REQUIRE(util_act(&big, "budget_ballot", &b, big_sk[v], NULL) == CN_OK);
+    REQUIRE(util_act(&big, "budget_ballot", &b, big_sk[BIG - 1 - v], NULL) == CN_OK);
   }
   REQUIRE(tnode_set_clock(&big, t + 1001) == 0);
   REQUIRE(tnode_set_clock(&child, t + 1001) == 0);
