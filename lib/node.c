@@ -4006,6 +4006,10 @@ static cn_err budget_label_check(apply_t *a, const uint8_t label[CN_PK_BYTES], s
     return CN_OK;
   if (memcmp(label, a->n->pk, CN_PK_BYTES) == 0)
     return refuse(a, CN_ERR_INVALID, "set %zu: labelled as this node's own assembly", i);
+  /* Nor our parent's: passed on up, the label would make our parent refuse
+   * our whole mandate, every voter below us with it. */
+  if (a->n->has_parent && memcmp(label, a->n->parent_key, CN_PK_BYTES) == 0)
+    return refuse(a, CN_ERR_INVALID, "set %zu: labelled as our parent's own assembly", i);
   rc = cn_store_key_get(a->n->store, label, &k);
   if (rc < 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");

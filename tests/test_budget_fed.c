@@ -141,12 +141,14 @@ int main(void)
 
   /* A child's mandate may not label its voters as someone else's assembly
    * (need weights go by the label): not the parent's own, not a sibling
-   * council's, not one on a sibling's forwarded roll. Each refusal
+   * council's, not one on a sibling's forwarded roll, not the parent's
+   * parent's. Each refusal
    * changes nothing: the real mandates follow. */
   {
     static const struct { int from_dist; const char *what; } cases[] = {
       { 0, "as the parent's own assembly" }, { 0, "as a sibling council" },
-      { 1, "as an assembly on a sibling's roll" }
+      { 1, "as an assembly on a sibling's roll" },
+      { 0, "as the parent's parent's own (which would refuse the parent's mandate)" }
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
       Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
@@ -159,7 +161,7 @@ int main(void)
       set.projects = &p0;
       set.n_projects = 1;
       set.count = 1;
-      set.assembly.data = c == 0 ? dist[0].pk : c == 1 ? hood[1].pk : hood[2].pk;
+      set.assembly.data = c == 0 ? dist[0].pk : c == 1 ? hood[1].pk : c == 2 ? hood[2].pk : city.pk;
       set.assembly.len = CN_PK_BYTES;
       m.node.data = child->pk;
       m.node.len = CN_PK_BYTES;
