@@ -1241,45 +1241,46 @@ static void settings_get(cn_node_t *n, node_settings_t *st)
   st->term_gap = meta_u64(n, "term_gap", 0);
 }
 
-/* The term number DELEGATE would serve at SEL's parent from its term_start:
- * one more than the latest credential's if that term ended less than the
- * term gap before (or overlaps), else 1. The gap defaults to the longer of
- * the two terms' lengths: counting only touching terms let a one-second
- * pause between two terms start the count again. Return 0, or -1 on a
- * database error. */
+/* The term number DELEGATE would serve at SEL's parent from its term_start,
+ * under settings ST: one more than the latest credential's if that term
+ * ended less than the term gap before (or overlaps), else 1. The gap
+ * defaults to the longer of the two terms' lengths: counting only touching
+ * terms let a one-second pause between two terms start the count again.
+ * LATEST gets that credential. Return 0, 1 if DELEGATE has none for that
+ * parent, or -1 on a database error. */
 static int term_number(cn_node_t *n, const uint8_t delegate[CN_PK_BYTES],
-                       const Councilnet__Selection *sel, uint32_t *term)
+                       const Councilnet__Selection *sel, const node_settings_t *st,
+                       uint32_t *term, cn_store_credential_t *latest)
 {
-  cn_store_credential_t c;
-  node_settings_t st;
+  cn_store_credential_t *c = latest;
   uint64_t gap;
-  int rc = cn_store_credential_latest(n->store, delegate, sel->parent.data, &c);
+  int rc = cn_store_credential_latest(n->store, delegate, sel->parent.data, c);
 
   if (rc < 0)
     return -1;
-  settings_get(n, &st);
   /* By default the longer of the two terms: measured by the new term
    * alone, a one-second term after a short pause restarted the count, and
    * long terms could then follow it back to back. */
   gap = sel->term_end - sel->term_start;
-  if (rc == 0 && c.term_end > c.term_start && c.term_end - c.term_start > gap)
-    gap = c.term_end - c.term_start;
-  if (st.term_gap)
-    gap = st.term_gap;
-  *term = rc == 0 && (c.term_end >= sel->term_start || sel->term_start - c.term_end < gap)
-            ? c.term + 1 : 1;
-  return 0;
+  if (rc == 0 && c->term_end > c->term_start && c->term_end - c->term_start > gap)
+    gap = c->term_end - c->term_start;
+  if (st->term_gap)
+    gap = st->term_gap;
+  *term = rc == 0 && (c->term_end >= sel->term_start || sel->term_start - c->term_end < gap)
+            ? c->term + 1 : 1;
+  return rc;
 }
 
 /* Refuse DELEGATE if the selection would give them a term beyond the limit. */
 static cn_err check_term_limit(apply_t *a, const uint8_t delegate[CN_PK_BYTES],
                                const Councilnet__Selection *sel)
 {
+  cn_store_credential_t last;
   node_settings_t st;
   uint32_t term = 0;
 
   settings_get(a->n, &st);
-  if (term_number(a->n, delegate, sel, &term) != 0)
+  if (term_number(a->n, delegate, sel, &st, &term, &last) < 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   if (st.max_terms && term > st.max_terms)
     return refuse(a, CN_ERR_TERM_LIMIT, "this would be consecutive term %u; the limit is %u",
@@ -1300,16 +1301,14 @@ static int issue_credential(cn_node_t *n, const uint8_t id[CN_HASH_BYTES],
   uint32_t term = 0;
   int rc;
 
-  if (term_number(n, delegate, sel, &term) != 0)
-    return -1;
   /* Checked again at close: two selections open at once could otherwise
    * give one person a term beyond the limit, or two seats for one period. */
   settings_get(n, &st);
-  if (st.max_terms && term > st.max_terms)
-    return 1;
-  rc = cn_store_credential_latest(n->store, delegate, sel->parent.data, &last);
+  rc = term_number(n, delegate, sel, &st, &term, &last);
   if (rc < 0)
     return -1;
+  if (st.max_terms && term > st.max_terms)
+    return 1;
   if (rc == 0 && !last.recalled && last.term_end > sel->term_start)
     return 1;
   c.node.data = n->pk;
@@ -1471,6 +1470,7 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
       }
     for (size_t i = 0; quorums && i < d->n_counts && n_keys < sel->seats; i++) {
       const ProtobufCBinaryData *cand;
+      cn_store_credential_t last;
       uint32_t term = 0;
       if (d->counts[order[i]] == 0 || order[i] >= sel->n_candidates)
         break;
@@ -1486,7 +1486,7 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
         if (!ok || dup)
           continue;
       }
-      if (term_number(n, cand->data, sel, &term) != 0)
+      if (term_number(n, cand->data, sel, &st, &term, &last) < 0)
         return -1;
       if (st.max_terms && term > st.max_terms)
         continue;

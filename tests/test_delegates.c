@@ -336,8 +336,6 @@ static void sortition_verify(const char *hex_id, const char *args, int want_rc, 
  * seed was predictable. */
 static void test_lot(void)
 {
-  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
-  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
   Councilnet__Decision *d = NULL;
   Councilnet__Envelope *e = NULL;
   uint8_t id[CN_HASH_BYTES], prev[CN_HASH_BYTES], seed[CN_HASH_BYTES], old[CN_HASH_BYTES];
@@ -346,18 +344,7 @@ static void test_lot(void)
   char hex[2 * CN_HASH_BYTES + 1];
   int forged;
 
-  ADDR(p);
-  p.title = "Delegate by lot";
-  p.opens = node.now;
-  p.closes = node.now + 50;
-  p.selection = &sel;
-  sel.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
-  sel.seats = 2;
-  sel.parent.data = parent_pk;
-  sel.parent.len = CN_PK_BYTES;
-  sel.term_start = node.now + 50;
-  sel.term_end = node.now + 100000;
-  REQUIRE(util_propose(&node, node.convener_sk, &p, id) == CN_OK);
+  REQUIRE(util_propose_lot(&node, "Delegate by lot", 2, parent_pk, 50, id) == CN_OK);
   cn_hex_encode(hex, id, CN_HASH_BYTES);
   for (int i = 3; i < 8; i++) {
     Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
@@ -494,8 +481,6 @@ static void test_lot_places(void)
   uint8_t cid[CN_HASH_BYTES], lot[CN_HASH_BYTES];
   char hex[2 * CN_HASH_BYTES + 1];
   static const char *const ok[] = { "\"ok\":true", NULL };
-  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
-  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
   Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
   Councilnet__Decision *d = NULL;
   uint64_t t = node.now;
@@ -512,18 +497,7 @@ static void test_lot_places(void)
   /* (1) */
   REQUIRE(child_issue(apk, ask, xpk, t + 100000, cid) == CN_OK);
   REQUIRE(child_issue(apk, ask, xpk, t + 200000, cid) == CN_OK);
-  ADDR(p);
-  p.title = "places 1";
-  p.opens = t;
-  p.closes = t + 50;
-  p.selection = &sel;
-  sel.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
-  sel.seats = 1;
-  sel.parent.data = parent_pk;
-  sel.parent.len = CN_PK_BYTES;
-  sel.term_start = t + 50;
-  sel.term_end = t + 100000;
-  REQUIRE(util_propose(&node, node.convener_sk, &p, lot) == CN_OK);
+  REQUIRE(util_propose_lot(&node, "places 1", 1, parent_pk, 50, lot) == CN_OK);
   ADDR(v);
   v.proposal.data = lot;
   v.proposal.len = CN_HASH_BYTES;
@@ -545,13 +519,7 @@ static void test_lot_places(void)
   REQUIRE(child_issue(apk, ask, xpk, t + 100000, cid) == CN_OK);
   REQUIRE(child_issue(bpk, bsk, ypk, t + 100000, cid) == CN_OK);
   REQUIRE(child_issue(bpk, bsk, zpk, t + 100000, cid) == CN_OK);
-  p.title = "places 2";
-  p.opens = t;
-  p.closes = t + 50;
-  p.created = t;
-  sel.term_start = t + 50;
-  sel.term_end = t + 100000;
-  REQUIRE(util_propose(&node, node.convener_sk, &p, lot) == CN_OK);
+  REQUIRE(util_propose_lot(&node, "places 2", 1, parent_pk, 50, lot) == CN_OK);
   v.proposal.data = lot;
   v.created = t;
   CHECK_EQ_INT(util_act(&node, "volunteer", &v, xsk, NULL), CN_OK);

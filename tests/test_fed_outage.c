@@ -176,24 +176,12 @@ done:
  * was too large a record, and the lot never closed. */
 static void test_big_lot(void)
 {
-  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
-  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
   Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
   Councilnet__Decision *d = NULL;
   uint8_t lot[CN_HASH_BYTES];
   int64_t head;
 
-  p.title = "A delegate by lot";
-  p.opens = big.now;
-  p.closes = big.now + 100;
-  p.selection = &sel;
-  sel.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
-  sel.seats = 1;
-  sel.parent.data = parent.pk;
-  sel.parent.len = CN_PK_BYTES;
-  sel.term_start = big.now + 100;
-  sel.term_end = big.now + 100000;
-  REQUIRE(util_propose(&big, big.convener_sk, &p, lot) == CN_OK);
+  REQUIRE(util_propose_lot(&big, "A delegate by lot", 1, parent.pk, 100, lot) == CN_OK);
   v.node.data = big.pk;
   v.node.len = CN_PK_BYTES;
   v.created = big.now;

@@ -438,6 +438,26 @@ int util_settings_open(tnode_t *n)
   return util_act(n, "settings", &st, n->convener_sk, NULL);
 }
 
+int util_propose_lot(tnode_t *n, const char *title, uint32_t seats,
+                     const uint8_t parent[CN_PK_BYTES], uint64_t window,
+                     uint8_t id[CN_HASH_BYTES])
+{
+  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
+  Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
+
+  p.title = (char *)title;
+  p.opens = n->now;
+  p.closes = n->now + window;
+  p.selection = &sel;
+  sel.method = COUNCILNET__SELECTION_METHOD__BY_LOT;
+  sel.seats = seats;
+  sel.parent.data = (uint8_t *)parent;
+  sel.parent.len = CN_PK_BYTES;
+  sel.term_start = n->now + window;
+  sel.term_end = n->now + 100000;
+  return util_propose(n, n->convener_sk, &p, id);
+}
+
 int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p,
                  uint8_t id[CN_HASH_BYTES])
 {

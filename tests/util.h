@@ -56,6 +56,12 @@ int util_post(tnode_t *n, const uint8_t *env, size_t len, uint64_t *seq);
  * selections with any window and no turnout quorum (a node asks a day and a
  * tenth of the roll by default; most tests run windows of seconds). */
 int util_settings_open(tnode_t *n);
+/* Propose, as N's convener, TITLE: a selection by lot of SEATS seats for
+ * PARENT, open from N's clock for WINDOW seconds, its term from the close
+ * to 100,000 s after the opening. ID gets its record id. As util_post(). */
+int util_propose_lot(tnode_t *n, const char *title, uint32_t seats,
+                     const uint8_t parent[CN_PK_BYTES], uint64_t window,
+                     uint8_t id[CN_HASH_BYTES]);
 /* Seal and post. */
 int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
              uint64_t *seq);
