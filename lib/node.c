@@ -63,6 +63,7 @@ struct cn_node_t {
   size_t n_roll_cache;
   int batch;                     /* inside cn_node_batch_begin/end */
   uint64_t batch_seq;            /* head when the batch began */
+  uint64_t batch_now;            /* the clock when the batch began */
   uint8_t batch_hash[CN_HASH_BYTES];
   cn_node_stats_t stats;
   int has_parent;                /* federation: the parent this node reports to */
@@ -140,7 +141,9 @@ static uint64_t clock_system(void *ctx)
 
 uint64_t cn_node_now(cn_node_t *n)
 {
-  return n->clock(n->clock_ctx);
+  /* one reading for a whole batch: its records share one transaction, and
+   * a clock file (tests, demos, benchmarks) costs a stat() a reading */
+  return n->batch ? n->batch_now : n->clock(n->clock_ctx);
 }
 
 void cn_node_set_clock(cn_node_t *n, cn_clock_fn fn, void *ctx)
@@ -289,17 +292,23 @@ static uint64_t mono_ms(void)
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static rate_slot_t *rate_slot(cn_node_t *n, const uint8_t signer[CN_PK_BYTES])
+{
+  uint64_t h = 0;
+  for (int i = 0; i < 8; i++)
+    h = h << 8 | signer[i];
+  return &n->rate[h % RATE_SLOTS];
+}
+
 /* Take a token for SIGNER; 0 if allowed, -1 if over its rate. */
 static int rate_take(cn_node_t *n, const uint8_t signer[CN_PK_BYTES])
 {
   rate_slot_t *slot;
-  uint64_t now, h = 0;
+  uint64_t now;
 
   if (!n->rate)
     return 0;
-  for (int i = 0; i < 8; i++)
-    h = h << 8 | signer[i];
-  slot = &n->rate[h % RATE_SLOTS];
+  slot = rate_slot(n, signer);
   now = mono_ms();
   if (memcmp(slot->key, signer, 8) != 0) {
     memcpy(slot->key, signer, 8);
@@ -314,6 +323,18 @@ static int rate_take(cn_node_t *n, const uint8_t signer[CN_PK_BYTES])
     return -1;
   slot->tokens -= 1.0;
   return 0;
+}
+
+/* Give back the token rate_take() took (the act turned out a resend). */
+static void rate_refund(cn_node_t *n, const uint8_t signer[CN_PK_BYTES])
+{
+  rate_slot_t *slot;
+
+  if (!n->rate)
+    return;
+  slot = rate_slot(n, signer);
+  if (memcmp(slot->key, signer, 8) == 0 && (slot->tokens += 1.0) > n->rate_burst)
+    slot->tokens = n->rate_burst;
 }
 
 void cn_node_free(cn_node_t *n)
@@ -359,6 +380,7 @@ int cn_node_batch_begin(cn_node_t *n)
 {
   if (n->batch || cn_store_begin(n->store) != 0)
     return -1;
+  n->batch_now = n->clock(n->clock_ctx);
   n->batch = 1;
   n->batch_seq = n->head_seq;
   memcpy(n->batch_hash, n->head_hash, CN_HASH_BYTES);
@@ -415,12 +437,15 @@ int cn_node_batch_commit(cn_node_t *n)
 
 /* Append a record to the log inside the open transaction, as the entry after
  * the pending head. The committed head moves only at node_commit(). SEQ_OUT
- * and HASH_OUT (either may be NULL) get the new entry's seq and hash. */
+ * and HASH_OUT (either may be NULL) get the new entry's seq and hash.
+ * Return 0, 1 if the log holds the record id already (nothing appended), or
+ * -1. */
 static int node_append(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const char *kind,
                        const uint8_t signer[CN_PK_BYTES], const uint8_t *env, size_t len,
                        uint64_t now, uint64_t *seq_out, uint8_t hash_out[CN_HASH_BYTES])
 {
   cn_store_entry_t e;
+  int rc;
 
   memset(&e, 0, sizeof e);
   e.seq = n->pend_seq + 1;
@@ -431,8 +456,9 @@ static int node_append(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const char
   e.kind = kind;
   e.envelope = env;
   e.envelope_len = len;
-  if (cn_store_log_append(n->store, &e, signer) != 0)
-    return -1;
+  rc = cn_store_log_append(n->store, &e, signer);
+  if (rc != 0)
+    return rc;
   n->pend_seq = e.seq;
   memcpy(n->pend_hash, e.hash, CN_HASH_BYTES);
   if (seq_out)
@@ -813,14 +839,6 @@ static cn_err apply_vote(apply_t *a, const uint8_t voter[CN_PK_BYTES], int paper
     err = refuse(a, CN_ERR_INVALID, "choices do not fit the proposal's options");
     goto out;
   }
-  rc = cn_store_ballot_get(a->n->store, b->proposal.data, voter, &old);
-  if (rc < 0)
-    goto out;
-  if (rc == 0 && !(p->rule && p->rule->replace)) {
-    err = refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted (%s ballot, seq %" PRIu64 ")",
-                 old.paper ? "paper" : "online", old.seq);
-    goto out;
-  }
   choices[0] = 0;
   for (size_t i = 0; i < b->n_choices; i++)
     used += (size_t)snprintf(choices + used, sizeof choices - used, "%s%u", i ? "," : "",
@@ -830,7 +848,17 @@ static cn_err apply_vote(apply_t *a, const uint8_t voter[CN_PK_BYTES], int paper
   row.seq = a->seq;
   row.choices = choices;
   row.paper = paper;
-  if (cn_store_ballot_put(a->n->store, b->proposal.data, &row) != 0)
+  if (p->rule && p->rule->replace)
+    rc = cn_store_ballot_put(a->n->store, b->proposal.data, &row);
+  else if ((rc = cn_store_ballot_add(a->n->store, b->proposal.data, &row)) == 1) {
+    /* one insert that finds the earlier ballot, not a lookup first */
+    if (cn_store_ballot_get(a->n->store, b->proposal.data, voter, &old) != 0)
+      goto out;
+    err = refuse(a, CN_ERR_ALREADY_VOTED, "the member has already voted (%s ballot, seq %" PRIu64 ")",
+                 old.paper ? "paper" : "online", old.seq);
+    goto out;
+  }
+  if (rc != 0)
     goto out;
   err = CN_OK;
 out:
@@ -982,7 +1010,7 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
   uint8_t hash[CN_HASH_BYTES];
   found_entry_t found = { out, 0 };
   cn_err err;
-  int rc, dup = 0;
+  int rc, dup = 0, rated = -1;
 
   memset(&a, 0, sizeof a);
   memset(out, 0, sizeof *out);
@@ -991,25 +1019,22 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
   a.msglen = msglen;
   msg[0] = 0;
   a.rec = rec;
-  rc = cn_store_log_find(n->store, rec->id, found_receipt, &found);
-  if (rc == 0) {
-    n->stats.duplicates++;
-    dup = 1;
-    err = found.found ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "database error");
-    goto out;
-  }
-  if (rc < 0) {
-    err = refuse(&a, CN_ERR_INTERNAL, "database error");
-    goto out;
-  }
   kind = kind_find(rec->kind);
   if (!kind) {
     err = refuse(&a, CN_ERR_UNKNOWN_KIND, "this node does not accept records of kind '%s'", rec->kind);
     goto out;
   }
-  /* After the signature check, so nobody can spend another key's rate. */
-  if (kind_is_rated(rec->kind) && rate_take(n, rec->signer) != 0) {
-    err = refuse(&a, CN_ERR_RATE_LIMITED, "too many acts from this key; try again shortly");
+  /* After the signature check, so nobody can spend another key's rate. A
+   * record sent again is answered with its receipt, even over the rate. */
+  if (kind_is_rated(rec->kind) && (rated = rate_take(n, rec->signer)) != 0) {
+    rc = cn_store_log_find(n->store, rec->id, found_receipt, &found);
+    if (rc == 0) {
+      dup = 1;
+      err = found.found ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "database error");
+      goto out;
+    }
+    err = rc < 0 ? refuse(&a, CN_ERR_INTERNAL, "database error")
+                 : refuse(&a, CN_ERR_RATE_LIMITED, "too many acts from this key; try again shortly");
     goto out;
   }
   a.body = cn_pb_unpack_strict(kind->desc, rec->body, rec->body_len);
@@ -1027,8 +1052,20 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
     goto out;
   }
   /* The record goes in first, so records it causes (a recall, a mandate)
-   * follow it in the log; a refusal rolls all of it back. */
-  if (node_append(n, rec->id, rec->kind, rec->signer, buf, len, a.now, &a.seq, hash) != 0)
+   * follow it in the log; a refusal rolls all of it back. The log's unique
+   * record id finds a record sent again (no lookup before, which every new
+   * record would pay for). */
+  rc = node_append(n, rec->id, rec->kind, rec->signer, buf, len, a.now, &a.seq, hash);
+  if (rc == 1) {
+    node_rollback(n);
+    if (rated == 0 && kind_is_rated(rec->kind))
+      rate_refund(n, rec->signer);
+    rc = cn_store_log_find(n->store, rec->id, found_receipt, &found);
+    dup = rc == 0;
+    err = dup && found.found ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "database error");
+    goto out;
+  }
+  if (rc != 0)
     err = refuse(&a, CN_ERR_INTERNAL, "database error");
   else
     err = a.foreign ? kind->foreign(&a) : kind->apply(&a);
@@ -1045,6 +1082,8 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
   out->received = a.now;
   memcpy(out->entry_hash, hash, CN_HASH_BYTES);
 out:
+  if (dup)
+    n->stats.duplicates++;
   if (err == CN_OK && !dup)
     n->stats.accepted++;
   else if (err != CN_OK)

@@ -88,7 +88,7 @@ enum stmt_id {
   ST_LOG_HEAD, ST_LOG_APPEND, ST_LOG_FIND, ST_LOG_SCAN,
   ST_KEY_GET, ST_KEY_PUT, ST_KEY_SCAN, ST_ROLL_COUNT, ST_CONVENER_COUNT,
   ST_PROP_PUT, ST_PROP_GET, ST_PROP_SCAN, ST_PROP_DUE, ST_PROP_DECIDE, ST_PROP_GET_LIGHT,
-  ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_SCAN,
+  ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_ADD, ST_BALLOT_SCAN,
   ST_VOL_PUT, ST_VOL_SCAN, ST_VOL_COUNCIL,
   ST_CRED_PUT, ST_CRED_GET, ST_CRED_LATEST, ST_CRED_RECALL, ST_CRED_SCAN,
   ST_RVOTE_PUT, ST_RVOTE_BUMP, ST_RVOTE_MEMBERS,
@@ -129,7 +129,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_META_GET] = "SELECT v FROM meta WHERE k = :k",
   [ST_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES(:k, :v)",
   [ST_LOG_HEAD] = "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1",
-  [ST_LOG_APPEND] = "INSERT INTO log(seq, prev, record_id, received, hash, kind, signer, envelope)"
+  [ST_LOG_APPEND] = "INSERT OR IGNORE INTO log(seq, prev, record_id, received, hash, kind, signer, envelope)"
                     " VALUES(:seq, :prev, :id, :received, :hash, :kind, :signer, :env)",
   [ST_LOG_FIND] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
                   " WHERE record_id = :id",
@@ -155,6 +155,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_BALLOT_GET] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups, b.weight, b.via FROM ballots b"
                     " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND b.member = :member",
   [ST_BALLOT_PUT] = "INSERT OR REPLACE INTO ballots(proposal, member, seq, choices, paper, weight, via)"
+                    " VALUES(:proposal, :member, :seq, :choices, :paper, :weight, :via)",
+  [ST_BALLOT_ADD] = "INSERT OR IGNORE INTO ballots(proposal, member, seq, choices, paper, weight, via)"
                     " VALUES(:proposal, :member, :seq, :choices, :paper, :weight, :via)",
   [ST_BALLOT_SCAN] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups, b.weight, b.via FROM ballots b"
                      " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
@@ -830,9 +832,10 @@ int cn_store_log_append(cn_store_t *s, const cn_store_entry_t *e, const uint8_t 
       bind_blob(st, ":id", e->record_id, CN_HASH_BYTES) || bind_int(st, ":received", e->received) ||
       bind_blob(st, ":hash", e->hash, CN_HASH_BYTES) || bind_text(st, ":kind", e->kind) ||
       bind_blob(st, ":signer", signer, CN_PK_BYTES) ||
-      bind_blob(st, ":env", e->envelope, e->envelope_len))
+      bind_blob(st, ":env", e->envelope, e->envelope_len) || store_exec(s, st, "log append") != 0)
     return -1;
-  return store_exec(s, st, "log append");
+  /* ignored: the record id (or, were the head wrong, the seq) is taken */
+  return sqlite3_changes(s->db) > 0 ? 0 : 1;
 }
 
 /* Read the log row at the cursor into E. */
@@ -1132,16 +1135,28 @@ int cn_store_ballot_get(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
   return -1;
 }
 
-int cn_store_ballot_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b)
+static int ballot_write(cn_store_t *s, enum stmt_id id, const uint8_t proposal[CN_HASH_BYTES],
+                        const cn_store_ballot_t *b)
 {
-  sqlite3_stmt *st = store_stmt(s, ST_BALLOT_PUT);
+  sqlite3_stmt *st = store_stmt(s, id);
   if (!st || bind_blob(st, ":proposal", proposal, CN_HASH_BYTES) ||
       bind_blob(st, ":member", b->member, CN_PK_BYTES) || bind_int(st, ":seq", b->seq) ||
       bind_text(st, ":choices", b->choices) || bind_int(st, ":paper", (uint64_t)!!b->paper) ||
       bind_int(st, ":weight", b->weight ? b->weight : 1) ||
-      (b->has_via && bind_blob(st, ":via", b->via, CN_HASH_BYTES)))
+      (b->has_via && bind_blob(st, ":via", b->via, CN_HASH_BYTES)) ||
+      store_exec(s, st, "ballot put") != 0)
     return -1;
-  return store_exec(s, st, "ballot put");
+  return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+int cn_store_ballot_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b)
+{
+  return ballot_write(s, ST_BALLOT_PUT, proposal, b) < 0 ? -1 : 0;
+}
+
+int cn_store_ballot_add(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b)
+{
+  return ballot_write(s, ST_BALLOT_ADD, proposal, b);
 }
 
 int cn_store_ballot_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],

@@ -99,6 +99,8 @@ typedef struct cn_store_entry_t {
 
 /* SEQ 0 and an all-zero hash for an empty log. */
 int cn_store_log_head(cn_store_t *s, uint64_t *seq, uint8_t hash[CN_HASH_BYTES]);
+/* Return 0, 1 if the log has the record id already (nothing written; one
+ * seek of the unique index instead of a find and then an insert), or -1. */
 int cn_store_log_append(cn_store_t *s, const cn_store_entry_t *e, const uint8_t signer[CN_PK_BYTES]);
 /* Find an entry by record id and call FN once. Return 1 if absent. */
 int cn_store_log_find(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
@@ -169,6 +171,9 @@ int cn_store_ballot_get(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                         const uint8_t member[CN_PK_BYTES], cn_store_ballot_t *out);
 /* Insert or replace. */
 int cn_store_ballot_put(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b);
+/* Insert unless MEMBER has a ballot on PROPOSAL: 0, 1 if it has (nothing
+ * written), or -1. */
+int cn_store_ballot_add(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES], const cn_store_ballot_t *b);
 int cn_store_ballot_scan(cn_store_t *s, const uint8_t proposal[CN_HASH_BYTES],
                          int (*fn)(void *ctx, const cn_store_ballot_t *b), void *ctx);
 

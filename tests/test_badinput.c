@@ -302,6 +302,9 @@ int main(void)
     uint8_t qid[CN_HASH_BYTES];
     int64_t before = util_head_seq(&node);
     int ok = 0, limited = 0, other = 0;
+    uint8_t *first = NULL;
+    size_t first_len = 0;
+    uint64_t first_seq = 0, again_seq = 0;
     q.node.data = node.pk;
     q.node.len = CN_PK_BYTES;
     q.created = T0;
@@ -317,6 +320,12 @@ int main(void)
       uint32_t c = (uint32_t)(i % 2);
       ballot_init(&rb, qid, &c);
       rb.created = T0 - 1000 + (uint64_t)i;
+      if (i == 0) {                   /* kept, to send again below */
+        REQUIRE(util_seal("ballot", &rb, member_sk[1], &first, &first_len) == 0);
+        CHECK_EQ_INT(util_post(&node, first, first_len, &first_seq), CN_OK);
+        ok++;
+        continue;
+      }
       switch (util_act(&node, "ballot", &rb, member_sk[1], NULL)) {
       case CN_OK: ok++; break;
       case CN_ERR_RATE_LIMITED: limited++; break;
@@ -328,6 +337,30 @@ int main(void)
     CHECK(limited > 0);
     CHECK_EQ_INT(other, 0);
     CHECK_EQ_INT(util_head_seq(&node), before + ok);
+    /* Over its rate, a ballot sent again still gets the receipt of its
+     * first entry (a client retrying after a lost answer), and adds nothing. */
+    CHECK_EQ_INT(util_post(&node, first, first_len, &again_seq), CN_OK);
+    CHECK_EQ_INT(again_seq, first_seq);
+    CHECK_EQ_INT(util_head_seq(&node), before + ok);
+    free(first);
+    first = NULL;
+
+    /* Sending one ballot again and again spends none of the key's rate:
+     * 300 resends (more than the burst) and a new ballot still goes in. */
+    {
+      Councilnet__Ballot rb;
+      uint32_t c = 1;
+      int resent = 0;
+      ballot_init(&rb, qid, &c);
+      rb.created = T0 - 1;
+      REQUIRE(util_seal("ballot", &rb, member_sk[0], &first, &first_len) == 0);
+      for (int i = 0; i < 300; i++)
+        resent += util_post(&node, first, first_len, NULL) == CN_OK;
+      CHECK_EQ_INT(resent, 300);
+      rb.created = T0;
+      CHECK_EQ_INT(util_act(&node, "ballot", &rb, member_sk[0], NULL), CN_OK);
+      free(first);
+    }
   }
 
   /* Oversized body: over the record limit (our Error) and over the HTTP
