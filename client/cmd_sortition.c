@@ -613,8 +613,17 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
       break;
     }
   }
-  /* 3. The draw, from a seed we could check. */
-  if (!have_seed) {
+  /* 3. The draw, from a seed we could check. A member's lot with no more
+   * volunteers than seats draws nobody (Decision.too_few_volunteers); the
+   * node cannot claim that with more volunteers than seats. */
+  if (d->too_few_volunteers) {
+    if (n > sel->seats)
+      add_error(err, sizeof err, "the decision drew nobody for too few volunteers, but the log "
+                "has %zu for %u seat%s", n, sel->seats, sel->seats == 1 ? "" : "s");
+    if (n_claimed)
+      add_error(err, sizeof err, "the decision drew nobody for too few volunteers, yet selects "
+                "%zu key%s", n_claimed, n_claimed == 1 ? "" : "s");
+  } else if (!have_seed) {
     add_error(err, sizeof err, "the draw is not recomputed without a verified lot signature");
   } else if (cn_sortition_draw(seed, vols, n, sel->seats, quotas, sel->n_quotas, draw,
                                &n_draw) != 0) {
@@ -683,7 +692,8 @@ report:
       cn_hex_encode(hex, seed, CN_HASH_BYTES);
       printf("Seed:       %s%s\n", hex, predictable == 1 ? " (old formula, without a lot signature)" : "");
     }
-    printf("Draw:\n");
+    printf("Draw:%s\n", l.decision->too_few_volunteers
+           ? "       none: a member's lot needs more volunteers than seats" : "");
     for (i = 0; i < n_draw; i++) {
       printf("  %zu. ", i + 1);
       print_key_groups(draw[i], find_volunteer(vols, n, draw[i]));

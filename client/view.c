@@ -230,7 +230,8 @@ void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
       fprintf(f, "%s%zu. %s\n", i == 0 ? "Selected:   " : "            ", i + 1, hex);
     }
     if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
-      fprintf(f, "Volunteers: %zu\n", d->n_volunteers);
+      fprintf(f, "Volunteers: %zu%s\n", d->n_volunteers, d->too_few_volunteers
+              ? " (too few: a member's lot draws from more volunteers than seats)" : "");
       cn_cli_hex(hex, sizeof hex, &d->seed, 32);
       fprintf(f, "Seed:       %s (council sortition verify rechecks the draw)\n", hex);
       if (d->lot_signature.len) {

@@ -1432,8 +1432,30 @@ fail:
 /* Fill D's selected keys (and for a lot, lot signature, seed and
  * volunteers) for the selection proposal ID, with arrays from AR. Return 0
  * or -1. */
+/* Does a lot AUTHOR proposed draw only from more volunteers than seats?
+ * A member's does, while the node keeps selection minimums: otherwise a
+ * member who proposed a lot and volunteered alone would be seated. A
+ * convener's lot and the node's own reselection need no minimum, as in
+ * check_selection_minimums (the role is the author's at the close). Return
+ * 1, 0 or -1. */
+static int lot_needs_more(cn_node_t *n, const node_settings_t *st,
+                          const uint8_t author[CN_PK_BYTES])
+{
+  cn_store_key_t k;
+  int rc;
+
+  if ((!st->selection_min_window && !st->selection_min_turnout) ||
+      memcmp(author, n->pk, CN_PK_BYTES) == 0)
+    return 0;
+  rc = cn_store_key_get(n->store, author, &k);
+  if (rc < 0)
+    return -1;
+  return rc == 1 || !k.convener;
+}
+
 static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
-                            const Councilnet__Proposal *p, Councilnet__Decision *d, uint64_t now)
+                            const uint8_t author[CN_PK_BYTES], const Councilnet__Proposal *p,
+                            Councilnet__Decision *d, uint64_t now)
 {
   const Councilnet__Selection *sel = p->selection;
   node_settings_t st;
@@ -1473,7 +1495,14 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
     if (cn_sortition_sign_lot(lot_sig, id, n->pend_hash, n->sk) != 0)
       return -1;
     cn_sortition_seed(seed, id, n->pend_hash, lot_sig);
-    if (cn_sortition_draw(seed, l.v, l.n, sel->seats, quotas, sel->n_quotas, keys, &n_keys) != 0)
+    if (l.n <= sel->seats) {
+      int more = lot_needs_more(n, &st, author);
+      if (more < 0)
+        return -1;
+      d->too_few_volunteers = more;
+    }
+    if (!d->too_few_volunteers &&
+        cn_sortition_draw(seed, l.v, l.n, sel->seats, quotas, sel->n_quotas, keys, &n_keys) != 0)
       return -1;
     d->seed.data = seed;
     d->seed.len = CN_HASH_BYTES;
@@ -1581,7 +1610,7 @@ static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_
   d.created = now;
   d.proposal.data = (uint8_t *)id;
   d.proposal.len = CN_HASH_BYTES;
-  if (p->selection && select_delegates(n, t.arena, id, p, &d, now) != 0)
+  if (p->selection && select_delegates(n, t.arena, id, prop.author, p, &d, now) != 0)
     goto out;
   if (node_append_own(n, "decision", &d.base, now, rec_id, NULL, NULL, NULL) != 0 ||
       cn_store_proposal_set_decision(n->store, id, rec_id) != 0)

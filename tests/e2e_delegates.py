@@ -6,7 +6,9 @@
    and can no longer countersign;
 4. recall votes the node refuses (non-member, twice, a foreign credential,
    addressed to another node);
-5. mandates citing a failed decision or an unknown proposal refused."""
+5. mandates citing a failed decision or an unknown proposal refused;
+6. a member's selection by lot draws only from more volunteers than seats
+   (a convener's has no minimum), and sortition verify accepts the empty draw."""
 import os
 import sys
 import time
@@ -353,7 +355,43 @@ with Workdir() as w:
     t.eq(reopened[0]["proposal"]["selection"]["seats"], 1,
          "after a recall the reselection opens the recalled seat only")
 
-    for n in (lot, terms, hall, seats):
+    # ---- a member's lot draws from more volunteers than seats ----
+    few = w.node("Few volunteers", now=seats.now).start()
+    f = enroll(few, "f", 4)
+    lots = {}
+    for title, key in (("Alone", f[0]), ("Two for one", f[1]), ("Convener's", few.convener_key)):
+        lots[title] = few.council("proposal", "new", "--title", title, "--select", "lot",
+                                  "--parent", region, "--opens", str(few.now),
+                                  "--duration", str(DAY), "--term-days", "30",
+                                  key=key)[0]["record_id"]
+    few.council("volunteer", lots["Alone"], key=f[0])            # the proposer alone
+    few.council("volunteer", lots["Two for one"], key=f[1])
+    few.council("volunteer", lots["Two for one"], key=f[2])
+    few.council("volunteer", lots["Convener's"], key=f[3])       # alone, but a convener's lot
+    few.set_clock(few.now + DAY + 1)
+    alone = decision(few, lots["Alone"])
+    t.eq((alone.get("selected", []), alone.get("passed", False),
+          alone.get("too_few_volunteers", False), alone["volunteers"]),
+         ([], False, True, [pubkey(f[0])]),
+         "a member's lot with no more volunteers than seats draws nobody, and says why")
+    t.eq(len(alone.get("lot_signature", "")), 128, "... and still carries the lot signature")
+    t.eq([v for v in delegates(few) if v["credential"]["selection"] == lots["Alone"]], [],
+         "... and issues no credential")
+    sv, rc = few.council("sortition", "verify", lots["Alone"], check=False)
+    t.eq((rc, sv.get("ok"), sv.get("selected")), (0, True, []),
+         "sortition verify accepts the empty draw of a member's lot with too few volunteers")
+    text, _ = few.council("sortition", "verify", lots["Alone"], json_out=False, check=False)
+    t.check("more volunteers than seats" in text, "sortition verify says why nobody was drawn")
+    text, _ = few.council("decision", "show", lots["Alone"], json_out=False)
+    t.check("too few" in text, "decision show says the volunteers were too few")
+    two = decision(few, lots["Two for one"])
+    t.check(len(two.get("selected", [])) == 1 and not two.get("too_few_volunteers", False),
+            "a member's lot with two volunteers for one seat draws one")
+    conv = decision(few, lots["Convener's"])
+    t.eq(conv.get("selected", []), [pubkey(f[3])],
+         "a convener's lot has no minimum: its one volunteer sits")
+
+    for n in (lot, terms, hall, seats, few):
         v, rc = n.council("verify")
         t.eq(v and v.get("ok"), True, f"council verify {n.name}")
 t.finish()

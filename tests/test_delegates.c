@@ -431,6 +431,17 @@ static void test_lot(void)
     static const char *const bad[] = { "\"ok\":false", "lot signature", "is 63 bytes, not 64", NULL };
     sortition_verify(hex, " --json", 1, "a short lot signature", bad);
   }
+  /* A node claiming too few volunteers to skip a draw it did not like:
+   * five volunteers for two seats are enough. */
+  d->too_few_volunteers = 1;
+  forged = forge_decision(seq, d);
+  d->too_few_volunteers = 0;
+  REQUIRE(forged == 0);
+  {
+    static const char *const bad[] = { "\"ok\":false", "drew nobody for too few volunteers, but "
+                                       "the log has 5 for 2 seats", NULL };
+    sortition_verify(hex, " --json", 1, "too few volunteers claimed with five for two seats", bad);
+  }
   /* No lot signature: drawn by the old formula, as before nodes signed the
    * lot. It verifies, and the report says its seed was predictable. */
   {
