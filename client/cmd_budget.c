@@ -431,9 +431,11 @@ static const char budget_rounds_usage[] =
   "its state at the node's time, whether the node owns the round (it\n"
   "allocates) or follows it from its parent council (it sends its approval\n"
   "sets up when it closes), ballots cast here and child councils' profiles\n"
-  "received; once allocated, per project its id, cost, votes, whether it is\n"
-  "selected, the price each supporter paid (Equal Shares) and whether it was\n"
-  "chosen in the completion phase. --json prints the RoundList.\n"
+  "received (one sent in parts counts once all its parts are here; those\n"
+  "still missing parts are shown apart); once allocated, per project its id,\n"
+  "cost, votes, whether it is selected, the price each supporter paid\n"
+  "(Equal Shares) and whether it was chosen in the completion phase.\n"
+  "--json prints the RoundList.\n"
   "\n"
   CN_CLI_COMMON_USAGE;
 
@@ -1012,11 +1014,17 @@ static void print_window(const Councilnet__RoundView *v, uint64_t now)
 
 static void print_role(const Councilnet__RoundView *v)
 {
-  printf("  %-10s %s; %llu ballot%s here, %llu child profile%s received%s\n",
+  char partial[96] = "";
+
+  /* a child's mandate in parts counts once every part is here */
+  if (v->partial)
+    snprintf(partial, sizeof partial, " (and %llu with parts still missing, not counted)",
+             (unsigned long long)v->partial);
+  printf("  %-10s %s; %llu ballot%s here, %llu child profile%s received%s%s\n",
          v->owned ? "owned" : "followed",
          v->owned ? "this node allocates" : "from the parent council",
          (unsigned long long)v->ballots, plural(v->ballots), (unsigned long long)v->profiles,
-         plural(v->profiles), !v->owned && v->mandated ? "; approval sets sent up" : "");
+         plural(v->profiles), partial, !v->owned && v->mandated ? "; approval sets sent up" : "");
 }
 
 /* The allocation of V (set), one line per project. */

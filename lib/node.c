@@ -3812,6 +3812,9 @@ out:
 
 #define BUDGET_PROJECTS_MAX 512
 #define BUDGET_GRACE 600     /* seconds a node waits for missing child profiles */
+/* A budget mandate too large for one record goes up in parts, at most this
+ * many (some 40 million approval sets). */
+#define BUDGET_PARTS_MAX 4096
 
 static int has_control(const char *t)
 {
@@ -4097,13 +4100,28 @@ static cn_err budget_label_check(apply_t *a, const uint8_t label[CN_PK_BYTES], s
   return CN_OK;
 }
 
+/* A child's budget mandate, or one part of it (part/parts; 0/0 is a
+ * whole mandate, as older nodes send it). Each part is checked alone as a
+ * whole mandate is, and against the parts of the same `created` stored
+ * before it: the same number of parts and voters, no part twice, and the
+ * sets of all parts counting no more voters than the mandate says (nor, once
+ * all are here, fewer); the voters no more than the people the council
+ * reported it speaks for. A part of a newer mandate replaces the parts of
+ * an older one; a part of an older one is refused. The mandate counts once
+ * all its parts are here (cn_store_profile_scan). */
 static cn_err foreign_budget_mandate(apply_t *a)
 {
   Councilnet__BudgetMandate *m = (Councilnet__BudgetMandate *)a->body;
   Councilnet__BudgetRound *r = NULL;
   Councilnet__BudgetProjects *list = NULL;
   cn_store_round_t row;
+  cn_store_profile_t have;
+  cn_store_profile_part_t put;
   size_t n_round = 0;
+  uint64_t people = 0, counted = 0, parts = m->parts ? m->parts : 1;
+  uint64_t stored = 0, before = 0;   /* parts of this mandate here, their voters */
+  uint64_t total;
+  int rc, replace = 0;
   cn_err err = require_origin_signed(a);
 
   if (err != CN_OK)
@@ -4111,22 +4129,15 @@ static cn_err foreign_budget_mandate(apply_t *a)
   if ((err = round_load(a, &m->round, &row, &r)) != CN_OK)
     return err;
   round_projects(&row, r, &n_round, &list);
-  {
-    /* no more voters than the people the council reported it speaks for */
-    uint64_t people = 0, voters = 0;
-    if (cn_store_child_weight_get(a->n->store, a->origin, &people) != 0)
-      people = 0;
-    for (size_t i = 0; i < m->n_sets; i++) {
-      voters += m->sets[i]->count;
-      if (voters < m->sets[i]->count)
-        voters = UINT64_MAX;      /* overflow */
-    }
-    if (voters > people)
-      err = refuse(a, CN_ERR_INVALID, "the approval sets count %llu voters; the council speaks for %llu",
-                   (unsigned long long)voters, (unsigned long long)people);
-  }
+  if (m->parts > BUDGET_PARTS_MAX || (m->parts ? m->part >= m->parts : m->part != 0))
+    err = refuse(a, CN_ERR_INVALID, "part %lu of %lu: a part is numbered 0 to parts - 1, in at most "
+                 "%d parts (0 of 0: the whole mandate)", (unsigned long)m->part,
+                 (unsigned long)m->parts, BUDGET_PARTS_MAX);
   for (size_t i = 0; err == CN_OK && i < m->n_sets; i++) {
     const Councilnet__ApprovalSet *set = m->sets[i];
+    counted += set->count;
+    if (counted < set->count)
+      counted = UINT64_MAX;       /* overflow */
     if ((set->assembly.len && set->assembly.len != CN_PK_BYTES) || set->count == 0)
       err = refuse(a, CN_ERR_INVALID, "set %zu: an assembly key (or none: the council's own) "
                    "and a count", i);
@@ -4136,10 +4147,59 @@ static cn_err foreign_budget_mandate(apply_t *a)
       if (set->projects[j] >= n_round || (j && set->projects[j] <= set->projects[j - 1]))
         err = refuse(a, CN_ERR_INVALID, "set %zu: projects ascending and in the round", i);
   }
+  /* no more voters than the people the council reported it speaks for */
+  if (err == CN_OK && cn_store_child_weight_get(a->n->store, a->origin, &people) != 0)
+    people = 0;
+  if (err == CN_OK && m->voters > people)
+    err = refuse(a, CN_ERR_INVALID, "the mandate counts %llu voters; the council speaks for %llu",
+                 (unsigned long long)m->voters, (unsigned long long)people);
   if (err == CN_OK && (row.allocated || row.mandated))
     err = refuse(a, CN_ERR_WINDOW_CLOSED, "this node has closed the round already");
-  if (err == CN_OK && cn_store_profile_put(a->n->store, row.id, a->origin, a->rec->body,
-                                           a->rec->body_len) != 0)
+  if (err == CN_OK) {
+    rc = cn_store_profile_get(a->n->store, row.id, a->origin, &have);
+    if (rc < 0)
+      err = refuse(a, CN_ERR_INTERNAL, "database error");
+    else if (rc == 1 || m->created > have.created)
+      replace = rc == 0;
+    else if (m->created < have.created)
+      err = refuse(a, CN_ERR_DUPLICATE, "a newer budget mandate of this council is here (made at "
+                   "%llu; this part at %llu)", (unsigned long long)have.created,
+                   (unsigned long long)m->created);
+    else if (have.parts != parts || have.voters != m->voters)
+      err = refuse(a, CN_ERR_INVALID, "part %llu says %llu parts and %llu voters; the parts of this "
+                   "mandate before it, %llu parts and %llu voters", (unsigned long long)m->part,
+                   (unsigned long long)parts, (unsigned long long)m->voters,
+                   (unsigned long long)have.parts, (unsigned long long)have.voters);
+    else if ((rc = cn_store_profile_has(a->n->store, row.id, a->origin, m->part)) != 0)
+      err = rc < 0 ? refuse(a, CN_ERR_INTERNAL, "database error")
+            : refuse(a, CN_ERR_DUPLICATE, "part %llu of this budget mandate is here already",
+                     (unsigned long long)m->part);
+    else {
+      stored = have.stored;
+      before = have.counted;
+    }
+  }
+  /* the sets of all the parts against the mandate's voters */
+  total = counted > UINT64_MAX - before ? UINT64_MAX : before + counted;
+  if (err == CN_OK && total > m->voters)
+    err = refuse(a, CN_ERR_INVALID, "the approval sets count %llu voters%s; the mandate says %llu",
+                 (unsigned long long)total, stored ? " with its parts before" : "",
+                 (unsigned long long)m->voters);
+  if (err == CN_OK && stored + 1 == parts && total != m->voters)
+    err = refuse(a, CN_ERR_INVALID, "the approval sets of %s count %llu voters; the mandate says "
+                 "%llu", parts > 1 ? "all its parts" : "the mandate", (unsigned long long)total,
+                 (unsigned long long)m->voters);
+  memset(&put, 0, sizeof put);
+  put.part = m->part;
+  put.parts = parts;
+  put.created = m->created;
+  put.voters = m->voters;
+  put.counted = counted;
+  put.body = a->rec->body;
+  put.body_len = a->rec->body_len;
+  if (err == CN_OK && replace && cn_store_profile_drop(a->n->store, row.id, a->origin) != 0)
+    err = refuse(a, CN_ERR_INTERNAL, "database error");
+  if (err == CN_OK && cn_store_profile_put(a->n->store, row.id, a->origin, &put) != 1)
     err = refuse(a, CN_ERR_INTERNAL, "database error");
   if (list)
     councilnet__budget_projects__free_unpacked(list, NULL);
@@ -4312,8 +4372,9 @@ static int round_due_collect(void *ctx, const cn_store_round_t *r)
     return 0;
   if (!r->owned && !d->node->has_parent)
     return 0;
-  /* Wait for every child council's mandate, or the grace period. */
-  if (cn_store_profile_counts(d->node->store, r->id, &children, &received) != 0) {
+  /* Wait for every child council's mandate, or the grace period; one with
+   * parts missing is not there yet (and does not count if the grace ends). */
+  if (cn_store_profile_counts(d->node->store, r->id, &children, &received, NULL) != 0) {
     d->failed = 1;
     return 1;
   }
@@ -4537,7 +4598,7 @@ static int round_collect(void *ctx, const cn_store_round_t *r)
       v->round->n_projects = bp->n_projects;
     }
   }
-  if (cn_store_profile_counts(l->node->store, r->id, &children, &received) != 0 ||
+  if (cn_store_profile_counts(l->node->store, r->id, &children, &received, &v->partial) != 0 ||
       cn_store_budget_ballot_scan(l->node->store, r->id, ballots_count, &v->ballots) != 0)
     return list_push(l, NULL) ? 1 : 1;
   v->profiles = received;

@@ -80,6 +80,16 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "ALTER TABLE rounds ADD COLUMN projects_envelope BLOB;"
   "ALTER TABLE rounds ADD COLUMN export BLOB;"
   "CREATE INDEX child_roll_member ON child_roll(member);",
+  /* 9: a child's budget mandate may come in parts, one record each; rows
+   * kept from before are whole mandates (part 0 of 1) of unknown time (0),
+   * which any later mandate of the child replaces, as it did before */
+  "CREATE TABLE budget_profile_parts(round BLOB NOT NULL, child BLOB NOT NULL,"
+  " part INTEGER NOT NULL, parts INTEGER NOT NULL, created INTEGER NOT NULL,"
+  " voters INTEGER NOT NULL, counted INTEGER NOT NULL, body BLOB NOT NULL,"
+  " PRIMARY KEY(round, child, part));"
+  "INSERT INTO budget_profile_parts(round, child, part, parts, created, voters, counted, body)"
+  " SELECT round, child, 0, 1, 0, 0, 0, body FROM budget_profiles;"
+  "DROP TABLE budget_profiles;",
 };
 
 enum stmt_id {
@@ -100,6 +110,7 @@ enum stmt_id {
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
   ST_BBALLOT_PUT, ST_BBALLOT_SCAN, ST_PROFILE_PUT, ST_PROFILE_SCAN, ST_PROFILE_COUNTS,
+  ST_PROFILE_GET, ST_PROFILE_HAS, ST_PROFILE_DROP,
   ST_ROUND_LIST, ST_ROUND_EXPORT, ST_RPROP_PUT, ST_RPROP_SCAN,
   ST_FDEC_PUT, ST_FDEC_GET,
   ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
@@ -243,12 +254,30 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " VALUES(:round, :member, :seq, :projects)",
   [ST_BBALLOT_SCAN] = "SELECT b.projects, count(*) FROM budget_ballots b JOIN keys k ON k.key = b.member"
                       " AND k.member = 1 WHERE b.round = :round GROUP BY b.projects ORDER BY b.projects",
-  [ST_PROFILE_PUT] = "INSERT OR REPLACE INTO budget_profiles(round, child, body) VALUES(:round, :child, :body)",
-  [ST_PROFILE_SCAN] = "SELECT p.body, p.child FROM budget_profiles p JOIN keys k ON k.key = p.child"
-                      " AND k.member = 1 WHERE p.round = :round ORDER BY p.child",
+  [ST_PROFILE_PUT] = "INSERT OR IGNORE INTO budget_profile_parts(round, child, part, parts, created,"
+                     " voters, counted, body) VALUES(:round, :child, :part, :parts, :created,"
+                     " :voters, :counted, :body)",
+  /* A child's mandate counts once every part of its time is here (only
+   * one time is kept: cn_store_profile_drop()). */
+  [ST_PROFILE_SCAN] = "SELECT p.body, p.child FROM budget_profile_parts p JOIN keys k ON k.key = p.child"
+                      " AND k.member = 1 JOIN (SELECT child, created, max(parts) AS parts,"
+                      " count(*) AS n FROM budget_profile_parts WHERE round = :round"
+                      " GROUP BY child, created) w ON w.child = p.child AND w.created = p.created"
+                      " AND w.n = w.parts WHERE p.round = :round ORDER BY p.child, p.part",
   [ST_PROFILE_COUNTS] = "SELECT (SELECT count(*) FROM keys k JOIN child_weights w ON w.child = k.key"
-                        " WHERE k.member = 1), (SELECT count(*) FROM budget_profiles p JOIN keys k"
-                        " ON k.key = p.child AND k.member = 1 WHERE p.round = :round)",
+                        " WHERE k.member = 1), (SELECT count(*) FROM (SELECT count(*) AS n,"
+                        " max(p.parts) AS parts FROM budget_profile_parts p JOIN keys k"
+                        " ON k.key = p.child AND k.member = 1 WHERE p.round = :round"
+                        " GROUP BY p.child, p.created) WHERE n = parts), (SELECT count(*) FROM"
+                        " (SELECT count(*) AS n, max(p.parts) AS parts FROM budget_profile_parts p"
+                        " JOIN keys k ON k.key = p.child AND k.member = 1 WHERE p.round = :round"
+                        " GROUP BY p.child, p.created) WHERE n < parts)",
+  [ST_PROFILE_GET] = "SELECT created, max(parts), max(voters), count(*), sum(counted)"
+                     " FROM budget_profile_parts WHERE round = :round AND child = :child"
+                     " GROUP BY created ORDER BY created DESC LIMIT 1",
+  [ST_PROFILE_HAS] = "SELECT 1 FROM budget_profile_parts WHERE round = :round AND child = :child"
+                     " AND part = :part",
+  [ST_PROFILE_DROP] = "DELETE FROM budget_profile_parts WHERE round = :round AND child = :child",
   [ST_REPRESENTED] = "SELECT COALESCE(sum(COALESCE(w.roll, 1)), 0) FROM keys k"
                      " LEFT JOIN child_weights w ON w.child = k.key WHERE k.member = 1",
   [ST_FDEC_PUT] = "INSERT OR REPLACE INTO foreign_decisions(child, proposal, passed)"
@@ -1966,13 +1995,74 @@ out:
 }
 
 int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                         const uint8_t child[CN_PK_BYTES], const uint8_t *body, size_t len)
+                         const uint8_t child[CN_PK_BYTES], const cn_store_profile_part_t *p)
 {
   sqlite3_stmt *st = store_stmt(s, ST_PROFILE_PUT);
   if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES) ||
-      bind_blob(st, ":body", len ? body : (const uint8_t *)"", len))
+      bind_int(st, ":part", p->part) || bind_int(st, ":parts", p->parts) ||
+      bind_int(st, ":created", p->created) || bind_int(st, ":voters", p->voters) ||
+      bind_int(st, ":counted", p->counted) ||
+      bind_blob(st, ":body", p->body_len ? p->body : (const uint8_t *)"", p->body_len))
     return -1;
-  return store_exec(s, st, "profile put");
+  return store_insert_new(s, st, "profile put");
+}
+
+int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                         const uint8_t child[CN_PK_BYTES], cn_store_profile_t *out)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROFILE_GET);
+  int rc;
+
+  memset(out, 0, sizeof *out);
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    out->created = (uint64_t)sqlite3_column_int64(st, 0);
+    out->parts = (uint64_t)sqlite3_column_int64(st, 1);
+    out->voters = (uint64_t)sqlite3_column_int64(st, 2);
+    out->stored = (uint64_t)sqlite3_column_int64(st, 3);
+    out->counted = (uint64_t)sqlite3_column_int64(st, 4);
+    rc = 0;
+  } else if (rc == SQLITE_DONE) {
+    rc = 1;
+  } else {
+    store_log_error(s, "profile get");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_profile_has(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                         const uint8_t child[CN_PK_BYTES], uint64_t part)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROFILE_HAS);
+  int rc;
+
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES) ||
+      bind_int(st, ":part", part))
+    return -1;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    rc = 1;
+  } else if (rc == SQLITE_DONE) {
+    rc = 0;
+  } else {
+    store_log_error(s, "profile has");
+    rc = -1;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_profile_drop(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                          const uint8_t child[CN_PK_BYTES])
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PROFILE_DROP);
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES))
+    return -1;
+  return store_exec(s, st, "profile drop");
 }
 
 typedef struct blob_row_t {
@@ -2041,7 +2131,7 @@ out:
 }
 
 int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], uint64_t *children,
-                            uint64_t *received)
+                            uint64_t *received, uint64_t *partial)
 {
   sqlite3_stmt *st = store_stmt(s, ST_PROFILE_COUNTS);
   int rc = -1;
@@ -2051,6 +2141,8 @@ int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], u
   if (sqlite3_step(st) == SQLITE_ROW) {
     *children = (uint64_t)sqlite3_column_int64(st, 0);
     *received = (uint64_t)sqlite3_column_int64(st, 1);
+    if (partial)
+      *partial = (uint64_t)sqlite3_column_int64(st, 2);
     rc = 0;
   } else {
     store_log_error(s, "profile counts");

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 8
+#define CN_STORE_SCHEMA_VERSION 9
 
 typedef struct cn_store_t cn_store_t;
 
@@ -391,16 +391,44 @@ int cn_store_budget_ballot_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES]
  * the number of ballots that chose it. */
 int cn_store_budget_ballot_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                                 int (*fn)(void *ctx, const char *projects, uint64_t count), void *ctx);
-/* A child's budget mandate (its BudgetMandate body), replacing an earlier one. */
+/* One part of a child's budget mandate (BudgetMandate body BODY, as the
+ * record carried it): part PART of PARTS (a whole mandate is part 0 of 1),
+ * made at CREATED for VOTERS voters in all, COUNTED of them in this part's
+ * approval sets. */
+typedef struct cn_store_profile_part_t {
+  uint64_t part, parts, created, voters, counted;
+  const uint8_t *body;
+  size_t body_len;
+} cn_store_profile_part_t;
+/* 1 if stored, 0 if the child's part PART of this round is there already. */
 int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                         const uint8_t child[CN_PK_BYTES], const uint8_t *body, size_t len);
-/* Each child's mandate for ROUND: the child council's key and the body. */
+                         const uint8_t child[CN_PK_BYTES], const cn_store_profile_part_t *p);
+/* The parts of the child's mandate stored for ROUND (of its latest time). */
+typedef struct cn_store_profile_t {
+  uint64_t created, parts, voters;
+  uint64_t stored;                  /* parts stored */
+  uint64_t counted;                 /* voters in their sets, summed */
+} cn_store_profile_t;
+/* 0 and *OUT, 1 if the child sent no part for ROUND, -1. */
+int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                         const uint8_t child[CN_PK_BYTES], cn_store_profile_t *out);
+/* 1 if the child's part PART for ROUND is stored, 0 if not, -1. */
+int cn_store_profile_has(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                         const uint8_t child[CN_PK_BYTES], uint64_t part);
+/* Forget every part of the child's mandate for ROUND (a newer one comes). */
+int cn_store_profile_drop(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                          const uint8_t child[CN_PK_BYTES]);
+/* Each child's mandate for ROUND that has all its parts: the child
+ * council's key and the body of each part, in order (a child's parts one
+ * after another). Mandates with parts missing are left out. */
 int cn_store_profile_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                           int (*fn)(void *ctx, const uint8_t child[CN_PK_BYTES],
                                     const uint8_t *body, size_t len),
                           void *ctx);
-/* Children that reported a roll (child councils) and have sent a profile. */
+/* Children that reported a roll (child councils); member children whose
+ * mandate has all its parts; member children whose mandate has parts
+ * missing (PARTIAL may be NULL). */
 int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], uint64_t *children,
-                            uint64_t *received);
+                            uint64_t *received, uint64_t *partial);
 
 #endif

@@ -4,7 +4,8 @@
  * node sends its approval sets up; the city allocates with the Method of
  * Equal Shares. The allocation must equal the offline allocation of the
  * same ballots exported as Pabulib .pb (lib/budget.c directly, and the
- * `council budget allocate` command when it is there). */
+ * `council budget allocate` command when it is there). A neighbourhood's
+ * mandate in parts: bad parts refused, a partial one not counted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,54 @@ static int round_seen(void *ctx)
   if (rl)
     councilnet__round_list__free_unpacked(rl, NULL);
   return ok;
+}
+
+static int outbox_empty(void *ctx)
+{
+  return util_outbox(ctx) == 0;
+}
+
+/* Part PART of PARTS of a budget mandate of hood 0 for ROUND at its
+ * district, made at CREATED for VOTERS voters, with one set: COUNT voters
+ * approving project PROJECT (no set if COUNT is 0). The API code. */
+static int hood_part(const uint8_t round[CN_HASH_BYTES], uint64_t created, uint32_t part,
+                     uint32_t parts, uint64_t voters, uint64_t count, uint32_t project)
+{
+  Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
+  Councilnet__ApprovalSet set = COUNCILNET__APPROVAL_SET__INIT, *sets[1] = { &set };
+  uint8_t sk[CN_SK_BYTES];
+
+  if (tnode_secret_key(&hood[0], sk) != 0)
+    return -1;
+  set.projects = &project;
+  set.n_projects = 1;
+  set.count = count;
+  m.node.data = hood[0].pk;
+  m.node.len = CN_PK_BYTES;
+  m.created = created;
+  m.round.data = (uint8_t *)round;
+  m.round.len = CN_HASH_BYTES;
+  m.sets = sets;
+  m.n_sets = count ? 1 : 0;
+  m.voters = voters;
+  m.part = part;
+  m.parts = parts;
+  return util_act(&dist[0], "budget_mandate", &m, sk, NULL);
+}
+
+/* The district's count of hood mandates received whole, and with parts
+ * missing. */
+static void dist_profiles(uint64_t *whole, uint64_t *partial)
+{
+  Councilnet__RoundList *rl =
+    (Councilnet__RoundList *)util_get(&dist[0], "/v1/budget", &councilnet__round_list__descriptor);
+  *whole = *partial = 99;
+  if (rl && rl->n_rounds == 1) {
+    *whole = rl->rounds[0]->profiles;
+    *partial = rl->rounds[0]->partial;
+  }
+  if (rl)
+    councilnet__round_list__free_unpacked(rl, NULL);
 }
 
 static void set_all_clocks(uint64_t t)
@@ -177,6 +226,59 @@ int main(void)
         CHECK(0);
       }
     }
+  }
+
+  /* A mandate in parts, hood 0 to its district (which has its roll: 6
+   * people). Each bad part is refused and changes nothing; the good ones
+   * count only once all the parts of their time are there; the hood's real
+   * mandate at the close replaces them (the allocation below counts it,
+   * not these 5 voters). */
+  {
+    static const struct {
+      uint64_t created;
+      uint32_t part, parts;
+      uint64_t voters, count;
+      uint32_t project;
+      int code;
+      const char *what;
+    } steps[] = {
+      { T0 + 3, 2, 2, 5, 1, 0, CN_ERR_INVALID, "part >= parts" },
+      { T0 + 3, 1, 0, 5, 1, 0, CN_ERR_INVALID, "a part of no parts" },
+      { T0 + 3, 0, 4097, 5, 1, 0, CN_ERR_INVALID, "parts over the bound" },
+      { T0 + 3, 0, 2, 7, 1, 0, CN_ERR_INVALID, "voters over the roll" },
+      { T0 + 3, 0, 2, 5, 3, 0, CN_OK, "part 0 of 2" },
+      { T0 + 3, 0, 2, 5, 1, 1, CN_ERR_DUPLICATE, "part 0 again, other sets" },
+      { T0 + 3, 1, 3, 5, 1, 1, CN_ERR_INVALID, "3 parts after 2" },
+      { T0 + 3, 1, 2, 4, 1, 1, CN_ERR_INVALID, "4 voters after 5" },
+      { T0 + 3, 1, 2, 5, 4, 1, CN_ERR_INVALID, "7 voters across the parts, over the roll" },
+      { T0 + 3, 1, 2, 5, 1, 1, CN_ERR_INVALID, "4 voters in all the parts, of 5" },
+      { T0 + 2, 1, 2, 5, 2, 1, CN_ERR_DUPLICATE, "a part of an older mandate" },
+      { T0 + 4, 0, 3, 5, 1, 2, CN_OK, "part 0 of 3 of a newer mandate" },
+      { T0 + 4, 2, 3, 5, 2, 3, CN_OK, "part 2 of 3" },
+      { T0 + 4, 1, 3, 5, 2, 4, CN_OK, "part 1 of 3" },
+    };
+    uint64_t whole = 0, partial = 0;
+    int64_t head;
+    REQUIRE(util_wait(outbox_empty, &hood[0], 10000) == 0);
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+      int code;
+      head = util_head_seq(&dist[0]);
+      code = hood_part(rc.id, steps[i].created, steps[i].part, steps[i].parts, steps[i].voters,
+                       steps[i].count, steps[i].project);
+      if (code != steps[i].code)
+        fprintf(stderr, "mandate part: %s: code %d, not %d\n", steps[i].what, code, steps[i].code);
+      CHECK_EQ_INT(code, steps[i].code);
+      if (steps[i].code != CN_OK)
+        CHECK_EQ_INT(util_head_seq(&dist[0]), head);
+      dist_profiles(&whole, &partial);
+      if (i == 4 || i == 11 || i == 12) {           /* parts missing: not counted */
+        CHECK_EQ_INT(whole, 0);
+        CHECK_EQ_INT(partial, 1);
+      }
+    }
+    dist_profiles(&whole, &partial);
+    CHECK_EQ_INT(whole, 1);
+    CHECK_EQ_INT(partial, 0);
   }
 
   /* The window closes everywhere: mandates go up; the city allocates. */

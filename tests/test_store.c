@@ -1,6 +1,7 @@
 /* test_store.c: the SQLite store on a temporary file: schema, meta, log,
  * keys, proposals and ballots; a transaction SQLite rolls back on its own,
- * one volunteer per child council in a lot, the WAL behind a symlink, no
+ * one volunteer per child council in a lot, budget mandates in parts (and
+ * schema 8's whole ones), the WAL behind a symlink, no
  * checkpoint after a failed sync, and two processes creating the same
  * database.
  */
@@ -1156,6 +1157,147 @@ done:
     cn_store_rollback(s);
 }
 
+typedef struct parts_seen_t {
+  char order[64];                 /* "child:part," per body, as scanned */
+  size_t n;
+} parts_seen_t;
+
+static int parts_collect(void *ctx, const uint8_t child[CN_PK_BYTES], const uint8_t *body,
+                         size_t len)
+{
+  parts_seen_t *p = ctx;
+  size_t at = strlen(p->order);
+  snprintf(p->order + at, sizeof p->order - at, "%d:%.*s,", child[31], (int)len,
+           (const char *)body);
+  p->n++;
+  return 0;
+}
+
+static int put_part(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const uint8_t child[CN_PK_BYTES],
+                    uint64_t part, uint64_t parts, uint64_t created, uint64_t counted,
+                    const char *body)
+{
+  cn_store_profile_part_t p;
+  memset(&p, 0, sizeof p);
+  p.part = part;
+  p.parts = parts;
+  p.created = created;
+  p.voters = 10;
+  p.counted = counted;
+  p.body = (const uint8_t *)body;
+  p.body_len = strlen(body);
+  return cn_store_profile_put(s, round, child, &p);
+}
+
+/* A child's budget mandate in parts: it counts (scan, counts) once every
+ * part of its time is here; a newer one replaces it; a database of schema
+ * 8 keeps its mandates as whole ones. */
+static void test_profile_parts(void)
+{
+  char path[160], err[256];
+  cn_store_t *s = NULL;
+  cn_store_key_t k;
+  cn_store_profile_t have;
+  parts_seen_t seen;
+  uint8_t round[CN_HASH_BYTES], a[CN_PK_BYTES], b[CN_PK_BYTES];
+  uint64_t children = 0, received = 0, partial = 0;
+
+  snprintf(path, sizeof path, "%s/parts.db", tmpdir);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  id_of(round, 7);
+  key_of(a, 1);
+  key_of(b, 2);
+  REQUIRE(cn_store_begin(s) == 0);
+  memset(&k, 0, sizeof k);
+  k.name = "child";
+  k.member = 1;
+  k.council = 1;
+  memcpy(k.key, a, CN_PK_BYTES);
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  memcpy(k.key, b, CN_PK_BYTES);
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  CHECK_EQ_INT(cn_store_child_weight_put(s, a, 10), 0);
+  CHECK_EQ_INT(cn_store_child_weight_put(s, b, 10), 0);
+  CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 1);
+  /* A: parts 2 and 0 of 3; B: whole */
+  CHECK_EQ_INT(put_part(s, round, a, 2, 3, 50, 3, "a2"), 1);
+  CHECK_EQ_INT(put_part(s, round, a, 0, 3, 50, 4, "a0"), 1);
+  CHECK_EQ_INT(put_part(s, round, a, 0, 3, 50, 4, "a0"), 0);     /* there already */
+  CHECK_EQ_INT(put_part(s, round, b, 0, 1, 40, 10, "b"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 0);
+  CHECK_EQ_INT(have.created, 50);
+  CHECK_EQ_INT(have.parts, 3);
+  CHECK_EQ_INT(have.voters, 10);
+  CHECK_EQ_INT(have.stored, 2);
+  CHECK_EQ_INT(have.counted, 7);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 2), 1);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 1), 0);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "2:b,");                                /* A has a part missing */
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(children, 2);
+  CHECK_EQ_INT(received, 1);
+  CHECK_EQ_INT(partial, 1);
+  /* the last part: A counts, its parts in order */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_part(s, round, a, 1, 3, 50, 3, "a1"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:a0,1:a1,1:a2,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 0);
+  /* a newer mandate of A: the old parts go, the new one counts once whole */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_profile_drop(s, round, a), 0);
+  CHECK_EQ_INT(put_part(s, round, a, 1, 2, 60, 5, "n1"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "2:b,");
+  CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 0);
+  CHECK_EQ_INT(have.created, 60);
+  CHECK_EQ_INT(have.stored, 1);
+  cn_store_free(s);
+  s = NULL;
+
+  /* Back to schema 8 as released: budget_profiles(round, child, body) with
+   * B's whole mandate. Migrated, it is part 0 of 1, of time 0, and counts. */
+  {
+    sqlite3 *db = NULL;
+    char sql[512];
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    snprintf(sql, sizeof sql,
+             "DROP TABLE budget_profile_parts;"
+             "CREATE TABLE budget_profiles(round BLOB NOT NULL, child BLOB NOT NULL, body BLOB NOT NULL,"
+             " PRIMARY KEY(round, child));"
+             "INSERT INTO budget_profiles VALUES(x'1d%060x07', x'c0%060x02', CAST('old' AS BLOB));"
+             "PRAGMA user_version = 8;", 0, 0);
+    CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  err[0] = 0;
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  CHECK_EQ_INT(atoi(side_query(path, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
+  CHECK_STR(side_query(path, "SELECT count(*) FROM sqlite_master WHERE name = 'budget_profiles'"), "0");
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "2:old,");
+  CHECK_EQ_INT(cn_store_profile_get(s, round, b, &have), 0);
+  CHECK_EQ_INT(have.created, 0);
+  CHECK_EQ_INT(have.parts, 1);
+  CHECK_EQ_INT(have.stored, 1);
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 1);
+  CHECK_EQ_INT(partial, 0);
+done:
+  cn_store_free(s);
+  remove_db(path);
+}
+
 typedef struct vol_keys_t {
   uint8_t keys[8][CN_PK_BYTES];
   size_t n;
@@ -1345,6 +1487,7 @@ int main(void)
   snprintf(dbpath, sizeof dbpath, "%s/node.db", tmpdir);
 
   test_open();
+  test_profile_parts();
   if (cn_store_open(dbpath, &s, err, sizeof err) != 0) {
     fprintf(stderr, "open: %s\n", err);
     test_failures_++;
