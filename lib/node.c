@@ -4415,6 +4415,121 @@ static int round_keep_export(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], cons
   return rc;
 }
 
+static size_t varint_size(uint64_t v)
+{
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
+/* Bytes of a KIND envelope around a body of BODY_LEN bytes, less the body. */
+static size_t envelope_overhead(const char *kind, size_t body_len)
+{
+  static uint8_t none[CN_SIG_BYTES];
+  Councilnet__Envelope e = COUNCILNET__ENVELOPE__INIT;
+
+  e.version = CN_ENVELOPE_VERSION;
+  e.kind = (char *)kind;
+  e.body.data = none;              /* sizes only: nothing is read */
+  e.body.len = body_len;
+  e.signer.data = none;
+  e.signer.len = CN_PK_BYTES;
+  e.signature.data = none;
+  e.signature.len = CN_SIG_BYTES;
+  return protobuf_c_message_get_packed_size(&e.base) - body_len;
+}
+
+/* The part of a budget mandate that starts at set FIRST of SETS ends
+ * before the index returned: as many sets as keep its body within MAX
+ * bytes, HEAD of which the fields but the sets take (at least one set). */
+static size_t mandate_part_end(Councilnet__ApprovalSet *const *sets, size_t n_sets, size_t first,
+                               size_t head, size_t max)
+{
+  size_t i = first, bytes = head;
+
+  for (; i < n_sets; i++) {
+    size_t len = protobuf_c_message_get_packed_size(&sets[i]->base);
+    size_t add = 1 + varint_size(len) + len;      /* field 4: one byte of tag */
+    if (i > first && bytes + add > max)
+      break;
+    bytes += add;
+  }
+  return i;
+}
+
+/* Send B's approval sets up as this node's budget mandate for round ID:
+ * log it and queue it in the outbox, inside the close's transaction. A
+ * mandate too large for one record (CN_RECORD_MAX) goes as parts 0 ..
+ * N - 1 of N, in order, each a record within the bound; one that fits is
+ * sent whole, as 0 of 0, byte for byte what older nodes send, so a parent
+ * not upgraded yet still takes it. Return 0 or -1. */
+static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const cn_budget_t *b,
+                               const uint8_t (*assemblies)[CN_PK_BYTES], uint64_t now)
+{
+  Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
+  Councilnet__ApprovalSet *sets = calloc(b->n_sets + 1, sizeof *sets);
+  Councilnet__ApprovalSet **ptrs = calloc(b->n_sets + 1, sizeof *ptrs);
+  uint8_t *env = NULL;
+  size_t len = 0, head, max, parts = 0, first;
+  int rc = -1;
+
+  if (!sets || !ptrs)
+    goto out;
+  for (size_t i = 0; i < b->n_sets; i++) {
+    councilnet__approval_set__init(&sets[i]);
+    sets[i].projects = b->sets[i].projects;
+    sets[i].n_projects = b->sets[i].n_projects;
+    sets[i].count = b->sets[i].count;
+    /* our own voters' sets go unlabelled (profile_mandate) */
+    if (memcmp(assemblies[b->sets[i].group], n->pk, CN_PK_BYTES) != 0) {
+      sets[i].assembly.data = (uint8_t *)assemblies[b->sets[i].group];
+      sets[i].assembly.len = CN_PK_BYTES;
+    }
+    ptrs[i] = &sets[i];
+    m.voters += b->sets[i].count;
+  }
+  m.node.data = n->pk;
+  m.node.len = CN_PK_BYTES;
+  m.created = now;
+  m.round.data = (uint8_t *)id;
+  m.round.len = CN_HASH_BYTES;
+  /* the fields but the sets, with part numbers as long as they can be */
+  m.part = BUDGET_PARTS_MAX - 1;
+  m.parts = BUDGET_PARTS_MAX;
+  head = protobuf_c_message_get_packed_size(&m.base);
+  max = CN_RECORD_MAX - envelope_overhead("budget_mandate", CN_RECORD_MAX);
+  for (first = 0; first < b->n_sets || parts == 0; parts++)
+    first = mandate_part_end(ptrs, b->n_sets, first, head, max);
+  if (parts > BUDGET_PARTS_MAX) {
+    node_warn(n, "a budget mandate of %zu approval sets would take %zu records, more than a "
+              "parent takes (%d); not made", b->n_sets, parts, BUDGET_PARTS_MAX);
+    goto out;
+  }
+  first = 0;
+  for (size_t k = 0; k < parts; k++) {
+    size_t end = mandate_part_end(ptrs, b->n_sets, first, head, max);
+    m.part = parts > 1 ? (uint32_t)k : 0;
+    m.parts = parts > 1 ? (uint32_t)parts : 0;
+    m.sets = ptrs + first;
+    m.n_sets = end - first;
+    first = end;
+    if (node_append_own(n, "budget_mandate", &m.base, now, NULL, NULL, &env, &len) != 0 ||
+        outbox_add(n, "budget_mandate", env, len) != 0)
+      goto out;
+    free(env);
+    env = NULL;
+  }
+  rc = 0;
+out:
+  free(env);
+  free(sets);
+  free(ptrs);
+  return rc;
+}
+
 static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t now)
 {
   cn_store_round_t row;
@@ -4436,38 +4551,8 @@ static int budget_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint6
   if (!r || round_budget(n, id, &row, r, &b, &assemblies, &n_assemblies) != 0)
     goto out;
   if (!row.owned) {
-    Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
-    Councilnet__ApprovalSet *sets = calloc(b.n_sets + 1, sizeof *sets);
-    Councilnet__ApprovalSet **ptrs = calloc(b.n_sets + 1, sizeof *ptrs);
-    uint8_t *env = NULL;
-    size_t len = 0;
-    int ok = sets && ptrs;
-    for (size_t i = 0; ok && i < b.n_sets; i++) {
-      councilnet__approval_set__init(&sets[i]);
-      sets[i].projects = b.sets[i].projects;
-      sets[i].n_projects = b.sets[i].n_projects;
-      sets[i].count = b.sets[i].count;
-      /* our own voters' sets go unlabelled (profile_mandate) */
-      if (memcmp(assemblies[b.sets[i].group], n->pk, CN_PK_BYTES) != 0) {
-        sets[i].assembly.data = assemblies[b.sets[i].group];
-        sets[i].assembly.len = CN_PK_BYTES;
-      }
-      ptrs[i] = &sets[i];
-      m.voters += b.sets[i].count;
-    }
-    m.node.data = n->pk;
-    m.node.len = CN_PK_BYTES;
-    m.created = now;
-    m.round.data = (uint8_t *)id;
-    m.round.len = CN_HASH_BYTES;
-    m.sets = ptrs;
-    m.n_sets = b.n_sets;
-    ok = ok && node_append_own(n, "budget_mandate", &m.base, now, NULL, NULL, &env, &len) == 0 &&
-         outbox_add(n, "budget_mandate", env, len) == 0 && cn_store_round_set_done(n->store, id, 1, 0) == 0;
-    free(env);
-    free(sets);
-    free(ptrs);
-    if (!ok)
+    if (budget_mandate_send(n, id, &b, (const uint8_t (*)[CN_PK_BYTES])assemblies, now) != 0 ||
+        cn_store_round_set_done(n->store, id, 1, 0) != 0)
       goto out;
   } else {
     Councilnet__BudgetAllocation al = COUNCILNET__BUDGET_ALLOCATION__INIT;

@@ -19,7 +19,7 @@
 #define T0 1900000000ULL
 #define MAX_ROLL 400
 
-static tnode_t parent, child, small, big;
+static tnode_t parent, child, small, big, huge;
 static uint8_t sk[MAX_ROLL][CN_SK_BYTES], pk[MAX_ROLL][CN_PK_BYTES];
 
 static int outbox_empty(void *ctx)
@@ -311,6 +311,148 @@ done:
   return;
 }
 
+/* G. A neighbourhood of 5,000 voters on 30 projects, each voter approving
+ * a different set (of 17 to 29 projects): some 150 KB of approval sets,
+ * where one record holds 64 KiB. Its mandate went nowhere (too large to
+ * make, the close failing at every tick) and the parent allocated without
+ * its voters. Now it goes up in parts, each a record within the bound,
+ * and the parent counts every voter. */
+enum { HUGE = 5000, HUGE_PROJ = 30 };
+static uint8_t huge_pk[HUGE][CN_PK_BYTES], huge_sk[HUGE][CN_SK_BYTES];
+
+typedef struct parts_ctx_t {
+  size_t records, sets, too_large;
+  uint32_t parts, seen;           /* parts said, and a bit per part number seen (< 32) */
+  uint64_t voters;
+  int same;                       /* every part says the same created, voters, parts */
+  uint64_t created;
+  uint8_t ids[8][CN_HASH_BYTES];
+} parts_ctx_t;
+
+static void parts_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+{
+  parts_ctx_t *c = ctx;
+  Councilnet__BudgetMandate *m = e && strcmp(e->kind, "budget_mandate") == 0
+    ? councilnet__budget_mandate__unpack(NULL, e->body.len, e->body.data) : NULL;
+
+  if (!m)
+    return;
+  if (m->n_sets > 0) {            /* the earlier round's mandate had no voters here */
+    if (c->records < 8)
+      memcpy(c->ids[c->records], le->record_id.data, CN_HASH_BYTES);
+    if (c->records == 0) {
+      c->same = 1;
+      c->created = m->created;
+      c->voters = m->voters;
+      c->parts = m->parts;
+    }
+    c->same &= m->created == c->created && m->voters == c->voters && m->parts == c->parts;
+    c->records++;
+    c->sets += m->n_sets;
+    c->too_large += le->envelope.len > CN_RECORD_MAX;
+    if (m->part < 32)
+      c->seen |= 1u << m->part;
+  }
+  councilnet__budget_mandate__free_unpacked(m, NULL);
+}
+
+static void test_huge_budget(void)
+{
+  static char ids[HUGE_PROJ][8];
+  Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
+  Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
+  Councilnet__BudgetProject proj[HUGE_PROJ], *projs[HUGE_PROJ];
+  round_wait_t w;
+  parts_ctx_t pc;
+  uint8_t *env = NULL;
+  size_t len = 0, once = 0;
+  uint64_t t = parent.now;
+
+  REQUIRE(tnode_start(&huge, "Large neighbourhood", t) == 0);
+  REQUIRE(util_admit_council(&parent, huge.pk, "Large neighbourhood") == CN_OK);
+  for (int i = 0; i < HUGE; i++) {
+    cn_crypto_keypair(huge_pk[i], huge_sk[i]);
+    REQUIRE(util_admit(&huge, huge_pk[i], "member") == CN_OK);
+  }
+  ps.node.data = huge.pk;
+  ps.node.len = CN_PK_BYTES;
+  ps.created = t;
+  ps.url = parent.url;
+  ps.key.data = parent.pk;
+  ps.key.len = CN_PK_BYTES;
+  REQUIRE(util_act(&huge, "parent_set", &ps, huge.convener_sk, NULL) == CN_OK);
+  REQUIRE(util_wait(outbox_empty, &huge, 20000) == 0);      /* the parent has its roll */
+
+  for (int i = 0; i < HUGE_PROJ; i++) {
+    councilnet__budget_project__init(&proj[i]);
+    snprintf(ids[i], sizeof ids[i], "q%d", i);
+    proj[i].id = ids[i];
+    proj[i].title = ids[i];
+    proj[i].cost = 100;
+    projs[i] = &proj[i];
+  }
+  br.node.data = parent.pk;
+  br.node.len = CN_PK_BYTES;
+  br.created = t;
+  br.title = "A large neighbourhood";
+  br.total = 500;
+  br.projects = projs;
+  br.n_projects = HUGE_PROJ;
+  br.opens = t;
+  br.closes = t + 1000;
+  br.rule = COUNCILNET__BUDGET_RULE__GREEDY;
+  REQUIRE(util_seal("budget_round", &br, parent.convener_sk, &env, &len) == 0);
+  REQUIRE(util_post(&parent, env, len, NULL) == CN_OK);
+  memset(&w, 0, sizeof w);
+  cn_crypto_hash(w.id, env, len);
+  free(env);
+  w.n = &huge;
+  REQUIRE(util_wait(round_known, &w, 15000) == 0);
+  for (int v = 0; v < HUGE; v++) {
+    Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
+    uint32_t set[HUGE_PROJ];
+    size_t n = 0;
+    for (int j = 0; j < HUGE_PROJ; j++)   /* v + 1 in the low 13 bits: all different */
+      if (j >= 13 || ((v + 1) >> j & 1))
+        set[n++] = (uint32_t)j;
+    b.node.data = huge.pk;
+    b.node.len = CN_PK_BYTES;
+    b.created = t;
+    b.round.data = w.id;
+    b.round.len = CN_HASH_BYTES;
+    b.projects = set;
+    b.n_projects = n;
+    REQUIRE(util_act(&huge, "budget_ballot", &b, huge_sk[v], NULL) == CN_OK);
+  }
+  REQUIRE(tnode_set_clock(&huge, t + 1001) == 0);
+  REQUIRE(tnode_set_clock(&big, t + 1001) == 0);
+  REQUIRE(tnode_set_clock(&child, t + 1001) == 0);
+  REQUIRE(tnode_set_clock(&parent, t + 1001) == 0);
+  w.n = &parent;
+  w.allocated = 1;
+  CHECK(util_wait(round_known, &w, 30000) == 0);
+  CHECK_EQ_INT(w.voters, HUGE);
+
+  /* In parts: each a record within the bound, all with the same created,
+   * voters and number of parts, numbered 0 .. parts - 1, each once at
+   * the parent. */
+  memset(&pc, 0, sizeof pc);
+  log_each(&huge, parts_collect, &pc);
+  fprintf(stderr, "a mandate of %zu approval sets went up in %zu records\n", pc.sets, pc.records);
+  CHECK_EQ_INT(pc.sets, HUGE);
+  CHECK(pc.records >= 3 && pc.records <= 8);
+  CHECK_EQ_INT(pc.parts, pc.records);
+  CHECK(pc.same);
+  CHECK_EQ_INT(pc.voters, HUGE);
+  CHECK_EQ_INT(pc.too_large, 0);
+  CHECK(pc.records < 32 && pc.seen == (1u << pc.records) - 1);
+  for (size_t i = 0; i < pc.records && i < 8; i++)
+    once += util_log_count(&parent, pc.ids[i]) == 1;
+  CHECK_EQ_INT(once, pc.records);
+done:
+  return;
+}
+
 int main(void)
 {
   int started = 0;
@@ -368,6 +510,7 @@ int main(void)
   test_big_roll();
   test_big_lot();
   test_big_budget();
+  test_huge_budget();
 
   /* C. A captured child. */
   REQUIRE(tnode_start_child(&small, "Hillside", T0, &parent) == 0);
@@ -446,6 +589,8 @@ done:
       CHECK(tnode_destroy(&small) == 0);
     if (big.dir[0])
       CHECK(tnode_destroy(&big) == 0);
+    if (huge.dir[0])
+      CHECK(tnode_destroy(&huge) == 0);
     CHECK(tnode_destroy(&child) == 0);
     CHECK(tnode_destroy(&parent) == 0);
   }
