@@ -1264,15 +1264,21 @@ static int c_child(long which, buf_t *o)
     break;
   case 14:
   case 15:
+  case 16:
+  case 17:
+  case 18:
     ADDR(bm, K_CHILD, T1);
     bm.round = bin(id_br, 32);
     set.projects = &first;
     set.n_projects = 1;
-    set.count = which == 14 ? 1 : 0;
+    set.count = which == 15 ? 0 : 1;
     set.assembly = bin(pk[K_CHILD], 32);
     bm.sets = sets;
     bm.n_sets = 1;
     bm.voters = 1;
+    /* 16: part 2 of 2; 17: part 0 of 4097 (over the bound); 18: part 1 of none */
+    bm.part = which == 16 ? 2 : which == 18 ? 1 : 0;
+    bm.parts = which == 16 ? 2 : which == 17 ? 4097 : 0;
     rc = seal(o, "budget_mandate", which == 14 ? K_CM : K_CHILD, &bm.base);
     break;
   default:
@@ -1480,6 +1486,9 @@ static const struct builder_t {
   { "child_recall_of_local_credential", 0, c_child, 13 },
   { "child_budget_mandate_not_by_child", 0, c_child, 14 },
   { "child_budget_mandate_empty_set", 0, c_child, 15 },
+  { "child_budget_mandate_part_past_parts", 0, c_child, 16 },
+  { "child_budget_mandate_too_many_parts", 0, c_child, 17 },
+  { "child_budget_mandate_part_of_none", 0, c_child, 18 },
   { "delegate_ballot_violation", 0, c_delegate_ballot, 0 },
   { "delegate_ballot_no_mandate", 0, c_delegate_ballot, 1 },
   { "delegate_ballot_by_non_delegate", 0, c_delegate_ballot, 2 },
