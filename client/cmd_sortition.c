@@ -46,6 +46,7 @@ typedef struct roll_key_t {
   uint8_t key[CN_PK_BYTES];
   int used;
   int member;
+  int convener;                 /* granted by role_set, or seen acting as one */
   char **groups;                /* malloc'd labels */
   size_t n_groups;
 } roll_key_t;
@@ -72,6 +73,8 @@ typedef struct lot_ctx_t {
   roll_key_t *roll;             /* open addressing, CAP a power of two */
   size_t cap, n;
   int frozen;                   /* the decision is seen: the roll stays as it was then */
+  int minimums_off;             /* the node's selection minimums, as last set before it */
+  uint8_t author[CN_PK_BYTES];  /* the proposal's signer */
   uint64_t signed_lot_seq;      /* an earlier decision of the node with a lot signature */
   Councilnet__Proposal *proposal;
   uint64_t proposal_seq;
@@ -326,6 +329,27 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
   if (!env)
     return CN_EXIT_OK;          /* cannot happen: the verifier opened it */
   kind = env->kind ? env->kind : "";
+  /* Only a convener may sign these: their signer was one then (the first
+   * convener, made at `councild init`, is in no record of its own). */
+  if (!l->frozen && env->signer.len == CN_PK_BYTES &&
+      (strcmp(kind, "member_add") == 0 || strcmp(kind, "member_remove") == 0 ||
+       strcmp(kind, "role_set") == 0 || strcmp(kind, "settings") == 0)) {
+    roll_key_t *k = roll_slot(l, env->signer.data, 1);
+    if (!k) {
+      councilnet__envelope__free_unpacked(env, NULL);
+      cn_cli_errorf("out of memory");
+      return CN_EXIT_LOCAL;
+    }
+    k->convener = 1;
+  }
+  if (!l->frozen && strcmp(kind, "role_set") == 0) {
+    Councilnet__RoleSet *m = councilnet__role_set__unpack(NULL, env->body.len, env->body.data);
+    roll_key_t *k = m && m->key.len == CN_PK_BYTES ? roll_slot(l, m->key.data, 1) : NULL;
+    if (k)
+      k->convener = m->convener;
+    if (m)
+      councilnet__role_set__free_unpacked(m, NULL);
+  }
   if (!l->frozen && strcmp(kind, "credential") == 0) {
     rc = child_credential(l, e->envelope.data, e->envelope.len);
   } else if (!l->frozen && strcmp(kind, "delivery") == 0) {
@@ -356,10 +380,20 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
         k->member = 0;
       councilnet__member_remove__free_unpacked(m, NULL);
     }
+  } else if (!l->frozen && strcmp(kind, "settings") == 0) {
+    /* in the node's log, so the node's own (a convener's); with no such
+     * record the minimums are on, as they are by default */
+    Councilnet__Settings *m = councilnet__settings__unpack(NULL, env->body.len, env->body.data);
+    if (m) {
+      l->minimums_off = !m->selection_min_window && !m->selection_min_turnout_permille;
+      councilnet__settings__free_unpacked(m, NULL);
+    }
   } else if (!l->proposal && strcmp(kind, "proposal") == 0
              && bytes_eq(&e->record_id, l->id, CN_HASH_BYTES)) {
     l->proposal = councilnet__proposal__unpack(NULL, env->body.len, env->body.data);
     l->proposal_seq = e->seq;
+    if (env->signer.len == CN_PK_BYTES)
+      memcpy(l->author, env->signer.data, CN_PK_BYTES);
   } else if (l->proposal && !l->decision && strcmp(kind, "volunteer") == 0) {
     Councilnet__Volunteer *m = councilnet__volunteer__unpack(NULL, env->body.len, env->body.data);
     if (m) {
@@ -613,13 +647,33 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
       break;
     }
   }
-  /* 3. The draw, from a seed we could check. A member's lot with no more
-   * volunteers than seats draws nobody (Decision.too_few_volunteers); the
-   * node cannot claim that with more volunteers than seats. */
+  /* 3. The draw, from a seed we could check. While the node's selection
+   * minimums are on, a lot a convener did not propose draws nobody from no
+   * more volunteers than seats (Decision.too_few_volunteers), and only
+   * then: the node may neither skip a draw it did not like nor seat a lone
+   * volunteer. Decisions without a lot signature predate the rule. */
+  {
+    roll_key_t *a = roll_slot(&l, l.author, 0);
+    int by_convener = a && a->convener;
+    int due = n <= sel->seats && !l.minimums_off && !by_convener &&
+              (d->lot_signature.len || d->too_few_volunteers);
+    if (d->too_few_volunteers != due) {
+      if (!d->too_few_volunteers)
+        add_error(err, sizeof err, "the decision draws from %zu volunteer%s for %u seat%s on a "
+                  "lot no convener proposed, while the node's selection minimums were on: it had "
+                  "to draw nobody", n, n == 1 ? "" : "s", sel->seats, sel->seats == 1 ? "" : "s");
+      else if (n > sel->seats)
+        add_error(err, sizeof err, "the decision drew nobody for too few volunteers, but the log "
+                  "has %zu for %u seat%s", n, sel->seats, sel->seats == 1 ? "" : "s");
+      else if (l.minimums_off)
+        add_error(err, sizeof err, "the decision drew nobody for too few volunteers, but the "
+                  "node's selection minimums were off at the close");
+      else
+        add_error(err, sizeof err, "the decision drew nobody for too few volunteers, but a "
+                  "convener proposed the lot (no minimum)");
+    }
+  }
   if (d->too_few_volunteers) {
-    if (n > sel->seats)
-      add_error(err, sizeof err, "the decision drew nobody for too few volunteers, but the log "
-                "has %zu for %u seat%s", n, sel->seats, sel->seats == 1 ? "" : "s");
     if (n_claimed)
       add_error(err, sizeof err, "the decision drew nobody for too few volunteers, yet selects "
                 "%zu key%s", n_claimed, n_claimed == 1 ? "" : "s");
@@ -693,7 +747,7 @@ report:
       printf("Seed:       %s%s\n", hex, predictable == 1 ? " (old formula, without a lot signature)" : "");
     }
     printf("Draw:%s\n", l.decision->too_few_volunteers
-           ? "       none: a member's lot needs more volunteers than seats" : "");
+           ? "       none: a lot draws from more volunteers than seats" : "");
     for (i = 0; i < n_draw; i++) {
       printf("  %zu. ", i + 1);
       print_key_groups(draw[i], find_volunteer(vols, n, draw[i]));

@@ -231,7 +231,7 @@ void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
     }
     if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
       fprintf(f, "Volunteers: %zu%s\n", d->n_volunteers, d->too_few_volunteers
-              ? " (too few: a member's lot draws from more volunteers than seats)" : "");
+              ? " (too few: a lot draws from more volunteers than seats)" : "");
       cn_cli_hex(hex, sizeof hex, &d->seed, 32);
       fprintf(f, "Seed:       %s (council sortition verify rechecks the draw)\n", hex);
       if (d->lot_signature.len) {

@@ -1010,7 +1010,7 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
   uint8_t hash[CN_HASH_BYTES];
   found_entry_t found = { out, 0 };
   cn_err err;
-  int rc, dup = 0, rated = -1;
+  int rc = -1, dup = 0, rated = -1;
 
   memset(&a, 0, sizeof a);
   memset(out, 0, sizeof *out);
@@ -1024,17 +1024,9 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
     err = refuse(&a, CN_ERR_UNKNOWN_KIND, "this node does not accept records of kind '%s'", rec->kind);
     goto out;
   }
-  /* After the signature check, so nobody can spend another key's rate. A
-   * record sent again is answered with its receipt, even over the rate. */
+  /* After the signature check, so nobody can spend another key's rate. */
   if (kind_is_rated(rec->kind) && (rated = rate_take(n, rec->signer)) != 0) {
-    rc = cn_store_log_find(n->store, rec->id, found_receipt, &found);
-    if (rc == 0) {
-      dup = 1;
-      err = found.found ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "database error");
-      goto out;
-    }
-    err = rc < 0 ? refuse(&a, CN_ERR_INTERNAL, "database error")
-                 : refuse(&a, CN_ERR_RATE_LIMITED, "too many acts from this key; try again shortly");
+    err = refuse(&a, CN_ERR_RATE_LIMITED, "too many acts from this key; try again shortly");
     goto out;
   }
   a.body = cn_pb_unpack_strict(kind->desc, rec->body, rec->body_len);
@@ -1053,18 +1045,9 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
   }
   /* The record goes in first, so records it causes (a recall, a mandate)
    * follow it in the log; a refusal rolls all of it back. The log's unique
-   * record id finds a record sent again (no lookup before, which every new
-   * record would pay for). */
+   * record id finds a record sent again (1): no lookup before, which every
+   * new record would pay for. */
   rc = node_append(n, rec->id, rec->kind, rec->signer, buf, len, a.now, &a.seq, hash);
-  if (rc == 1) {
-    node_rollback(n);
-    if (rated == 0 && kind_is_rated(rec->kind))
-      rate_refund(n, rec->signer);
-    rc = cn_store_log_find(n->store, rec->id, found_receipt, &found);
-    dup = rc == 0;
-    err = dup && found.found ? CN_OK : refuse(&a, CN_ERR_INTERNAL, "database error");
-    goto out;
-  }
   if (rc != 0)
     err = refuse(&a, CN_ERR_INTERNAL, "database error");
   else
@@ -1082,6 +1065,19 @@ cn_err cn_node_apply(cn_node_t *n, const cn_record_t *rec, const uint8_t *buf, s
   out->received = a.now;
   memcpy(out->entry_hash, hash, CN_HASH_BYTES);
 out:
+  /* A record sent again answers with the receipt of its first entry,
+   * whatever the checks before the log would say of it now: a key over its
+   * rate, the node's own record sent back, a child council's record after
+   * the council left the roll. Only refusals pay for the lookup; a record
+   * that reached the log (rc 0) was new. */
+  if (err != CN_OK && rc != 0 &&
+      cn_store_log_find(n->store, rec->id, found_receipt, &found) == 0 && found.found) {
+    dup = 1;
+    err = CN_OK;
+    msg[0] = 0;
+    if (rated == 0)
+      rate_refund(n, rec->signer);    /* a resend spends none of the rate */
+  }
   if (dup)
     n->stats.duplicates++;
   if (err == CN_OK && !dup)
@@ -1268,6 +1264,14 @@ static uint64_t meta_u64(cn_node_t *n, const char *k, uint64_t dflt)
   return x;
 }
 
+/* The selection minimums (a member's window and turnout, no quotas on a
+ * member's lot, more volunteers than seats in any lot) are off only when
+ * both settings are 0. */
+static int settings_minimums_on(const node_settings_t *st)
+{
+  return st->selection_min_window || st->selection_min_turnout;
+}
+
 static void settings_get(cn_node_t *n, node_settings_t *st)
 {
   st->max_terms = (uint32_t)meta_u64(n, "max_terms", 0);
@@ -1429,23 +1433,21 @@ fail:
   return 1;
 }
 
-/* Fill D's selected keys (and for a lot, lot signature, seed and
- * volunteers) for the selection proposal ID, with arrays from AR. Return 0
- * or -1. */
-/* Does a lot AUTHOR proposed draw only from more volunteers than seats?
- * A member's does, while the node keeps selection minimums: otherwise a
- * member who proposed a lot and volunteered alone would be seated. A
- * convener's lot and the node's own reselection need no minimum, as in
- * check_selection_minimums (the role is the author's at the close). Return
- * 1, 0 or -1. */
+/* Must a lot AUTHOR proposed draw from more volunteers than seats? While
+ * the selection minimums are on, yes, unless a convener proposed it:
+ * among no more volunteers it is no draw, and a member who proposed a lot
+ * and volunteered alone would sit. The node's own reselection after a
+ * recall (which may copy a member's lot) is held to it too. A convener's
+ * lot seats volunteers unopposed, as an assembly would. The role is the
+ * author's at the close, as `council sortition verify` replays it from the
+ * log. Return 1, 0 or -1. */
 static int lot_needs_more(cn_node_t *n, const node_settings_t *st,
                           const uint8_t author[CN_PK_BYTES])
 {
   cn_store_key_t k;
   int rc;
 
-  if ((!st->selection_min_window && !st->selection_min_turnout) ||
-      memcmp(author, n->pk, CN_PK_BYTES) == 0)
+  if (!settings_minimums_on(st))
     return 0;
   rc = cn_store_key_get(n->store, author, &k);
   if (rc < 0)
@@ -1453,6 +1455,9 @@ static int lot_needs_more(cn_node_t *n, const node_settings_t *st,
   return rc == 1 || !k.convener;
 }
 
+/* Fill D's selected keys (and for a lot, lot signature, seed and
+ * volunteers) for the selection proposal ID by AUTHOR, with arrays from AR.
+ * Return 0 or -1. */
 static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HASH_BYTES],
                             const uint8_t author[CN_PK_BYTES], const Councilnet__Proposal *p,
                             Councilnet__Decision *d, uint64_t now)
@@ -2084,7 +2089,7 @@ static cn_err check_selection_minimums(apply_t *a, const Councilnet__Proposal *p
   /* Quotas fill their seats first: a member could reserve the seat for a
    * small group of their own, whoever else volunteers. */
   if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT && p->selection->n_quotas &&
-      (st.selection_min_window || st.selection_min_turnout))
+      settings_minimums_on(&st))
     return refuse(a, CN_ERR_FORBIDDEN, "a member's selection by lot has no group quotas; a "
                   "convener may set them");
   if (p->selection->method == COUNCILNET__SELECTION_METHOD__BY_VOTE &&
@@ -4130,9 +4135,12 @@ static cn_err foreign_budget_mandate(apply_t *a)
     return err;
   round_projects(&row, r, &n_round, &list);
   if (m->parts > BUDGET_PARTS_MAX || (m->parts ? m->part >= m->parts : m->part != 0))
-    err = refuse(a, CN_ERR_INVALID, "part %lu of %lu: a part is numbered 0 to parts - 1, in at most "
-                 "%d parts (0 of 0: the whole mandate)", (unsigned long)m->part,
-                 (unsigned long)m->parts, BUDGET_PARTS_MAX);
+    err = refuse(a, CN_ERR_INVALID, "part %llu of %llu: a part is numbered 0 to parts - 1, in at "
+                 "most %d parts (0 of 0: the whole mandate)", (unsigned long long)m->part,
+                 (unsigned long long)m->parts, BUDGET_PARTS_MAX);
+  else if (m->digest.len != (m->parts ? CN_HASH_BYTES : 0))
+    err = refuse(a, CN_ERR_INVALID, "a mandate in parts carries the %d-byte digest of its sets, a "
+                 "whole one none (this one %zu bytes)", CN_HASH_BYTES, m->digest.len);
   for (size_t i = 0; err == CN_OK && i < m->n_sets; i++) {
     const Councilnet__ApprovalSet *set = m->sets[i];
     counted += set->count;
@@ -4165,9 +4173,12 @@ static cn_err foreign_budget_mandate(apply_t *a)
       err = refuse(a, CN_ERR_DUPLICATE, "a newer budget mandate of this council is here (made at "
                    "%llu; this part at %llu)", (unsigned long long)have.created,
                    (unsigned long long)m->created);
-    else if (have.parts != parts || have.voters != m->voters)
-      err = refuse(a, CN_ERR_INVALID, "part %llu says %llu parts and %llu voters; the parts of this "
-                   "mandate before it, %llu parts and %llu voters", (unsigned long long)m->part,
+    else if (have.parts != parts || have.voters != m->voters ||
+             have.has_digest != (m->digest.len == CN_HASH_BYTES) ||
+             (have.has_digest && memcmp(have.digest, m->digest.data, CN_HASH_BYTES) != 0))
+      err = refuse(a, CN_ERR_INVALID, "part %llu says %llu parts and %llu voters (or another "
+                   "digest); the parts made at the same time before it, %llu parts and %llu voters"
+                   " (a part of another mandate)", (unsigned long long)m->part,
                    (unsigned long long)parts, (unsigned long long)m->voters,
                    (unsigned long long)have.parts, (unsigned long long)have.voters);
     else if ((rc = cn_store_profile_has(a->n->store, row.id, a->origin, m->part)) != 0)
@@ -4197,6 +4208,8 @@ static cn_err foreign_budget_mandate(apply_t *a)
   put.counted = counted;
   put.body = a->rec->body;
   put.body_len = a->rec->body_len;
+  put.digest = m->digest.data;
+  put.digest_len = m->digest.len;
   if (err == CN_OK && replace && cn_store_profile_drop(a->n->store, row.id, a->origin) != 0)
     err = refuse(a, CN_ERR_INTERNAL, "database error");
   if (err == CN_OK && cn_store_profile_put(a->n->store, row.id, a->origin, &put) != 1)
@@ -4460,20 +4473,44 @@ static size_t mandate_part_end(Councilnet__ApprovalSet *const *sets, size_t n_se
   return i;
 }
 
+/* BudgetMandate.digest of the N_SETS SETS (see the proto). Return 0 or -1. */
+static int mandate_digest(Councilnet__ApprovalSet *const *sets, size_t n_sets,
+                          uint8_t out[CN_HASH_BYTES])
+{
+  size_t total = 0, at = 0;
+  uint8_t *buf;
+
+  for (size_t i = 0; i < n_sets; i++)
+    total += 8 + protobuf_c_message_get_packed_size(&sets[i]->base);
+  buf = malloc(total + 1);
+  if (!buf)
+    return -1;
+  for (size_t i = 0; i < n_sets; i++) {
+    uint64_t len = protobuf_c_message_get_packed_size(&sets[i]->base);
+    for (int k = 0; k < 8; k++)
+      buf[at++] = (uint8_t)(len >> (8 * k));
+    at += protobuf_c_message_pack(&sets[i]->base, buf + at);
+  }
+  cn_crypto_hash(out, buf, at);
+  free(buf);
+  return 0;
+}
+
 /* Send B's approval sets up as this node's budget mandate for round ID:
  * log it and queue it in the outbox, inside the close's transaction. A
  * mandate too large for one record (CN_RECORD_MAX) goes as parts 0 ..
- * N - 1 of N, in order, each a record within the bound; one that fits is
- * sent whole, as 0 of 0, byte for byte what older nodes send, so a parent
- * not upgraded yet still takes it. Return 0 or -1. */
+ * N - 1 of N, in order, each a record within the bound and all carrying the
+ * digest of the whole; one that fits is sent whole, as 0 of 0, byte for
+ * byte what older nodes send, so a parent not upgraded yet still takes it.
+ * Return 0 or -1. */
 static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], const cn_budget_t *b,
                                const uint8_t (*assemblies)[CN_PK_BYTES], uint64_t now)
 {
   Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
   Councilnet__ApprovalSet *sets = calloc(b->n_sets + 1, sizeof *sets);
   Councilnet__ApprovalSet **ptrs = calloc(b->n_sets + 1, sizeof *ptrs);
-  uint8_t *env = NULL;
-  size_t len = 0, head, max, parts = 0, first;
+  uint8_t *env = NULL, digest[CN_HASH_BYTES];
+  size_t len = 0, head = 0, max, parts = 0, first;
   int rc = -1;
 
   if (!sets || !ptrs)
@@ -4496,13 +4533,24 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
   m.created = now;
   m.round.data = (uint8_t *)id;
   m.round.len = CN_HASH_BYTES;
-  /* the fields but the sets, with part numbers as long as they can be */
-  m.part = BUDGET_PARTS_MAX - 1;
-  m.parts = BUDGET_PARTS_MAX;
-  head = protobuf_c_message_get_packed_size(&m.base);
   max = CN_RECORD_MAX - envelope_overhead("budget_mandate", CN_RECORD_MAX);
-  for (first = 0; first < b->n_sets || parts == 0; parts++)
-    first = mandate_part_end(ptrs, b->n_sets, first, head, max);
+  m.sets = ptrs;
+  m.n_sets = b->n_sets;
+  if (protobuf_c_message_get_packed_size(&m.base) <= max) {
+    parts = 1;                  /* whole, as 0 of 0 */
+  } else {
+    if (mandate_digest(ptrs, b->n_sets, digest) != 0)
+      goto out;
+    m.digest.data = digest;
+    m.digest.len = CN_HASH_BYTES;
+    /* the fields but the sets, with part numbers as long as they can be */
+    m.part = BUDGET_PARTS_MAX - 1;
+    m.parts = BUDGET_PARTS_MAX;
+    m.n_sets = 0;
+    head = protobuf_c_message_get_packed_size(&m.base);
+    for (first = 0; first < b->n_sets; parts++)
+      first = mandate_part_end(ptrs, b->n_sets, first, head, max);
+  }
   if (parts > BUDGET_PARTS_MAX) {
     node_warn(n, "a budget mandate of %zu approval sets would take %zu records, more than a "
               "parent takes (%d); not made", b->n_sets, parts, BUDGET_PARTS_MAX);
@@ -4510,7 +4558,7 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
   }
   first = 0;
   for (size_t k = 0; k < parts; k++) {
-    size_t end = mandate_part_end(ptrs, b->n_sets, first, head, max);
+    size_t end = parts > 1 ? mandate_part_end(ptrs, b->n_sets, first, head, max) : b->n_sets;
     m.part = parts > 1 ? (uint32_t)k : 0;
     m.parts = parts > 1 ? (uint32_t)parts : 0;
     m.sets = ptrs + first;

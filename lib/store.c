@@ -86,7 +86,7 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "CREATE TABLE budget_profile_parts(round BLOB NOT NULL, child BLOB NOT NULL,"
   " part INTEGER NOT NULL, parts INTEGER NOT NULL, created INTEGER NOT NULL,"
   " voters INTEGER NOT NULL, counted INTEGER NOT NULL, body BLOB NOT NULL,"
-  " PRIMARY KEY(round, child, part));"
+  " digest BLOB NOT NULL DEFAULT x'', PRIMARY KEY(round, child, part));"
   "INSERT INTO budget_profile_parts(round, child, part, parts, created, voters, counted, body)"
   " SELECT round, child, 0, 1, 0, 0, 0, body FROM budget_profiles;"
   "DROP TABLE budget_profiles;",
@@ -140,8 +140,10 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_META_GET] = "SELECT v FROM meta WHERE k = :k",
   [ST_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES(:k, :v)",
   [ST_LOG_HEAD] = "SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1",
-  [ST_LOG_APPEND] = "INSERT OR IGNORE INTO log(seq, prev, record_id, received, hash, kind, signer, envelope)"
-                    " VALUES(:seq, :prev, :id, :received, :hash, :kind, :signer, :env)",
+  /* a taken record id writes nothing; any other conflict is an error */
+  [ST_LOG_APPEND] = "INSERT INTO log(seq, prev, record_id, received, hash, kind, signer, envelope)"
+                    " VALUES(:seq, :prev, :id, :received, :hash, :kind, :signer, :env)"
+                    " ON CONFLICT(record_id) DO NOTHING",
   [ST_LOG_FIND] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
                   " WHERE record_id = :id",
   [ST_LOG_SCAN] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
@@ -167,8 +169,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                     " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND b.member = :member",
   [ST_BALLOT_PUT] = "INSERT OR REPLACE INTO ballots(proposal, member, seq, choices, paper, weight, via)"
                     " VALUES(:proposal, :member, :seq, :choices, :paper, :weight, :via)",
-  [ST_BALLOT_ADD] = "INSERT OR IGNORE INTO ballots(proposal, member, seq, choices, paper, weight, via)"
-                    " VALUES(:proposal, :member, :seq, :choices, :paper, :weight, :via)",
+  [ST_BALLOT_ADD] = "INSERT INTO ballots(proposal, member, seq, choices, paper, weight, via)"
+                    " VALUES(:proposal, :member, :seq, :choices, :paper, :weight, :via)"
+                    " ON CONFLICT(proposal, member) DO NOTHING",
   [ST_BALLOT_SCAN] = "SELECT b.member, b.seq, b.choices, b.paper, k.groups, b.weight, b.via FROM ballots b"
                      " JOIN keys k ON k.key = b.member WHERE b.proposal = :proposal AND k.member = 1"
                      " ORDER BY b.seq",
@@ -255,8 +258,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_BBALLOT_SCAN] = "SELECT b.projects, count(*) FROM budget_ballots b JOIN keys k ON k.key = b.member"
                       " AND k.member = 1 WHERE b.round = :round GROUP BY b.projects ORDER BY b.projects",
   [ST_PROFILE_PUT] = "INSERT OR IGNORE INTO budget_profile_parts(round, child, part, parts, created,"
-                     " voters, counted, body) VALUES(:round, :child, :part, :parts, :created,"
-                     " :voters, :counted, :body)",
+                     " voters, counted, body, digest) VALUES(:round, :child, :part, :parts, :created,"
+                     " :voters, :counted, :body, :digest)",
   /* A child's mandate counts once every part of its time is here (only
    * one time is kept: cn_store_profile_drop()). */
   [ST_PROFILE_SCAN] = "SELECT p.body, p.child FROM budget_profile_parts p JOIN keys k ON k.key = p.child"
@@ -272,7 +275,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " (SELECT count(*) AS n, max(p.parts) AS parts FROM budget_profile_parts p"
                         " JOIN keys k ON k.key = p.child AND k.member = 1 WHERE p.round = :round"
                         " GROUP BY p.child, p.created) WHERE n < parts)",
-  [ST_PROFILE_GET] = "SELECT created, max(parts), max(voters), count(*), sum(counted)"
+  [ST_PROFILE_GET] = "SELECT created, max(parts), max(voters), count(*), sum(counted), min(digest)"
                      " FROM budget_profile_parts WHERE round = :round AND child = :child"
                      " GROUP BY created ORDER BY created DESC LIMIT 1",
   [ST_PROFILE_HAS] = "SELECT 1 FROM budget_profile_parts WHERE round = :round AND child = :child"
@@ -863,8 +866,7 @@ int cn_store_log_append(cn_store_t *s, const cn_store_entry_t *e, const uint8_t 
       bind_blob(st, ":signer", signer, CN_PK_BYTES) ||
       bind_blob(st, ":env", e->envelope, e->envelope_len) || store_exec(s, st, "log append") != 0)
     return -1;
-  /* ignored: the record id (or, were the head wrong, the seq) is taken */
-  return sqlite3_changes(s->db) > 0 ? 0 : 1;
+  return sqlite3_changes(s->db) > 0 ? 0 : 1;    /* 1: the record id is taken */
 }
 
 /* Read the log row at the cursor into E. */
@@ -2002,7 +2004,8 @@ int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
       bind_int(st, ":part", p->part) || bind_int(st, ":parts", p->parts) ||
       bind_int(st, ":created", p->created) || bind_int(st, ":voters", p->voters) ||
       bind_int(st, ":counted", p->counted) ||
-      bind_blob(st, ":body", p->body_len ? p->body : (const uint8_t *)"", p->body_len))
+      bind_blob(st, ":body", p->body_len ? p->body : (const uint8_t *)"", p->body_len) ||
+      bind_blob(st, ":digest", p->digest_len ? p->digest : (const uint8_t *)"", p->digest_len))
     return -1;
   return store_insert_new(s, st, "profile put");
 }
@@ -2023,6 +2026,10 @@ int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
     out->voters = (uint64_t)sqlite3_column_int64(st, 2);
     out->stored = (uint64_t)sqlite3_column_int64(st, 3);
     out->counted = (uint64_t)sqlite3_column_int64(st, 4);
+    if (sqlite3_column_bytes(st, 5) == CN_HASH_BYTES) {
+      memcpy(out->digest, sqlite3_column_blob(st, 5), CN_HASH_BYTES);
+      out->has_digest = 1;
+    }
     rc = 0;
   } else if (rc == SQLITE_DONE) {
     rc = 1;

@@ -100,7 +100,9 @@ typedef struct cn_store_entry_t {
 /* SEQ 0 and an all-zero hash for an empty log. */
 int cn_store_log_head(cn_store_t *s, uint64_t *seq, uint8_t hash[CN_HASH_BYTES]);
 /* Return 0, 1 if the log has the record id already (nothing written; one
- * seek of the unique index instead of a find and then an insert), or -1. */
+ * seek of the unique index instead of a find and then an insert), or -1
+ * (a taken seq among them). Unlike the INSERT OR IGNORE helpers (1:
+ * inserted), 1 here means nothing was. */
 int cn_store_log_append(cn_store_t *s, const cn_store_entry_t *e, const uint8_t signer[CN_PK_BYTES]);
 /* Find an entry by record id and call FN once. Return 1 if absent. */
 int cn_store_log_find(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
@@ -399,6 +401,8 @@ typedef struct cn_store_profile_part_t {
   uint64_t part, parts, created, voters, counted;
   const uint8_t *body;
   size_t body_len;
+  const uint8_t *digest;            /* BudgetMandate.digest; may be empty */
+  size_t digest_len;
 } cn_store_profile_part_t;
 /* 1 if stored, 0 if the child's part PART of this round is there already. */
 int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
@@ -408,6 +412,8 @@ typedef struct cn_store_profile_t {
   uint64_t created, parts, voters;
   uint64_t stored;                  /* parts stored */
   uint64_t counted;                 /* voters in their sets, summed */
+  int has_digest;                   /* the parts' BudgetMandate.digest */
+  uint8_t digest[CN_HASH_BYTES];
 } cn_store_profile_t;
 /* 0 and *OUT, 1 if the child sent no part for ROUND, -1. */
 int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],

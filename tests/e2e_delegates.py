@@ -7,8 +7,9 @@
 4. recall votes the node refuses (non-member, twice, a foreign credential,
    addressed to another node);
 5. mandates citing a failed decision or an unknown proposal refused;
-6. a member's selection by lot draws only from more volunteers than seats
-   (a convener's has no minimum), and sortition verify accepts the empty draw."""
+6. while the selection minimums are on, a lot no convener proposed (a
+   member's, the node's reselection after a recall) draws only from more
+   volunteers than seats, and sortition verify accepts the empty draw."""
 import os
 import sys
 import time
@@ -355,9 +356,11 @@ with Workdir() as w:
     t.eq(reopened[0]["proposal"]["selection"]["seats"], 1,
          "after a recall the reselection opens the recalled seat only")
 
-    # ---- a member's lot draws from more volunteers than seats ----
+    # ---- 6. a member's lot draws from more volunteers than seats ----
     few = w.node("Few volunteers", now=seats.now).start()
     f = enroll(few, "f", 4)
+    few.council("settings", "set", "--reselect", "--reselect-window", "100",
+                key=few.convener_key)           # the minimums stay on (a day, 10%)
     lots = {}
     for title, key in (("Alone", f[0]), ("Two for one", f[1]), ("Convener's", few.convener_key)):
         lots[title] = few.council("proposal", "new", "--title", title, "--select", "lot",
@@ -367,7 +370,7 @@ with Workdir() as w:
     few.council("volunteer", lots["Alone"], key=f[0])            # the proposer alone
     few.council("volunteer", lots["Two for one"], key=f[1])
     few.council("volunteer", lots["Two for one"], key=f[2])
-    few.council("volunteer", lots["Convener's"], key=f[3])       # alone, but a convener's lot
+    few.council("volunteer", lots["Convener's"], key=f[3])
     few.set_clock(few.now + DAY + 1)
     alone = decision(few, lots["Alone"])
     t.eq((alone.get("selected", []), alone.get("passed", False),
@@ -379,17 +382,35 @@ with Workdir() as w:
          "... and issues no credential")
     sv, rc = few.council("sortition", "verify", lots["Alone"], check=False)
     t.eq((rc, sv.get("ok"), sv.get("selected")), (0, True, []),
-         "sortition verify accepts the empty draw of a member's lot with too few volunteers")
+         "sortition verify accepts the empty draw of a lot with too few volunteers")
     text, _ = few.council("sortition", "verify", lots["Alone"], json_out=False, check=False)
     t.check("more volunteers than seats" in text, "sortition verify says why nobody was drawn")
     text, _ = few.council("decision", "show", lots["Alone"], json_out=False)
     t.check("too few" in text, "decision show says the volunteers were too few")
+    conv = decision(few, lots["Convener's"])
+    t.eq((conv.get("selected", []), conv.get("too_few_volunteers", False)), ([pubkey(f[3])], False),
+         "a convener's lot has no minimum: its one volunteer sits unopposed")
+    sv, rc = few.council("sortition", "verify", lots["Convener's"], check=False)
+    t.eq((rc, sv.get("ok")), (0, True), "sortition verify: the convener's lot, unopposed")
     two = decision(few, lots["Two for one"])
     t.check(len(two.get("selected", [])) == 1 and not two.get("too_few_volunteers", False),
             "a member's lot with two volunteers for one seat draws one")
-    conv = decision(few, lots["Convener's"])
-    t.eq(conv.get("selected", []), [pubkey(f[3])],
-         "a convener's lot has no minimum: its one volunteer sits")
+    sv, rc = few.council("sortition", "verify", lots["Two for one"], check=False)
+    t.eq((rc, sv.get("ok")), (0, True), "sortition verify: the draw of two for one")
+    # The node's reselection after a recall copies the lot, the rule with it
+    # (a review found the lone other volunteer seated without a draw).
+    cred = [v for v in delegates(few) if v["credential"]["selection"] == lots["Two for one"]][0]
+    other = f[2] if cred["credential"]["delegate"] == pubkey(f[1]) else f[1]
+    for k in (f[0], f[1], f[2]):                                 # 3 of 4: recalled
+        few.council("recall", cred["credential_id"], key=k)
+    re = few.wait_for(lambda: [p for p in few.council("proposal", "list")[0]["proposals"]
+                               if p["proposal"]["title"] == "Two for one" and
+                               p["id"] != lots["Two for one"]] or None, "the reselection")[0]
+    few.council("volunteer", re["id"], key=other)                # alone
+    few.set_clock(few.now + 101)
+    rd = decision(few, re["id"])
+    t.eq((rd.get("selected", []), rd.get("too_few_volunteers", False)), ([], True),
+         "the reselection of a lot with one volunteer for one seat draws nobody")
 
     for n in (lot, terms, hall, seats, few):
         v, rc = n.council("verify")

@@ -476,6 +476,78 @@ done:
     councilnet__decision__free_unpacked(d, NULL);
 }
 
+/* Decision.too_few_volunteers is the node's to set exactly on a lot no
+ * convener proposed, while its selection minimums are on (a review found
+ * verify checked the volunteer count alone). One volunteer for two seats:
+ * a convener's lot seats them, with the minimums off (util_settings_open)
+ * and on; a member's lot with the minimums on draws nobody. A node that
+ * decides the other way (to keep out a volunteer it does not like, or to
+ * seat a member alone on their own lot) must not verify, and verify says
+ * which rule it broke. */
+static void lot_flag_case(int minimums, int by_member, const char *why)
+{
+  static const char *const ok[] = { "\"ok\":true", NULL };
+  const char *const bad[] = { "\"ok\":false", why, NULL };
+  Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+  Councilnet__Settings st = COUNCILNET__SETTINGS__INIT;
+  Councilnet__Decision *d = NULL;
+  ProtobufCBinaryData seated;
+  uint8_t lot[CN_HASH_BYTES], prev[CN_HASH_BYTES], vol_pk[CN_PK_BYTES];
+  char hex[2 * CN_HASH_BYTES + 1];
+  uint64_t seq = 0, window = by_member ? 86400 + 50 : 50;
+  int stood = -1, forged, due = minimums && by_member;
+
+  ADDR(st);
+  st.selection_min_window = minimums ? 86400 : 0;
+  st.selection_min_turnout_permille = minimums ? 100 : 0;
+  REQUIRE(util_act(&node, "settings", &st, node.convener_sk, NULL) == CN_OK);
+  REQUIRE(util_propose_lot_by(&node, by_member ? sk[0] : node.convener_sk, "one volunteer", 2,
+                              parent_pk, window, lot) == CN_OK);
+  cn_hex_encode(hex, lot, CN_HASH_BYTES);
+  ADDR(v);
+  v.proposal.data = lot;
+  v.proposal.len = CN_HASH_BYTES;
+  for (int i = ROLL - 1; i >= 0 && stood < 0; i--)
+    if (util_act(&node, "volunteer", &v, sk[i], NULL) == CN_OK)
+      stood = i;
+  REQUIRE(stood >= 0);
+  REQUIRE(tnode_set_clock(&node, node.now + window + 1) == 0);
+  d = util_wait_decision(&node, lot, 10000);
+  REQUIRE(d && d->n_volunteers == 1);
+  CHECK_EQ_INT(d->too_few_volunteers, due);
+  CHECK_EQ_INT(d->n_selected, due ? 0 : 1);
+  sortition_verify(hex, " --json", 0, "one volunteer for two seats, as the node decided", ok);
+  REQUIRE(decision_entry(lot, &seq, prev) == 0);
+  /* the other way: flag and nobody, or no flag and the volunteer seated */
+  {
+    ProtobufCBinaryData *was = d->selected;
+    size_t n_was = d->n_selected;
+    memcpy(vol_pk, d->volunteers[0].data, CN_PK_BYTES);
+    seated.data = vol_pk;
+    seated.len = CN_PK_BYTES;
+    d->too_few_volunteers = !due;
+    d->selected = due ? &seated : NULL;
+    d->n_selected = due ? 1 : 0;
+    d->passed = due;
+    forged = forge_decision(seq, d);
+    d->selected = was;
+    d->n_selected = n_was;
+    REQUIRE(forged == 0);
+  }
+  sortition_verify(hex, " --json", 1, "the node deciding the other way", bad);
+done:
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  CHECK_EQ_INT(util_settings_open(&node), CN_OK);
+}
+
+static void test_lot_flag_not_theirs(void)
+{
+  lot_flag_case(0, 0, "minimums were off at the close");
+  lot_flag_case(1, 0, "a convener proposed the lot");
+  lot_flag_case(1, 1, "on a lot no convener proposed");
+}
+
 /* A lot's places for child councils, two cases a review found:
  * (1) a delegate holding two live credentials from one council (re-elected
  *     for the next term before this one ends) counts, and the verifier
@@ -950,6 +1022,7 @@ int main(void)
   }
 
   test_lot_places();
+  test_lot_flag_not_theirs();
 
 done:
   if (dl)

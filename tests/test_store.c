@@ -386,8 +386,8 @@ static void test_log(cn_store_t *s)
   CHECK_EQ_INT(cn_store_log_scan(s, 0, 100, collect_entry, &c), 0);
   CHECK_EQ_INT(c.calls, 2);
 
-  /* A taken seq or record id writes nothing and says so (1): the node
-   * finds a record sent again this way. */
+  /* A taken record id writes nothing and says so (1): the node finds a
+   * record sent again this way. A taken seq is an error (a wrong head). */
   REQUIRE(cn_store_begin(s) == 0);
   {
     log_row_t dup = rows[3];
@@ -395,13 +395,13 @@ static void test_log(cn_store_t *s)
     uint8_t head_hash[32];
     dup.e.kind = dup.kind;
     dup.e.envelope = dup.env;
-    dup.e.seq = 3;
-    CHECK_EQ_INT(cn_store_log_append(s, &dup.e, signer), 1);
-    dup.e.seq = 4;
     memcpy(dup.e.record_id, rows[0].e.record_id, 32);
     CHECK_EQ_INT(cn_store_log_append(s, &dup.e, signer), 1);
     CHECK_EQ_INT(cn_store_log_head(s, &head, head_hash), 0);
     CHECK_EQ_INT((int)head, 3);
+    dup.e.seq = 3;
+    memcpy(dup.e.record_id, rows[3].e.record_id, 32);
+    CHECK_EQ_INT(cn_store_log_append(s, &dup.e, signer), -1);
   }
   cn_store_rollback(s);
 

@@ -442,6 +442,13 @@ int util_propose_lot(tnode_t *n, const char *title, uint32_t seats,
                      const uint8_t parent[CN_PK_BYTES], uint64_t window,
                      uint8_t id[CN_HASH_BYTES])
 {
+  return util_propose_lot_by(n, n->convener_sk, title, seats, parent, window, id);
+}
+
+int util_propose_lot_by(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const char *title,
+                        uint32_t seats, const uint8_t parent[CN_PK_BYTES], uint64_t window,
+                        uint8_t id[CN_HASH_BYTES])
+{
   Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
   Councilnet__Selection sel = COUNCILNET__SELECTION__INIT;
 
@@ -454,8 +461,8 @@ int util_propose_lot(tnode_t *n, const char *title, uint32_t seats,
   sel.parent.data = (uint8_t *)parent;
   sel.parent.len = CN_PK_BYTES;
   sel.term_start = n->now + window;
-  sel.term_end = n->now + 100000;
-  return util_propose(n, n->convener_sk, &p, id);
+  sel.term_end = n->now + window + 100000;
+  return util_propose(n, sk, &p, id);
 }
 
 int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p,

@@ -62,6 +62,10 @@ int util_settings_open(tnode_t *n);
 int util_propose_lot(tnode_t *n, const char *title, uint32_t seats,
                      const uint8_t parent[CN_PK_BYTES], uint64_t window,
                      uint8_t id[CN_HASH_BYTES]);
+/* The same, proposed by the key SK (a member's lot). */
+int util_propose_lot_by(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const char *title,
+                        uint32_t seats, const uint8_t parent[CN_PK_BYTES], uint64_t window,
+                        uint8_t id[CN_HASH_BYTES]);
 /* Seal and post. */
 int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
              uint64_t *seq);
