@@ -129,6 +129,8 @@ static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint
 static int budget_close_due(cn_node_t *n, uint64_t now);
 static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in);
 static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len);
+static int list_bytes(cn_node_t *n, const uint8_t round[CN_HASH_BYTES],
+                      const Councilnet__BudgetRound *r, size_t new_len, uint64_t *bytes);
 static int outbox_decision(cn_node_t *n, const uint8_t *proposal);
 static int can_stand(cn_node_t *n, const uint8_t key[CN_PK_BYTES]);
 static int node_recall(cn_node_t *n, Councilnet__Recall *r, int up, uint8_t recall_id[CN_HASH_BYTES]);
@@ -3877,6 +3879,18 @@ static cn_err apply_budget_round(apply_t *a)
                   "child councils (at most %d)", a->len, CN_RECORD_MAX - RELAY_SLACK);
   if ((err = check_round(a, r)) != CN_OK)
     return err;
+  /* A round that takes proposals publishes a final list, which holds the
+   * round's projects and its id: a child must be able to wrap that too,
+   * even with no project proposed (the list can be larger than the round). */
+  if (r->proposals_close) {
+    uint64_t bytes = 0;
+    if (list_bytes(a->n, a->rec->id, r, 0, &bytes) != 0)
+      return refuse(a, CN_ERR_INTERNAL, "database error");
+    if (bytes > CN_RECORD_MAX - RELAY_SLACK)
+      return refuse(a, CN_ERR_TOO_LARGE, "the round's final list would be %llu bytes; it must "
+                    "leave room to pass it down to child councils (at most %d)",
+                    (unsigned long long)bytes, CN_RECORD_MAX - RELAY_SLACK);
+  }
   if (r->closes <= a->now)
     return refuse(a, CN_ERR_WINDOW_CLOSED, "the window closes in the past");
   memset(&row, 0, sizeof row);

@@ -34,6 +34,7 @@
 
 #define T0 1900000000ULL
 #define FAKE_ENTRIES_MAX 16
+#define RELAY_SLACK 256        /* as lib/node.c: room a round leaves for the relay */
 
 /* The fake parent: its keys, its log so far, the process serving it. */
 typedef struct fake_t {
@@ -548,6 +549,60 @@ int main(void)
   }
   councilnet__round_list__free_unpacked(rl, NULL);
   rl = NULL;
+
+  /* A current node's own round at the door's limit, taking proposals: its
+   * final list must be one its child can pass down too. The list holds the
+   * round's projects (the bulk of the round here) and the round's id, so
+   * the door must leave room for it, not only for the round. */
+  {
+    Councilnet__BudgetProject e1 = COUNCILNET__BUDGET_PROJECT__INIT, *eps[2] = { &e1, &park };
+    uint8_t e_id[CN_HASH_BYTES], list_id[CN_HASH_BYTES];
+    int code = -1, relayed = -1;
+    size_t want = CN_RECORD_MAX - RELAY_SLACK;
+    e1.id = "hall";
+    e1.cost = 500;
+    councilnet__budget_round__init(&r);
+    r.node.data = mid.pk;
+    r.node.len = CN_PK_BYTES;
+    r.created = T0;
+    r.title = "Round E";
+    r.total = 1000;
+    r.projects = eps;
+    r.n_projects = 2;
+    r.proposals_close = T0 + 50;
+    r.opens = T0 + 50;
+    r.closes = T0 + 2000;
+    /* the largest round the middle takes, in steps of 8 bytes */
+    for (; code != CN_OK && want > CN_RECORD_MAX - 2 * RELAY_SLACK; want -= 8) {
+      free(env);
+      REQUIRE(seal_sized("budget_round", &r.base, &e1.title, &title, want, mid.convener_sk, &env,
+                         &len) == 0);
+      code = util_post(&mid, env, len, NULL);
+      REQUIRE(code == CN_OK || code == CN_ERR_TOO_LARGE);
+      cn_crypto_hash(e_id, env, len);
+    }
+    REQUIRE(code == CN_OK);
+    printf("round E: taken in at %zu bytes\n", len);
+    free(env);
+    env = NULL;
+    REQUIRE(tnode_set_clock(&mid, T0 + 50) == 0);
+    w.n = &leaf;
+    w.id = e_id;
+    w.listed = 1;
+    w.mandated = 0;
+    CHECK(util_wait(round_as_wanted, &w, 30000) == 0);
+    rl = (Councilnet__RoundList *)util_get(&mid, "/v1/budget", &councilnet__round_list__descriptor);
+    REQUIRE(rl);
+    {
+      Councilnet__RoundView *e = view_find(rl, e_id);
+      REQUIRE(e && e->projects_envelope.len);
+      cn_crypto_hash(list_id, e->projects_envelope.data, e->projects_envelope.len);
+    }
+    councilnet__round_list__free_unpacked(rl, NULL);
+    rl = NULL;
+    REQUIRE(relays_count(&leaf, (const uint8_t (*)[CN_HASH_BYTES])list_id, 1, &relayed) == 0);
+    CHECK_EQ_INT(relayed, 1);
+  }
 
   /* The round closes: the middle sends its mandate for the big round up. */
   REQUIRE(tnode_set_clock(&mid, T0 + 100 + 601) == 0);
