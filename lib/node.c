@@ -32,6 +32,10 @@
 #define CN_LOT_MAX_VOLUNTEERS 1500
 #define FUTURE_RETRY 3600        /* further ahead up to this: TOO_EARLY (retried by a
                                   * child); beyond: INVALID (a broken clock) */
+/* A whole roll sent again for a parent's NOT_MEMBER: the next one waits
+ * this long, doubling up to a day (cn_node_outbox_refresh_roll). */
+#define ROLL_REFRESH_MIN 600u
+#define ROLL_REFRESH_MAX 86400u
 
 /* Per-signer rate limit: a token bucket per member key, in a fixed table
  * (a busy key may share a slot with another; both then share the rate). */
@@ -3005,16 +3009,32 @@ out:
   return rc;
 }
 
-int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id, int allow)
+/* Set meta K to the decimal V. Return 0 or -1. */
+static int meta_set_u64(cn_node_t *n, const char *k, uint64_t v)
+{
+  char num[32];
+  snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+  return cn_store_meta_set(n->store, k, num, strlen(num));
+}
+
+int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
 {
   Councilnet__Envelope *e = NULL;
-  uint64_t first = 0, last = 0;
+  uint64_t first = 0, last = 0, now = cn_node_now(n), after, wait;
   uint8_t *env = NULL;
   size_t len = 0;
-  int rc, vote;
+  int rc, vote, allow;
 
   if (!n->has_parent || node_begin(n) != 0)
     return -1;
+  /* The wait is kept with the node, by its clock: a restart does not let a
+   * parent that answers NOT_MEMBER to everything have one more whole roll
+   * (and a clock set back more than the longest wait ends it). */
+  after = meta_u64(n, "roll_refresh_after", 0);
+  wait = meta_u64(n, "roll_refresh_wait", ROLL_REFRESH_MIN);
+  if (wait < ROLL_REFRESH_MIN || wait > ROLL_REFRESH_MAX)
+    wait = wait < ROLL_REFRESH_MIN ? ROLL_REFRESH_MIN : ROLL_REFRESH_MAX;
+  allow = now >= after || after - now > ROLL_REFRESH_MAX;
   rc = cn_store_outbox_first(n->store, &first, &env, &len);
   if (rc == 0 && first != id)
     rc = 1;
@@ -3035,8 +3055,11 @@ int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id, int allow)
   }
   /* The roll goes to the end, then every row queued before it moves
    * behind it, in order: the roll first, then the vote and the rest. */
-  if (cn_store_outbox_last(n->store, &last) != 0 || roll_full(n, cn_node_now(n)) != 0 ||
-      cn_store_outbox_rotate(n->store, last) != 0) {
+  if (cn_store_outbox_last(n->store, &last) != 0 || roll_full(n, now) != 0 ||
+      cn_store_outbox_rotate(n->store, last) != 0 ||
+      meta_set_u64(n, "roll_refresh_after", now + wait) != 0 ||
+      meta_set_u64(n, "roll_refresh_wait", wait * 2 < ROLL_REFRESH_MAX ? wait * 2
+                                                                      : ROLL_REFRESH_MAX) != 0) {
     node_rollback(n);
     return -1;
   }
@@ -3065,7 +3088,10 @@ static cn_err apply_parent_set(apply_t *a)
   if (cn_store_meta_set(a->n->store, "parent_url", m->url, strlen(m->url)) != 0 ||
       cn_store_meta_set(a->n->store, "parent_key", m->key.data, CN_PK_BYTES) != 0 ||
       cn_store_meta_set(a->n->store, "parent_seq", "0", 1) != 0 ||
-      cn_store_meta_set(a->n->store, "parent_hash", "", 0) != 0)
+      cn_store_meta_set(a->n->store, "parent_hash", "", 0) != 0 ||
+      /* a parent set (again): a whole roll may go at once on NOT_MEMBER */
+      meta_set_u64(a->n, "roll_refresh_after", 0) != 0 ||
+      meta_set_u64(a->n, "roll_refresh_wait", ROLL_REFRESH_MIN) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
   /* Loaded now (outbox_add needs it); a rollback reloads it (node_rollback). */
   a->n->parent_changed = 1;

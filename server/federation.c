@@ -14,8 +14,6 @@
 #define FED_TICK_MS 20
 #define FED_FOLLOW_PAGE 1000
 #define FED_TIMEOUT_S 10
-#define FED_REFRESH_MIN_MS (10 * 60 * 1000ull)    /* see fed_not_member */
-#define FED_REFRESH_MAX_MS (24 * 3600 * 1000ull)
 
 struct cn_fed_t {
   cn_loop_t *loop;
@@ -29,8 +27,6 @@ struct cn_fed_t {
   uint64_t row;                     /* outbox row in flight */
   uint8_t row_id[CN_HASH_BYTES];    /* its record id */
   unsigned attempts;
-  uint64_t refresh_after_ms;        /* no whole roll again before (fed_not_member) */
-  uint64_t refresh_wait_ms;
   uint64_t next_send_ms;
   int empty;                        /* the outbox was empty at the last look */
   uint64_t recheck_ms;              /* when to look again without a kick */
@@ -61,8 +57,6 @@ static int fed_sync_parent(cn_fed_t *f)
   }
   snprintf(f->url, sizeof f->url, "%s", url);
   memcpy(f->key, key, CN_PK_BYTES);
-  f->refresh_after_ms = 0;      /* a new parent: a whole roll may go at once */
-  f->refresh_wait_ms = FED_REFRESH_MIN_MS;
   return 0;
 }
 
@@ -136,16 +130,16 @@ static void fed_drain(cn_fed_t *f);
  * set aside here, or the parent lost it). Retried as it stands, a recall
  * vote would hold the whole outbox, recalls included, for good: the whole
  * roll goes up first, then the vote and the rest in their order. A full
- * roll is a large record: after one, the next waits FED_REFRESH_MIN_MS,
- * doubling up to a day, and a vote refused NOT_MEMBER meanwhile goes to
- * the dead letters (kept, shown, resendable): a parent that refuses our
- * roll, or that answers NOT_MEMBER to anything, cannot make us fill our
- * log with rolls. Return 1 if handled, 0 if the row is to be buried, -1
- * to retry it as any refusal. */
+ * roll is a large record: after one, the next waits 10 minutes by the
+ * node's clock, doubling up to a day (kept in the node's store, so a
+ * restart does not shorten it), and a vote refused NOT_MEMBER meanwhile
+ * goes to the dead letters (kept, shown, resendable): a parent that
+ * refuses our roll, or that answers NOT_MEMBER to anything, cannot make us
+ * fill our log with rolls. Return 1 if handled, 0 if the row is to be
+ * buried, -1 to retry it as any refusal. */
 static int fed_not_member(cn_fed_t *f, const char *why)
 {
-  uint64_t now = cn_loop_now_ms();
-  int rc = cn_node_outbox_refresh_roll(f->node, f->row, now >= f->refresh_after_ms);
+  int rc = cn_node_outbox_refresh_roll(f->node, f->row);
 
   if (rc == 2)
     return 0;
@@ -153,9 +147,6 @@ static int fed_not_member(cn_fed_t *f, const char *why)
     return -1;
   fprintf(stderr, "councild: parent does not know a member (%s); the whole roll goes up "
           "first, then the recall vote and the rest of the outbox\n", why);
-  f->refresh_after_ms = now + f->refresh_wait_ms;
-  f->refresh_wait_ms = f->refresh_wait_ms < FED_REFRESH_MAX_MS / 2 ? f->refresh_wait_ms * 2
-                                                                   : FED_REFRESH_MAX_MS;
   f->attempts = 0;
   f->empty = 0;
   fed_drain(f);
@@ -319,7 +310,6 @@ cn_fed_t *cn_fed_new(cn_loop_t *l, cn_node_t *n, const cn_fed_config_t *cfg)
     f->cfg.backoff_cap_ms = f->cfg.backoff_base_ms;
   if (f->cfg.follow_interval_ms == 0)
     f->cfg.follow_interval_ms = 500;
-  f->refresh_wait_ms = FED_REFRESH_MIN_MS;
   if (cn_loop_every(l, FED_TICK_MS, fed_on_tick, f) != 0) {
     free(f);
     return NULL;

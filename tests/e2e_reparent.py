@@ -233,4 +233,31 @@ with Workdir() as w:
     rolls = [d for d in f["dead_letters"] if d["kind"] == "roll"]
     t.eq(len(rolls), 2, "one whole roll at parent set, one sent again for both votes: "
          "a parent refusing them cannot make the child fill its log with rolls")
+
+    # The wait before the next whole roll outlives a restart (it was kept in
+    # memory: each restart let one more whole roll go at the first
+    # NOT_MEMBER). It is measured by the node's clock: past it, one goes.
+    def resend_vote(what):
+        """Send a refused vote again; wait until it is refused again; return
+        the dead letters of kinds roll and recall_vote."""
+        dl = ahead.council("federation")[0].get("dead_letters", [])
+        vid = str([d for d in dl if d["kind"] == "recall_vote"][0]["id"])
+        ahead.council("federation", "resend", vid, key=ahead.convener_key)
+        f = ahead.wait_for(lambda: (lambda s: s if s["outbox"] == 0 else None)(
+            ahead.council("federation")[0]), what)
+        dl = f.get("dead_letters", [])
+        return ([d for d in dl if d["kind"] == "roll"],
+                [d for d in dl if d["kind"] == "recall_vote"])
+
+    ahead.stop()
+    ahead.start()
+    rolls, votes = resend_vote("the resent vote refused again after a restart")
+    t.check(len(rolls) == 2 and len(votes) == 2 and
+            all("again after the whole roll was sent" in d["error"] for d in votes),
+            f"after a restart, still no whole roll within the wait: {len(rolls)} rolls, "
+            f"{[d['error'] for d in votes]}")
+    ahead.set_clock(ahead.now + 601)
+    rolls, votes = resend_vote("the resent vote refused once the wait is over")
+    t.check(len(rolls) == 3 and len(votes) == 2,
+            f"past the wait (by the node's clock) one whole roll goes again: {len(rolls)} rolls")
 t.finish()

@@ -139,11 +139,14 @@ int cn_node_outbox_done(cn_node_t *n, uint64_t id);
 int cn_node_outbox_bury(cn_node_t *n, uint64_t id, const char *why);
 /* The parent refused row ID NOT_MEMBER: it does not know a member of ours
  * (our roll update was set aside, or lost there). If ID is the outbox's
- * first row and a recall vote, and ALLOW, queue the whole roll ahead of
- * every row waiting (ID first behind it), in one transaction. Return 0 if
- * done, 1 if ID is not the first row or not a recall vote, 2 if it is but
- * not ALLOW (nothing changed in either), or -1. */
-int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id, int allow);
+ * first row and a recall vote, queue the whole roll ahead of every row
+ * waiting (ID first behind it), in one transaction, unless a whole roll
+ * went this way lately: after one the next waits 10 minutes by the node's
+ * clock, doubling up to a day (kept in the store, across restarts; reset
+ * by a parent_set). Return 0 if done, 1 if ID is not the first row or not
+ * a recall vote, 2 if it is but within the wait (nothing changed in
+ * either), or -1. */
+int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id);
 
 /* Following the parent's log: the last seq taken in, and taking in one
  * LogPage (each entry verified against the parent's key and the chain so
