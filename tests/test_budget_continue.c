@@ -34,59 +34,14 @@
 
 static tnode_t dist, hood;
 
-typedef struct want_t {
-  tnode_t *n;
-  const uint8_t *id;
-  int listed, mandated, allocated;
-} want_t;
-
-static Councilnet__RoundView *view_find(Councilnet__RoundList *rl, const uint8_t id[CN_HASH_BYTES])
-{
-  for (size_t i = 0; rl && i < rl->n_rounds; i++)
-    if (rl->rounds[i]->id.len == CN_HASH_BYTES &&
-        memcmp(rl->rounds[i]->id.data, id, CN_HASH_BYTES) == 0)
-      return rl->rounds[i];
-  return NULL;
-}
-
-/* Does W->n know round W->id, and as W asks (listed, mandated, allocated)? */
-static int round_as_wanted(void *ctx)
-{
-  want_t *w = ctx;
-  Councilnet__RoundList *rl =
-    (Councilnet__RoundList *)util_get(w->n, "/v1/budget", &councilnet__round_list__descriptor);
-  Councilnet__RoundView *v = view_find(rl, w->id);
-  int ok = v && (!w->listed || v->projects_envelope.len) && (!w->mandated || v->mandated) &&
-           (!w->allocated || v->allocation);
-  if (rl)
-    councilnet__round_list__free_unpacked(rl, NULL);
-  return ok;
-}
-
 static int wait_round(tnode_t *n, const uint8_t *id, int listed, int mandated, int allocated)
 {
-  want_t w = { n, id, listed, mandated, allocated };
-  return util_wait(round_as_wanted, &w, 30000);
+  return util_wait_round(n, id, listed, mandated, allocated, 30000);
 }
 
 static int outbox_empty(void *ctx)
 {
   return util_outbox(ctx) == 0;
-}
-
-static int council_verify(tnode_t *n)
-{
-  char cmd[512], *out = NULL;
-  int rc;
-
-  if (!getenv("CN_COUNCIL"))
-    return 0;
-  snprintf(cmd, sizeof cmd, "'%s' verify --node %s 2>&1", getenv("CN_COUNCIL"), n->url);
-  rc = util_sh(cmd, &out);
-  if (rc != 0)
-    fprintf(stderr, "council verify %s: %s\n", n->url, out ? out : "");
-  free(out);
-  return rc;
 }
 
 /* Store a proposal for ROUND in N's store (N stopped), as a node of
@@ -274,7 +229,7 @@ int main(void)
   rl = (Councilnet__RoundList *)util_get(&hood, "/v1/budget", &councilnet__round_list__descriptor);
   REQUIRE(rl);
   {
-    Councilnet__RoundView *c = view_find(rl, c_id);
+    Councilnet__RoundView *c = util_round_view(rl, c_id);
     CHECK(c && !c->mandated && c->profiles == 1);
   }
   councilnet__round_list__free_unpacked(rl, NULL);
@@ -289,7 +244,7 @@ int main(void)
   rl = (Councilnet__RoundList *)util_get(&dist, "/v1/budget", &councilnet__round_list__descriptor);
   REQUIRE(rl);
   {
-    Councilnet__RoundView *c = view_find(rl, c_id), *d = view_find(rl, d_id);
+    Councilnet__RoundView *c = util_round_view(rl, c_id), *d = util_round_view(rl, d_id);
     CHECK(c && c->projects_envelope.len == 0 && c->allocation &&
           c->allocation->n_projects == C_PROJECTS);
     CHECK(d && d->projects_envelope.len > 0 && d->allocation && d->allocation->n_projects == 2 &&
@@ -298,8 +253,8 @@ int main(void)
   }
   councilnet__round_list__free_unpacked(rl, NULL);
   rl = NULL;
-  CHECK_EQ_INT(council_verify(&dist), 0);
-  CHECK_EQ_INT(council_verify(&hood), 0);
+  CHECK_EQ_INT(util_council_verify(&dist), 0);
+  CHECK_EQ_INT(util_council_verify(&hood), 0);
 done:
   if (rl)
     councilnet__round_list__free_unpacked(rl, NULL);

@@ -306,34 +306,6 @@ static int seal_sized(const char *kind, const ProtobufCMessage *body, char **fie
   return -1;
 }
 
-typedef struct want_t {
-  tnode_t *n;
-  const uint8_t *id;
-  int listed, mandated;
-} want_t;
-
-static Councilnet__RoundView *view_find(Councilnet__RoundList *rl, const uint8_t id[CN_HASH_BYTES])
-{
-  for (size_t i = 0; rl && i < rl->n_rounds; i++)
-    if (rl->rounds[i]->id.len == CN_HASH_BYTES &&
-        memcmp(rl->rounds[i]->id.data, id, CN_HASH_BYTES) == 0)
-      return rl->rounds[i];
-  return NULL;
-}
-
-/* Does W->n know round W->id (with its final list, its mandate sent)? */
-static int round_as_wanted(void *ctx)
-{
-  want_t *w = ctx;
-  Councilnet__RoundList *rl =
-    (Councilnet__RoundList *)util_get(w->n, "/v1/budget", &councilnet__round_list__descriptor);
-  Councilnet__RoundView *v = view_find(rl, w->id);
-  int ok = v && (!w->listed || v->projects_envelope.len) && (!w->mandated || v->mandated);
-  if (rl)
-    councilnet__round_list__free_unpacked(rl, NULL);
-  return ok;
-}
-
 /* Count N's budget_relay records wrapping each of IDS[0..N_IDS). */
 static int relays_count(tnode_t *n, const uint8_t (*ids)[CN_HASH_BYTES], size_t n_ids, int *counts)
 {
@@ -371,21 +343,6 @@ static int relays_count(tnode_t *n, const uint8_t (*ids)[CN_HASH_BYTES], size_t 
     if (got == 0)
       return 0;
   }
-}
-
-static int council_verify(tnode_t *n)
-{
-  char cmd[512], *out = NULL;
-  int rc;
-
-  if (!getenv("CN_COUNCIL"))
-    return 0;
-  snprintf(cmd, sizeof cmd, "'%s' verify --node %s 2>&1", getenv("CN_COUNCIL"), n->url);
-  rc = util_sh(cmd, &out);
-  if (rc != 0)
-    fprintf(stderr, "council verify %s: %s\n", n->url, out ? out : "");
-  free(out);
-  return rc;
 }
 
 /* The round ROUND as the fake parent's convener signs it. */
@@ -438,7 +395,6 @@ int main(void)
   char *title = NULL;
   int counts[N_RECORDS], started = 0, fake_up = 0;
   tnode_t parent;
-  want_t w;
 
   cn_crypto_init();
   park.id = "park";
@@ -471,10 +427,7 @@ int main(void)
   env = NULL;
 
   /* The middle takes it in, and its member votes in it. */
-  w.n = &mid;
-  w.id = ids[BIG];
-  w.listed = w.mandated = 0;
-  CHECK(util_wait(round_as_wanted, &w, 30000) == 0);
+  CHECK(util_wait_round(&mid, ids[BIG], 0, 0, 0, 30000) == 0);
   {
     Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
     uint32_t first = 0;
@@ -514,10 +467,7 @@ int main(void)
   env = NULL;
 
   /* The leaf gets the normal ones through the middle, B's list last. */
-  w.n = &leaf;
-  w.id = ids[B];
-  w.listed = 1;
-  CHECK(util_wait(round_as_wanted, &w, 30000) == 0);
+  CHECK(util_wait_round(&leaf, ids[B], 1, 0, 0, 30000) == 0);
   REQUIRE(relays_count(&mid, (const uint8_t (*)[CN_HASH_BYTES])ids, N_RECORDS, counts) == 0);
   CHECK_EQ_INT(counts[BIG], 0);
   CHECK_EQ_INT(counts[A], 1);
@@ -529,8 +479,8 @@ int main(void)
   rl = (Councilnet__RoundList *)util_get(&mid, "/v1/budget", &councilnet__round_list__descriptor);
   REQUIRE(rl);
   {
-    Councilnet__RoundView *big = view_find(rl, ids[BIG]), *a = view_find(rl, ids[A]);
-    Councilnet__RoundView *b = view_find(rl, ids[B]);
+    Councilnet__RoundView *big = util_round_view(rl, ids[BIG]), *a = util_round_view(rl, ids[A]);
+    Councilnet__RoundView *b = util_round_view(rl, ids[B]);
     CHECK_EQ_INT(rl->n_rounds, 3);
     CHECK(big && big->envelope.len == CN_RECORD_MAX && big->ballots == 1);
     CHECK(a && a->projects_envelope.len == CN_RECORD_MAX && a->round && a->round->n_projects == 3);
@@ -541,9 +491,9 @@ int main(void)
   rl = (Councilnet__RoundList *)util_get(&leaf, "/v1/budget", &councilnet__round_list__descriptor);
   REQUIRE(rl);
   {
-    Councilnet__RoundView *a = view_find(rl, ids[A]), *b = view_find(rl, ids[B]);
+    Councilnet__RoundView *a = util_round_view(rl, ids[A]), *b = util_round_view(rl, ids[B]);
     CHECK_EQ_INT(rl->n_rounds, 2);
-    CHECK(view_find(rl, ids[BIG]) == NULL);
+    CHECK(util_round_view(rl, ids[BIG]) == NULL);
     CHECK(a && a->projects_envelope.len == 0 && a->round && a->round->n_projects == 2);
     CHECK(b && b->projects_envelope.len > 0 && b->round && b->round->n_projects == 3);
   }
@@ -586,15 +536,11 @@ int main(void)
     free(env);
     env = NULL;
     REQUIRE(tnode_set_clock(&mid, T0 + 50) == 0);
-    w.n = &leaf;
-    w.id = e_id;
-    w.listed = 1;
-    w.mandated = 0;
-    CHECK(util_wait(round_as_wanted, &w, 30000) == 0);
+    CHECK(util_wait_round(&leaf, e_id, 1, 0, 0, 30000) == 0);
     rl = (Councilnet__RoundList *)util_get(&mid, "/v1/budget", &councilnet__round_list__descriptor);
     REQUIRE(rl);
     {
-      Councilnet__RoundView *e = view_find(rl, e_id);
+      Councilnet__RoundView *e = util_round_view(rl, e_id);
       REQUIRE(e && e->projects_envelope.len);
       cn_crypto_hash(list_id, e->projects_envelope.data, e->projects_envelope.len);
     }
@@ -606,14 +552,10 @@ int main(void)
 
   /* The round closes: the middle sends its mandate for the big round up. */
   REQUIRE(tnode_set_clock(&mid, T0 + 100 + 601) == 0);
-  w.n = &mid;
-  w.id = ids[BIG];
-  w.listed = 0;
-  w.mandated = 1;
-  CHECK(util_wait(round_as_wanted, &w, 30000) == 0);
+  CHECK(util_wait_round(&mid, ids[BIG], 0, 1, 0, 30000) == 0);
 
-  CHECK_EQ_INT(council_verify(&mid), 0);
-  CHECK_EQ_INT(council_verify(&leaf), 0);
+  CHECK_EQ_INT(util_council_verify(&mid), 0);
+  CHECK_EQ_INT(util_council_verify(&leaf), 0);
 done:
   if (rl)
     councilnet__round_list__free_unpacked(rl, NULL);

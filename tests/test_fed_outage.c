@@ -241,6 +241,70 @@ static int round_known(void *ctx)
   return ok;
 }
 
+/* The parent's convener opens a greedy round TITLE of N_PROJ projects
+ * (PREFIX0, PREFIX1, ... at 100 each, 500 in all) from T for 1000 s; W
+ * gets its id and waits until AT knows it. 0 or -1. */
+static int round_open(const char *title, const char *prefix, int n_proj, uint64_t t,
+                      tnode_t *at, round_wait_t *w)
+{
+  Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
+  Councilnet__BudgetProject *proj = calloc((size_t)n_proj, sizeof *proj);
+  Councilnet__BudgetProject **projs = calloc((size_t)n_proj, sizeof *projs);
+  char (*ids)[16] = calloc((size_t)n_proj, sizeof *ids);
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int rc = -1;
+
+  if (!proj || !projs || !ids)
+    goto out;
+  for (int i = 0; i < n_proj; i++) {
+    councilnet__budget_project__init(&proj[i]);
+    snprintf(ids[i], sizeof ids[i], "%s%d", prefix, i);
+    proj[i].id = ids[i];
+    proj[i].title = ids[i];
+    proj[i].cost = 100;
+    projs[i] = &proj[i];
+  }
+  br.node.data = parent.pk;
+  br.node.len = CN_PK_BYTES;
+  br.created = t;
+  br.title = (char *)title;
+  br.total = 500;
+  br.projects = projs;
+  br.n_projects = (size_t)n_proj;
+  br.opens = t;
+  br.closes = t + 1000;
+  br.rule = COUNCILNET__BUDGET_RULE__GREEDY;
+  if (util_seal("budget_round", &br, parent.convener_sk, &env, &len) != 0 ||
+      util_post(&parent, env, len, NULL) != CN_OK)
+    goto out;
+  memset(w, 0, sizeof *w);
+  cn_crypto_hash(w->id, env, len);
+  w->n = at;
+  rc = util_wait(round_known, w, 15000);
+out:
+  free(env);
+  free(proj);
+  free(projs);
+  free(ids);
+  return rc;
+}
+
+/* A member's (SK's) ballot at AT for round ROUND: the projects in SET. */
+static int budget_vote(tnode_t *at, const uint8_t voter_sk[CN_SK_BYTES],
+                       const uint8_t round[CN_HASH_BYTES], uint64_t t, uint32_t *set, size_t n)
+{
+  Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
+  b.node.data = at->pk;
+  b.node.len = CN_PK_BYTES;
+  b.created = t;
+  b.round.data = (uint8_t *)round;
+  b.round.len = CN_HASH_BYTES;
+  b.projects = set;
+  b.n_projects = n;
+  return util_act(at, "budget_ballot", &b, voter_sk, NULL);
+}
+
 /* F. A budget round across the parent, Riverside and the big council,
  * whose 1,600 voters each approve a different set of 11 projects. Its
  * mandate carries 1,600 approval sets: labelled with its own key each, it
@@ -249,56 +313,19 @@ static int round_known(void *ctx)
 static void test_big_budget(void)
 {
   enum { NPROJ = 11, VOTERS = 1600 };
-  static char ids[NPROJ][8];
-  Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
-  Councilnet__BudgetProject proj[NPROJ], *projs[NPROJ];
   round_wait_t w;
-  uint8_t *env = NULL;
-  size_t len = 0;
   uint64_t t = big.now;
 
-  for (int i = 0; i < NPROJ; i++) {
-    councilnet__budget_project__init(&proj[i]);
-    snprintf(ids[i], sizeof ids[i], "p%d", i);
-    proj[i].id = ids[i];
-    proj[i].title = ids[i];
-    proj[i].cost = 100;
-    projs[i] = &proj[i];
-  }
   REQUIRE(tnode_set_clock(&parent, t) == 0);
   REQUIRE(tnode_set_clock(&child, t) == 0);
-  br.node.data = parent.pk;
-  br.node.len = CN_PK_BYTES;
-  br.created = t;
-  br.title = "Many voters";
-  br.total = 500;
-  br.projects = projs;
-  br.n_projects = NPROJ;
-  br.opens = t;
-  br.closes = t + 1000;
-  br.rule = COUNCILNET__BUDGET_RULE__GREEDY;
-  REQUIRE(util_seal("budget_round", &br, parent.convener_sk, &env, &len) == 0);
-  REQUIRE(util_post(&parent, env, len, NULL) == CN_OK);
-  memset(&w, 0, sizeof w);
-  cn_crypto_hash(w.id, env, len);
-  free(env);
-  w.n = &big;
-  REQUIRE(util_wait(round_known, &w, 15000) == 0);
+  REQUIRE(round_open("Many voters", "p", NPROJ, t, &big, &w) == 0);
   for (int v = 0; v < VOTERS; v++) {
-    Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
     uint32_t set[NPROJ];
     size_t n = 0;
     for (int j = 0; j < NPROJ; j++)        /* set v + 1, as bits: all different */
       if ((v + 1) >> j & 1)
         set[n++] = (uint32_t)j;
-    b.node.data = big.pk;
-    b.node.len = CN_PK_BYTES;
-    b.created = t;
-    b.round.data = w.id;
-    b.round.len = CN_HASH_BYTES;
-    b.projects = set;
-    b.n_projects = n;
-    REQUIRE(util_act(&big, "budget_ballot", &b, big_sk[BIG - 1 - v], NULL) == CN_OK);
+    REQUIRE(budget_vote(&big, big_sk[BIG - 1 - v], w.id, t, set, n) == CN_OK);
   }
   REQUIRE(tnode_set_clock(&big, t + 1001) == 0);
   REQUIRE(tnode_set_clock(&child, t + 1001) == 0);
@@ -358,14 +385,10 @@ static void parts_collect(void *ctx, const Councilnet__LogEntry *le, const Counc
 
 static void test_huge_budget(void)
 {
-  static char ids[HUGE_PROJ][8];
   Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
-  Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
-  Councilnet__BudgetProject proj[HUGE_PROJ], *projs[HUGE_PROJ];
   round_wait_t w;
   parts_ctx_t pc;
-  uint8_t *env = NULL;
-  size_t len = 0, once = 0;
+  size_t once = 0;
   uint64_t t = parent.now;
 
   REQUIRE(tnode_start(&huge, "Large neighbourhood", t) == 0);
@@ -383,46 +406,14 @@ static void test_huge_budget(void)
   REQUIRE(util_act(&huge, "parent_set", &ps, huge.convener_sk, NULL) == CN_OK);
   REQUIRE(util_wait(outbox_empty, &huge, 20000) == 0);      /* the parent has its roll */
 
-  for (int i = 0; i < HUGE_PROJ; i++) {
-    councilnet__budget_project__init(&proj[i]);
-    snprintf(ids[i], sizeof ids[i], "q%d", i);
-    proj[i].id = ids[i];
-    proj[i].title = ids[i];
-    proj[i].cost = 100;
-    projs[i] = &proj[i];
-  }
-  br.node.data = parent.pk;
-  br.node.len = CN_PK_BYTES;
-  br.created = t;
-  br.title = "A large neighbourhood";
-  br.total = 500;
-  br.projects = projs;
-  br.n_projects = HUGE_PROJ;
-  br.opens = t;
-  br.closes = t + 1000;
-  br.rule = COUNCILNET__BUDGET_RULE__GREEDY;
-  REQUIRE(util_seal("budget_round", &br, parent.convener_sk, &env, &len) == 0);
-  REQUIRE(util_post(&parent, env, len, NULL) == CN_OK);
-  memset(&w, 0, sizeof w);
-  cn_crypto_hash(w.id, env, len);
-  free(env);
-  w.n = &huge;
-  REQUIRE(util_wait(round_known, &w, 15000) == 0);
+  REQUIRE(round_open("A large neighbourhood", "q", HUGE_PROJ, t, &huge, &w) == 0);
   for (int v = 0; v < HUGE; v++) {
-    Councilnet__BudgetBallot b = COUNCILNET__BUDGET_BALLOT__INIT;
     uint32_t set[HUGE_PROJ];
     size_t n = 0;
     for (int j = 0; j < HUGE_PROJ; j++)   /* v + 1 in the low 13 bits: all different */
       if (j >= 13 || ((v + 1) >> j & 1))
         set[n++] = (uint32_t)j;
-    b.node.data = huge.pk;
-    b.node.len = CN_PK_BYTES;
-    b.created = t;
-    b.round.data = w.id;
-    b.round.len = CN_HASH_BYTES;
-    b.projects = set;
-    b.n_projects = n;
-    REQUIRE(util_act(&huge, "budget_ballot", &b, huge_sk[v], NULL) == CN_OK);
+    REQUIRE(budget_vote(&huge, huge_sk[v], w.id, t, set, n) == CN_OK);
   }
   REQUIRE(tnode_set_clock(&huge, t + 1001) == 0);
   REQUIRE(tnode_set_clock(&big, t + 1001) == 0);

@@ -581,3 +581,53 @@ int64_t util_outbox(tnode_t *n)
     councilnet__federation_status__free_unpacked(f, NULL);
   return v;
 }
+
+Councilnet__RoundView *util_round_view(Councilnet__RoundList *rl, const uint8_t id[CN_HASH_BYTES])
+{
+  for (size_t i = 0; rl && i < rl->n_rounds; i++)
+    if (rl->rounds[i]->id.len == CN_HASH_BYTES &&
+        memcmp(rl->rounds[i]->id.data, id, CN_HASH_BYTES) == 0)
+      return rl->rounds[i];
+  return NULL;
+}
+
+typedef struct round_want_t {
+  tnode_t *n;
+  const uint8_t *id;
+  int listed, mandated, allocated;
+} round_want_t;
+
+static int round_as_wanted(void *ctx)
+{
+  round_want_t *w = ctx;
+  Councilnet__RoundList *rl =
+    (Councilnet__RoundList *)util_get(w->n, "/v1/budget", &councilnet__round_list__descriptor);
+  Councilnet__RoundView *v = util_round_view(rl, w->id);
+  int ok = v && (!w->listed || v->projects_envelope.len) && (!w->mandated || v->mandated) &&
+           (!w->allocated || v->allocation);
+  if (rl)
+    councilnet__round_list__free_unpacked(rl, NULL);
+  return ok;
+}
+
+int util_wait_round(tnode_t *n, const uint8_t id[CN_HASH_BYTES], int listed, int mandated,
+                    int allocated, int ms)
+{
+  round_want_t w = { n, id, listed, mandated, allocated };
+  return util_wait(round_as_wanted, &w, ms);
+}
+
+int util_council_verify(tnode_t *n)
+{
+  char cmd[512], *out = NULL;
+  int rc;
+
+  if (!getenv("CN_COUNCIL"))
+    return 0;
+  snprintf(cmd, sizeof cmd, "'%s' verify --node %s 2>&1", getenv("CN_COUNCIL"), n->url);
+  rc = util_sh(cmd, &out);
+  if (rc != 0)
+    fprintf(stderr, "council verify %s: %s\n", n->url, out ? out : "");
+  free(out);
+  return rc;
+}

@@ -109,4 +109,15 @@ int util_log_count(tnode_t *n, const uint8_t id[CN_HASH_BYTES]);
 /* Records waiting in N's outbox, or -1. */
 int64_t util_outbox(tnode_t *n);
 
+/* Round ID in a /v1/budget answer, or NULL. */
+Councilnet__RoundView *util_round_view(Councilnet__RoundList *rl, const uint8_t id[CN_HASH_BYTES]);
+/* Wait up to MS for N to know round ID, with its final list (LISTED), its
+ * mandate sent (MANDATED), its allocation (ALLOCATED) as asked. 0 or -1. */
+int util_wait_round(tnode_t *n, const uint8_t id[CN_HASH_BYTES], int listed, int mandated,
+                    int allocated, int ms);
+
+/* `council verify` of N's log (0 if it verifies, or without CN_COUNCIL);
+ * says on stderr what it printed otherwise. */
+int util_council_verify(tnode_t *n);
+
 #endif
