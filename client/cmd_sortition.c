@@ -75,6 +75,9 @@ typedef struct lot_ctx_t {
   int frozen;                   /* the decision is seen: the roll stays as it was then */
   int minimums_off;             /* the node's selection minimums, as last set before it */
   uint8_t author[CN_PK_BYTES];  /* the proposal's signer */
+  int anchored;                 /* the first convener is known (see lot_entry) */
+  uint64_t stranger_seq;        /* the first convener's record no convener signed */
+  char stranger_kind[32];
   uint64_t signed_lot_seq;      /* an earlier decision of the node with a lot signature */
   Councilnet__Proposal *proposal;
   uint64_t proposal_seq;
@@ -329,18 +332,27 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
   if (!env)
     return CN_EXIT_OK;          /* cannot happen: the verifier opened it */
   kind = env->kind ? env->kind : "";
-  /* Only a convener may sign these: their signer was one then (the first
-   * convener, made at `councild init`, is in no record of its own). */
-  if (!l->frozen && env->signer.len == CN_PK_BYTES &&
-      (strcmp(kind, "member_add") == 0 || strcmp(kind, "member_remove") == 0 ||
-       strcmp(kind, "role_set") == 0 || strcmp(kind, "settings") == 0)) {
-    roll_key_t *k = roll_slot(l, env->signer.data, 1);
-    if (!k) {
-      councilnet__envelope__free_unpacked(env, NULL);
-      cn_cli_errorf("out of memory");
-      return CN_EXIT_LOCAL;
+  /* Only a convener may sign these, and only a convener's count: the roll,
+   * the roles and the settings the draw depends on are replayed from
+   * records conveners signed. The convener made at `councild init` is in
+   * no record of their own; on an honest node the first of these records
+   * is theirs (any later convener needs a role_set first), so it anchors
+   * the replay. A node that logs one signed by anyone else is caught. */
+  if (!l->frozen && (strcmp(kind, "member_add") == 0 || strcmp(kind, "member_remove") == 0 ||
+                     strcmp(kind, "role_set") == 0 || strcmp(kind, "settings") == 0)) {
+    roll_key_t *k = env->signer.len == CN_PK_BYTES ? roll_slot(l, env->signer.data, 1) : NULL;
+    if (k && !l->anchored) {
+      l->anchored = 1;
+      k->convener = 1;
     }
-    k->convener = 1;
+    if (!k || !k->convener) {
+      if (!l->stranger_seq) {
+        l->stranger_seq = e->seq;
+        snprintf(l->stranger_kind, sizeof l->stranger_kind, "%s", kind);
+      }
+      councilnet__envelope__free_unpacked(env, NULL);
+      return CN_EXIT_OK;
+    }
   }
   if (!l->frozen && strcmp(kind, "role_set") == 0) {
     Councilnet__RoleSet *m = councilnet__role_set__unpack(NULL, env->body.len, env->body.data);
@@ -381,8 +393,8 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
       councilnet__member_remove__free_unpacked(m, NULL);
     }
   } else if (!l->frozen && strcmp(kind, "settings") == 0) {
-    /* in the node's log, so the node's own (a convener's); with no such
-     * record the minimums are on, as they are by default */
+    /* a convener's (above); with no such record the minimums are on, as
+     * they are by default */
     Councilnet__Settings *m = councilnet__settings__unpack(NULL, env->body.len, env->body.data);
     if (m) {
       l->minimums_off = !m->selection_min_window && !m->selection_min_turnout_permille;
@@ -652,9 +664,14 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
    * more volunteers than seats (Decision.too_few_volunteers), and only
    * then: the node may neither skip a draw it did not like nor seat a lone
    * volunteer. Decisions without a lot signature predate the rule. */
+  if (l.stranger_seq)
+    add_error(err, sizeof err, "entry %llu (%s) is signed by a key that was no convener there: "
+              "no honest node logs it", (unsigned long long)l.stranger_seq, l.stranger_kind);
   {
+    /* with no convener's record before the decision, nobody was on the
+     * roll: only the first convener could have proposed the lot */
     roll_key_t *a = roll_slot(&l, l.author, 0);
-    int by_convener = a && a->convener;
+    int by_convener = !l.anchored || (a && a->convener);
     int due = n <= sel->seats && !l.minimums_off && !by_convener &&
               (d->lot_signature.len || d->too_few_volunteers);
     if (d->too_few_volunteers != due) {

@@ -3020,7 +3020,7 @@ static int meta_set_u64(cn_node_t *n, const char *k, uint64_t v)
 int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
 {
   Councilnet__Envelope *e = NULL;
-  uint64_t first = 0, last = 0, now = cn_node_now(n), after, wait;
+  uint64_t first = 0, last = 0, now = cn_node_now(n), at, after, wait;
   uint8_t *env = NULL;
   size_t len = 0;
   int rc, vote, allow;
@@ -3028,13 +3028,18 @@ int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
   if (!n->has_parent || node_begin(n) != 0)
     return -1;
   /* The wait is kept with the node, by its clock: a restart does not let a
-   * parent that answers NOT_MEMBER to everything have one more whole roll
-   * (and a clock set back more than the longest wait ends it). */
+   * parent that answers NOT_MEMBER to everything have one more whole roll.
+   * It doubles while refusals keep coming, and starts again from 10
+   * minutes after a whole wait without one, or when the clock is set back
+   * before the last roll. */
+  at = meta_u64(n, "roll_refresh_at", 0);
   after = meta_u64(n, "roll_refresh_after", 0);
   wait = meta_u64(n, "roll_refresh_wait", ROLL_REFRESH_MIN);
   if (wait < ROLL_REFRESH_MIN || wait > ROLL_REFRESH_MAX)
     wait = wait < ROLL_REFRESH_MIN ? ROLL_REFRESH_MIN : ROLL_REFRESH_MAX;
-  allow = now >= after || after - now > ROLL_REFRESH_MAX;
+  allow = now >= after || now < at;
+  if (now < at || (now >= after && now - after >= wait))
+    wait = ROLL_REFRESH_MIN;
   rc = cn_store_outbox_first(n->store, &first, &env, &len);
   if (rc == 0 && first != id)
     rc = 1;
@@ -3057,6 +3062,7 @@ int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
    * behind it, in order: the roll first, then the vote and the rest. */
   if (cn_store_outbox_last(n->store, &last) != 0 || roll_full(n, now) != 0 ||
       cn_store_outbox_rotate(n->store, last) != 0 ||
+      meta_set_u64(n, "roll_refresh_at", now) != 0 ||
       meta_set_u64(n, "roll_refresh_after", now + wait) != 0 ||
       meta_set_u64(n, "roll_refresh_wait", wait * 2 < ROLL_REFRESH_MAX ? wait * 2
                                                                       : ROLL_REFRESH_MAX) != 0) {
@@ -3090,6 +3096,7 @@ static cn_err apply_parent_set(apply_t *a)
       cn_store_meta_set(a->n->store, "parent_seq", "0", 1) != 0 ||
       cn_store_meta_set(a->n->store, "parent_hash", "", 0) != 0 ||
       /* a parent set (again): a whole roll may go at once on NOT_MEMBER */
+      meta_set_u64(a->n, "roll_refresh_at", 0) != 0 ||
       meta_set_u64(a->n, "roll_refresh_after", 0) != 0 ||
       meta_set_u64(a->n, "roll_refresh_wait", ROLL_REFRESH_MIN) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");

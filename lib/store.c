@@ -86,10 +86,12 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "CREATE TABLE budget_profile_parts(round BLOB NOT NULL, child BLOB NOT NULL,"
   " part INTEGER NOT NULL, parts INTEGER NOT NULL, created INTEGER NOT NULL,"
   " voters INTEGER NOT NULL, counted INTEGER NOT NULL, body BLOB NOT NULL,"
-  " digest BLOB NOT NULL DEFAULT x'', PRIMARY KEY(round, child, part));"
+  " PRIMARY KEY(round, child, part));"
   "INSERT INTO budget_profile_parts(round, child, part, parts, created, voters, counted, body)"
   " SELECT round, child, 0, 1, 0, 0, 0, body FROM budget_profiles;"
   "DROP TABLE budget_profiles;",
+  /* 10: the digest that ties the parts of one mandate together */
+  "ALTER TABLE budget_profile_parts ADD COLUMN digest BLOB NOT NULL DEFAULT x'';",
 };
 
 enum stmt_id {

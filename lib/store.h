@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 9
+#define CN_STORE_SCHEMA_VERSION 10
 
 typedef struct cn_store_t cn_store_t;
 

@@ -260,4 +260,19 @@ with Workdir() as w:
     rolls, votes = resend_vote("the resent vote refused once the wait is over")
     t.check(len(rolls) == 3 and len(votes) == 2,
             f"past the wait (by the node's clock) one whole roll goes again: {len(rolls)} rolls")
+    # The wait doubled (20 minutes now; 40 the next time); once a whole
+    # next wait has passed without a roll after it ended, it starts again
+    # from 10 minutes (a review found it stuck at a day for good after a
+    # few refreshes in a node's life).
+    ahead.set_clock(ahead.now + 1200 + 2400 + 1)
+    rolls, votes = resend_vote("the resent vote refused after a quiet spell")
+    t.check(len(rolls) == 4, f"after a quiet spell one whole roll goes: {len(rolls)} rolls")
+    ahead.set_clock(ahead.now + 601)
+    rolls, votes = resend_vote("the resent vote refused 10 minutes later")
+    t.check(len(rolls) == 5, "after a quiet spell the wait starts again from 10 minutes: "
+            f"{len(rolls)} rolls")
+    # A clock set back before the last roll ends the wait.
+    ahead.set_clock(ahead.now - 1000)
+    rolls, votes = resend_vote("the resent vote refused with the clock set back")
+    t.check(len(rolls) == 6, f"a clock set back before the last roll ends the wait: {len(rolls)} rolls")
 t.finish()

@@ -1,0 +1,351 @@
+/* test_verify_replay.c: what `council sortition verify` replays from a
+ * node's log to check Decision.too_few_volunteers, and the store step that
+ * came with budget mandates in parts (found by a review).
+ *
+ * 1. Schema step 10: a database at version 9 (budget_profile_parts without
+ *    its digest column, as the first version of mandates in parts made it)
+ *    is migrated: budget mandate parts can be stored and read. The column
+ *    was first added by editing step 9 in place, which such a database
+ *    would never have run.
+ * 2. The convener made at `councild init` is in no record of their own. A
+ *    lot they propose as the node's first act, with nobody volunteering,
+ *    is a convener's lot (no flag) and verifies.
+ * 3. Only records a convener signed count in the replay: a dishonest node
+ *    that logs a settings record signed by a throwaway key (the minimums
+ *    off) and seats a member's lone volunteer is caught. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "councilnet/log.h"
+#include "councilnet/sortition.h"
+
+#include "store.h"
+#include "test.h"
+#include "util.h"
+
+#define T0 1900000000ULL
+
+static void test_schema_step10(void)
+{
+  char dir[256], path[300], err[256];
+  cn_store_t *s = NULL;
+  sqlite3 *db = NULL;
+  uint8_t round[CN_HASH_BYTES], child[CN_PK_BYTES], digest[CN_HASH_BYTES];
+  static const uint8_t body[] = { 0x08, 0x01 };
+  cn_store_profile_part_t part;
+  cn_store_profile_t have;
+
+  memset(round, 1, sizeof round);
+  memset(child, 2, sizeof child);
+  memset(digest, 3, sizeof digest);
+  dir[0] = 0;
+  REQUIRE(util_tmpdir(dir, sizeof dir, "schema9") == 0);
+  snprintf(path, sizeof path, "%s/node.db", dir);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  cn_store_free(s);
+  s = NULL;
+  /* a version 9 database as 5efca7d..3d871cf made it: no digest column */
+  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "ALTER TABLE budget_profile_parts DROP COLUMN digest;"
+                       "PRAGMA user_version = 9", NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+  db = NULL;
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  memset(&part, 0, sizeof part);
+  part.part = 0;
+  part.parts = 2;
+  part.created = T0;
+  part.voters = part.counted = 1;
+  part.body = body;
+  part.body_len = sizeof body;
+  part.digest = digest;
+  part.digest_len = sizeof digest;
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_profile_put(s, round, child, &part), 1);
+  CHECK_EQ_INT(cn_store_profile_get(s, round, child, &have), 0);
+  cn_store_rollback(s);
+done:
+  if (db)
+    sqlite3_close(db);
+  cn_store_free(s);
+  if (dir[0])
+    util_rmtree(dir);
+}
+
+static tnode_t node;
+
+static void test_first_convener_lot(void)
+{
+  uint8_t parent_pk[CN_PK_BYTES], parent_sk[CN_SK_BYTES], lot[CN_HASH_BYTES];
+  char hex[2 * CN_HASH_BYTES + 1], key[2 * CN_PK_BYTES + 1], cmd[1024], *out = NULL;
+  Councilnet__Decision *d = NULL;
+  int started = 0, rc;
+
+  if (!getenv("CN_COUNCIL"))
+    return;
+  cn_crypto_keypair(parent_pk, parent_sk);
+  REQUIRE(tnode_start(&node, "fresh", T0) == 0);
+  started = 1;
+  /* the first act on the node: its convener proposes a lot */
+  REQUIRE(util_propose_lot(&node, "first lot", 1, parent_pk, 50, lot) == CN_OK);
+  REQUIRE(tnode_set_clock(&node, T0 + 51) == 0);
+  d = util_wait_decision(&node, lot, 10000);
+  REQUIRE(d);
+  CHECK_EQ_INT(d->n_volunteers, 0);
+  CHECK_EQ_INT(d->too_few_volunteers, 0);     /* a convener's lot: no minimum */
+  cn_hex_encode(hex, lot, CN_HASH_BYTES);
+  cn_hex_encode(key, node.pk, CN_PK_BYTES);
+  snprintf(cmd, sizeof cmd, "'%s' sortition verify %s --json --node %s --node-key %s 2>&1",
+           getenv("CN_COUNCIL"), hex, node.url, key);
+  rc = util_sh(cmd, &out);
+  CHECK_EQ_INT(rc, 0);
+  CHECK(out && strstr(out, "\"ok\":true"));
+  if (rc != 0)
+    fprintf(stderr, "sortition verify of the honest decision: %s\n", out ? out : "(none)");
+done:
+  free(out);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  if (started)
+    CHECK(tnode_destroy(&node) == 0);
+}
+
+
+static tnode_t dn;
+
+/* Play a dishonest node DN: stopped, its log from SEQ_A on chained again,
+ * the entry at SEQ_A replaced by ENV_A and the decision at SEQ_D by D
+ * (its lot signature and seed made again over the new head before it, with
+ * the node key). Return 0 or -1. */
+static int forge_two(uint64_t seq_a, const uint8_t *env_a, size_t len_a, uint64_t seq_d,
+                     Councilnet__Decision *d, const uint8_t lot[CN_HASH_BYTES])
+{
+  uint8_t nsk[CN_SK_BYTES], hash[CN_HASH_BYTES], sig[CN_SIG_BYTES], seed[CN_HASH_BYTES];
+  uint8_t *env_d = NULL;
+  size_t len_d = 0;
+  char path[sizeof dn.dir + 16];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *get = NULL, *put = NULL;
+  static uint64_t seqs[256], received[256];
+  static uint8_t prevs[256][CN_HASH_BYTES], ids[256][CN_HASH_BYTES];
+  size_t n = 0;
+  int rc = -1;
+
+  if (tnode_secret_key(&dn, nsk) != 0 || tnode_kill(&dn, SIGTERM) != 0)
+    goto cleanup;
+  snprintf(path, sizeof path, "%s/node.db", dn.dir);
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT seq, prev, record_id, received FROM log WHERE seq >= ?1"
+                         " ORDER BY seq", -1, &get, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE log SET prev = ?1, record_id = ?2, hash = ?3,"
+                         " envelope = coalesce(?4, envelope) WHERE seq = ?5", -1, &put, NULL) != SQLITE_OK ||
+      sqlite3_bind_int64(get, 1, (sqlite3_int64)seq_a) != SQLITE_OK)
+    goto cleanup;
+  while (sqlite3_step(get) == SQLITE_ROW && n < 256) {
+    seqs[n] = (uint64_t)sqlite3_column_int64(get, 0);
+    memcpy(prevs[n], sqlite3_column_blob(get, 1), CN_HASH_BYTES);
+    memcpy(ids[n], sqlite3_column_blob(get, 2), CN_HASH_BYTES);
+    received[n] = (uint64_t)sqlite3_column_int64(get, 3);
+    n++;
+  }
+  if (n == 0 || n == 256 || seqs[0] != seq_a)
+    goto cleanup;
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *env = NULL;
+    size_t len = 0;
+    if (i > 0)
+      memcpy(prevs[i], hash, CN_HASH_BYTES);
+    if (seqs[i] == seq_a) {
+      env = env_a;
+      len = len_a;
+    } else if (seqs[i] == seq_d) {
+      if (cn_sortition_sign_lot(sig, lot, prevs[i], nsk) != 0)
+        goto cleanup;
+      cn_sortition_seed(seed, lot, prevs[i], sig);
+      d->lot_signature.data = sig;
+      d->lot_signature.len = CN_SIG_BYTES;
+      d->seed.data = seed;
+      d->seed.len = CN_HASH_BYTES;
+      if (util_seal("decision", d, nsk, &env_d, &len_d) != 0)
+        goto cleanup;
+      env = env_d;
+      len = len_d;
+    }
+    if (env)
+      cn_crypto_hash(ids[i], env, len);
+    cn_log_entry_hash(hash, seqs[i], prevs[i], ids[i], received[i]);
+    sqlite3_reset(put);
+    if (sqlite3_bind_blob(put, 1, prevs[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_blob(put, 2, ids[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_blob(put, 3, hash, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        (env ? sqlite3_bind_blob(put, 4, env, (int)len, SQLITE_STATIC)
+             : sqlite3_bind_null(put, 4)) != SQLITE_OK ||
+        sqlite3_bind_int64(put, 5, (sqlite3_int64)seqs[i]) != SQLITE_OK ||
+        sqlite3_step(put) != SQLITE_DONE)
+      goto cleanup;
+  }
+  if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto cleanup;
+  rc = 0;
+cleanup:
+  sqlite3_finalize(get);
+  sqlite3_finalize(put);
+  if (db)
+    sqlite3_close(db);
+  free(env_d);
+  if (dn.pid <= 0 && tnode_restart(&dn) != 0)
+    rc = -1;
+  return rc;
+}
+
+/* Seq of the node's decision on LOT, by walking the log. */
+static int64_t decision_seq(const uint8_t lot[CN_HASH_BYTES])
+{
+  uint64_t after = 0;
+  for (;;) {
+    char path[96];
+    Councilnet__LogPage *page;
+    size_t got;
+    int64_t found = -1;
+    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=1000", (unsigned long long)after);
+    page = (Councilnet__LogPage *)util_get(&dn, path, &councilnet__log_page__descriptor);
+    if (!page)
+      return -1;
+    got = page->n_entries;
+    for (size_t i = 0; i < got; i++) {
+      Councilnet__LogEntry *e = page->entries[i];
+      Councilnet__Envelope *en = councilnet__envelope__unpack(NULL, e->envelope.len, e->envelope.data);
+      Councilnet__Decision *d = NULL;
+      after = e->seq;
+      if (en && strcmp(en->kind, "decision") == 0)
+        d = councilnet__decision__unpack(NULL, en->body.len, en->body.data);
+      if (d && d->proposal.len == CN_HASH_BYTES && memcmp(d->proposal.data, lot, CN_HASH_BYTES) == 0)
+        found = (int64_t)e->seq;
+      if (d)
+        councilnet__decision__free_unpacked(d, NULL);
+      if (en)
+        councilnet__envelope__free_unpacked(en, NULL);
+    }
+    councilnet__log_page__free_unpacked(page, NULL);
+    if (found >= 0 || got == 0)
+      return found;
+  }
+}
+
+static int verify_lot(const uint8_t lot[CN_HASH_BYTES], char **out)
+{
+  char hex[2 * CN_HASH_BYTES + 1], key[2 * CN_PK_BYTES + 1], cmd[1024];
+  cn_hex_encode(hex, lot, CN_HASH_BYTES);
+  cn_hex_encode(key, dn.pk, CN_PK_BYTES);
+  snprintf(cmd, sizeof cmd, "'%s' sortition verify %s --json --node %s --node-key %s 2>&1",
+           getenv("CN_COUNCIL"), hex, dn.url, key);
+  return util_sh(cmd, out);
+}
+
+static void test_forged_settings(void)
+{
+  Councilnet__Settings st = COUNCILNET__SETTINGS__INIT;
+  Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+  Councilnet__Decision *d = NULL;
+  ProtobufCBinaryData seated;
+  uint8_t parent_pk[CN_PK_BYTES], parent_sk[CN_SK_BYTES], lot[CN_HASH_BYTES];
+  uint8_t msk[CN_SK_BYTES], mpk[CN_PK_BYTES], vsk[CN_SK_BYTES], vpk[CN_PK_BYTES];
+  uint8_t ysk[CN_SK_BYTES], ypk[CN_PK_BYTES], *env = NULL;
+  size_t len = 0;
+  uint64_t settings_seq = 0;
+  int64_t dseq;
+  char *out = NULL;
+  int started = 0, rc;
+
+  if (!getenv("CN_COUNCIL"))
+    return;
+  cn_crypto_keypair(parent_pk, parent_sk);
+  cn_crypto_keypair(mpk, msk);
+  cn_crypto_keypair(vpk, vsk);
+  cn_crypto_keypair(ypk, ysk);
+  REQUIRE(tnode_start(&dn, "dishonest", T0) == 0);
+  started = 1;
+  /* the convener's settings: the minimums on */
+  st.node.data = dn.pk;
+  st.node.len = CN_PK_BYTES;
+  st.created = dn.now;
+  st.selection_min_window = 86400;
+  st.selection_min_turnout_permille = 100;
+  REQUIRE(util_act(&dn, "settings", &st, dn.convener_sk, &settings_seq) == CN_OK);
+  REQUIRE(util_admit(&dn, mpk, "proposer") == CN_OK);
+  REQUIRE(util_admit(&dn, vpk, "volunteer") == CN_OK);
+  /* a member's lot, one volunteer for two seats */
+  REQUIRE(util_propose_lot_by(&dn, msk, "member lot", 2, parent_pk, 86400 + 50, lot) == CN_OK);
+  v.node.data = dn.pk;
+  v.node.len = CN_PK_BYTES;
+  v.created = dn.now;
+  v.proposal.data = lot;
+  v.proposal.len = CN_HASH_BYTES;
+  REQUIRE(util_act(&dn, "volunteer", &v, vsk, NULL) == CN_OK);
+  REQUIRE(tnode_set_clock(&dn, dn.now + 86400 + 51) == 0);
+  d = util_wait_decision(&dn, lot, 10000);
+  REQUIRE(d && d->n_volunteers == 1);
+  CHECK_EQ_INT(d->too_few_volunteers, 1);     /* honest: nobody */
+  rc = verify_lot(lot, &out);
+  CHECK_EQ_INT(rc, 0);                         /* the honest decision verifies */
+  free(out);
+  out = NULL;
+  dseq = decision_seq(lot);
+  REQUIRE(dseq > 0);
+  /* the dishonest node: the settings record is one signed by a key of its
+   * own (minimums off), and the decision seats the lone volunteer */
+  st.selection_min_window = 0;
+  st.selection_min_turnout_permille = 0;
+  REQUIRE(util_seal("settings", &st, ysk, &env, &len) == 0);
+  seated.data = vpk;
+  seated.len = CN_PK_BYTES;
+  d->too_few_volunteers = 0;
+  d->selected = &seated;
+  d->n_selected = 1;
+  d->passed = 1;
+  {
+    int forged = forge_two(settings_seq, env, len, (uint64_t)dseq, d, lot);
+    d->selected = NULL;
+    d->n_selected = 0;
+    d->lot_signature.data = NULL;
+    d->lot_signature.len = 0;
+    d->seed.data = NULL;
+    d->seed.len = 0;
+    REQUIRE(forged == 0);
+  }
+  rc = verify_lot(lot, &out);
+  CHECK(rc != 0);
+  CHECK(out && strstr(out, "signed by a key that was no convener there"));
+  if (rc == 0)
+    fprintf(stderr, "sortition verify of the forged decision (settings signed by a stranger): %s\n",
+            out ? out : "(none)");
+  free(out);
+  out = NULL;
+  {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "'%s' verify --node %s 2>&1", getenv("CN_COUNCIL"), dn.url);
+    rc = util_sh(cmd, &out);
+    printf("council verify of the forged log: exit %d\n", rc);
+  }
+done:
+  free(out);
+  free(env);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  if (started)
+    CHECK(tnode_destroy(&dn) == 0);
+}
+
+int main(void)
+{
+  cn_crypto_init();
+  test_schema_step10();
+  test_first_convener_lot();
+  test_forged_settings();
+  return test_finish("test_verify_replay");
+}
