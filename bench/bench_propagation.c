@@ -2,8 +2,9 @@
  *
  * neighborhood -> district -> region -> city, one councild each, every
  * level a child of the next (tnode_start_child). The neighborhood (three
- * members) elects its delegate by vote; the district draws its delegate to
- * the region by lot among volunteers, and the delegate volunteers with the
+ * members) elects its delegate by vote (its convener proposes); the
+ * district draws its delegate to the region by lot among volunteers, and
+ * the delegate volunteers with the
  * neighborhood's credential; the region does the same towards the city. So
  * the city credential derives from the region's, which derives from the
  * district's (delegates of delegates, as in tests/test_federation.c).
@@ -147,7 +148,8 @@ static int fed_start(fed_t *f)
     sel.parent.len = CN_PK_BYTES;
     sel.term_start = BENCH_T0 + 10;
     sel.term_end = TERM_END;
-    if (util_propose(n, f->sk[0], &p, sid) != CN_OK)
+    /* the convener proposes: a member's selection must stay open a day */
+    if (util_propose(n, n->convener_sk, &p, sid) != CN_OK)
       return -1;
     for (int m = 0; m < MEMBERS; m++)
       if (util_vote(n, f->sk[m], sid, 0) != CN_OK)
