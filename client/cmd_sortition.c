@@ -46,6 +46,7 @@ typedef struct roll_key_t {
   uint8_t key[CN_PK_BYTES];
   int used;
   int member;
+  int council;                  /* admitted as a child council (MemberAdd.council) */
   int convener;                 /* granted by role_set, or seen acting as one */
   char **groups;                /* malloc'd labels */
   size_t n_groups;
@@ -67,6 +68,11 @@ typedef struct lot_vol_t {
   int counted;                  /* drawn among, as the node counts at the close */
 } lot_vol_t;
 
+typedef struct seen_id_t {
+  uint8_t id[CN_HASH_BYTES];
+  int used;
+} seen_id_t;
+
 typedef struct lot_ctx_t {
   uint8_t id[CN_HASH_BYTES];
   uint8_t node_pk[CN_PK_BYTES];
@@ -76,8 +82,11 @@ typedef struct lot_ctx_t {
   int minimums_off;             /* the node's selection minimums, as last set before it */
   uint8_t author[CN_PK_BYTES];  /* the proposal's signer */
   int anchored;                 /* the first convener is known (see lot_entry) */
-  uint64_t stranger_seq;        /* the first convener's record no convener signed */
+  uint64_t stranger_seq;        /* the first replayed record no honest node logs */
   char stranger_kind[32];
+  const char *stranger_why;
+  seen_id_t *seen;              /* ids of the replayed records, to catch one logged twice: */
+  size_t n_seen, cap_seen;      /* open addressing, CAP_SEEN a power of two */
   uint64_t signed_lot_seq;      /* an earlier decision of the node with a lot signature */
   Councilnet__Proposal *proposal;
   uint64_t proposal_seq;
@@ -154,6 +163,7 @@ static void lot_clear(lot_ctx_t *l)
   free(l->roll);
   free(l->vols);
   free(l->creds);
+  free(l->seen);
   if (l->proposal)
     councilnet__proposal__free_unpacked(l->proposal, NULL);
   if (l->decision)
@@ -172,6 +182,7 @@ static int member_add(lot_ctx_t *l, const Councilnet__MemberAdd *m)
     goto oom;
   free_groups(k);
   k->member = 1;
+  k->council = m->council;
   if (m->n_groups) {
     k->groups = calloc(m->n_groups, sizeof *k->groups);
     if (!k->groups)
@@ -228,6 +239,13 @@ static int child_credential(lot_ctx_t *l, const uint8_t *env, size_t len)
     return CN_EXIT_OK;
   if (strcmp(rec.kind, "credential") != 0 || memcmp(rec.signer, l->node_pk, CN_PK_BYTES) == 0)
     goto out;
+  /* as the node adopts one: from a child council admitted here, a member
+   * with MemberAdd.council (else a node could make up delegates) */
+  {
+    roll_key_t *k = roll_slot(l, rec.signer, 0);
+    if (!k || !k->member || !k->council)
+      goto out;
+  }
   c = councilnet__credential__unpack(NULL, rec.body_len, rec.body);
   if (!c || !bytes_eq(&c->parent, l->node_pk, CN_PK_BYTES) || c->delegate.len != CN_PK_BYTES)
     goto out;
@@ -320,6 +338,65 @@ static int count_delegates(const lot_ctx_t *l, lot_vol_t **d, size_t n, uint64_t
   return CN_EXIT_OK;
 }
 
+/* Note record ID as replayed: 1 if it was already, 0 if not, -1 out of
+ * memory. */
+static int seen_add(lot_ctx_t *l, const uint8_t id[CN_HASH_BYTES])
+{
+  size_t i;
+
+  if ((l->n_seen + 1) * 2 > l->cap_seen) {
+    size_t cap = l->cap_seen ? l->cap_seen * 2 : 256;
+    seen_id_t *tab = calloc(cap, sizeof *tab);
+    if (!tab)
+      return -1;
+    for (size_t j = 0; j < l->cap_seen; j++) {
+      if (!l->seen[j].used)
+        continue;
+      for (i = key_hash(l->seen[j].id) & (cap - 1); tab[i].used; i = (i + 1) & (cap - 1))
+        ;
+      tab[i] = l->seen[j];
+    }
+    free(l->seen);
+    l->seen = tab;
+    l->cap_seen = cap;
+  }
+  for (i = key_hash(id) & (l->cap_seen - 1); l->seen[i].used; i = (i + 1) & (l->cap_seen - 1))
+    if (memcmp(l->seen[i].id, id, CN_HASH_BYTES) == 0)
+      return 1;
+  memcpy(l->seen[i].id, id, CN_HASH_BYTES);
+  l->seen[i].used = 1;
+  l->n_seen++;
+  return 0;
+}
+
+/* Is BODY, a record of KIND (member_add, member_remove, role_set or
+ * settings), addressed to the node NODE? */
+static int addressed_here(const char *kind, const ProtobufCBinaryData *body,
+                          const uint8_t node[CN_PK_BYTES])
+{
+  const ProtobufCMessageDescriptor *d =
+    strcmp(kind, "member_add") == 0 ? &councilnet__member_add__descriptor
+    : strcmp(kind, "member_remove") == 0 ? &councilnet__member_remove__descriptor
+    : strcmp(kind, "role_set") == 0 ? &councilnet__role_set__descriptor
+    : &councilnet__settings__descriptor;
+  ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, body->len, body->data);
+  const ProtobufCBinaryData *to = NULL;
+  int here;
+
+  if (m && d == &councilnet__member_add__descriptor)
+    to = &((Councilnet__MemberAdd *)m)->node;
+  else if (m && d == &councilnet__member_remove__descriptor)
+    to = &((Councilnet__MemberRemove *)m)->node;
+  else if (m && d == &councilnet__role_set__descriptor)
+    to = &((Councilnet__RoleSet *)m)->node;
+  else if (m)
+    to = &((Councilnet__Settings *)m)->node;
+  here = to && bytes_eq(to, node, CN_PK_BYTES);
+  if (m)
+    protobuf_c_message_free_unpacked(m, NULL);
+  return here;
+}
+
 /* Replay one verified log entry (cn_verify_entry_fn). */
 static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
 {
@@ -334,20 +411,39 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
   kind = env->kind ? env->kind : "";
   /* Only a convener may sign these, and only a convener's count: the roll,
    * the roles and the settings the draw depends on are replayed from
-   * records conveners signed. The convener made at `councild init` is in
-   * no record of their own; on an honest node the first of these records
-   * is theirs (any later convener needs a role_set first), so it anchors
-   * the replay. A node that logs one signed by anyone else is caught. */
+   * records conveners signed for this node. The convener made at `councild
+   * init` is in no record of their own; on an honest node the first of
+   * these records is theirs (any later convener needs a role_set first),
+   * so it anchors the replay. A record no honest node logs here is caught:
+   * one signed by a key that is no convener, one addressed to another
+   * node, one logged twice (an old settings record again, say). */
   if (!l->frozen && (strcmp(kind, "member_add") == 0 || strcmp(kind, "member_remove") == 0 ||
-                     strcmp(kind, "role_set") == 0 || strcmp(kind, "settings") == 0)) {
-    roll_key_t *k = env->signer.len == CN_PK_BYTES ? roll_slot(l, env->signer.data, 1) : NULL;
-    if (k && !l->anchored) {
-      l->anchored = 1;
-      k->convener = 1;
+                     strcmp(kind, "role_set") == 0 || strcmp(kind, "settings") == 0 ||
+                     strcmp(kind, "credential") == 0 || strcmp(kind, "volunteer") == 0)) {
+    const char *why = NULL;
+    int again = e->record_id.len == CN_HASH_BYTES ? seen_add(l, e->record_id.data) : 0;
+    if (again < 0)
+      goto oom;
+    if (again)
+      why = "logs a record a second time";
+    if (!why && strcmp(kind, "credential") != 0 && strcmp(kind, "volunteer") != 0) {
+      int here = addressed_here(kind, &env->body, l->node_pk);
+      roll_key_t *k = env->signer.len == CN_PK_BYTES ? roll_slot(l, env->signer.data, 1) : NULL;
+      if (env->signer.len == CN_PK_BYTES && !k)
+        goto oom;
+      if (!here) {
+        why = "is addressed to another node";
+      } else if (k && !l->anchored) {
+        l->anchored = 1;
+        k->convener = 1;
+      }
+      if (!why && (!k || !k->convener))
+        why = "is signed by a key that was no convener there";
     }
-    if (!k || !k->convener) {
+    if (why) {
       if (!l->stranger_seq) {
         l->stranger_seq = e->seq;
+        l->stranger_why = why;
         snprintf(l->stranger_kind, sizeof l->stranger_kind, "%s", kind);
       }
       councilnet__envelope__free_unpacked(env, NULL);
@@ -433,6 +529,10 @@ static int lot_entry(void *ctx, const Councilnet__LogEntry *e)
   }
   councilnet__envelope__free_unpacked(env, NULL);
   return rc;
+oom:
+  councilnet__envelope__free_unpacked(env, NULL);
+  cn_cli_errorf("out of memory");
+  return CN_EXIT_LOCAL;
 }
 
 /* By key, then the first volunteer record of a key first. */
@@ -665,8 +765,8 @@ int cn_cmd_sortition_verify(cn_cli_t *cli, int argc, char **argv)
    * then: the node may neither skip a draw it did not like nor seat a lone
    * volunteer. Decisions without a lot signature predate the rule. */
   if (l.stranger_seq)
-    add_error(err, sizeof err, "entry %llu (%s) is signed by a key that was no convener there: "
-              "no honest node logs it", (unsigned long long)l.stranger_seq, l.stranger_kind);
+    add_error(err, sizeof err, "entry %llu (%s) %s: no honest node logs it",
+              (unsigned long long)l.stranger_seq, l.stranger_kind, l.stranger_why);
   {
     /* with no convener's record before the decision, nobody was on the
      * roll: only the first convener could have proposed the lot */

@@ -3020,25 +3020,30 @@ static int meta_set_u64(cn_node_t *n, const char *k, uint64_t v)
 int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
 {
   Councilnet__Envelope *e = NULL;
-  uint64_t first = 0, last = 0, now = cn_node_now(n), at, after, wait;
+  uint64_t first = 0, last = 0, now = cn_node_now(n), at, after, refused, wait;
   uint8_t *env = NULL;
   size_t len = 0;
-  int rc, vote, allow;
+  int rc, vote, allow, back;
 
   if (!n->has_parent || node_begin(n) != 0)
     return -1;
   /* The wait is kept with the node, by its clock: a restart does not let a
    * parent that answers NOT_MEMBER to everything have one more whole roll.
-   * It doubles while refusals keep coming, and starts again from 10
-   * minutes after a whole wait without one, or when the clock is set back
-   * before the last roll. */
+   * It doubles while such refusals keep coming, and starts again from 10
+   * minutes once a whole day passed without one (a later, unrelated loss
+   * at the parent is mended soon; a parent refusing at least once a day
+   * gets one roll a day), or when the clock was set back before the last
+   * roll (or, on a database from before `roll_refresh_at`, far behind its
+   * wait). */
   at = meta_u64(n, "roll_refresh_at", 0);
   after = meta_u64(n, "roll_refresh_after", 0);
+  refused = meta_u64(n, "roll_refused_at", 0);
   wait = meta_u64(n, "roll_refresh_wait", ROLL_REFRESH_MIN);
   if (wait < ROLL_REFRESH_MIN || wait > ROLL_REFRESH_MAX)
     wait = wait < ROLL_REFRESH_MIN ? ROLL_REFRESH_MIN : ROLL_REFRESH_MAX;
-  allow = now >= after || now < at;
-  if (now < at || (now >= after && now - after >= wait))
+  back = now < at || (now < after && after - now > ROLL_REFRESH_MAX);
+  allow = now >= after || back;
+  if (back || (refused && now >= refused && now - refused >= ROLL_REFRESH_MAX))
     wait = ROLL_REFRESH_MIN;
   rc = cn_store_outbox_first(n->store, &first, &env, &len);
   if (rc == 0 && first != id)
@@ -3052,8 +3057,14 @@ int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
   free(env);
   if (rc == 0 && !vote)
     rc = 1;
-  if (rc == 0 && !allow)
-    rc = 2;
+  if (rc == 0 && !allow) {
+    /* refused within the wait: a day without such refusals restarts it */
+    if (meta_set_u64(n, "roll_refused_at", now) != 0) {
+      node_rollback(n);
+      return -1;
+    }
+    return node_commit(n) != 0 ? -1 : 2;
+  }
   if (rc != 0) {
     node_rollback(n);
     return rc;
@@ -3063,6 +3074,7 @@ int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
   if (cn_store_outbox_last(n->store, &last) != 0 || roll_full(n, now) != 0 ||
       cn_store_outbox_rotate(n->store, last) != 0 ||
       meta_set_u64(n, "roll_refresh_at", now) != 0 ||
+      meta_set_u64(n, "roll_refused_at", now) != 0 ||
       meta_set_u64(n, "roll_refresh_after", now + wait) != 0 ||
       meta_set_u64(n, "roll_refresh_wait", wait * 2 < ROLL_REFRESH_MAX ? wait * 2
                                                                       : ROLL_REFRESH_MAX) != 0) {
@@ -3097,6 +3109,7 @@ static cn_err apply_parent_set(apply_t *a)
       cn_store_meta_set(a->n->store, "parent_hash", "", 0) != 0 ||
       /* a parent set (again): a whole roll may go at once on NOT_MEMBER */
       meta_set_u64(a->n, "roll_refresh_at", 0) != 0 ||
+      meta_set_u64(a->n, "roll_refused_at", 0) != 0 ||
       meta_set_u64(a->n, "roll_refresh_after", 0) != 0 ||
       meta_set_u64(a->n, "roll_refresh_wait", ROLL_REFRESH_MIN) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");

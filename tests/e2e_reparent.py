@@ -260,19 +260,46 @@ with Workdir() as w:
     rolls, votes = resend_vote("the resent vote refused once the wait is over")
     t.check(len(rolls) == 3 and len(votes) == 2,
             f"past the wait (by the node's clock) one whole roll goes again: {len(rolls)} rolls")
-    # The wait doubled (20 minutes now; 40 the next time); once a whole
-    # next wait has passed without a roll after it ended, it starts again
-    # from 10 minutes (a review found it stuck at a day for good after a
-    # few refreshes in a node's life).
-    ahead.set_clock(ahead.now + 1200 + 2400 + 1)
-    rolls, votes = resend_vote("the resent vote refused after a quiet spell")
-    t.check(len(rolls) == 4, f"after a quiet spell one whole roll goes: {len(rolls)} rolls")
+    # A parent that refuses every vote and every roll, the votes half an
+    # hour apart (a member's recall vote each, or a resend): the wait keeps
+    # doubling, so the child logs ever fewer whole rolls (a review found a
+    # "quiet spell" counted from the end of the wait gave one per vote).
+    before = len(rolls)
+    for i in range(6):
+        ahead.set_clock(ahead.now + 1801)
+        rolls, votes = resend_vote(f"the resent vote refused, half an hour later ({i})")
+    t.check(len(rolls) - before <= 3, "a parent refusing everything gets no whole roll for every "
+            f"vote half an hour apart: {len(rolls) - before} rolls for 6 votes")
+    # A whole day without such a refusal: the wait starts again from 10
+    # minutes (another review found it stuck at a day for good after a few
+    # refreshes in a node's life).
+    ahead.set_clock(ahead.now + 86400 + 1)
+    before = len(rolls)
+    rolls, votes = resend_vote("the resent vote refused after a quiet day")
+    t.check(len(rolls) == before + 1, f"after a quiet day one whole roll goes: {len(rolls) - before}")
     ahead.set_clock(ahead.now + 601)
     rolls, votes = resend_vote("the resent vote refused 10 minutes later")
-    t.check(len(rolls) == 5, "after a quiet spell the wait starts again from 10 minutes: "
-            f"{len(rolls)} rolls")
+    t.check(len(rolls) == before + 2, "after a quiet day the wait starts again from 10 minutes: "
+            f"{len(rolls) - before} rolls")
     # A clock set back before the last roll ends the wait.
     ahead.set_clock(ahead.now - 1000)
     rolls, votes = resend_vote("the resent vote refused with the clock set back")
-    t.check(len(rolls) == 6, f"a clock set back before the last roll ends the wait: {len(rolls)} rolls")
+    t.check(len(rolls) == before + 3, "a clock set back before the last roll ends the wait: "
+            f"{len(rolls) - before} rolls")
+    # A node upgraded from before roll_refresh_at whose last roll went while
+    # its clock ran far ahead (roll_refresh_after a year on): a wait that far
+    # ahead ends (a review found none would go until the clock reached it).
+    import sqlite3
+    ahead.stop()
+    db = sqlite3.connect(os.path.join(ahead.data, "node.db"))
+    db.execute("DELETE FROM meta WHERE k = 'roll_refresh_at'")
+    db.execute("UPDATE meta SET v = ? WHERE k = 'roll_refresh_after'", (str(ahead.now + 365 * 86400).encode(),))
+    db.commit()
+    db.close()
+    ahead.start()
+    before = len(rolls)
+    ahead.set_clock(ahead.now + 3 * 86400)
+    rolls, votes = resend_vote("the resent vote refused after the upgrade")
+    t.check(len(rolls) == before + 1, "an upgraded node with a wait a year ahead (its clock was "
+            f"ahead at its last roll) sends a whole roll again: {len(rolls) - before} rolls")
 t.finish()

@@ -12,7 +12,11 @@
  *    is a convener's lot (no flag) and verifies.
  * 3. Only records a convener signed count in the replay: a dishonest node
  *    that logs a settings record signed by a throwaway key (the minimums
- *    off) and seats a member's lone volunteer is caught. */
+ *    off) and seats a member's lone volunteer is caught.
+ * 4.-6. Nor does one an honest node would not log here (found by a third
+ *    review): the convener's own old settings logged a second time, the
+ *    convener's settings for another node, a delegate vouched for by a
+ *    "child council" never admitted here. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +144,13 @@ static int forge_two(uint64_t seq_a, const uint8_t *env_a, size_t len_a, uint64_
   snprintf(path, sizeof path, "%s/node.db", dn.dir);
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
       sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      /* a dishonest node's log need not keep record ids unique (review 3) */
+      sqlite3_exec(db, "CREATE TABLE log2(seq INTEGER PRIMARY KEY, prev BLOB NOT NULL,"
+                   " record_id BLOB NOT NULL, received INTEGER NOT NULL, hash BLOB NOT NULL,"
+                   " kind TEXT NOT NULL, signer BLOB NOT NULL, envelope BLOB NOT NULL);"
+                   "INSERT INTO log2 SELECT seq, prev, record_id, received, hash, kind, signer,"
+                   " envelope FROM log; DROP TABLE log; ALTER TABLE log2 RENAME TO log;",
+                   NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "SELECT seq, prev, record_id, received FROM log WHERE seq >= ?1"
                          " ORDER BY seq", -1, &get, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "UPDATE log SET prev = ?1, record_id = ?2, hash = ?3,"
@@ -167,11 +178,16 @@ static int forge_two(uint64_t seq_a, const uint8_t *env_a, size_t len_a, uint64_
       if (cn_sortition_sign_lot(sig, lot, prevs[i], nsk) != 0)
         goto cleanup;
       cn_sortition_seed(seed, lot, prevs[i], sig);
+      ProtobufCBinaryData sig_was = d->lot_signature, seed_was = d->seed;
+      int sealed;
       d->lot_signature.data = sig;
       d->lot_signature.len = CN_SIG_BYTES;
       d->seed.data = seed;
       d->seed.len = CN_HASH_BYTES;
-      if (util_seal("decision", d, nsk, &env_d, &len_d) != 0)
+      sealed = util_seal("decision", d, nsk, &env_d, &len_d);
+      d->lot_signature = sig_was;     /* D keeps its own buffers, freed with it */
+      d->seed = seed_was;
+      if (sealed != 0)
         goto cleanup;
       env = env_d;
       len = len_d;
@@ -312,10 +328,6 @@ static void test_forged_settings(void)
     int forged = forge_two(settings_seq, env, len, (uint64_t)dseq, d, lot);
     d->selected = NULL;
     d->n_selected = 0;
-    d->lot_signature.data = NULL;
-    d->lot_signature.len = 0;
-    d->seed.data = NULL;
-    d->seed.len = 0;
     REQUIRE(forged == 0);
   }
   rc = verify_lot(lot, &out);
@@ -341,11 +353,265 @@ done:
     CHECK(tnode_destroy(&dn) == 0);
 }
 
+/* Set up DN with the convener's settings (minimums on) and a
+ * member's lot with one volunteer for two seats, closed honestly
+ * (too_few_volunteers). EXTRA_OFF: first a settings record with the
+ * minimums off, and the minimums on again after it; an unneeded member is
+ * admitted after both (*SPARE_SEQ). Fills the ids, *D and *DSEQ. */
+static int honest_lone_lot(int extra_off, Councilnet__Settings *off, uint64_t *on_seq,
+                           uint64_t *spare_seq, uint8_t lot[CN_HASH_BYTES], uint8_t vpk[CN_PK_BYTES],
+                           Councilnet__Decision **d, int64_t *dseq)
+{
+  Councilnet__Settings st = COUNCILNET__SETTINGS__INIT;
+  Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+  uint8_t parent_pk[CN_PK_BYTES], parent_sk[CN_SK_BYTES];
+  uint8_t msk[CN_SK_BYTES], mpk[CN_PK_BYTES], vsk[CN_SK_BYTES], xsk[CN_SK_BYTES], xpk[CN_PK_BYTES];
+  static uint8_t node_pk[CN_PK_BYTES];
+
+  cn_crypto_keypair(parent_pk, parent_sk);
+  cn_crypto_keypair(mpk, msk);
+  cn_crypto_keypair(vpk, vsk);
+  cn_crypto_keypair(xpk, xsk);
+  memcpy(node_pk, dn.pk, CN_PK_BYTES);
+  if (extra_off) {
+    off->node.data = node_pk;
+    off->node.len = CN_PK_BYTES;
+    off->created = dn.now;
+    off->selection_min_window = 0;
+    off->selection_min_turnout_permille = 0;
+    if (util_act(&dn, "settings", off, dn.convener_sk, NULL) != CN_OK)
+      return -1;
+  }
+  st.node.data = node_pk;
+  st.node.len = CN_PK_BYTES;
+  st.created = dn.now + 1;
+  st.selection_min_window = 86400;
+  st.selection_min_turnout_permille = 100;
+  if (util_act(&dn, "settings", &st, dn.convener_sk, on_seq) != CN_OK)
+    return -1;
+  if (util_admit(&dn, mpk, "proposer") != CN_OK || util_admit(&dn, vpk, "volunteer") != CN_OK)
+    return -1;
+  if (spare_seq) {
+    if (util_admit(&dn, xpk, "spare") != CN_OK)
+      return -1;
+    *spare_seq = (uint64_t)util_head_seq(&dn);
+  }
+  if (util_propose_lot_by(&dn, msk, "member lot", 2, parent_pk, 86400 + 50, lot) != CN_OK)
+    return -1;
+  v.node.data = node_pk;
+  v.node.len = CN_PK_BYTES;
+  v.created = dn.now;
+  v.proposal.data = lot;
+  v.proposal.len = CN_HASH_BYTES;
+  if (util_act(&dn, "volunteer", &v, vsk, NULL) != CN_OK ||
+      tnode_set_clock(&dn, dn.now + 86400 + 51) != 0)
+    return -1;
+  *d = util_wait_decision(&dn, lot, 10000);
+  if (!*d || (*d)->n_volunteers != 1 || !(*d)->too_few_volunteers)
+    return -1;
+  *dseq = decision_seq(lot);
+  return *dseq > 0 ? 0 : -1;
+}
+
+/* Forge (entry SEQ_A := ENV_A, the decision seating VPK alone) and verify:
+ * a convener's own signature on a record no honest node of this key logs
+ * there must not pass. */
+static void forge_and_verify(const char *what, uint64_t seq_a, const uint8_t *env_a, size_t len_a,
+                             Councilnet__Decision *d, int64_t dseq, const uint8_t lot[CN_HASH_BYTES],
+                             uint8_t vpk[CN_PK_BYTES])
+{
+  ProtobufCBinaryData seated;
+  char *out = NULL;
+  int rc, forged;
+
+  rc = verify_lot(lot, &out);
+  CHECK_EQ_INT(rc, 0);                         /* the honest decision verifies */
+  free(out);
+  out = NULL;
+  seated.data = vpk;
+  seated.len = CN_PK_BYTES;
+  d->too_few_volunteers = 0;
+  d->selected = &seated;
+  d->n_selected = 1;
+  d->passed = 1;
+  forged = forge_two(seq_a, env_a, len_a, (uint64_t)dseq, d, lot);
+  d->selected = NULL;
+  d->n_selected = 0;
+  REQUIRE(forged == 0);
+  rc = verify_lot(lot, &out);
+  CHECK(rc != 0);
+  if (rc == 0)
+    fprintf(stderr, "sortition verify of the forged decision (%s) passes: %s\n", what,
+            out ? out : "(none)");
+done:
+  free(out);
+}
+
+/* 4. the convener's own earlier settings record (minimums off),
+ * logged a second time after the minimums were set on again. An honest
+ * node never logs a record id twice (the log's unique record id). */
+static void test_replayed_settings(void)
+{
+  Councilnet__Settings off = COUNCILNET__SETTINGS__INIT;
+  Councilnet__Decision *d = NULL;
+  uint8_t lot[CN_HASH_BYTES], vpk[CN_PK_BYTES], *env = NULL;
+  size_t len = 0;
+  uint64_t on_seq = 0, spare_seq = 0;
+  int64_t dseq = 0;
+  int started = 0;
+
+  if (!getenv("CN_COUNCIL"))
+    return;
+  REQUIRE(tnode_start(&dn, "replay", T0) == 0);
+  started = 1;
+  REQUIRE(honest_lone_lot(1, &off, &on_seq, &spare_seq, lot, vpk, &d, &dseq) == 0);
+  /* the very bytes the node logged first (signatures are deterministic) */
+  REQUIRE(util_seal("settings", &off, dn.convener_sk, &env, &len) == 0);
+  forge_and_verify("the convener's old settings logged again", spare_seq, env, len, d, dseq, lot,
+                   vpk);
+done:
+  free(env);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  if (started)
+    CHECK(tnode_destroy(&dn) == 0);
+}
+
+/* 5. a settings record the convener signed for another node
+ * (body.node another key: a council they convene too), logged here in
+ * place of theirs. An honest node refuses it (WRONG_NODE). */
+static void test_cross_node_settings(void)
+{
+  Councilnet__Settings other = COUNCILNET__SETTINGS__INIT;
+  Councilnet__Decision *d = NULL;
+  uint8_t lot[CN_HASH_BYTES], vpk[CN_PK_BYTES], opk[CN_PK_BYTES], osk[CN_SK_BYTES];
+  uint8_t *env = NULL;
+  size_t len = 0;
+  uint64_t on_seq = 0;
+  int64_t dseq = 0;
+  int started = 0;
+
+  if (!getenv("CN_COUNCIL"))
+    return;
+  cn_crypto_keypair(opk, osk);
+  REQUIRE(tnode_start(&dn, "crossnode", T0) == 0);
+  started = 1;
+  REQUIRE(honest_lone_lot(0, NULL, &on_seq, NULL, lot, vpk, &d, &dseq) == 0);
+  other.node.data = opk;
+  other.node.len = CN_PK_BYTES;
+  other.created = T0;
+  other.selection_min_window = 0;
+  other.selection_min_turnout_permille = 0;
+  REQUIRE(util_seal("settings", &other, dn.convener_sk, &env, &len) == 0);
+  forge_and_verify("the convener's settings for another node", on_seq, env, len, d, dseq, lot, vpk);
+done:
+  free(env);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  if (started)
+    CHECK(tnode_destroy(&dn) == 0);
+}
+
+/* 6. a volunteer counted as a child council's delegate on a
+ * credential signed by a key that was never admitted here as a child
+ * council (the node checks the origin is a member council; the verifier
+ * takes any signer but the node). Here on the first convener's first lot;
+ * any lot works the same (padding the volunteers past the seats). */
+static void test_fake_delegate(void)
+{
+  Councilnet__Credential c = COUNCILNET__CREDENTIAL__INIT;
+  Councilnet__Volunteer v = COUNCILNET__VOLUNTEER__INIT;
+  Councilnet__Decision *d = NULL;
+  ProtobufCBinaryData fbin;
+  uint8_t parent_pk[CN_PK_BYTES], lot[CN_HASH_BYTES], filler[CN_HASH_BYTES], sel[CN_HASH_BYTES];
+  uint8_t tpk[CN_PK_BYTES], tsk[CN_SK_BYTES], fpk[CN_PK_BYTES], fsk[CN_SK_BYTES];
+  uint8_t *cenv = NULL, *venv = NULL;
+  size_t clen = 0, vlen = 0;
+  int64_t s1, s2, dseq;
+  char *out = NULL;
+  int started = 0, rc, f1, f2;
+
+  if (!getenv("CN_COUNCIL"))
+    return;
+  cn_crypto_keypair(parent_pk, tsk);
+  cn_crypto_keypair(tpk, tsk);
+  cn_crypto_keypair(fpk, fsk);
+  memset(sel, 7, sizeof sel);
+  REQUIRE(tnode_start(&dn, "fakedel", T0) == 0);
+  started = 1;
+  REQUIRE(util_propose_lot(&dn, "first lot", 1, parent_pk, 50, lot) == CN_OK);
+  REQUIRE(util_propose_lot(&dn, "filler 1", 1, parent_pk, 50, filler) == CN_OK);
+  s1 = util_head_seq(&dn);
+  REQUIRE(util_propose_lot(&dn, "filler 2", 1, parent_pk, 50, filler) == CN_OK);
+  s2 = util_head_seq(&dn);
+  REQUIRE(s1 > 0 && s2 == s1 + 1);
+  REQUIRE(tnode_set_clock(&dn, T0 + 51) == 0);
+  d = util_wait_decision(&dn, lot, 10000);
+  REQUIRE(d && d->n_volunteers == 0 && d->n_selected == 0);
+  rc = verify_lot(lot, &out);
+  CHECK_EQ_INT(rc, 0);
+  free(out);
+  out = NULL;
+  dseq = decision_seq(lot);
+  REQUIRE(dseq > s2);
+  /* a "child council" T never admitted here vouches for F; F volunteers */
+  c.node.data = tpk;
+  c.node.len = CN_PK_BYTES;
+  c.created = T0;
+  c.delegate.data = fpk;
+  c.delegate.len = CN_PK_BYTES;
+  c.parent.data = dn.pk;
+  c.parent.len = CN_PK_BYTES;
+  c.term_start = T0;
+  c.term_end = T0 + 1000000;
+  c.selection.data = sel;
+  c.selection.len = sizeof sel;
+  c.term = 1;
+  REQUIRE(util_seal("credential", &c, tsk, &cenv, &clen) == 0);
+  v.node.data = dn.pk;
+  v.node.len = CN_PK_BYTES;
+  v.created = T0;
+  v.proposal.data = lot;
+  v.proposal.len = CN_HASH_BYTES;
+  REQUIRE(util_seal("volunteer", &v, fsk, &venv, &vlen) == 0);
+  fbin.data = fpk;
+  fbin.len = CN_PK_BYTES;
+  d->volunteers = &fbin;
+  d->n_volunteers = 1;
+  d->selected = &fbin;
+  d->n_selected = 1;
+  d->passed = 1;
+  d->too_few_volunteers = 0;
+  f1 = forge_two((uint64_t)s1, cenv, clen, (uint64_t)dseq, d, lot);
+  f2 = f1 == 0 ? forge_two((uint64_t)s2, venv, vlen, (uint64_t)dseq, d, lot) : -1;
+  d->volunteers = NULL;
+  d->n_volunteers = 0;
+  d->selected = NULL;
+  d->n_selected = 0;
+  REQUIRE(f1 == 0 && f2 == 0);
+  rc = verify_lot(lot, &out);
+  CHECK(rc != 0);
+  if (rc == 0)
+    fprintf(stderr, "sortition verify of the forged decision (a delegate of a council never "
+            "admitted) passes: %s\n", out ? out : "(none)");
+done:
+  free(out);
+  free(cenv);
+  free(venv);
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  if (started)
+    CHECK(tnode_destroy(&dn) == 0);
+}
+
 int main(void)
 {
   cn_crypto_init();
   test_schema_step10();
   test_first_convener_lot();
   test_forged_settings();
+  test_replayed_settings();
+  test_cross_node_settings();
+  test_fake_delegate();
   return test_finish("test_verify_replay");
 }
