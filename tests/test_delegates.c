@@ -211,83 +211,32 @@ static int decision_entry(const uint8_t id[CN_HASH_BYTES], uint64_t *seq, uint8_
   }
 }
 
-/* Play a dishonest node: stop it, put BODY signed with its own key in place
- * of the decision at SEQ, chain the entries after it again, and start it:
- * its log and signed head verify, and only the lot can tell. Return 0 or -1. */
+typedef struct forge_ctx_t {
+  uint64_t seq;
+  const Councilnet__Decision *body;
+} forge_ctx_t;
+
+static int forge_one(void *ctx, uint64_t seq, const uint8_t prev[CN_HASH_BYTES], uint8_t **env,
+                     size_t *len)
+{
+  const forge_ctx_t *f = ctx;
+  uint8_t nsk[CN_SK_BYTES];
+
+  (void)prev;
+  if (seq != f->seq)
+    return 0;
+  if (tnode_secret_key(&node, nsk) != 0 || util_seal("decision", f->body, nsk, env, len) != 0)
+    return -1;
+  return 1;
+}
+
+/* Play a dishonest node: put BODY signed with its own key in place of the
+ * decision at SEQ (util_log_forge): its log and signed head verify, and
+ * only the lot can tell. Return 0 or -1. */
 static int forge_decision(uint64_t seq, const Councilnet__Decision *body)
 {
-  uint8_t nsk[CN_SK_BYTES], id[CN_HASH_BYTES], old_id[CN_HASH_BYTES], hash[CN_HASH_BYTES];
-  uint8_t *env = NULL;
-  size_t len = 0;
-  char path[sizeof node.dir + 16];
-  sqlite3 *db = NULL;
-  sqlite3_stmt *get = NULL, *put = NULL, *prop = NULL;
-  int rc = -1;
-
-  if (tnode_secret_key(&node, nsk) != 0 || util_seal("decision", body, nsk, &env, &len) != 0 ||
-      tnode_kill(&node, SIGTERM) != 0)
-    goto cleanup;
-  cn_crypto_hash(id, env, len);
-  snprintf(path, sizeof path, "%s/node.db", node.dir);
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-      sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT seq, prev, record_id, received FROM log WHERE seq >= ?1"
-                         " ORDER BY seq", -1, &get, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "UPDATE log SET prev = ?1, record_id = ?2, hash = ?3,"
-                         " envelope = coalesce(?4, envelope) WHERE seq = ?5", -1, &put, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "UPDATE proposals SET decision = ?1 WHERE decision = ?2", -1, &prop,
-                         NULL) != SQLITE_OK ||
-      sqlite3_bind_int64(get, 1, (sqlite3_int64)seq) != SQLITE_OK)
-    goto cleanup;
-  /* The rows are read before any is changed: the chain runs from SEQ on
-   * (the decision, then a few credentials). */
-  {
-    uint64_t seqs[64], received[64];
-    uint8_t prevs[64][CN_HASH_BYTES], ids[64][CN_HASH_BYTES];
-    size_t n = 0;
-    while (sqlite3_step(get) == SQLITE_ROW && n < 64) {
-      if (sqlite3_column_bytes(get, 1) != CN_HASH_BYTES || sqlite3_column_bytes(get, 2) != CN_HASH_BYTES)
-        goto cleanup;
-      seqs[n] = (uint64_t)sqlite3_column_int64(get, 0);
-      memcpy(prevs[n], sqlite3_column_blob(get, 1), CN_HASH_BYTES);
-      memcpy(ids[n], sqlite3_column_blob(get, 2), CN_HASH_BYTES);
-      received[n] = (uint64_t)sqlite3_column_int64(get, 3);
-      n++;
-    }
-    if (n == 0 || n == 64 || seqs[0] != seq)
-      goto cleanup;
-    memcpy(old_id, ids[0], CN_HASH_BYTES);
-    memcpy(ids[0], id, CN_HASH_BYTES);
-    for (size_t i = 0; i < n; i++) {
-      if (i > 0)
-        memcpy(prevs[i], hash, CN_HASH_BYTES);
-      cn_log_entry_hash(hash, seqs[i], prevs[i], ids[i], received[i]);
-      sqlite3_reset(put);
-      if (sqlite3_bind_blob(put, 1, prevs[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-          sqlite3_bind_blob(put, 2, ids[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-          sqlite3_bind_blob(put, 3, hash, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-          (i == 0 ? sqlite3_bind_blob(put, 4, env, (int)len, SQLITE_STATIC)
-                 : sqlite3_bind_null(put, 4)) != SQLITE_OK ||
-          sqlite3_bind_int64(put, 5, (sqlite3_int64)seqs[i]) != SQLITE_OK ||
-          sqlite3_step(put) != SQLITE_DONE)
-        goto cleanup;
-    }
-  }
-  if (sqlite3_bind_blob(prop, 1, id, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_bind_blob(prop, 2, old_id, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-      sqlite3_step(prop) != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    goto cleanup;
-  rc = 0;
-cleanup:
-  sqlite3_finalize(get);
-  sqlite3_finalize(put);
-  sqlite3_finalize(prop);
-  if (db)
-    sqlite3_close(db);
-  free(env);
-  if (node.pid <= 0 && tnode_restart(&node) != 0)
-    rc = -1;
-  return rc;
+  forge_ctx_t f = { seq, body };
+  return util_log_forge(&node, seq, 0, forge_one, &f);
 }
 
 /* Run `council ARGS --node URL --node-key NODE` (ARGS is trusted test

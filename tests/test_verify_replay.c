@@ -121,102 +121,57 @@ done:
 
 static tnode_t dn;
 
-/* Play a dishonest node DN: stopped, its log from SEQ_A on chained again,
- * the entry at SEQ_A replaced by ENV_A and the decision at SEQ_D by D
- * (its lot signature and seed made again over the new head before it, with
- * the node key). Return 0 or -1. */
+typedef struct forge_ctx_t {
+  uint64_t seq_a, seq_d;
+  const uint8_t *env_a;
+  size_t len_a;
+  Councilnet__Decision *d;
+  const uint8_t *lot;
+} forge_ctx_t;
+
+static int forge_entry(void *ctx, uint64_t seq, const uint8_t prev[CN_HASH_BYTES], uint8_t **env,
+                       size_t *len)
+{
+  forge_ctx_t *f = ctx;
+  uint8_t nsk[CN_SK_BYTES], sig[CN_SIG_BYTES], seed[CN_HASH_BYTES];
+  ProtobufCBinaryData sig_was, seed_was;
+  int sealed;
+
+  if (seq == f->seq_a) {
+    *env = malloc(f->len_a);
+    if (!*env)
+      return -1;
+    memcpy(*env, f->env_a, f->len_a);
+    *len = f->len_a;
+    return 1;
+  }
+  if (seq != f->seq_d)
+    return 0;
+  /* the lot signed again over the head before it, as the node would */
+  if (tnode_secret_key(&dn, nsk) != 0 || cn_sortition_sign_lot(sig, f->lot, prev, nsk) != 0)
+    return -1;
+  cn_sortition_seed(seed, f->lot, prev, sig);
+  sig_was = f->d->lot_signature;
+  seed_was = f->d->seed;
+  f->d->lot_signature.data = sig;
+  f->d->lot_signature.len = CN_SIG_BYTES;
+  f->d->seed.data = seed;
+  f->d->seed.len = CN_HASH_BYTES;
+  sealed = util_seal("decision", f->d, nsk, env, len);
+  f->d->lot_signature = sig_was;      /* D keeps its own buffers, freed with it */
+  f->d->seed = seed_was;
+  return sealed == 0 ? 1 : -1;
+}
+
+/* Play a dishonest node DN (util_log_forge; its log may repeat a record
+ * id): the entry at SEQ_A replaced by ENV_A and the decision at SEQ_D by D,
+ * its lot signature and seed made again over the new head before it with
+ * the node key. Return 0 or -1. */
 static int forge_two(uint64_t seq_a, const uint8_t *env_a, size_t len_a, uint64_t seq_d,
                      Councilnet__Decision *d, const uint8_t lot[CN_HASH_BYTES])
 {
-  uint8_t nsk[CN_SK_BYTES], hash[CN_HASH_BYTES], sig[CN_SIG_BYTES], seed[CN_HASH_BYTES];
-  uint8_t *env_d = NULL;
-  size_t len_d = 0;
-  char path[sizeof dn.dir + 16];
-  sqlite3 *db = NULL;
-  sqlite3_stmt *get = NULL, *put = NULL;
-  static uint64_t seqs[256], received[256];
-  static uint8_t prevs[256][CN_HASH_BYTES], ids[256][CN_HASH_BYTES];
-  size_t n = 0;
-  int rc = -1;
-
-  if (tnode_secret_key(&dn, nsk) != 0 || tnode_kill(&dn, SIGTERM) != 0)
-    goto cleanup;
-  snprintf(path, sizeof path, "%s/node.db", dn.dir);
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-      sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-      /* a dishonest node's log need not keep record ids unique (review 3) */
-      sqlite3_exec(db, "CREATE TABLE log2(seq INTEGER PRIMARY KEY, prev BLOB NOT NULL,"
-                   " record_id BLOB NOT NULL, received INTEGER NOT NULL, hash BLOB NOT NULL,"
-                   " kind TEXT NOT NULL, signer BLOB NOT NULL, envelope BLOB NOT NULL);"
-                   "INSERT INTO log2 SELECT seq, prev, record_id, received, hash, kind, signer,"
-                   " envelope FROM log; DROP TABLE log; ALTER TABLE log2 RENAME TO log;",
-                   NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT seq, prev, record_id, received FROM log WHERE seq >= ?1"
-                         " ORDER BY seq", -1, &get, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "UPDATE log SET prev = ?1, record_id = ?2, hash = ?3,"
-                         " envelope = coalesce(?4, envelope) WHERE seq = ?5", -1, &put, NULL) != SQLITE_OK ||
-      sqlite3_bind_int64(get, 1, (sqlite3_int64)seq_a) != SQLITE_OK)
-    goto cleanup;
-  while (sqlite3_step(get) == SQLITE_ROW && n < 256) {
-    seqs[n] = (uint64_t)sqlite3_column_int64(get, 0);
-    memcpy(prevs[n], sqlite3_column_blob(get, 1), CN_HASH_BYTES);
-    memcpy(ids[n], sqlite3_column_blob(get, 2), CN_HASH_BYTES);
-    received[n] = (uint64_t)sqlite3_column_int64(get, 3);
-    n++;
-  }
-  if (n == 0 || n == 256 || seqs[0] != seq_a)
-    goto cleanup;
-  for (size_t i = 0; i < n; i++) {
-    const uint8_t *env = NULL;
-    size_t len = 0;
-    if (i > 0)
-      memcpy(prevs[i], hash, CN_HASH_BYTES);
-    if (seqs[i] == seq_a) {
-      env = env_a;
-      len = len_a;
-    } else if (seqs[i] == seq_d) {
-      if (cn_sortition_sign_lot(sig, lot, prevs[i], nsk) != 0)
-        goto cleanup;
-      cn_sortition_seed(seed, lot, prevs[i], sig);
-      ProtobufCBinaryData sig_was = d->lot_signature, seed_was = d->seed;
-      int sealed;
-      d->lot_signature.data = sig;
-      d->lot_signature.len = CN_SIG_BYTES;
-      d->seed.data = seed;
-      d->seed.len = CN_HASH_BYTES;
-      sealed = util_seal("decision", d, nsk, &env_d, &len_d);
-      d->lot_signature = sig_was;     /* D keeps its own buffers, freed with it */
-      d->seed = seed_was;
-      if (sealed != 0)
-        goto cleanup;
-      env = env_d;
-      len = len_d;
-    }
-    if (env)
-      cn_crypto_hash(ids[i], env, len);
-    cn_log_entry_hash(hash, seqs[i], prevs[i], ids[i], received[i]);
-    sqlite3_reset(put);
-    if (sqlite3_bind_blob(put, 1, prevs[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_blob(put, 2, ids[i], CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_blob(put, 3, hash, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
-        (env ? sqlite3_bind_blob(put, 4, env, (int)len, SQLITE_STATIC)
-             : sqlite3_bind_null(put, 4)) != SQLITE_OK ||
-        sqlite3_bind_int64(put, 5, (sqlite3_int64)seqs[i]) != SQLITE_OK ||
-        sqlite3_step(put) != SQLITE_DONE)
-      goto cleanup;
-  }
-  if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    goto cleanup;
-  rc = 0;
-cleanup:
-  sqlite3_finalize(get);
-  sqlite3_finalize(put);
-  if (db)
-    sqlite3_close(db);
-  free(env_d);
-  if (dn.pid <= 0 && tnode_restart(&dn) != 0)
-    rc = -1;
-  return rc;
+  forge_ctx_t f = { seq_a, seq_d, env_a, len_a, d, lot };
+  return util_log_forge(&dn, seq_a, 1, forge_entry, &f);
 }
 
 /* Seq of the node's decision on LOT, by walking the log. */

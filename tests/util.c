@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "councilnet/log.h"
 #include "councilnet/receipt.h"
 #include "councilnet/record.h"
 #include "http.h"
@@ -629,5 +632,112 @@ int util_council_verify(tnode_t *n)
   if (rc != 0)
     fprintf(stderr, "council verify %s: %s\n", n->url, out ? out : "");
   free(out);
+  return rc;
+}
+
+typedef struct forge_row_t {
+  uint64_t seq, received;
+  uint8_t id[CN_HASH_BYTES];
+} forge_row_t;
+
+int util_log_forge(tnode_t *n, uint64_t from, int repeats, util_forge_fn fn, void *ctx)
+{
+  char path[sizeof n->dir + 16];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *get = NULL, *put = NULL, *prop = NULL;
+  forge_row_t *rows = NULL;
+  size_t n_rows = 0, cap = 0;
+  uint8_t prev[CN_HASH_BYTES], hash[CN_HASH_BYTES], *env = NULL;
+  size_t len = 0;
+  int rc = -1;
+
+  if (tnode_kill(n, SIGTERM) != 0)
+    goto out;
+  snprintf(path, sizeof path, "%s/node.db", n->dir);
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      /* a dishonest node's log need not keep record ids unique (the node
+       * then takes no more acts: its insert relies on that index) */
+      (repeats &&
+       sqlite3_exec(db, "CREATE TABLE log2(seq INTEGER PRIMARY KEY, prev BLOB NOT NULL,"
+                    " record_id BLOB NOT NULL, received INTEGER NOT NULL, hash BLOB NOT NULL,"
+                    " kind TEXT NOT NULL, signer BLOB NOT NULL, envelope BLOB NOT NULL);"
+                    "INSERT INTO log2 SELECT seq, prev, record_id, received, hash, kind, signer,"
+                    " envelope FROM log; DROP TABLE log; ALTER TABLE log2 RENAME TO log;",
+                    NULL, NULL, NULL) != SQLITE_OK) ||
+      sqlite3_prepare_v2(db, "SELECT seq, prev, record_id, received FROM log WHERE seq >= ?1"
+                         " ORDER BY seq", -1, &get, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE log SET prev = ?1, record_id = ?2, hash = ?3,"
+                         " envelope = coalesce(?4, envelope) WHERE seq = ?5", -1, &put,
+                         NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE proposals SET decision = ?1 WHERE decision = ?2", -1, &prop,
+                         NULL) != SQLITE_OK ||
+      sqlite3_bind_int64(get, 1, (sqlite3_int64)from) != SQLITE_OK)
+    goto out;
+  /* every row first, then the changes: the chain runs from FROM on */
+  while ((rc = sqlite3_step(get)) == SQLITE_ROW) {
+    if (n_rows == 0 && sqlite3_column_bytes(get, 1) == CN_HASH_BYTES)
+      memcpy(prev, sqlite3_column_blob(get, 1), CN_HASH_BYTES);
+    if (n_rows == cap) {
+      void *p = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *rows);
+      if (!p)
+        break;
+      rows = p;
+    }
+    if (sqlite3_column_bytes(get, 2) != CN_HASH_BYTES)
+      break;
+    rows[n_rows].seq = (uint64_t)sqlite3_column_int64(get, 0);
+    memcpy(rows[n_rows].id, sqlite3_column_blob(get, 2), CN_HASH_BYTES);
+    rows[n_rows++].received = (uint64_t)sqlite3_column_int64(get, 3);
+  }
+  if (rc != SQLITE_DONE || n_rows == 0 || rows[0].seq != from) {
+    rc = -1;
+    goto out;
+  }
+  rc = -1;
+  for (size_t i = 0; i < n_rows; i++) {
+    uint8_t old[CN_HASH_BYTES];
+    int changed;
+    free(env);
+    env = NULL;
+    len = 0;
+    changed = fn(ctx, rows[i].seq, prev, &env, &len);
+    if (changed < 0)
+      goto out;
+    memcpy(old, rows[i].id, CN_HASH_BYTES);
+    if (changed)
+      cn_crypto_hash(rows[i].id, env, len);
+    cn_log_entry_hash(hash, rows[i].seq, prev, rows[i].id, rows[i].received);
+    sqlite3_reset(put);
+    sqlite3_reset(prop);
+    if (sqlite3_bind_blob(put, 1, prev, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_blob(put, 2, rows[i].id, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_blob(put, 3, hash, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+        (changed ? sqlite3_bind_blob(put, 4, env, (int)len, SQLITE_STATIC)
+                 : sqlite3_bind_null(put, 4)) != SQLITE_OK ||
+        sqlite3_bind_int64(put, 5, (sqlite3_int64)rows[i].seq) != SQLITE_OK ||
+        sqlite3_step(put) != SQLITE_DONE)
+      goto out;
+    /* a proposal's decision is found by its record id */
+    if (changed &&
+        (sqlite3_bind_blob(prop, 1, rows[i].id, CN_HASH_BYTES, SQLITE_STATIC) != SQLITE_OK ||
+         sqlite3_bind_blob(prop, 2, old, CN_HASH_BYTES, SQLITE_TRANSIENT) != SQLITE_OK ||
+         sqlite3_step(prop) != SQLITE_DONE))
+      goto out;
+    memcpy(prev, hash, CN_HASH_BYTES);
+  }
+  if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto out;
+  rc = 0;
+out:
+  free(env);
+  free(rows);
+  sqlite3_finalize(get);
+  sqlite3_finalize(put);
+  sqlite3_finalize(prop);
+  if (db)
+    sqlite3_close(db);
+  if (n->pid <= 0 && tnode_restart(n) != 0)
+    rc = -1;
   return rc;
 }

@@ -120,4 +120,17 @@ int util_wait_round(tnode_t *n, const uint8_t id[CN_HASH_BYTES], int listed, int
  * says on stderr what it printed otherwise. */
 int util_council_verify(tnode_t *n);
 
+/* Play a dishonest node: stop N, chain its log again from entry FROM on,
+ * and start it. FN is called for each entry from FROM on, with its seq and
+ * the hash of the entry before it as it now is; it returns 1 and sets *ENV
+ * and *LEN (malloc'd; freed here) to put other envelope bytes there, 0 to
+ * keep the entry's, -1 to give up. A proposal's decision follows a
+ * replaced record id. REPEATS: drop the log's unique record id, so that
+ * the forged log may repeat one (the node then takes no more acts). The
+ * log and its signed head verify; only what reads the records can tell.
+ * Return 0 or -1. */
+typedef int (*util_forge_fn)(void *ctx, uint64_t seq, const uint8_t prev[CN_HASH_BYTES],
+                             uint8_t **env, size_t *len);
+int util_log_forge(tnode_t *n, uint64_t from, int repeats, util_forge_fn fn, void *ctx);
+
 #endif
