@@ -4546,10 +4546,10 @@ static int mandate_digest(Councilnet__ApprovalSet *const *sets, size_t n_sets,
   if (!buf)
     return -1;
   for (size_t i = 0; i < n_sets; i++) {
-    uint64_t len = protobuf_c_message_get_packed_size(&sets[i]->base);
+    uint64_t len = protobuf_c_message_pack(&sets[i]->base, buf + at + 8);
     for (int k = 0; k < 8; k++)
-      buf[at++] = (uint8_t)(len >> (8 * k));
-    at += protobuf_c_message_pack(&sets[i]->base, buf + at);
+      buf[at + (size_t)k] = (uint8_t)(len >> (8 * k));
+    at += 8 + len;
   }
   cn_crypto_hash(out, buf, at);
   free(buf);
@@ -4569,11 +4569,12 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
   Councilnet__BudgetMandate m = COUNCILNET__BUDGET_MANDATE__INIT;
   Councilnet__ApprovalSet *sets = calloc(b->n_sets + 1, sizeof *sets);
   Councilnet__ApprovalSet **ptrs = calloc(b->n_sets + 1, sizeof *ptrs);
+  size_t *ends = calloc(b->n_sets + 1, sizeof *ends);     /* where each part ends */
   uint8_t *env = NULL, digest[CN_HASH_BYTES];
-  size_t len = 0, head = 0, max, parts = 0, first;
+  size_t len = 0, head, max, parts = 0, first;
   int rc = -1;
 
-  if (!sets || !ptrs)
+  if (!sets || !ptrs || !ends)
     goto out;
   for (size_t i = 0; i < b->n_sets; i++) {
     councilnet__approval_set__init(&sets[i]);
@@ -4597,7 +4598,7 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
   m.sets = ptrs;
   m.n_sets = b->n_sets;
   if (protobuf_c_message_get_packed_size(&m.base) <= max) {
-    parts = 1;                  /* whole, as 0 of 0 */
+    ends[parts++] = b->n_sets;  /* whole, as 0 of 0 */
   } else {
     if (mandate_digest(ptrs, b->n_sets, digest) != 0)
       goto out;
@@ -4608,8 +4609,8 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
     m.parts = BUDGET_PARTS_MAX;
     m.n_sets = 0;
     head = protobuf_c_message_get_packed_size(&m.base);
-    for (first = 0; first < b->n_sets; parts++)
-      first = mandate_part_end(ptrs, b->n_sets, first, head, max);
+    for (first = 0; first < b->n_sets; first = ends[parts++])
+      ends[parts] = mandate_part_end(ptrs, b->n_sets, first, head, max);
   }
   if (parts > BUDGET_PARTS_MAX) {
     node_warn(n, "a budget mandate of %zu approval sets would take %zu records, more than a "
@@ -4618,12 +4619,11 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
   }
   first = 0;
   for (size_t k = 0; k < parts; k++) {
-    size_t end = parts > 1 ? mandate_part_end(ptrs, b->n_sets, first, head, max) : b->n_sets;
     m.part = parts > 1 ? (uint32_t)k : 0;
     m.parts = parts > 1 ? (uint32_t)parts : 0;
     m.sets = ptrs + first;
-    m.n_sets = end - first;
-    first = end;
+    m.n_sets = ends[k] - first;
+    first = ends[k];
     if (node_append_own(n, "budget_mandate", &m.base, now, NULL, NULL, &env, &len) != 0 ||
         outbox_add(n, "budget_mandate", env, len) != 0)
       goto out;
@@ -4635,6 +4635,7 @@ out:
   free(env);
   free(sets);
   free(ptrs);
+  free(ends);
   return rc;
 }
 

@@ -312,43 +312,37 @@ static int seal_sized(const char *kind, const ProtobufCMessage *body, char **fie
   return -1;
 }
 
+typedef struct relays_ctx_t {
+  const uint8_t (*ids)[CN_HASH_BYTES];
+  size_t n_ids;
+  int *counts;
+} relays_ctx_t;
+
+static int relay_entry(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+{
+  relays_ctx_t *c = ctx;
+  Councilnet__BudgetRelay *r;
+  uint8_t id[CN_HASH_BYTES];
+
+  (void)le;
+  if (!e || !e->kind || strcmp(e->kind, "budget_relay") != 0)
+    return 0;
+  r = councilnet__budget_relay__unpack(NULL, e->body.len, e->body.data);
+  if (r) {
+    cn_crypto_hash(id, r->round.data, r->round.len);
+    for (size_t k = 0; k < c->n_ids; k++)
+      c->counts[k] += memcmp(id, c->ids[k], CN_HASH_BYTES) == 0;
+    councilnet__budget_relay__free_unpacked(r, NULL);
+  }
+  return 0;
+}
+
 /* Count N's budget_relay records wrapping each of IDS[0..N_IDS). */
 static int relays_count(tnode_t *n, const uint8_t (*ids)[CN_HASH_BYTES], size_t n_ids, int *counts)
 {
-  uint64_t after = 0;
-
+  relays_ctx_t c = { ids, n_ids, counts };
   memset(counts, 0, n_ids * sizeof *counts);
-  for (;;) {
-    char path[96];
-    Councilnet__LogPage *page;
-    size_t got;
-    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=1000", (unsigned long long)after);
-    page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
-    if (!page)
-      return -1;
-    got = page->n_entries;
-    for (size_t i = 0; i < got; i++) {
-      cn_record_t rec;
-      Councilnet__LogEntry *e = page->entries[i];
-      after = e->seq;
-      if (cn_record_open(e->envelope.data, e->envelope.len, &rec) != CN_OK)
-        continue;
-      if (strcmp(rec.kind, "budget_relay") == 0) {
-        Councilnet__BudgetRelay *r = councilnet__budget_relay__unpack(NULL, rec.body_len, rec.body);
-        uint8_t id[CN_HASH_BYTES];
-        if (r) {
-          cn_crypto_hash(id, r->round.data, r->round.len);
-          for (size_t k = 0; k < n_ids; k++)
-            counts[k] += memcmp(id, ids[k], CN_HASH_BYTES) == 0;
-          councilnet__budget_relay__free_unpacked(r, NULL);
-        }
-      }
-      cn_record_close(&rec);
-    }
-    councilnet__log_page__free_unpacked(page, NULL);
-    if (got == 0)
-      return 0;
-  }
+  return util_log_each(n, relay_entry, &c);
 }
 
 /* The round ROUND as the fake parent's convener signs it. */

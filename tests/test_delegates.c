@@ -171,44 +171,9 @@ static void wait_seq(int64_t want)
 
 #define ADDR(m) do { (m).node.data = node.pk; (m).node.len = CN_PK_BYTES; (m).created = node.now; } while (0)
 
-/* Find the log entry of the node's decision on proposal ID: its seq and
- * the head before it (prev). Return 0 or -1. */
 static int decision_entry(const uint8_t id[CN_HASH_BYTES], uint64_t *seq, uint8_t prev[CN_HASH_BYTES])
 {
-  uint64_t after = 0;
-  int rc = -1;
-
-  for (;;) {
-    char path[96];
-    Councilnet__LogPage *page;
-    size_t got;
-    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
-    page = (Councilnet__LogPage *)get_msg(path, &councilnet__log_page__descriptor);
-    if (!page)
-      return -1;
-    got = page->n_entries;
-    for (size_t i = 0; i < got && rc != 0; i++) {
-      Councilnet__LogEntry *e = page->entries[i];
-      Councilnet__Envelope *en = councilnet__envelope__unpack(NULL, e->envelope.len, e->envelope.data);
-      Councilnet__Decision *d = NULL;
-      after = e->seq;
-      if (en && strcmp(en->kind, "decision") == 0)
-        d = councilnet__decision__unpack(NULL, en->body.len, en->body.data);
-      if (d && d->proposal.len == CN_HASH_BYTES && memcmp(d->proposal.data, id, CN_HASH_BYTES) == 0 &&
-          e->prev.len == CN_HASH_BYTES) {
-        *seq = e->seq;
-        memcpy(prev, e->prev.data, CN_HASH_BYTES);
-        rc = 0;
-      }
-      if (d)
-        councilnet__decision__free_unpacked(d, NULL);
-      if (en)
-        councilnet__envelope__free_unpacked(en, NULL);
-    }
-    councilnet__log_page__free_unpacked(page, NULL);
-    if (got == 0 || rc == 0)
-      return rc;
-  }
+  return util_decision_entry(&node, id, seq, prev);
 }
 
 typedef struct forge_ctx_t {

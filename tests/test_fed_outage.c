@@ -27,54 +27,25 @@ static int outbox_empty(void *ctx)
   return util_outbox(ctx) == 0;
 }
 
-/* Call FN with each entry of N's log and its envelope (NULL if it does not
- * decode). */
-static void log_each(tnode_t *n, void (*fn)(void *ctx, const Councilnet__LogEntry *le,
-                                            const Councilnet__Envelope *e), void *ctx)
-{
-  uint64_t after = 0;
-
-  for (;;) {
-    char path[96];
-    Councilnet__LogPage *page;
-    size_t k;
-    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
-    page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
-    if (!page)
-      return;
-    k = page->n_entries;
-    for (size_t i = 0; i < k; i++) {
-      Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, page->entries[i]->envelope.len,
-                                                             page->entries[i]->envelope.data);
-      fn(ctx, page->entries[i], e);
-      if (e)
-        councilnet__envelope__free_unpacked(e, NULL);
-      after = page->entries[i]->seq;
-    }
-    councilnet__log_page__free_unpacked(page, NULL);
-    if (k == 0)
-      return;
-  }
-}
-
 typedef struct ids_ctx_t {
   const char *kind;
   uint8_t (*ids)[CN_HASH_BYTES];
   size_t got, cap;
 } ids_ctx_t;
 
-static void ids_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+static int ids_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
 {
   ids_ctx_t *c = ctx;
   if (e && strcmp(e->kind, c->kind) == 0 && c->got < c->cap)
     memcpy(c->ids[c->got++], le->record_id.data, CN_HASH_BYTES);
+  return 0;
 }
 
 /* Record ids of N's log entries of KIND. */
 static size_t log_ids(tnode_t *n, const char *kind, uint8_t (*ids)[CN_HASH_BYTES], size_t cap)
 {
   ids_ctx_t c = { kind, ids, 0, cap };
-  log_each(n, ids_collect, &c);
+  util_log_each(n, ids_collect, &c);
   return c.got;
 }
 
@@ -103,7 +74,7 @@ typedef struct keys_ctx_t {
   size_t keys, records;
 } keys_ctx_t;
 
-static void keys_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+static int keys_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
 {
   keys_ctx_t *c = ctx;
   Councilnet__RollUpdate *u = e && strcmp(e->kind, "roll") == 0
@@ -114,13 +85,14 @@ static void keys_collect(void *ctx, const Councilnet__LogEntry *le, const Counci
     c->records++;
     councilnet__roll_update__free_unpacked(u, NULL);
   }
+  return 0;
 }
 
 /* Keys added by N's roll records in its log, and how many such records. */
 static size_t roll_keys(tnode_t *n, size_t *records)
 {
   keys_ctx_t c = { 0, 0 };
-  log_each(n, keys_collect, &c);
+  util_log_each(n, keys_collect, &c);
   *records = c.records;
   return c.keys;
 }
@@ -356,14 +328,14 @@ typedef struct parts_ctx_t {
   uint8_t ids[8][CN_HASH_BYTES];
 } parts_ctx_t;
 
-static void parts_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+static int parts_collect(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
 {
   parts_ctx_t *c = ctx;
   Councilnet__BudgetMandate *m = e && strcmp(e->kind, "budget_mandate") == 0
     ? councilnet__budget_mandate__unpack(NULL, e->body.len, e->body.data) : NULL;
 
   if (!m)
-    return;
+    return 0;
   if (m->n_sets > 0) {            /* the earlier round's mandate had no voters here */
     if (c->records < 8)
       memcpy(c->ids[c->records], le->record_id.data, CN_HASH_BYTES);
@@ -381,6 +353,7 @@ static void parts_collect(void *ctx, const Councilnet__LogEntry *le, const Counc
       c->seen |= 1u << m->part;
   }
   councilnet__budget_mandate__free_unpacked(m, NULL);
+  return 0;
 }
 
 static void test_huge_budget(void)
@@ -428,7 +401,7 @@ static void test_huge_budget(void)
    * voters and number of parts, numbered 0 .. parts - 1, each once at
    * the parent. */
   memset(&pc, 0, sizeof pc);
-  log_each(&huge, parts_collect, &pc);
+  util_log_each(&huge, parts_collect, &pc);
   fprintf(stderr, "a mandate of %zu approval sets went up in %zu records\n", pc.sets, pc.records);
   CHECK_EQ_INT(pc.sets, HUGE);
   CHECK(pc.records >= 3 && pc.records <= 8);

@@ -174,38 +174,11 @@ static int forge_two(uint64_t seq_a, const uint8_t *env_a, size_t len_a, uint64_
   return util_log_forge(&dn, seq_a, 1, forge_entry, &f);
 }
 
-/* Seq of the node's decision on LOT, by walking the log. */
+/* Seq of the node's decision on LOT, or -1. */
 static int64_t decision_seq(const uint8_t lot[CN_HASH_BYTES])
 {
-  uint64_t after = 0;
-  for (;;) {
-    char path[96];
-    Councilnet__LogPage *page;
-    size_t got;
-    int64_t found = -1;
-    snprintf(path, sizeof path, "/v1/log?after=%llu&limit=1000", (unsigned long long)after);
-    page = (Councilnet__LogPage *)util_get(&dn, path, &councilnet__log_page__descriptor);
-    if (!page)
-      return -1;
-    got = page->n_entries;
-    for (size_t i = 0; i < got; i++) {
-      Councilnet__LogEntry *e = page->entries[i];
-      Councilnet__Envelope *en = councilnet__envelope__unpack(NULL, e->envelope.len, e->envelope.data);
-      Councilnet__Decision *d = NULL;
-      after = e->seq;
-      if (en && strcmp(en->kind, "decision") == 0)
-        d = councilnet__decision__unpack(NULL, en->body.len, en->body.data);
-      if (d && d->proposal.len == CN_HASH_BYTES && memcmp(d->proposal.data, lot, CN_HASH_BYTES) == 0)
-        found = (int64_t)e->seq;
-      if (d)
-        councilnet__decision__free_unpacked(d, NULL);
-      if (en)
-        councilnet__envelope__free_unpacked(en, NULL);
-    }
-    councilnet__log_page__free_unpacked(page, NULL);
-    if (found >= 0 || got == 0)
-      return found;
-  }
+  uint64_t seq = 0;
+  return util_decision_entry(&dn, lot, &seq, NULL) == 0 ? (int64_t)seq : -1;
 }
 
 static int verify_lot(const uint8_t lot[CN_HASH_BYTES], char **out)

@@ -549,30 +549,92 @@ int util_credential_of(tnode_t *n, const uint8_t delegate[CN_PK_BYTES], uint8_t 
   return rc;
 }
 
-int util_log_count(tnode_t *n, const uint8_t id[CN_HASH_BYTES])
+int util_log_each(tnode_t *n, util_entry_fn fn, void *ctx)
 {
   uint64_t after = 0;
-  int count = 0;
 
   for (;;) {
     char path[96];
     Councilnet__LogPage *page;
     size_t got;
+    int stop = 0;
     snprintf(path, sizeof path, "/v1/log?after=%llu&limit=5000", (unsigned long long)after);
     page = (Councilnet__LogPage *)util_get(n, path, &councilnet__log_page__descriptor);
     if (!page)
       return -1;
     got = page->n_entries;
-    for (size_t i = 0; i < got; i++) {
-      if (page->entries[i]->record_id.len == CN_HASH_BYTES &&
-          memcmp(page->entries[i]->record_id.data, id, CN_HASH_BYTES) == 0)
-        count++;
+    for (size_t i = 0; i < got && !stop; i++) {
+      Councilnet__Envelope *e = councilnet__envelope__unpack(NULL, page->entries[i]->envelope.len,
+                                                             page->entries[i]->envelope.data);
+      stop = fn(ctx, page->entries[i], e);
+      if (e)
+        councilnet__envelope__free_unpacked(e, NULL);
       after = page->entries[i]->seq;
     }
     councilnet__log_page__free_unpacked(page, NULL);
-    if (got == 0)
-      return count;
+    if (got == 0 || stop)
+      return 0;
   }
+}
+
+typedef struct count_ctx_t {
+  const uint8_t *id;
+  int count;
+} count_ctx_t;
+
+static int count_entry(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+{
+  count_ctx_t *c = ctx;
+  (void)e;
+  c->count += le->record_id.len == CN_HASH_BYTES &&
+              memcmp(le->record_id.data, c->id, CN_HASH_BYTES) == 0;
+  return 0;
+}
+
+int util_log_count(tnode_t *n, const uint8_t id[CN_HASH_BYTES])
+{
+  count_ctx_t c = { id, 0 };
+  return util_log_each(n, count_entry, &c) == 0 ? c.count : -1;
+}
+
+typedef struct decision_ctx_t {
+  const uint8_t *id;
+  uint64_t seq;
+  uint8_t prev[CN_HASH_BYTES];
+  int found;
+} decision_ctx_t;
+
+static int decision_entry(void *ctx, const Councilnet__LogEntry *le, const Councilnet__Envelope *e)
+{
+  decision_ctx_t *c = ctx;
+  Councilnet__Decision *d;
+
+  if (!e || !e->kind || strcmp(e->kind, "decision") != 0 || le->prev.len != CN_HASH_BYTES)
+    return 0;
+  d = councilnet__decision__unpack(NULL, e->body.len, e->body.data);
+  if (d && d->proposal.len == CN_HASH_BYTES && memcmp(d->proposal.data, c->id, CN_HASH_BYTES) == 0) {
+    c->seq = le->seq;
+    memcpy(c->prev, le->prev.data, CN_HASH_BYTES);
+    c->found = 1;
+  }
+  if (d)
+    councilnet__decision__free_unpacked(d, NULL);
+  return c->found;
+}
+
+int util_decision_entry(tnode_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t *seq,
+                        uint8_t prev[CN_HASH_BYTES])
+{
+  decision_ctx_t c;
+
+  memset(&c, 0, sizeof c);
+  c.id = id;
+  if (util_log_each(n, decision_entry, &c) != 0 || !c.found)
+    return -1;
+  *seq = c.seq;
+  if (prev)
+    memcpy(prev, c.prev, CN_HASH_BYTES);
+  return 0;
 }
 
 int64_t util_outbox(tnode_t *n)

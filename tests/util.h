@@ -106,6 +106,16 @@ int util_credential_of(tnode_t *n, const uint8_t delegate[CN_PK_BYTES], uint8_t 
                        int *recalled);
 /* Number of log entries of N whose record id is ID (0 or 1 expected). */
 int util_log_count(tnode_t *n, const uint8_t id[CN_HASH_BYTES]);
+/* Call FN with each entry of N's log, in order, and its envelope (NULL if
+ * it does not decode); FN returns non-zero to stop. Return 0, or -1 if the
+ * log could not be read. */
+typedef int (*util_entry_fn)(void *ctx, const Councilnet__LogEntry *le,
+                             const Councilnet__Envelope *e);
+int util_log_each(tnode_t *n, util_entry_fn fn, void *ctx);
+/* The log entry of N's decision on proposal ID: its seq and (PREV, may be
+ * NULL) the head before it. Return 0, or -1 if there is none. */
+int util_decision_entry(tnode_t *n, const uint8_t id[CN_HASH_BYTES], uint64_t *seq,
+                        uint8_t prev[CN_HASH_BYTES]);
 /* Records waiting in N's outbox, or -1. */
 int64_t util_outbox(tnode_t *n);
 
