@@ -236,7 +236,30 @@ static const char *const bench_thread_names[BENCH_THREADS] = {
 };
 typedef struct bench_cpu_t {
   double node, self, thread[BENCH_THREADS];
+  double wchar, syscw;      /* councild's bytes written, and write calls */
 } bench_cpu_t;
+
+/* What PID has written (/proc/PID/io, files and sockets alike): bytes
+ * into WCHAR and write calls into SYSCW, each -1 if it cannot be read. */
+BENCH_FN void bench_proc_writes(pid_t pid, double *wchar, double *syscw)
+{
+  char path[64], line[128];
+  unsigned long long v;
+  FILE *f;
+
+  *wchar = *syscw = -1;
+  snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+  f = fopen(path, "r");
+  if (!f)
+    return;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "wchar: %llu", &v) == 1)
+      *wchar = (double)v;
+    else if (sscanf(line, "syscw: %llu", &v) == 1)
+      *syscw = (double)v;
+  }
+  fclose(f);
+}
 
 BENCH_FN void bench_cpu_take(pid_t pid, bench_cpu_t *c)
 {
@@ -244,6 +267,7 @@ BENCH_FN void bench_cpu_take(pid_t pid, bench_cpu_t *c)
     c->thread[k] = bench_thread_cpu(pid, bench_thread_names[k]);
   c->node = bench_proc_cpu(pid);
   c->self = bench_self_cpu();
+  bench_proc_writes(pid, &c->wchar, &c->syscw);
 }
 
 /* Print CPU per UNIT (N of them in SECONDS) since BEFORE: councild and the
@@ -267,6 +291,11 @@ BENCH_FN void bench_cpu_print(const char *tag, const char *unit, pid_t pid,
     printf(" %s %.1f us (%.0f%% of a core)%s", bench_thread_names[k], d * 1e6 / (double)n,
            100.0 * d / seconds, k < BENCH_THREADS - 1 ? "," : "\n");
   }
+  /* the WAL's frames, checkpoints and replies: SQLite writes a frame's
+   * header and page in two calls */
+  if (before->wchar >= 0 && now.wchar >= 0 && before->syscw >= 0 && now.syscw >= 0)
+    printf("%s: written by councild per %s: %.0f bytes in %.1f write calls\n", tag, unit,
+           (now.wchar - before->wchar) / (double)n, (now.syscw - before->syscw) / (double)n);
 }
 
 /* CPU seconds this process has used, all threads. */
