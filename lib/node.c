@@ -4241,7 +4241,7 @@ static cn_err foreign_budget_mandate(apply_t *a)
                    " (a part of another mandate)", (unsigned long long)m->part,
                    (unsigned long long)parts, (unsigned long long)m->voters,
                    (unsigned long long)have.parts, (unsigned long long)have.voters);
-    else if ((rc = cn_store_profile_has(a->n->store, row.id, a->origin, m->part)) != 0)
+    else if ((rc = cn_store_profile_has(a->n->store, row.id, a->origin, m->created, m->part)) != 0)
       err = rc < 0 ? refuse(a, CN_ERR_INTERNAL, "database error")
             : refuse(a, CN_ERR_DUPLICATE, "part %llu of this budget mandate is here already",
                      (unsigned long long)m->part);

@@ -92,6 +92,17 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "DROP TABLE budget_profiles;",
   /* 10: the digest that ties the parts of one mandate together */
   "ALTER TABLE budget_profile_parts ADD COLUMN digest BLOB NOT NULL DEFAULT x'';",
+  /* 11: a child's newest whole mandate stays while a newer one comes in
+   * parts, so two mandates of a child may hold the same part number */
+  "CREATE TABLE budget_profile_parts_11(round BLOB NOT NULL, child BLOB NOT NULL,"
+  " part INTEGER NOT NULL, parts INTEGER NOT NULL, created INTEGER NOT NULL,"
+  " voters INTEGER NOT NULL, counted INTEGER NOT NULL, body BLOB NOT NULL,"
+  " digest BLOB NOT NULL DEFAULT x'', PRIMARY KEY(round, child, created, part));"
+  "INSERT INTO budget_profile_parts_11(round, child, part, parts, created, voters, counted, body,"
+  " digest) SELECT round, child, part, parts, created, voters, counted, body, digest"
+  " FROM budget_profile_parts;"
+  "DROP TABLE budget_profile_parts;"
+  "ALTER TABLE budget_profile_parts_11 RENAME TO budget_profile_parts;",
 };
 
 enum stmt_id {
@@ -281,7 +292,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " FROM budget_profile_parts WHERE round = :round AND child = :child"
                      " GROUP BY created ORDER BY created DESC LIMIT 1",
   [ST_PROFILE_HAS] = "SELECT 1 FROM budget_profile_parts WHERE round = :round AND child = :child"
-                     " AND part = :part",
+                     " AND created = :created AND part = :part",
   [ST_PROFILE_DROP] = "DELETE FROM budget_profile_parts WHERE round = :round AND child = :child",
   [ST_REPRESENTED] = "SELECT COALESCE(sum(COALESCE(w.roll, 1)), 0) FROM keys k"
                      " LEFT JOIN child_weights w ON w.child = k.key WHERE k.member = 1",
@@ -2044,13 +2055,13 @@ int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
 }
 
 int cn_store_profile_has(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                         const uint8_t child[CN_PK_BYTES], uint64_t part)
+                         const uint8_t child[CN_PK_BYTES], uint64_t created, uint64_t part)
 {
   sqlite3_stmt *st = store_stmt(s, ST_PROFILE_HAS);
   int rc;
 
   if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES) ||
-      bind_int(st, ":part", part))
+      bind_int(st, ":created", created) || bind_int(st, ":part", part))
     return -1;
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 10
+#define CN_STORE_SCHEMA_VERSION 11
 
 typedef struct cn_store_t cn_store_t;
 
@@ -404,7 +404,8 @@ typedef struct cn_store_profile_part_t {
   const uint8_t *digest;            /* BudgetMandate.digest; may be empty */
   size_t digest_len;
 } cn_store_profile_part_t;
-/* 1 if stored, 0 if the child's part PART of this round is there already. */
+/* 1 if stored, 0 if part PART of the child's mandate of that time for
+ * this round is there already. */
 int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                          const uint8_t child[CN_PK_BYTES], const cn_store_profile_part_t *p);
 /* The parts of the child's mandate stored for ROUND (of its latest time). */
@@ -418,9 +419,10 @@ typedef struct cn_store_profile_t {
 /* 0 and *OUT, 1 if the child sent no part for ROUND, -1. */
 int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                          const uint8_t child[CN_PK_BYTES], cn_store_profile_t *out);
-/* 1 if the child's part PART for ROUND is stored, 0 if not, -1. */
+/* 1 if part PART of the child's mandate for ROUND made at CREATED is
+ * stored, 0 if not, -1. */
 int cn_store_profile_has(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                         const uint8_t child[CN_PK_BYTES], uint64_t part);
+                         const uint8_t child[CN_PK_BYTES], uint64_t created, uint64_t part);
 /* Forget every part of the child's mandate for ROUND (a newer one comes). */
 int cn_store_profile_drop(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                           const uint8_t child[CN_PK_BYTES]);
