@@ -1190,8 +1190,9 @@ static int put_part(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const uin
 }
 
 /* A child's budget mandate in parts: it counts (scan, counts) once every
- * part of its time is here; a newer one replaces it; a database of schema
- * 8 keeps its mandates as whole ones. */
+ * part of its time is here; a newer one replaces it once whole, and until
+ * then the whole one counts; a newer one still replaces an older one with
+ * parts missing; a database of schema 8 keeps its mandates as whole ones. */
 static void test_profile_parts(void)
 {
   char path[160], err[256];
@@ -1251,17 +1252,57 @@ static void test_profile_parts(void)
   CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
   CHECK_EQ_INT(received, 2);
   CHECK_EQ_INT(partial, 0);
-  /* a newer mandate of A: the old parts go, the new one counts once whole */
+  /* part 1 of 2 of a newer mandate of A: the whole one still counts */
   REQUIRE(cn_store_begin(s) == 0);
-  CHECK_EQ_INT(cn_store_profile_drop(s, round, a), 0);
   CHECK_EQ_INT(put_part(s, round, a, 1, 2, 60, 5, "n1"), 1);
   REQUIRE(cn_store_commit(s) == 0);
   memset(&seen, 0, sizeof seen);
   CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
-  CHECK_STR(seen.order, "2:b,");
-  CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 0);
+  CHECK_STR(seen.order, "1:a0,1:a1,1:a2,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 1);
+  CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 0);    /* the newest, not whole */
   CHECK_EQ_INT(have.created, 60);
   CHECK_EQ_INT(have.stored, 1);
+  /* part 1 of an even newer one: the one of 60 goes (its part number is
+   * taken again), the whole one stays */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_part(s, round, a, 1, 2, 70, 5, "m1"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 60, 1), 0);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 70, 1), 1);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 50, 1), 1);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:a0,1:a1,1:a2,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 1);
+  /* its last part: it counts, the whole one before it is gone */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_part(s, round, a, 0, 2, 70, 5, "m0"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:m0,1:m1,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 0);
+  CHECK_STR(side_query(path, "SELECT count(*) FROM budget_profile_parts WHERE hex(child) LIKE '%01'"),
+            "2");
+  /* Were an older whole mandate still there, it would not count beside it. */
+  CHECK_STR(side_query(path, "INSERT INTO budget_profile_parts(round, child, part, parts, created,"
+                             " voters, counted, body) SELECT round, child, 0, 1, 45, 10, 10,"
+                             " CAST('old' AS BLOB) FROM budget_profile_parts WHERE part = 0 AND"
+                             " created = 70"), "(no row)");
+  CHECK_STR(side_query(path, "SELECT count(*) FROM budget_profile_parts WHERE created = 45"), "1");
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:m0,1:m1,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 0);
   cn_store_free(s);
   s = NULL;
 
