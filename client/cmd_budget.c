@@ -431,8 +431,9 @@ static const char budget_rounds_usage[] =
   "its state at the node's time, whether the node owns the round (it\n"
   "allocates) or follows it from its parent council (it sends its approval\n"
   "sets up when it closes), ballots cast here and child councils' profiles\n"
-  "received (one sent in parts counts once all its parts are here; those\n"
-  "still missing parts are shown apart); once allocated, per project its id,\n"
+  "received (one sent in parts counts once all its parts are here, the\n"
+  "council's whole one before it until then; those still missing parts are\n"
+  "shown apart); once allocated, per project its id,\n"
   "cost, votes, whether it is selected, the price each supporter paid\n"
   "(Equal Shares) and whether it was chosen in the completion phase.\n"
   "--json prints the RoundList.\n"
@@ -1014,12 +1015,13 @@ static void print_window(const Councilnet__RoundView *v, uint64_t now)
 
 static void print_role(const Councilnet__RoundView *v)
 {
-  char partial[96] = "";
+  char partial[128] = "";
 
-  /* a child's mandate in parts counts once every part is here */
+  /* a child's mandate in parts counts once every part is here; the
+   * council's whole one before it, if any, until then */
   if (v->partial)
-    snprintf(partial, sizeof partial, " (and %llu with parts still missing, not counted)",
-             (unsigned long long)v->partial);
+    snprintf(partial, sizeof partial, " (%llu mandate%s with parts still missing, not "
+             "counted yet)", (unsigned long long)v->partial, plural(v->partial));
   printf("  %-10s %s; %llu ballot%s here, %llu child profile%s received%s%s\n",
          v->owned ? "owned" : "followed",
          v->owned ? "this node allocates" : "from the parent council",

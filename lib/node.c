@@ -3866,7 +3866,8 @@ out:
 #define BUDGET_PROJECTS_MAX 512
 #define BUDGET_GRACE 600     /* seconds a node waits for missing child profiles */
 /* A budget mandate too large for one record goes up in parts, at most this
- * many (some 40 million approval sets). */
+ * many (some 40 million approval sets). A parent keeps two mandates of a
+ * child per round at most (cn_store_profile_put): twice this many parts. */
 #define BUDGET_PARTS_MAX 4096
 
 static int has_control(const char *t)
@@ -4171,9 +4172,12 @@ static cn_err budget_label_check(apply_t *a, const uint8_t label[CN_PK_BYTES], s
  * before it: the same number of parts and voters, no part twice, and the
  * sets of all parts counting no more voters than the mandate says (nor, once
  * all are here, fewer); the voters no more than the people the council
- * reported it speaks for. A part of a newer mandate replaces the parts of
- * an older one; a part of an older one is refused. The mandate counts once
- * all its parts are here (cn_store_profile_scan). */
+ * reported it speaks for. A part of a mandate older than the child's
+ * newest one here is refused. The mandate counts once all its parts are
+ * here (cn_store_profile_scan); until then the child's newest whole
+ * mandate before it still counts, so that a round closed in between
+ * leaves none of the child's voters out (cn_store_profile_put keeps the
+ * two and drops the rest). */
 static cn_err foreign_budget_mandate(apply_t *a)
 {
   Councilnet__BudgetMandate *m = (Councilnet__BudgetMandate *)a->body;
@@ -4186,7 +4190,7 @@ static cn_err foreign_budget_mandate(apply_t *a)
   uint64_t people = 0, counted = 0, parts = m->parts ? m->parts : 1;
   uint64_t stored = 0, before = 0;   /* parts of this mandate here, their voters */
   uint64_t total;
-  int rc, replace = 0;
+  int rc;
   cn_err err = require_origin_signed(a);
 
   if (err != CN_OK)
@@ -4227,9 +4231,9 @@ static cn_err foreign_budget_mandate(apply_t *a)
     rc = cn_store_profile_get(a->n->store, row.id, a->origin, &have);
     if (rc < 0)
       err = refuse(a, CN_ERR_INTERNAL, "database error");
-    else if (rc == 1 || m->created > have.created)
-      replace = rc == 0;
-    else if (m->created < have.created)
+    else if (rc == 1 || m->created > have.created) {
+      /* the first part of a newer mandate: nothing of it to check against */
+    } else if (m->created < have.created)
       err = refuse(a, CN_ERR_DUPLICATE, "a newer budget mandate of this council is here (made at "
                    "%llu; this part at %llu)", (unsigned long long)have.created,
                    (unsigned long long)m->created);
@@ -4241,7 +4245,7 @@ static cn_err foreign_budget_mandate(apply_t *a)
                    " (a part of another mandate)", (unsigned long long)m->part,
                    (unsigned long long)parts, (unsigned long long)m->voters,
                    (unsigned long long)have.parts, (unsigned long long)have.voters);
-    else if ((rc = cn_store_profile_has(a->n->store, row.id, a->origin, m->part)) != 0)
+    else if ((rc = cn_store_profile_has(a->n->store, row.id, a->origin, m->created, m->part)) != 0)
       err = rc < 0 ? refuse(a, CN_ERR_INTERNAL, "database error")
             : refuse(a, CN_ERR_DUPLICATE, "part %llu of this budget mandate is here already",
                      (unsigned long long)m->part);
@@ -4270,8 +4274,6 @@ static cn_err foreign_budget_mandate(apply_t *a)
   put.body_len = a->rec->body_len;
   put.digest = m->digest.data;
   put.digest_len = m->digest.len;
-  if (err == CN_OK && replace && cn_store_profile_drop(a->n->store, row.id, a->origin) != 0)
-    err = refuse(a, CN_ERR_INTERNAL, "database error");
   if (err == CN_OK && cn_store_profile_put(a->n->store, row.id, a->origin, &put) != 1)
     err = refuse(a, CN_ERR_INTERNAL, "database error");
   if (list)
@@ -4439,19 +4441,20 @@ typedef struct round_due_t {
 static int round_due_collect(void *ctx, const cn_store_round_t *r)
 {
   round_due_t *d = ctx;
-  uint64_t children = 0, received = 0;
+  uint64_t children = 0, received = 0, partial = 0;
 
   if (r->allocated || (r->mandated && !r->owned) || d->now < r->closes)
     return 0;
   if (!r->owned && !d->node->has_parent)
     return 0;
   /* Wait for every child council's mandate, or the grace period; one with
-   * parts missing is not there yet (and does not count if the grace ends). */
-  if (cn_store_profile_counts(d->node->store, r->id, &children, &received, NULL) != 0) {
+   * parts missing is not there yet (and does not count if the grace ends:
+   * the child's whole mandate before it, if any, does). */
+  if (cn_store_profile_counts(d->node->store, r->id, &children, &received, &partial) != 0) {
     d->failed = 1;
     return 1;
   }
-  if (received < children && d->now < r->closes + BUDGET_GRACE)
+  if ((received < children || partial > 0) && d->now < r->closes + BUDGET_GRACE)
     return 0;
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 4;

@@ -92,6 +92,17 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "DROP TABLE budget_profiles;",
   /* 10: the digest that ties the parts of one mandate together */
   "ALTER TABLE budget_profile_parts ADD COLUMN digest BLOB NOT NULL DEFAULT x'';",
+  /* 11: a child's newest whole mandate stays while a newer one comes in
+   * parts, so two mandates of a child may hold the same part number */
+  "CREATE TABLE budget_profile_parts_11(round BLOB NOT NULL, child BLOB NOT NULL,"
+  " part INTEGER NOT NULL, parts INTEGER NOT NULL, created INTEGER NOT NULL,"
+  " voters INTEGER NOT NULL, counted INTEGER NOT NULL, body BLOB NOT NULL,"
+  " digest BLOB NOT NULL DEFAULT x'', PRIMARY KEY(round, child, created, part));"
+  "INSERT INTO budget_profile_parts_11(round, child, part, parts, created, voters, counted, body,"
+  " digest) SELECT round, child, part, parts, created, voters, counted, body, digest"
+  " FROM budget_profile_parts;"
+  "DROP TABLE budget_profile_parts;"
+  "ALTER TABLE budget_profile_parts_11 RENAME TO budget_profile_parts;",
 };
 
 enum stmt_id {
@@ -112,7 +123,7 @@ enum stmt_id {
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
   ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
   ST_BBALLOT_PUT, ST_BBALLOT_SCAN, ST_PROFILE_PUT, ST_PROFILE_SCAN, ST_PROFILE_COUNTS,
-  ST_PROFILE_GET, ST_PROFILE_HAS, ST_PROFILE_DROP,
+  ST_PROFILE_GET, ST_PROFILE_HAS, ST_PROFILE_PRUNE,
   ST_ROUND_LIST, ST_ROUND_EXPORT, ST_RPROP_PUT, ST_RPROP_SCAN,
   ST_FDEC_PUT, ST_FDEC_GET,
   ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
@@ -124,6 +135,15 @@ enum stmt_id {
 
 #define CRED_COLS "c.id, c.seq, c.delegate, c.parent, c.term_start, c.term_end, c.selection," \
   " c.term, c.recall, c.votes, c.issuer, c.derived_from"
+
+/* For each child with parts of a budget mandate in budget_profile_parts
+ * WHERE: the time (created) of its newest mandate, and of its newest whole
+ * one (every part there; NULL if none). */
+#define PROFILE_TIMES(where) "SELECT child, max(created) AS newest," \
+  " max(CASE WHEN n = parts THEN created END) AS whole FROM (SELECT child, created," \
+  " count(*) AS n, max(parts) AS parts FROM budget_profile_parts WHERE " where \
+  " GROUP BY child, created) GROUP BY child"
+#define PROFILE_OF_CHILD "round = :round AND child = :child"
 
 /* Credential C comes from a child council and may still be used at :now:
  * not recalled, term not over (as cn_store_credential_of()). */
@@ -262,27 +282,28 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_PROFILE_PUT] = "INSERT OR IGNORE INTO budget_profile_parts(round, child, part, parts, created,"
                      " voters, counted, body, digest) VALUES(:round, :child, :part, :parts, :created,"
                      " :voters, :counted, :body, :digest)",
-  /* A child's mandate counts once every part of its time is here (only
-   * one time is kept: cn_store_profile_drop()). */
+  /* Of a child's mandates, only its newest whole one counts: a newer one
+   * with parts missing does not yet, older ones no longer (and are gone
+   * once ST_PROFILE_PRUNE has run, but a child counts once either way). */
   [ST_PROFILE_SCAN] = "SELECT p.body, p.child FROM budget_profile_parts p JOIN keys k ON k.key = p.child"
-                      " AND k.member = 1 JOIN (SELECT child, created, max(parts) AS parts,"
-                      " count(*) AS n FROM budget_profile_parts WHERE round = :round"
-                      " GROUP BY child, created) w ON w.child = p.child AND w.created = p.created"
-                      " AND w.n = w.parts WHERE p.round = :round ORDER BY p.child, p.part",
+                      " AND k.member = 1 JOIN (" PROFILE_TIMES("round = :round") ") w"
+                      " ON w.child = p.child AND w.whole = p.created WHERE p.round = :round"
+                      " ORDER BY p.child, p.part",
   [ST_PROFILE_COUNTS] = "SELECT (SELECT count(*) FROM keys k JOIN child_weights w ON w.child = k.key"
-                        " WHERE k.member = 1), (SELECT count(*) FROM (SELECT count(*) AS n,"
-                        " max(p.parts) AS parts FROM budget_profile_parts p JOIN keys k"
-                        " ON k.key = p.child AND k.member = 1 WHERE p.round = :round"
-                        " GROUP BY p.child, p.created) WHERE n = parts), (SELECT count(*) FROM"
-                        " (SELECT count(*) AS n, max(p.parts) AS parts FROM budget_profile_parts p"
-                        " JOIN keys k ON k.key = p.child AND k.member = 1 WHERE p.round = :round"
-                        " GROUP BY p.child, p.created) WHERE n < parts)",
+                        " WHERE k.member = 1), (SELECT count(*) FROM (" PROFILE_TIMES("round = :round")
+                        ") w JOIN keys k ON k.key = w.child AND k.member = 1 WHERE w.whole IS NOT NULL),"
+                        " (SELECT count(*) FROM (" PROFILE_TIMES("round = :round") ") w JOIN keys k"
+                        " ON k.key = w.child AND k.member = 1 WHERE w.whole IS NOT w.newest)",
   [ST_PROFILE_GET] = "SELECT created, max(parts), max(voters), count(*), sum(counted), min(digest)"
                      " FROM budget_profile_parts WHERE round = :round AND child = :child"
                      " GROUP BY created ORDER BY created DESC LIMIT 1",
   [ST_PROFILE_HAS] = "SELECT 1 FROM budget_profile_parts WHERE round = :round AND child = :child"
-                     " AND part = :part",
-  [ST_PROFILE_DROP] = "DELETE FROM budget_profile_parts WHERE round = :round AND child = :child",
+                     " AND created = :created AND part = :part",
+  /* Keep of the child's mandates its newest whole one and its newest one. */
+  [ST_PROFILE_PRUNE] = "DELETE FROM budget_profile_parts WHERE round = :round AND child = :child"
+                       " AND created NOT IN (SELECT newest FROM (" PROFILE_TIMES(PROFILE_OF_CHILD) ")"
+                       " UNION ALL SELECT whole FROM (" PROFILE_TIMES(PROFILE_OF_CHILD) ")"
+                       " WHERE whole IS NOT NULL)",
   [ST_REPRESENTED] = "SELECT COALESCE(sum(COALESCE(w.roll, 1)), 0) FROM keys k"
                      " LEFT JOIN child_weights w ON w.child = k.key WHERE k.member = 1",
   [ST_FDEC_PUT] = "INSERT OR REPLACE INTO foreign_decisions(child, proposal, passed)"
@@ -2002,6 +2023,8 @@ int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                          const uint8_t child[CN_PK_BYTES], const cn_store_profile_part_t *p)
 {
   sqlite3_stmt *st = store_stmt(s, ST_PROFILE_PUT);
+  int rc;
+
   if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES) ||
       bind_int(st, ":part", p->part) || bind_int(st, ":parts", p->parts) ||
       bind_int(st, ":created", p->created) || bind_int(st, ":voters", p->voters) ||
@@ -2009,7 +2032,14 @@ int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
       bind_blob(st, ":body", p->body_len ? p->body : (const uint8_t *)"", p->body_len) ||
       bind_blob(st, ":digest", p->digest_len ? p->digest : (const uint8_t *)"", p->digest_len))
     return -1;
-  return store_insert_new(s, st, "profile put");
+  rc = store_insert_new(s, st, "profile put");
+  if (rc != 1)
+    return rc;
+  st = store_stmt(s, ST_PROFILE_PRUNE);
+  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES) ||
+      store_exec(s, st, "profile prune") != 0)
+    return -1;
+  return 1;
 }
 
 int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
@@ -2044,13 +2074,13 @@ int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
 }
 
 int cn_store_profile_has(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                         const uint8_t child[CN_PK_BYTES], uint64_t part)
+                         const uint8_t child[CN_PK_BYTES], uint64_t created, uint64_t part)
 {
   sqlite3_stmt *st = store_stmt(s, ST_PROFILE_HAS);
   int rc;
 
   if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES) ||
-      bind_int(st, ":part", part))
+      bind_int(st, ":created", created) || bind_int(st, ":part", part))
     return -1;
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
@@ -2063,15 +2093,6 @@ int cn_store_profile_has(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
   }
   sqlite3_reset(st);
   return rc;
-}
-
-int cn_store_profile_drop(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                          const uint8_t child[CN_PK_BYTES])
-{
-  sqlite3_stmt *st = store_stmt(s, ST_PROFILE_DROP);
-  if (!st || bind_blob(st, ":round", round, CN_HASH_BYTES) || bind_blob(st, ":child", child, CN_PK_BYTES))
-    return -1;
-  return store_exec(s, st, "profile drop");
 }
 
 typedef struct blob_row_t {

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 10
+#define CN_STORE_SCHEMA_VERSION 11
 
 typedef struct cn_store_t cn_store_t;
 
@@ -404,10 +404,15 @@ typedef struct cn_store_profile_part_t {
   const uint8_t *digest;            /* BudgetMandate.digest; may be empty */
   size_t digest_len;
 } cn_store_profile_part_t;
-/* 1 if stored, 0 if the child's part PART of this round is there already. */
+/* 1 if stored, 0 if part PART of the child's mandate of that time for
+ * this round is there already. Storing drops what the part makes
+ * obsolete, so that at most two of the child's mandates for the round are
+ * kept, each with its own part numbers: its newest whole one (every part
+ * there), which counts, and its newest one if newer, with parts missing. */
 int cn_store_profile_put(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                          const uint8_t child[CN_PK_BYTES], const cn_store_profile_part_t *p);
-/* The parts of the child's mandate stored for ROUND (of its latest time). */
+/* The parts stored of the child's newest mandate for ROUND (of its latest
+ * time), whole or not. */
 typedef struct cn_store_profile_t {
   uint64_t created, parts, voters;
   uint64_t stored;                  /* parts stored */
@@ -418,22 +423,22 @@ typedef struct cn_store_profile_t {
 /* 0 and *OUT, 1 if the child sent no part for ROUND, -1. */
 int cn_store_profile_get(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                          const uint8_t child[CN_PK_BYTES], cn_store_profile_t *out);
-/* 1 if the child's part PART for ROUND is stored, 0 if not, -1. */
+/* 1 if part PART of the child's mandate for ROUND made at CREATED is
+ * stored, 0 if not, -1. */
 int cn_store_profile_has(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                         const uint8_t child[CN_PK_BYTES], uint64_t part);
-/* Forget every part of the child's mandate for ROUND (a newer one comes). */
-int cn_store_profile_drop(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
-                          const uint8_t child[CN_PK_BYTES]);
-/* Each child's mandate for ROUND that has all its parts: the child
- * council's key and the body of each part, in order (a child's parts one
- * after another). Mandates with parts missing are left out. */
+                         const uint8_t child[CN_PK_BYTES], uint64_t created, uint64_t part);
+/* The mandate for ROUND that counts of each member child: its newest whole
+ * one. The child council's key and the body of each part, in order (a
+ * child's parts one after another). A newer mandate with parts missing is
+ * left out, and never more than one mandate of a child is given. */
 int cn_store_profile_scan(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
                           int (*fn)(void *ctx, const uint8_t child[CN_PK_BYTES],
                                     const uint8_t *body, size_t len),
                           void *ctx);
-/* Children that reported a roll (child councils); member children whose
- * mandate has all its parts; member children whose mandate has parts
- * missing (PARTIAL may be NULL). */
+/* Children that reported a roll (child councils); member children with a
+ * whole mandate (one that counts: cn_store_profile_scan); member children
+ * whose newest mandate has parts missing (PARTIAL may be NULL). A child
+ * with a whole mandate and a newer one with parts missing is in both. */
 int cn_store_profile_counts(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], uint64_t *children,
                             uint64_t *received, uint64_t *partial);
 

@@ -1190,8 +1190,9 @@ static int put_part(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const uin
 }
 
 /* A child's budget mandate in parts: it counts (scan, counts) once every
- * part of its time is here; a newer one replaces it; a database of schema
- * 8 keeps its mandates as whole ones. */
+ * part of its time is here; a newer one replaces it once whole, and until
+ * then the whole one counts; a newer one still replaces an older one with
+ * parts missing; a database of schema 8 keeps its mandates as whole ones. */
 static void test_profile_parts(void)
 {
   char path[160], err[256];
@@ -1231,8 +1232,9 @@ static void test_profile_parts(void)
   CHECK_EQ_INT(have.voters, 10);
   CHECK_EQ_INT(have.stored, 2);
   CHECK_EQ_INT(have.counted, 7);
-  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 2), 1);
-  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 1), 0);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 50, 2), 1);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 50, 1), 0);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 49, 2), 0);
   memset(&seen, 0, sizeof seen);
   CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
   CHECK_STR(seen.order, "2:b,");                                /* A has a part missing */
@@ -1250,17 +1252,57 @@ static void test_profile_parts(void)
   CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
   CHECK_EQ_INT(received, 2);
   CHECK_EQ_INT(partial, 0);
-  /* a newer mandate of A: the old parts go, the new one counts once whole */
+  /* part 1 of 2 of a newer mandate of A: the whole one still counts */
   REQUIRE(cn_store_begin(s) == 0);
-  CHECK_EQ_INT(cn_store_profile_drop(s, round, a), 0);
   CHECK_EQ_INT(put_part(s, round, a, 1, 2, 60, 5, "n1"), 1);
   REQUIRE(cn_store_commit(s) == 0);
   memset(&seen, 0, sizeof seen);
   CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
-  CHECK_STR(seen.order, "2:b,");
-  CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 0);
+  CHECK_STR(seen.order, "1:a0,1:a1,1:a2,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 1);
+  CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 0);    /* the newest, not whole */
   CHECK_EQ_INT(have.created, 60);
   CHECK_EQ_INT(have.stored, 1);
+  /* part 1 of an even newer one: the one of 60 goes (its part number is
+   * taken again), the whole one stays */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_part(s, round, a, 1, 2, 70, 5, "m1"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 60, 1), 0);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 70, 1), 1);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 50, 1), 1);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:a0,1:a1,1:a2,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 1);
+  /* its last part: it counts, the whole one before it is gone */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_part(s, round, a, 0, 2, 70, 5, "m0"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:m0,1:m1,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 0);
+  CHECK_STR(side_query(path, "SELECT count(*) FROM budget_profile_parts WHERE hex(child) LIKE '%01'"),
+            "2");
+  /* Were an older whole mandate still there, it would not count beside it. */
+  CHECK_STR(side_query(path, "INSERT INTO budget_profile_parts(round, child, part, parts, created,"
+                             " voters, counted, body) SELECT round, child, 0, 1, 45, 10, 10,"
+                             " CAST('old' AS BLOB) FROM budget_profile_parts WHERE part = 0 AND"
+                             " created = 70"), "(no row)");
+  CHECK_STR(side_query(path, "SELECT count(*) FROM budget_profile_parts WHERE created = 45"), "1");
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:m0,1:m1,2:b,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(received, 2);
+  CHECK_EQ_INT(partial, 0);
   cn_store_free(s);
   s = NULL;
 
@@ -1293,6 +1335,96 @@ static void test_profile_parts(void)
   CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
   CHECK_EQ_INT(received, 1);
   CHECK_EQ_INT(partial, 0);
+done:
+  cn_store_free(s);
+  remove_db(path);
+}
+
+/* Schema step 11 (two mandates of a child, each with its own part numbers):
+ * a version-10 database with parts, budget_profile_parts keyed by (round,
+ * child, part), is migrated; its mandates count as before, and a newer
+ * mandate's part 0 can be stored beside a whole one's. */
+static void test_schema_step11(void)
+{
+  char path[160], err[256], sql[1536];
+  cn_store_t *s = NULL;
+  cn_store_key_t k;
+  cn_store_profile_t have;
+  parts_seen_t seen;
+  sqlite3 *db = NULL;
+  uint8_t round[CN_HASH_BYTES], a[CN_PK_BYTES], b[CN_PK_BYTES];
+  uint64_t children = 0, received = 0, partial = 0;
+
+  snprintf(path, sizeof path, "%s/step11.db", tmpdir);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  id_of(round, 7);
+  key_of(a, 1);
+  key_of(b, 2);
+  REQUIRE(cn_store_begin(s) == 0);
+  memset(&k, 0, sizeof k);
+  k.name = "child";
+  k.member = 1;
+  k.council = 1;
+  memcpy(k.key, a, CN_PK_BYTES);
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  memcpy(k.key, b, CN_PK_BYTES);
+  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
+  CHECK_EQ_INT(cn_store_child_weight_put(s, a, 10), 0);
+  CHECK_EQ_INT(cn_store_child_weight_put(s, b, 10), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  cn_store_free(s);
+  s = NULL;
+
+  /* The table as steps 9 and 10 made it: A's mandate of 2 parts whole, B's
+   * with part 1 missing. */
+  snprintf(sql, sizeof sql,
+           "DROP TABLE budget_profile_parts;"
+           "CREATE TABLE budget_profile_parts(round BLOB NOT NULL, child BLOB NOT NULL,"
+           " part INTEGER NOT NULL, parts INTEGER NOT NULL, created INTEGER NOT NULL,"
+           " voters INTEGER NOT NULL, counted INTEGER NOT NULL, body BLOB NOT NULL,"
+           " PRIMARY KEY(round, child, part));"
+           "ALTER TABLE budget_profile_parts ADD COLUMN digest BLOB NOT NULL DEFAULT x'';"
+           "INSERT INTO budget_profile_parts VALUES(x'1d%060x07', x'c0%060x01', 0, 2, 50, 10, 6,"
+           " CAST('a0' AS BLOB), zeroblob(32));"
+           "INSERT INTO budget_profile_parts VALUES(x'1d%060x07', x'c0%060x01', 1, 2, 50, 10, 4,"
+           " CAST('a1' AS BLOB), zeroblob(32));"
+           "INSERT INTO budget_profile_parts VALUES(x'1d%060x07', x'c0%060x02', 0, 2, 60, 10, 5,"
+           " CAST('b0' AS BLOB), zeroblob(32));"
+           "PRAGMA user_version = 10;", 0, 0, 0, 0, 0, 0);
+  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+  CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+
+  err[0] = 0;
+  if (cn_store_open(path, &s, err, sizeof err) != 0)
+    fprintf(stderr, "step 11 migration: %s\n", err);
+  REQUIRE(s);
+  CHECK_EQ_INT(atoi(side_query(path, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
+  CHECK_STR(side_query(path, "SELECT instr(sql, 'PRIMARY KEY(round, child, created, part)') > 0"
+                             " FROM sqlite_master WHERE name = 'budget_profile_parts'"), "1");
+  CHECK_STR(side_query(path, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'"
+                             " AND name LIKE 'budget_profile%'"), "budget_profile_parts");
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:a0,1:a1,");
+  CHECK_EQ_INT(cn_store_profile_counts(s, round, &children, &received, &partial), 0);
+  CHECK_EQ_INT(children, 2);
+  CHECK_EQ_INT(received, 1);
+  CHECK_EQ_INT(partial, 1);
+  CHECK_EQ_INT(cn_store_profile_get(s, round, b, &have), 0);
+  CHECK_EQ_INT(have.created, 60);
+  CHECK_EQ_INT(have.stored, 1);
+  CHECK_EQ_INT(have.counted, 5);
+  CHECK_EQ_INT(have.has_digest, 1);
+  /* part 0 of a newer mandate of A, beside the whole one's part 0 */
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(put_part(s, round, a, 0, 2, 70, 3, "n0"), 1);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 50, 0), 1);
+  CHECK_EQ_INT(cn_store_profile_has(s, round, a, 70, 0), 1);
+  memset(&seen, 0, sizeof seen);
+  CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
+  CHECK_STR(seen.order, "1:a0,1:a1,");
 done:
   cn_store_free(s);
   remove_db(path);
@@ -1488,6 +1620,7 @@ int main(void)
 
   test_open();
   test_profile_parts();
+  test_schema_step11();
   if (cn_store_open(dbpath, &s, err, sizeof err) != 0) {
     fprintf(stderr, "open: %s\n", err);
     test_failures_++;
