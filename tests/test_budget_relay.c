@@ -191,7 +191,8 @@ static void fake_answer(int c, const char *page_path)
     if (lp) {
       Councilnet__LogPage sub = COUNCILNET__LOG_PAGE__INIT;
       size_t skip = after < lp->n_entries ? (size_t)after : lp->n_entries;
-      sub.entries = lp->entries + skip;
+      /* no entries: lp->entries is NULL, and NULL + 0 is undefined */
+      sub.entries = lp->n_entries ? lp->entries + skip : NULL;
       sub.n_entries = lp->n_entries - skip;
       if (cn_pb_pack(&sub.base, &out, &out_len) == 0) {
         snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
