@@ -39,6 +39,10 @@ static const char parent_proposals_usage[] =
   "parent's log (each entry checked against the parent's key): id, state,\n"
   "closing time, title, and the parent's decision once it is in, with its\n"
   "counts. Use the ids in mandates: --instruction ...,parent-proposal=ID.\n"
+  "A decision that keeps its child councils' ballots in records of its own\n"
+  "(a parent of some 800 councils and more): they are fetched from the\n"
+  "parent, at the URL this node reaches it by, and checked against its key\n"
+  "(as council decision show does); when they cannot be, that is said.\n"
   "--json prints the ProposalList.\n"
   "\n"
   CN_CLI_COMMON_USAGE;
@@ -202,8 +206,38 @@ out:
   return rc;
 }
 
-/* Print decision D on P in two short lines: result and counts. */
-static void print_short_decision(const Councilnet__Proposal *p, const Councilnet__Decision *d)
+/* Point PCLI at the parent of the node CLI talks to: its URL as that node
+ * reaches it (copied into URL, CAP bytes) and the key it follows the
+ * parent's log with. Return a CN_EXIT_ status (errors printed). */
+static int parent_cli(cn_cli_t *cli, cn_cli_t *pcli, char *url, size_t cap)
+{
+  Councilnet__FederationStatus *f = NULL;
+  int rc;
+
+  rc = cn_cli_get(cli, "/v1/federation", &councilnet__federation_status__descriptor,
+                  (ProtobufCMessage **)&f);
+  if (rc != CN_EXIT_OK)
+    return rc;
+  if (!f->parent_url || !*f->parent_url || f->parent_key.len != CN_PK_BYTES) {
+    cn_cli_errorf("the node names no parent");
+    rc = CN_EXIT_REFUSED;
+    goto out;
+  }
+  cn_cli_init(pcli);
+  snprintf(url, cap, "%s", f->parent_url);
+  pcli->node_url = url;
+  pcli->timeout_ms = cli->timeout_ms;
+  memcpy(pcli->node_pk, f->parent_key.data, CN_PK_BYTES);
+  pcli->have_node_pk = 1;
+out:
+  councilnet__federation_status__free_unpacked(f, NULL);
+  return rc;
+}
+
+/* Print decision D on P in two short lines: result and counts; CONTRIB:
+ * the child councils' ballots as cn_contrib_gather() got them. */
+static void print_short_decision(const Councilnet__Proposal *p, const Councilnet__Decision *d,
+                                 const cn_contrib_t *contrib)
 {
   const char *winner = d->winner >= 0 ? cn_view_option_name(p, (size_t)d->winner) : NULL;
   char hex[2 * 8 + 1];
@@ -226,8 +260,8 @@ static void print_short_decision(const Councilnet__Proposal *p, const Councilnet
   else if (d->winner >= 0)
     printf(", winner: option %d", (int)d->winner);
   printf(" (%llu ballot%s", (unsigned long long)d->ballots, d->ballots == 1 ? "" : "s");
-  if (d->n_contributions)
-    printf(", %zu from councils", d->n_contributions);
+  if (contrib->complete && contrib->n)
+    printf(", %zu from councils", contrib->n);
   printf(")\n    counts: ");
   for (i = 0; i < d->n_counts; i++) {
     const char *name = cn_view_option_name(p, i);
@@ -237,14 +271,17 @@ static void print_short_decision(const Councilnet__Proposal *p, const Councilnet
       printf("%s#%zu %llu", i ? ", " : "", i, (unsigned long long)d->counts[i]);
   }
   printf("\n");
+  if (!contrib->complete)
+    printf("    council ballots: INCOMPLETE: %s\n", contrib->error);
 }
 
 int cn_cmd_parent_proposals(cn_cli_t *cli, int argc, char **argv)
 {
   Councilnet__ProposalList *list = NULL;
-  char id[2 * CN_HASH_BYTES + 1], t[64];
+  cn_cli_t parent;
+  char id[2 * CN_HASH_BYTES + 1], t[64], url[512];
   size_t i;
-  int done, rc;
+  int done, rc, have_parent = 0;
 
   cli->usage = parent_proposals_usage;
   rc = parse_plain(cli, argc, argv, 0, 0, "", &done);
@@ -277,10 +314,28 @@ int cn_cmd_parent_proposals(cn_cli_t *cli, int argc, char **argv)
       printf("    a delegate selection at the parent\n");
     if (p && p->rule && p->rule->weight_by_roll)
       printf("    weighted: each council's ballot weighs the people it speaks for\n");
-    if (v->decision)
-      print_short_decision(p, v->decision);
+    if (v->decision) {
+      const Councilnet__Decision *d = v->decision;
+      cn_contrib_t contrib;
+      memset(&contrib, 0, sizeof contrib);
+      /* ballots in records of their own: those are at the parent */
+      if (d->n_contribution_records && !have_parent)
+        have_parent = parent_cli(cli, &parent, url, sizeof url) == CN_EXIT_OK ? 1 : -1;
+      if (d->n_contribution_records && have_parent < 0) {
+        contrib.records = d->n_contribution_records;
+        snprintf(contrib.error, sizeof contrib.error, "listed in %zu records at the parent, "
+                 "which cannot be asked", contrib.records);
+        rc = CN_EXIT_REFUSED;
+      } else if (cn_contrib_gather(d->n_contribution_records ? &parent : cli, d, &contrib) != 0) {
+        rc = CN_EXIT_REFUSED;
+      }
+      print_short_decision(p, d, &contrib);
+      cn_contrib_clear(&contrib);
+    }
   }
 out:
+  if (have_parent > 0)
+    cn_cli_clear(&parent);
   if (list)
     councilnet__proposal_list__free_unpacked(list, NULL);
   return rc;

@@ -65,7 +65,8 @@ static const char proposal_show_usage[] =
   "Usage: council proposal show ID\n"
   "\n"
   "Show proposal ID (64 hex digits): text, options, window, rule, ballots so\n"
-  "far, and the decision once closed.\n"
+  "far, and the decision once closed. A decision that keeps its child\n"
+  "councils' ballots in records of its own: as council decision show.\n"
   "\n"
   CN_CLI_COMMON_USAGE;
 
@@ -76,7 +77,12 @@ static const char decision_show_usage[] =
   "print the counts per option, turnout, threshold, group quorums and the\n"
   "outcome; at a parent council also each child council's contribution\n"
   "(its choice, its weight, and the mandate or delegate ballot it came by).\n"
-  "--json prints the Decision.\n"
+  "With some 800 councils and more, the decision lists their ballots in\n"
+  "records of their own (contributions, parts 1 to N): each is fetched and\n"
+  "checked (signed by the node, this decision's part K of N); a part that\n"
+  "cannot be fetched or does not check is named, and the exit status is 1.\n"
+  "--json prints the Decision as the node signed it (contribution_records:\n"
+  "the record ids of the parts, GET /v1/records/ID).\n"
   "\n"
   CN_CLI_COMMON_USAGE;
 
@@ -742,8 +748,11 @@ static int get_proposal(cn_cli_t *cli, const char *id_hex, Councilnet__ProposalV
 int cn_cmd_proposal_show(cn_cli_t *cli, int argc, char **argv)
 {
   Councilnet__ProposalView *view = NULL;
+  cn_contrib_t contrib;
   uint8_t id[CN_HASH_BYTES];
   int done, rc;
+
+  memset(&contrib, 0, sizeof contrib);
 
   cli->usage = proposal_show_usage;
   rc = parse_plain(cli, argc, argv, 1, &done);
@@ -756,11 +765,17 @@ int cn_cmd_proposal_show(cn_cli_t *cli, int argc, char **argv)
   rc = get_proposal(cli, argv[optind], &view);
   if (rc != CN_EXIT_OK)
     goto out;
-  if (cli->json)
+  if (cli->json) {
     rc = cn_cli_print_json(&view->base);
-  else
-    cn_view_print_proposal(stdout, view);
+    goto out;
+  }
+  if (view->decision && cn_contrib_gather(cli, view->decision, &contrib) != 0)
+    rc = CN_EXIT_REFUSED;
+  cn_view_print_proposal(stdout, view, &contrib);
+  if (rc != CN_EXIT_OK)
+    cn_cli_errorf("the decision's council ballots are incomplete: %s", contrib.error);
 out:
+  cn_contrib_clear(&contrib);
   if (view)
     councilnet__proposal_view__free_unpacked(view, NULL);
   return rc;
@@ -772,11 +787,13 @@ int cn_cmd_decision_show(cn_cli_t *cli, int argc, char **argv)
   Councilnet__Decision *d = NULL;
   Councilnet__MemberList *members = NULL;
   cn_http_resp_t resp;
+  cn_contrib_t contrib;
   uint8_t id[CN_HASH_BYTES];
   char path[128], node_hex[2 * CN_PK_BYTES + 1];
-  int done, rc;
+  int done, rc, whole;
 
   memset(&resp, 0, sizeof resp);
+  memset(&contrib, 0, sizeof contrib);
   cli->usage = decision_show_usage;
   rc = parse_plain(cli, argc, argv, 1, &done);
   if (rc != CN_EXIT_OK || done)
@@ -808,15 +825,22 @@ int cn_cmd_decision_show(cn_cli_t *cli, int argc, char **argv)
   rc = get_proposal(cli, argv[optind], &view);
   if (rc != CN_EXIT_OK)
     goto out;
+  /* In records of their own for a large federation: each fetched and checked. */
+  whole = cn_contrib_gather(cli, d, &contrib) == 0;
   /* Name the child councils that contributed; best effort, the keys do without. */
-  if (d->n_contributions
+  if (contrib.n
       && cn_cli_get(cli, "/v1/members", &councilnet__member_list__descriptor,
                     (ProtobufCMessage **)&members) != CN_EXIT_OK)
     members = NULL;
-  cn_view_print_decision_named(stdout, view->proposal, d, members);
+  cn_view_print_decision_named(stdout, view->proposal, d, &contrib, members);
   cn_hex_encode(node_hex, cli->node_pk, CN_PK_BYTES);
   printf("Signature:  valid, by node %s\n", node_hex);
+  if (!whole) {
+    cn_cli_errorf("the decision's council ballots are incomplete: %s", contrib.error);
+    rc = CN_EXIT_REFUSED;
+  }
 out:
+  cn_contrib_clear(&contrib);
   if (members)
     councilnet__member_list__free_unpacked(members, NULL);
   if (view)

@@ -102,7 +102,8 @@ static void print_selection(FILE *f, const Councilnet__Proposal *p)
             sel->quotas[i]->min_seats == 1 ? "" : "s", sel->quotas[i]->group);
 }
 
-void cn_view_print_proposal(FILE *f, const Councilnet__ProposalView *v)
+void cn_view_print_proposal(FILE *f, const Councilnet__ProposalView *v,
+                            const cn_contrib_t *contrib)
 {
   const Councilnet__Proposal *p = v->proposal;
   char hex[2 * 32 + 1], t[64];
@@ -137,7 +138,7 @@ void cn_view_print_proposal(FILE *f, const Councilnet__ProposalView *v)
   fprintf(f, "Ballots:    %llu\n", (unsigned long long)v->ballots);
   if (v->decision) {
     fprintf(f, "\n");
-    cn_view_print_decision(f, p, v->decision);
+    cn_view_print_decision(f, p, v->decision, contrib);
   }
 }
 
@@ -166,21 +167,25 @@ static const char *member_name(const Councilnet__MemberList *members,
   return NULL;
 }
 
-/* Each child council's ballot in decision D: council, choices, weight, and
- * the mandate or delegate ballot it came by. */
-static void print_contributions(FILE *f, const Councilnet__Proposal *p,
-                                const Councilnet__Decision *d,
+/* Each child council's ballot in C (a decision's contributions): council,
+ * choices, weight, and the mandate or delegate ballot it came by. */
+static void print_contributions(FILE *f, const Councilnet__Proposal *p, const cn_contrib_t *cs,
                                 const Councilnet__MemberList *members)
 {
   char key[2 * 8 + 1], via[2 * 8 + 1];
   size_t i, j;
 
-  fprintf(f, "Councils:   %zu council ballot%s%s\n", d->n_contributions,
-          d->n_contributions == 1 ? "" : "s",
+  fprintf(f, "Councils:   %zu council ballot%s%s%s\n", cs->n, cs->n == 1 ? "" : "s",
+          cs->complete ? "" : " shown",
           p && p->rule && p->rule->weight_by_roll ? ", each weighing the people it speaks for"
                                                   : "");
-  for (i = 0; i < d->n_contributions; i++) {
-    const Councilnet__Contribution *c = d->contributions[i];
+  if (cs->records && cs->complete)
+    fprintf(f, "            (listed in %zu records of their own, each signed by the node and "
+            "checked)\n", cs->records);
+  else if (cs->records)
+    fprintf(f, "            INCOMPLETE: %s\n", cs->error);
+  for (i = 0; i < cs->n; i++) {
+    const Councilnet__Contribution *c = cs->items[i];
     const char *name = member_name(members, &c->member);
     cn_cli_hex(key, sizeof key, &c->member, 8);
     cn_cli_hex(via, sizeof via, &c->via, 8);
@@ -202,13 +207,13 @@ static void print_contributions(FILE *f, const Councilnet__Proposal *p,
 }
 
 void cn_view_print_decision(FILE *f, const Councilnet__Proposal *p,
-                            const Councilnet__Decision *d)
+                            const Councilnet__Decision *d, const cn_contrib_t *contrib)
 {
-  cn_view_print_decision_named(f, p, d, NULL);
+  cn_view_print_decision_named(f, p, d, contrib, NULL);
 }
 
 void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
-                                  const Councilnet__Decision *d,
+                                  const Councilnet__Decision *d, const cn_contrib_t *contrib,
                                   const Councilnet__MemberList *members)
 {
   const Councilnet__Rule *rule = p ? p->rule : NULL;
@@ -216,6 +221,19 @@ void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
   char hex[2 * 32 + 1], t[64];
   size_t i, len;
   int width = 8;
+  cn_contrib_t own;
+
+  /* not given: the decision's own list; parts not fetched count as missing */
+  if (!contrib) {
+    memset(&own, 0, sizeof own);
+    own.items = (const Councilnet__Contribution *const *)d->contributions;
+    own.n = d->n_contributions;
+    own.records = d->n_contribution_records;
+    own.complete = own.records == 0;
+    snprintf(own.error, sizeof own.error, "listed in %zu records of their own, not fetched here"
+             " (council decision show fetches them)", own.records);
+    contrib = &own;
+  }
 
   cn_cli_hex(hex, sizeof hex, &d->proposal, 32);
   fprintf(f, "Decision on %s\n", hex);
@@ -276,11 +294,16 @@ void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
     fprintf(f, "Roll:       %llu members\n", (unsigned long long)d->roll);
   fprintf(f, "Cast:       %llu votes count toward the threshold\n",
           (unsigned long long)d->cast);
-  if (rule && rule->weight_by_roll) {
+  if (rule && rule->weight_by_roll && !contrib->complete) {
+    /* the people the missing council ballots speak for are not known */
+    fprintf(f, "Turnout:    %s (%llu ballots, the people they speak for not known (council "
+            "ballots incomplete), of %llu people", d->turnout_held ? "held" : "NOT held",
+            (unsigned long long)d->ballots, (unsigned long long)d->roll);
+  } else if (rule && rule->weight_by_roll) {
     /* Weighted: a council's ballot counts the people it speaks for. */
-    uint64_t weight = d->ballots > d->n_contributions ? d->ballots - d->n_contributions : 0;
-    for (i = 0; i < d->n_contributions; i++)
-      weight += d->contributions[i]->weight;
+    uint64_t weight = d->ballots > contrib->n ? d->ballots - contrib->n : 0;
+    for (i = 0; i < contrib->n; i++)
+      weight += contrib->items[i]->weight;
     fprintf(f, "Turnout:    %s (%llu ballots speaking for %llu of %llu people",
             d->turnout_held ? "held" : "NOT held", (unsigned long long)d->ballots,
             (unsigned long long)weight, (unsigned long long)d->roll);
@@ -308,8 +331,8 @@ void cn_view_print_decision_named(FILE *f, const Councilnet__Proposal *p,
     print_permille(f, g->share_permille);
     fprintf(f, " required)\n");
   }
-  if (d->n_contributions)
-    print_contributions(f, p, d, members);
+  if (contrib->n || contrib->records)
+    print_contributions(f, p, contrib, members);
   if (d->created) {
     cn_cli_format_time(t, sizeof t, d->created);
     fprintf(f, "Decided:    %s\n", t);

@@ -49,7 +49,7 @@ static const ProtobufCMessageDescriptor *const descs[] = {
   &councilnet__recall_list__descriptor, &councilnet__round_list__descriptor,
   &councilnet__federation_status__descriptor, &councilnet__outbox_resend__descriptor,
   &councilnet__dead_letter__descriptor, &councilnet__receipt_batch__descriptor,
-  &councilnet__signed_receipt__descriptor,
+  &councilnet__signed_receipt__descriptor, &councilnet__decision_contributions__descriptor,
 };
 #define NDESCS (sizeof descs / sizeof descs[0])
 

@@ -44,6 +44,7 @@ static const ProtobufCMessageDescriptor *node_signed_desc(const char *kind)
     const ProtobufCMessageDescriptor *desc;
   } kinds[] = {
     { "decision", &councilnet__decision__descriptor },
+    { "contributions", &councilnet__decision_contributions__descriptor },
     { "head", &councilnet__head__descriptor },
     { "receipt", &councilnet__receipt__descriptor },
     { "receipt_batch", &councilnet__receipt_batch__descriptor },

@@ -878,6 +878,8 @@ static int c_kind(long which, buf_t *o)
   Councilnet__Receipt rc = COUNCILNET__RECEIPT__INIT;
   Councilnet__ReceiptBatch rb = COUNCILNET__RECEIPT_BATCH__INIT;
   Councilnet__Head h = COUNCILNET__HEAD__INIT;
+  Councilnet__DecisionContributions dc = COUNCILNET__DECISION_CONTRIBUTIONS__INIT;
+  Councilnet__Contribution co = COUNCILNET__CONTRIBUTION__INIT, *cos[1] = { &co };
   uint32_t yes = 0;
   char kind[40];
 
@@ -912,6 +914,19 @@ static int c_kind(long which, buf_t *o)
     rb.root = bin(id_p1, 32);
     rb.leaves = 1;
     return seal(o, "receipt_batch", K_P, &rb.base);
+  case 9:                       /* a decision's contributions: made by the node only */
+  case 10:
+    ADDR(dc, which == 9 ? K_P : K_CHILD, T1);
+    dc.proposal = bin(id_dopen, 32);
+    dc.parts = 1;
+    co.member = bin(pk[K_CHILD], CN_PK_BYTES);
+    co.choices = &yes;
+    co.n_choices = 1;
+    co.weight = 1000;
+    co.via = bin(id_p1, 32);
+    dc.contributions = cos;
+    dc.n_contributions = 1;
+    return seal(o, "contributions", which == 9 ? K_P : K_CHILD, &dc.base);
   default:
     return -1;
   }
@@ -1418,6 +1433,8 @@ static const struct builder_t {
   { "kind_receipt", 0, c_kind, 2 },
   { "kind_head", 0, c_kind, 3 },
   { "kind_receipt_batch", 0, c_kind, 8 },
+  { "kind_contributions", 0, c_kind, 9 },
+  { "kind_contributions_child", 0, c_kind, 10 },
   { "kind_too_long", 0, c_kind, 4 },
   { "kind_empty", 0, c_kind, 5 },
   { "signer_short", 0, c_kind, 6 },

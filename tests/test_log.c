@@ -323,7 +323,7 @@ static void test_chain_bad(void)
   /* Node-only kinds signed by a member key, correctly chained. */
   {
     static const char *const node_kinds[] = { "decision", "head", "receipt", "credential",
-                                              "recall", "mandate" };
+                                              "recall", "mandate", "contributions" };
     for (size_t k = 0; k < sizeof node_kinds / sizeof node_kinds[0]; k++) {
       uint8_t *env = NULL;
       size_t len = 0;

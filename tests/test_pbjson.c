@@ -104,7 +104,7 @@ static void test_decision(void)
              "\"cast\":8,\"turnout_held\":true,\"group_quorums\":["
              "{\"group\":\"renters\",\"share_permille\":300,\"votes\":3,\"held\":true},"
              "{\"group\":\"youth\",\"share_permille\":100,\"votes\":0,\"held\":false}],"
-             "\"threshold_held\":true,\"passed\":false,\"winner\":-1,\"selected\":[],\"seed\":\"\",\"volunteers\":[],\"contributions\":[],\"lot_signature\":\"\",\"too_few_volunteers\":false}",
+             "\"threshold_held\":true,\"passed\":false,\"winner\":-1,\"selected\":[],\"seed\":\"\",\"volunteers\":[],\"contributions\":[],\"lot_signature\":\"\",\"too_few_volunteers\":false,\"contribution_records\":[]}",
              "{\n"
              "  \"node\": \"00abff10\",\n"
              "  \"created\": 1700000000,\n"
@@ -141,7 +141,8 @@ static void test_decision(void)
              "  \"volunteers\": [],\n"
              "  \"contributions\": [],\n"
              "  \"lot_signature\": \"\",\n"
-             "  \"too_few_volunteers\": false\n"
+             "  \"too_few_volunteers\": false,\n"
+             "  \"contribution_records\": []\n"
              "}\n");
 
   /* Defaults are written too; empty repeated fields are []. */
@@ -150,7 +151,7 @@ static void test_decision(void)
     check_both(&empty.base,
                "{\"node\":\"\",\"created\":0,\"proposal\":\"\",\"counts\":[],\"ballots\":0,"
                "\"paper\":0,\"roll\":0,\"cast\":0,\"turnout_held\":false,\"group_quorums\":[],"
-               "\"threshold_held\":false,\"passed\":false,\"winner\":0,\"selected\":[],\"seed\":\"\",\"volunteers\":[],\"contributions\":[],\"lot_signature\":\"\",\"too_few_volunteers\":false}",
+               "\"threshold_held\":false,\"passed\":false,\"winner\":0,\"selected\":[],\"seed\":\"\",\"volunteers\":[],\"contributions\":[],\"lot_signature\":\"\",\"too_few_volunteers\":false,\"contribution_records\":[]}",
                "{\n"
                "  \"node\": \"\",\n"
                "  \"created\": 0,\n"
@@ -170,7 +171,8 @@ static void test_decision(void)
                "  \"volunteers\": [],\n"
                "  \"contributions\": [],\n"
                "  \"lot_signature\": \"\",\n"
-             "  \"too_few_volunteers\": false\n"
+             "  \"too_few_volunteers\": false,\n"
+             "  \"contribution_records\": []\n"
                "}\n");
   }
 }
