@@ -10,7 +10,9 @@
  * page the main thread fetches and links the next. Results are taken in
  * log order, so the report and the callbacks are those of a sequential
  * walk: the first bad entry is the lowest failing seq, with the library's
- * own reason. */
+ * own reason. Then, in log order, what ties entries together beyond the
+ * chain: a decision in parts names the node's parts logged just before it
+ * (parts_entry). */
 #include "commands.h"
 
 #include <pthread.h>
@@ -26,6 +28,7 @@
 #define VERIFY_HEAD_TRIES 5      /* re-reads when the log grows while we check the head */
 #define VERIFY_CHUNK 64          /* entries a worker takes at a time */
 #define VERIFY_THREADS_MAX 64
+#define VERIFY_PARTS_MAX 65536   /* contributions parts of one decision we follow */
 
 static const char verify_usage[] =
   "Usage: council verify [--node-key HEX]\n"
@@ -34,7 +37,9 @@ static const char verify_usage[] =
   "order, hash chain, record ids, entry hashes and record signatures, then\n"
   "the node-signed head. The node key comes from GET /v1/node unless\n"
   "--node-key pins it. Prints \"verified N entries, head HEX\" (exit 0) or the\n"
-  "first bad entry as \"entry SEQ: reason\" (exit 1).\n"
+  "first bad entry as \"entry SEQ: reason\" (exit 1): a decision naming\n"
+  "\"contributions\" parts other than those the node logged just before it\n"
+  "is one.\n"
   "--json prints {\"ok\":true,\"entries\":N,\"head\":HEX} or\n"
   "{\"ok\":false,\"seq\":S,\"error\":REASON}.\n"
   "\n"
@@ -385,6 +390,115 @@ out:
   return rc;
 }
 
+/* A decision whose child councils' ballots do not fit in it names the
+ * "contributions" parts the node logged just before it, in the same
+ * transaction (lib/node.c, decision_append): parts 0 .. N-1 of the
+ * decision's proposal and time, then the decision naming their record
+ * ids in order. Each record was checked alone already; this checks the
+ * tie, so that a decision naming parts the node never logged (or another
+ * decision's, or in another order) is caught by verify, not only by the
+ * client that shows it. */
+typedef struct parts_check_t {
+  const cn_cli_t *cli;
+  const uint8_t *node_pk;
+  uint8_t (*ids)[CN_HASH_BYTES];  /* the run of the node's parts just before */
+  size_t n, cap;
+  uint64_t created, parts;
+  uint8_t proposal[CN_HASH_BYTES];
+} parts_check_t;
+
+/* Add part P (record id ID) to C's run, or start a run at part 0; any
+ * other part ends the run. -1 if out of memory. */
+static int parts_add(parts_check_t *c, const Councilnet__DecisionContributions *p,
+                     const ProtobufCBinaryData *id)
+{
+  if (p->proposal.len != CN_HASH_BYTES || id->len != CN_HASH_BYTES) {
+    c->n = 0;
+    return 0;
+  }
+  if (p->part == 0) {
+    c->n = 0;
+    c->created = p->created;
+    c->parts = p->parts;
+    memcpy(c->proposal, p->proposal.data, CN_HASH_BYTES);
+  } else if (p->part != c->n || p->created != c->created || p->parts != c->parts ||
+             memcmp(p->proposal.data, c->proposal, CN_HASH_BYTES) != 0) {
+    c->n = 0;
+    return 0;
+  }
+  if (c->n >= VERIFY_PARTS_MAX) {
+    c->n = 0;
+    return 0;
+  }
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 8;
+    void *ids = realloc(c->ids, cap * sizeof *c->ids);
+    if (!ids)
+      return -1;
+    c->ids = ids;
+    c->cap = cap;
+  }
+  memcpy(c->ids[c->n++], id->data, CN_HASH_BYTES);
+  return 0;
+}
+
+/* Why decision D does not name the run of parts in C, or NULL if it does
+ * (or names none). */
+static const char *parts_mismatch(const parts_check_t *c, const Councilnet__Decision *d)
+{
+  if (d->n_contribution_records == 0)
+    return NULL;
+  if (d->n_contributions)
+    return "a decision in parts lists contributions inline as well";
+  if (c->n == 0)
+    return "the decision names contributions parts the node did not log just before it";
+  if (c->n != d->n_contribution_records || c->parts != c->n)
+    return "the decision names another number of contributions parts than the node logged "
+           "just before it";
+  if (d->proposal.len != CN_HASH_BYTES || memcmp(d->proposal.data, c->proposal, CN_HASH_BYTES) ||
+      d->created != c->created)
+    return "the contributions parts logged before the decision are of another proposal or time";
+  for (size_t i = 0; i < c->n; i++)
+    if (d->contribution_records[i].len != CN_HASH_BYTES ||
+        memcmp(d->contribution_records[i].data, c->ids[i], CN_HASH_BYTES) != 0)
+      return "the decision names other contributions parts than the node logged just before it";
+  return NULL;
+}
+
+/* cn_verify_entry_fn */
+static int parts_entry(void *ctx, const Councilnet__LogEntry *e)
+{
+  parts_check_t *c = ctx;
+  Councilnet__Envelope *env = councilnet__envelope__unpack(NULL, e->envelope.len, e->envelope.data);
+  int own, rc = CN_EXIT_OK;
+
+  if (!env)
+    return CN_EXIT_OK;          /* cannot happen: the verifier opened it */
+  own = env->signer.len == CN_PK_BYTES && memcmp(env->signer.data, c->node_pk, CN_PK_BYTES) == 0;
+  if (own && env->kind && strcmp(env->kind, "contributions") == 0) {
+    Councilnet__DecisionContributions *p =
+      councilnet__decision_contributions__unpack(NULL, env->body.len, env->body.data);
+    if (!p)
+      c->n = 0;
+    else if (parts_add(c, p, &e->record_id) != 0)
+      rc = report_bad(c->cli, e->seq, "entry", "out of memory");
+    if (p)
+      councilnet__decision_contributions__free_unpacked(p, NULL);
+  } else {
+    if (own && env->kind && strcmp(env->kind, "decision") == 0) {
+      Councilnet__Decision *d = councilnet__decision__unpack(NULL, env->body.len, env->body.data);
+      const char *why = d ? parts_mismatch(c, d) : NULL;
+      if (why)
+        rc = report_bad(c->cli, e->seq, "entry", why);
+      if (d)
+        councilnet__decision__free_unpacked(d, NULL);
+    }
+    c->n = 0;                   /* parts are followed at once by their decision */
+  }
+  councilnet__envelope__free_unpacked(env, NULL);
+  return rc;
+}
+
 int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
 {
   static const struct option opts[] = {
@@ -393,8 +507,11 @@ int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
   };
   cn_verify_failure_t bad;
   cn_log_verifier_t v;
+  parts_check_t parts;
   char head[2 * CN_HASH_BYTES + 1];
   int rc = CN_EXIT_LOCAL;
+
+  memset(&parts, 0, sizeof parts);
 
   cli->usage = verify_usage;
   if (!cn_cli_parse_options(cli, argc, argv, opts, &rc))
@@ -407,7 +524,9 @@ int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
   if (rc != CN_EXIT_OK)
     goto out;
   cn_log_verifier_init(&v, cli->node_pk);
-  rc = cn_verify_log_walk(cli, &v, NULL, NULL, &bad);
+  parts.cli = cli;
+  parts.node_pk = cli->node_pk;
+  rc = cn_verify_log_walk(cli, &v, parts_entry, &parts, &bad);
   if (bad.failed) {
     rc = report_bad(cli, bad.seq, bad.what, v.error);
     goto out;
@@ -421,5 +540,6 @@ int cn_cmd_verify(cn_cli_t *cli, int argc, char **argv)
     printf("verified %llu entries, head %s\n", (unsigned long long)v.seq, head);
   rc = CN_EXIT_OK;
 out:
+  free(parts.ids);
   return rc;
 }

@@ -576,6 +576,14 @@ int main(void)
       fprintf(stderr, "%.3000s\n", out ? out : "");
     free(out);
     out = NULL;
+    /* every record of that log checks alone; verify ties the decision to
+     * the parts logged before it */
+    snprintf(args, sizeof args, "entry %llu: the decision names other contributions parts",
+             (unsigned long long)dec_seq);
+    CHECK_EQ_INT(council("verify", region.url, &out), 1);
+    CHECK(out && strstr(out, args));
+    free(out);
+    out = NULL;
     d->contribution_records[1] = d->contribution_records[0];
     d->contribution_records[0] = first;
     memset(d->contribution_records[n_parts - 1].data, 0x5a, CN_HASH_BYTES);
@@ -583,6 +591,28 @@ int main(void)
     snprintf(args, sizeof args, "INCOMPLETE: part %zu of %zu (record 5a5a", n_parts, n_parts);
     CHECK(out && strstr(out, args) && strstr(out, "cannot be fetched"));
     CHECK(out && strstr(out, "NOT_FOUND"));
+    if (test_failures_)
+      fprintf(stderr, "%.3000s\n", out ? out : "");
+    free(out);
+    out = NULL;
+    snprintf(args, sizeof args, "entry %llu: the decision names other contributions parts",
+             (unsigned long long)dec_seq);
+    CHECK_EQ_INT(council("verify", region.url, &out), 1);
+    CHECK(out && strstr(out, args));
+    if (test_failures_)
+      fprintf(stderr, "%.3000s\n", out ? out : "");
+    free(out);
+    out = NULL;
+    /* and one naming a part more than the node logged */
+    d->n_contribution_records = n_parts - 1;
+    CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);   /* the client too */
+    free(out);
+    out = NULL;
+    snprintf(args, sizeof args, "entry %llu: the decision names another number of contributions "
+             "parts", (unsigned long long)dec_seq);
+    CHECK_EQ_INT(council("verify", region.url, &out), 1);
+    CHECK(out && strstr(out, args));
+    d->n_contribution_records = n_parts;
     if (test_failures_)
       fprintf(stderr, "%.3000s\n", out ? out : "");
   }
