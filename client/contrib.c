@@ -24,6 +24,8 @@ static const char *part_mismatch(const Councilnet__Decision *d, size_t k,
     return "was made at another time than the decision";
   if (p->part != k || p->parts != d->n_contribution_records)
     return "is another part than the one the decision names there";
+  if (p->n_contributions == 0)
+    return "holds no council ballot (the node makes no empty part)";
   return NULL;
 }
 
@@ -39,6 +41,12 @@ int cn_contrib_gather(cn_cli_t *cli, const Councilnet__Decision *d, cn_contrib_t
     out->n = d->n_contributions;
     out->complete = 1;
     return 0;
+  }
+  if (d->n_contributions) {
+    /* older clients would show the inline list, newer ones the parts */
+    snprintf(out->error, sizeof out->error, "the decision lists council ballots inline as well "
+             "as in %zu parts (the node makes one or the other); none are shown", out->records);
+    return -1;
   }
   out->parts_ = calloc(out->records, sizeof *out->parts_);
   if (!out->parts_) {

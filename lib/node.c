@@ -1707,8 +1707,13 @@ static int node_close_one(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], uint64_
     goto out;
   if (cn_rules_tally(p, t.ballots, t.n, roll, &d) != 0)
     goto out;
-  d.contributions = t.contrib;
-  d.n_contributions = t.n_contrib;
+  /* A lot lists no council ballots (none are taken since; a database
+   * from before may hold some): split off into parts they would come
+   * between the head the lot signature covers and the decision. */
+  if (!p->selection || p->selection->method != COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    d.contributions = t.contrib;
+    d.n_contributions = t.n_contrib;
+  }
   d.node.data = n->pk;
   d.node.len = CN_PK_BYTES;
   d.created = now;
@@ -3434,9 +3439,12 @@ static cn_err foreign_recall(apply_t *a)
   return CN_OK;
 }
 
-/* Cast (or replace) child council CHILD's ballot on our proposal PID. */
+/* Cast (or replace) child council CHILD's ballot on our proposal PID. A
+ * lot takes no ballot: with SKIP_LOT (a mandate's instruction) it is passed
+ * over, else refused. */
 static cn_err child_ballot(apply_t *a, const uint8_t child[CN_PK_BYTES], const uint8_t *pid,
-                           const uint32_t *choices, size_t n_choices, const uint8_t via[CN_HASH_BYTES])
+                           const uint32_t *choices, size_t n_choices, const uint8_t via[CN_HASH_BYTES],
+                           int skip_lot)
 {
   ProtobufCBinaryData id = { CN_HASH_BYTES, (uint8_t *)pid };
   cn_store_proposal_t row;
@@ -3451,6 +3459,16 @@ static cn_err child_ballot(apply_t *a, const uint8_t child[CN_PK_BYTES], const u
     return err;
   if (row.closed || a->now < row.opens || a->now >= row.closes) {
     err = refuse(a, CN_ERR_WINDOW_CLOSED, "the parent proposal is not open for voting");
+    goto out;
+  }
+  /* As for a member's ballot: a lot is no vote. A mandate's binding
+   * instruction on one is passed over (the rest of the delivery stands);
+   * a delegate's ballot on one is refused. Counted, it would also be
+   * listed in the lot's decision, and split off into parts it would move
+   * the head the lot signature covers away from the decision. */
+  if (p->selection && p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
+    if (!skip_lot)
+      err = refuse(a, CN_ERR_INVALID, "a selection by lot takes volunteers, not ballots");
     goto out;
   }
   if (cn_rules_check_choices(p, choices, n_choices) != 0) {
@@ -3585,7 +3603,7 @@ static cn_err foreign_delivery(apply_t *a)
     if (!in->binding || in->parent_proposal.len != CN_HASH_BYTES)
       continue;
     if ((err = child_ballot(a, a->origin, in->parent_proposal.data, in->choices, in->n_choices,
-                            mandate_id)) != CN_OK)
+                            mandate_id, 1)) != CN_OK)
       goto out;
   }
   err = CN_OK;
@@ -3664,7 +3682,7 @@ static cn_err apply_delegate_ballot(apply_t *a)
                     memcmp(k.choices, m->choices, k.n_choices * sizeof *k.choices) != 0))
     return refuse(a, CN_ERR_MANDATE_VIOLATION,
                   "the ballot contradicts a binding instruction of the mandate");
-  return child_ballot(a, c.issuer, m->proposal.data, m->choices, m->n_choices, a->rec->id);
+  return child_ballot(a, c.issuer, m->proposal.data, m->choices, m->n_choices, a->rec->id, 0);
 }
 
 /* ---- following the parent's log ---- */

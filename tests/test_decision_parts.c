@@ -37,6 +37,8 @@ static tnode_t city, region, follower;
 static uint8_t csk[N_COUNCILS][CN_SK_BYTES], cpk[N_COUNCILS][CN_PK_BYTES];  /* councils */
 static uint8_t dsk[N_COUNCILS][CN_SK_BYTES], dpk[N_COUNCILS][CN_PK_BYTES];  /* their delegates */
 static uint8_t via[N_COUNCILS][CN_HASH_BYTES];   /* each council's mandate id */
+static uint8_t creds[N_COUNCILS][CN_HASH_BYTES]; /* each council's delegate's credential */
+static uint8_t lot[CN_HASH_BYTES];               /* the region's lot */
 static uint8_t psk[CN_SK_BYTES], ppk[CN_PK_BYTES];   /* a person on the region's roll */
 static char *options[2] = { "Keep the depot", "Sell the depot" };
 
@@ -65,9 +67,11 @@ static int council_votes(int i, const uint8_t q[CN_HASH_BYTES])
   Councilnet__Decision dec = COUNCILNET__DECISION__INIT;
   Councilnet__Credential cr = COUNCILNET__CREDENTIAL__INIT;
   Councilnet__Mandate m = COUNCILNET__MANDATE__INIT;
-  Councilnet__Instruction in = COUNCILNET__INSTRUCTION__INIT, *ins[1] = { &in };
+  Councilnet__Instruction in = COUNCILNET__INSTRUCTION__INIT, on_lot = COUNCILNET__INSTRUCTION__INIT;
+  Councilnet__Instruction *ins[2] = { &in, &on_lot };
   Councilnet__Delivery dl = COUNCILNET__DELIVERY__INIT;
-  uint8_t local[CN_HASH_BYTES], cred_id[CN_HASH_BYTES], *cenv = NULL, *menv = NULL;
+  uint8_t local[CN_HASH_BYTES], *cred_id = creds[i], *cenv = NULL, *menv = NULL;
+  uint32_t zero = 0;
   size_t clen = 0, mlen = 0;
   uint32_t choice = choice_of(i);
   char name[32];
@@ -110,8 +114,16 @@ static int council_votes(int i, const uint8_t q[CN_HASH_BYTES])
   in.binding = 1;
   in.choices = &choice;
   in.n_choices = 1;
+  /* and one on the region's lot, which is no vote: passed over (a lot's
+   * decision lists no council ballots, so none can come between the head
+   * its signature covers and the decision) */
+  on_lot.decision = bin(local, CN_HASH_BYTES);
+  on_lot.parent_proposal = bin(lot, CN_HASH_BYTES);
+  on_lot.binding = 1;
+  on_lot.choices = &zero;
+  on_lot.n_choices = 1;
   m.instructions = ins;
-  m.n_instructions = 1;
+  m.n_instructions = 2;
   if (util_seal("mandate", &m, csk[i], &menv, &mlen) != 0)
     goto out;
   cn_crypto_hash(via[i], menv, mlen);
@@ -209,6 +221,7 @@ typedef struct forge_t {
   uint64_t seq;
   const uint8_t *env;
   size_t len;
+  struct forge_t *also;     /* another entry to replace, or NULL */
 } forge_t;
 
 static int forge_at(void *ctx, uint64_t seq, const uint8_t prev[CN_HASH_BYTES], uint8_t **env,
@@ -216,7 +229,9 @@ static int forge_at(void *ctx, uint64_t seq, const uint8_t prev[CN_HASH_BYTES], 
 {
   forge_t *f = ctx;
   (void)prev;
-  if (seq != f->seq)
+  while (f && seq != f->seq)
+    f = f->also;
+  if (!f)
     return 0;
   *env = malloc(f->len);
   if (!*env)
@@ -228,10 +243,10 @@ static int forge_at(void *ctx, uint64_t seq, const uint8_t prev[CN_HASH_BYTES], 
 
 /* Region's decision D signed again by its key SK, in place of the entry at
  * SEQ; then what `council decision show Q` says of it. */
-static int forged_show(const Councilnet__Decision *d, const uint8_t sk[CN_SK_BYTES], uint64_t seq,
-                       const char *q_hex, char **out)
+static int forged_show_also(const Councilnet__Decision *d, const uint8_t sk[CN_SK_BYTES],
+                            uint64_t seq, const char *q_hex, forge_t *also, char **out)
 {
-  forge_t f = { seq, NULL, 0 };
+  forge_t f = { seq, NULL, 0, also };
   uint8_t *env = NULL;
   char args[128];
   int rc = -1;
@@ -239,12 +254,18 @@ static int forged_show(const Councilnet__Decision *d, const uint8_t sk[CN_SK_BYT
   if (cn_record_seal("decision", &d->base, sk, &env, &f.len) != 0)
     return -1;
   f.env = env;
-  if (util_log_forge(&region, seq, 0, forge_at, &f) == 0) {
+  if (util_log_forge(&region, also ? also->seq : seq, 0, forge_at, &f) == 0) {
     snprintf(args, sizeof args, "decision show %s", q_hex);
     rc = council(args, region.url, out);
   }
   free(env);
   return rc;
+}
+
+static int forged_show(const Councilnet__Decision *d, const uint8_t sk[CN_SK_BYTES], uint64_t seq,
+                       const char *q_hex, char **out)
+{
+  return forged_show_also(d, sk, seq, q_hex, NULL, out);
 }
 
 int main(void)
@@ -253,7 +274,7 @@ int main(void)
   Councilnet__Rule r = COUNCILNET__RULE__INIT;
   Councilnet__Decision *d = NULL;
   const Councilnet__Contribution **all = NULL;
-  uint8_t q[CN_HASH_BYTES], lot[CN_HASH_BYTES], cq[CN_HASH_BYTES], region_sk[CN_SK_BYTES];
+  uint8_t q[CN_HASH_BYTES], cq[CN_HASH_BYTES], region_sk[CN_SK_BYTES];
   uint8_t dec_id[CN_HASH_BYTES] = { 0 }, (*log_ids)[CN_HASH_BYTES] = NULL;
   uint64_t want[2] = { 1, 0 }, people = 1, dec_seq = 0;   /* the person's ballot: keep, 1 */
   size_t n_parts = 0, n_all = 0;
@@ -307,6 +328,21 @@ int main(void)
   {
     ballots_ctx_t b = { &region, q, N_COUNCILS + 1 };
     REQUIRE(ballots_ready(&b));
+  }
+  /* a delegate's own ballot on the lot, under a mandate instructing it:
+   * refused, as a member's is, and nothing logged */
+  {
+    Councilnet__DelegateBallot db = COUNCILNET__DELEGATE_BALLOT__INIT;
+    uint32_t zero = 0;
+    uint64_t head = util_head_seq(&region);
+    db.node = bin(region.pk, CN_PK_BYTES);
+    db.created = T0;
+    db.proposal = bin(lot, CN_HASH_BYTES);
+    db.choices = &zero;
+    db.n_choices = 1;
+    db.credential = bin(creds[0], CN_HASH_BYTES);
+    CHECK_EQ_INT(util_act(&region, "delegate_ballot", &db, dsk[0], NULL), CN_ERR_INVALID);
+    CHECK_EQ_INT(util_head_seq(&region), head);
   }
   /* the region becomes the city's child council now (its whole roll goes
    * up in two records, rather than a roll update per council) */
@@ -488,8 +524,21 @@ int main(void)
     int found = 0;
 
     CHECK(lot_d && lot_d->n_selected == 1);
+    /* the councils' instructions on the lot counted nothing */
+    CHECK(lot_d && lot_d->ballots == 0 && lot_d->n_contributions == 0 &&
+          lot_d->n_contribution_records == 0);
     if (lot_d)
       councilnet__decision__free_unpacked(lot_d, NULL);
+    if (cli) {
+      char lot_hex[2 * CN_HASH_BYTES + 1];
+      cn_hex_encode(lot_hex, lot, CN_HASH_BYTES);
+      snprintf(args, sizeof args, "sortition verify %s", lot_hex);
+      CHECK_EQ_INT(council(args, region.url, &out), 0);
+      if (test_failures_)
+        fprintf(stderr, "%.3000s\n", out ? out : "");
+      free(out);
+      out = NULL;
+    }
     REQUIRE(util_credential_of(&region, ppk, cred, NULL) == 0);
     m.node = bin(region.pk, CN_PK_BYTES);
     m.created = T0 + 1000;
@@ -615,6 +664,59 @@ int main(void)
     d->n_contribution_records = n_parts;
     if (test_failures_)
       fprintf(stderr, "%.3000s\n", out ? out : "");
+    free(out);
+    out = NULL;
+    /* and one listing a ballot inline besides its parts: an older client
+     * would show the one, a newer the others */
+    {
+      Councilnet__Contribution fake = COUNCILNET__CONTRIBUTION__INIT, *fakes[1] = { &fake };
+      uint32_t keep = KEEP;
+      fake.member = bin(cpk[0], CN_PK_BYTES);
+      fake.choices = &keep;
+      fake.n_choices = 1;
+      fake.weight = 999999;
+      fake.via = bin(via[0], CN_HASH_BYTES);
+      d->contributions = fakes;
+      d->n_contributions = 1;
+      CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);
+      CHECK(out && strstr(out, "lists council ballots inline as well as in"));
+      if (test_failures_)
+        fprintf(stderr, "%.3000s\n", out ? out : "");
+      free(out);
+      out = NULL;
+      snprintf(args, sizeof args, "entry %llu: a decision in parts lists contributions inline",
+               (unsigned long long)dec_seq);
+      CHECK_EQ_INT(council("verify", region.url, &out), 1);
+      CHECK(out && strstr(out, args));
+      d->contributions = NULL;   /* not ours to free */
+      d->n_contributions = 0;
+    }
+    free(out);
+    out = NULL;
+    /* and an empty last part, which the node never makes */
+    {
+      Councilnet__DecisionContributions empty = COUNCILNET__DECISION_CONTRIBUTIONS__INIT;
+      forge_t part = { dec_seq - 1, NULL, 0, NULL };
+      uint8_t *penv = NULL, pid[CN_HASH_BYTES], keep_id[CN_HASH_BYTES];
+      ProtobufCBinaryData *last = &d->contribution_records[n_parts - 1];
+      empty.node = d->node;
+      empty.created = d->created;
+      empty.proposal = d->proposal;
+      empty.part = (uint32_t)(n_parts - 1);
+      empty.parts = (uint32_t)n_parts;
+      REQUIRE(cn_record_seal("contributions", &empty.base, region_sk, &penv, &part.len) == 0);
+      part.env = penv;
+      cn_crypto_hash(pid, penv, part.len);
+      memcpy(keep_id, last->data, CN_HASH_BYTES);
+      memcpy(last->data, pid, CN_HASH_BYTES);
+      CHECK_EQ_INT(forged_show_also(d, region_sk, dec_seq, q_hex, &part, &out), 1);
+      snprintf(args, sizeof args, "part %zu of %zu (record", n_parts, n_parts);
+      CHECK(out && strstr(out, args) && strstr(out, "holds no council ballot"));
+      if (test_failures_)
+        fprintf(stderr, "%.3000s\n", out ? out : "");
+      memcpy(last->data, keep_id, CN_HASH_BYTES);
+      free(penv);
+    }
   }
 
 done:
