@@ -615,6 +615,7 @@ int main(void)
    * does not check ---- */
   if (cli && n_parts >= 2) {
     ProtobufCBinaryData first = d->contribution_records[0];
+    uint8_t last_real[CN_HASH_BYTES];
     d->contribution_records[0] = d->contribution_records[1];
     d->contribution_records[1] = first;
     CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);
@@ -635,6 +636,7 @@ int main(void)
     out = NULL;
     d->contribution_records[1] = d->contribution_records[0];
     d->contribution_records[0] = first;
+    memcpy(last_real, d->contribution_records[n_parts - 1].data, CN_HASH_BYTES);
     memset(d->contribution_records[n_parts - 1].data, 0x5a, CN_HASH_BYTES);
     CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);
     snprintf(args, sizeof args, "INCOMPLETE: part %zu of %zu (record 5a5a", n_parts, n_parts);
@@ -652,6 +654,7 @@ int main(void)
       fprintf(stderr, "%.3000s\n", out ? out : "");
     free(out);
     out = NULL;
+    memcpy(d->contribution_records[n_parts - 1].data, last_real, CN_HASH_BYTES);
     /* and one naming a part more than the node logged */
     d->n_contribution_records = n_parts - 1;
     CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);   /* the client too */
@@ -693,29 +696,54 @@ int main(void)
     }
     free(out);
     out = NULL;
-    /* and an empty last part, which the node never makes */
+    /* and a last part that is not the decision's: empty (the node never
+     * makes one), of another time, proposal or node (signed by the region) */
     {
-      Councilnet__DecisionContributions empty = COUNCILNET__DECISION_CONTRIBUTIONS__INIT;
-      forge_t part = { dec_seq - 1, NULL, 0, NULL };
-      uint8_t *penv = NULL, pid[CN_HASH_BYTES], keep_id[CN_HASH_BYTES];
-      ProtobufCBinaryData *last = &d->contribution_records[n_parts - 1];
-      empty.node = d->node;
-      empty.created = d->created;
-      empty.proposal = d->proposal;
-      empty.part = (uint32_t)(n_parts - 1);
-      empty.parts = (uint32_t)n_parts;
-      REQUIRE(cn_record_seal("contributions", &empty.base, region_sk, &penv, &part.len) == 0);
-      part.env = penv;
-      cn_crypto_hash(pid, penv, part.len);
-      memcpy(keep_id, last->data, CN_HASH_BYTES);
-      memcpy(last->data, pid, CN_HASH_BYTES);
-      CHECK_EQ_INT(forged_show_also(d, region_sk, dec_seq, q_hex, &part, &out), 1);
-      snprintf(args, sizeof args, "part %zu of %zu (record", n_parts, n_parts);
-      CHECK(out && strstr(out, args) && strstr(out, "holds no council ballot"));
-      if (test_failures_)
-        fprintf(stderr, "%.3000s\n", out ? out : "");
-      memcpy(last->data, keep_id, CN_HASH_BYTES);
-      free(penv);
+      Councilnet__DecisionContributions *real = NULL;
+      uint8_t *renv = NULL;
+      size_t rlen = 0;
+      cn_record_t rec;
+      /* the real last part, before the forgeries below replace it */
+      REQUIRE(util_get_record(&region, d->contribution_records[n_parts - 1].data, &renv,
+                              &rlen) == 0);
+      REQUIRE(cn_record_open(renv, rlen, &rec) == CN_OK);
+      real = councilnet__decision_contributions__unpack(NULL, rec.body_len, rec.body);
+      cn_record_close(&rec);
+      free(renv);
+      REQUIRE(real);
+      for (int k = 0; k < 4; k++) {
+        static const char *const want_why[4] = {
+          "holds no council ballot", "was made at another time than the decision",
+          "is about another proposal", "is not a contributions record signed by the node"
+        };
+        Councilnet__DecisionContributions alt = *real;
+        forge_t part = { dec_seq - 1, NULL, 0, NULL };
+        uint8_t *penv = NULL, pid[CN_HASH_BYTES], keep_id[CN_HASH_BYTES];
+        ProtobufCBinaryData *last = &d->contribution_records[n_parts - 1];
+        if (k == 0)
+          alt.n_contributions = 0;
+        else if (k == 1)
+          alt.created = real->created + 1;
+        else if (k == 2)
+          alt.proposal = bin(cq, CN_HASH_BYTES);
+        else
+          alt.node = bin(city.pk, CN_PK_BYTES);
+        REQUIRE(cn_record_seal("contributions", &alt.base, region_sk, &penv, &part.len) == 0);
+        part.env = penv;
+        cn_crypto_hash(pid, penv, part.len);
+        memcpy(keep_id, last->data, CN_HASH_BYTES);
+        memcpy(last->data, pid, CN_HASH_BYTES);
+        free(out);
+        out = NULL;
+        CHECK_EQ_INT(forged_show_also(d, region_sk, dec_seq, q_hex, &part, &out), 1);
+        snprintf(args, sizeof args, "part %zu of %zu (record", n_parts, n_parts);
+        CHECK(out && strstr(out, args) && strstr(out, want_why[k]));
+        if (test_failures_)
+          fprintf(stderr, "%s: %.3000s\n", want_why[k], out ? out : "");
+        memcpy(last->data, keep_id, CN_HASH_BYTES);
+        free(penv);
+      }
+      councilnet__decision_contributions__free_unpacked(real, NULL);
     }
   }
 
