@@ -1594,18 +1594,21 @@ static int select_delegates(cn_node_t *n, cn_arena_t *ar, const uint8_t id[CN_HA
   return 0;
 }
 
-/* The contributions from FIRST on in ALL (N_ALL of them) that go in one
- * "contributions" record: the index after its last. As many as keep its
- * body within MAX bytes, HEAD of which the fields but the contributions
- * take (at least one). */
-static size_t contrib_part_end(Councilnet__Contribution *const *all, size_t n_all, size_t first,
-                               size_t head, size_t max)
+/* A record too large goes in parts, each a run of one repeated message
+ * field: the run of ITEMS (N of them, each a message: a Contribution, an
+ * ApprovalSet) from FIRST on that goes in one part ends before the index
+ * returned. As many as keep the part's body within MAX bytes, HEAD of
+ * which its other fields take (at least one item). The field's tag takes
+ * one byte (field numbers below 16). Each message begins with its
+ * ProtobufCMessage, so an array of them is read as protobuf-c reads
+ * repeated message fields. */
+static size_t part_end(ProtobufCMessage *const *items, size_t n, size_t first, size_t head, size_t max)
 {
   size_t i = first, bytes = head;
 
-  for (; i < n_all; i++) {
-    size_t len = protobuf_c_message_get_packed_size(&all[i]->base);
-    size_t add = 1 + varint_size(len) + len;      /* field 6: one byte of tag */
+  for (; i < n; i++) {
+    size_t len = protobuf_c_message_get_packed_size(items[i]);
+    size_t add = 1 + varint_size(len) + len;
     if (i > first && bytes + add > max)
       break;
     bytes += add;
@@ -1649,7 +1652,7 @@ static int decision_append(cn_node_t *n, Councilnet__Decision *d, uint64_t now,
   head = protobuf_c_message_get_packed_size(&c.base);
   max = CN_RECORD_MAX - envelope_overhead("contributions", CN_RECORD_MAX);
   for (first = 0; first < n_all; first = ends[parts++])
-    ends[parts] = contrib_part_end(all, n_all, first, head, max);
+    ends[parts] = part_end((ProtobufCMessage *const *)all, n_all, first, head, max);
   first = 0;
   for (size_t k = 0; k < parts; k++) {
     c.part = (uint32_t)k;
@@ -4629,24 +4632,6 @@ static size_t envelope_overhead(const char *kind, size_t body_len)
   return protobuf_c_message_get_packed_size(&e.base) - body_len;
 }
 
-/* The part of a budget mandate that starts at set FIRST of SETS ends
- * before the index returned: as many sets as keep its body within MAX
- * bytes, HEAD of which the fields but the sets take (at least one set). */
-static size_t mandate_part_end(Councilnet__ApprovalSet *const *sets, size_t n_sets, size_t first,
-                               size_t head, size_t max)
-{
-  size_t i = first, bytes = head;
-
-  for (; i < n_sets; i++) {
-    size_t len = protobuf_c_message_get_packed_size(&sets[i]->base);
-    size_t add = 1 + varint_size(len) + len;      /* field 4: one byte of tag */
-    if (i > first && bytes + add > max)
-      break;
-    bytes += add;
-  }
-  return i;
-}
-
 /* BudgetMandate.digest of the N_SETS SETS (see the proto). Return 0 or -1. */
 static int mandate_digest(Councilnet__ApprovalSet *const *sets, size_t n_sets,
                           uint8_t out[CN_HASH_BYTES])
@@ -4724,7 +4709,7 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
     m.n_sets = 0;
     head = protobuf_c_message_get_packed_size(&m.base);
     for (first = 0; first < b->n_sets; first = ends[parts++])
-      ends[parts] = mandate_part_end(ptrs, b->n_sets, first, head, max);
+      ends[parts] = part_end((ProtobufCMessage *const *)ptrs, b->n_sets, first, head, max);
   }
   if (parts > BUDGET_PARTS_MAX) {
     node_warn(n, "a budget mandate of %zu approval sets would take %zu records, more than a "

@@ -195,26 +195,6 @@ static int followed(void *ctx)
   return ok;
 }
 
-typedef struct ballots_ctx_t {
-  tnode_t *n;
-  const uint8_t *pid;
-  uint64_t want;
-} ballots_ctx_t;
-
-static int ballots_ready(void *ctx)
-{
-  ballots_ctx_t *b = ctx;
-  char path[128], hex[2 * CN_HASH_BYTES + 1];
-  Councilnet__ProposalView *v;
-  int ok;
-  cn_hex_encode(hex, b->pid, CN_HASH_BYTES);
-  snprintf(path, sizeof path, "/v1/proposals/%s", hex);
-  v = (Councilnet__ProposalView *)util_get(b->n, path, &councilnet__proposal_view__descriptor);
-  ok = v && v->ballots == b->want;
-  if (v)
-    councilnet__proposal_view__free_unpacked(v, NULL);
-  return ok;
-}
 
 /* Put ENV in place of the log entry at SEQ (util_log_forge). */
 typedef struct forge_t {
@@ -326,8 +306,8 @@ int main(void)
     people += people_of(i);
   }
   {
-    ballots_ctx_t b = { &region, q, N_COUNCILS + 1 };
-    REQUIRE(ballots_ready(&b));
+    util_ballots_t b = { &region, q, N_COUNCILS + 1 };
+    REQUIRE(util_ballots_ready(&b));
   }
   /* a delegate's own ballot on the lot, under a mandate instructing it:
    * refused, as a member's is, and nothing logged */
@@ -520,7 +500,7 @@ int main(void)
     uint8_t cred[CN_HASH_BYTES], mid[CN_HASH_BYTES], *menv = NULL, *cenv = NULL;
     size_t mlen = 0, clen = 0;
     uint32_t keep = KEEP;
-    ballots_ctx_t b = { &city, cq, 1 };
+    util_ballots_t b = { &city, cq, 1 };
     int found = 0;
 
     CHECK(lot_d && lot_d->n_selected == 1);
@@ -574,7 +554,7 @@ int main(void)
     free(menv);
     free(cenv);
     /* the city counts the region's ballot: it took the decision cited */
-    CHECK(util_wait(ballots_ready, &b, 20000) == 0);
+    CHECK(util_wait(util_ballots_ready, &b, 20000) == 0);
     CHECK_EQ_INT(util_log_count(&city, dec_id), 1);
   }
 

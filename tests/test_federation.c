@@ -151,32 +151,6 @@ static int outbox_empty(void *ctx)
   return util_outbox(ctx) == 0;
 }
 
-static int ballots_are(tnode_t *n, const uint8_t pid[CN_HASH_BYTES], uint64_t want)
-{
-  char path[128], hex[2 * CN_HASH_BYTES + 1];
-  Councilnet__ProposalView *v;
-  int ok;
-  cn_hex_encode(hex, pid, CN_HASH_BYTES);
-  snprintf(path, sizeof path, "/v1/proposals/%s", hex);
-  v = (Councilnet__ProposalView *)util_get(n, path, &councilnet__proposal_view__descriptor);
-  ok = v && v->ballots == want;
-  if (v)
-    councilnet__proposal_view__free_unpacked(v, NULL);
-  return ok;
-}
-
-typedef struct ballots_ctx_t {
-  tnode_t *n;
-  const uint8_t *pid;
-  uint64_t want;
-} ballots_ctx_t;
-
-static int ballots_ready(void *ctx)
-{
-  ballots_ctx_t *b = ctx;
-  return ballots_are(b->n, b->pid, b->want);
-}
-
 static double now_ms(void)
 {
   struct timespec ts;
@@ -286,8 +260,8 @@ int main(void)
     CHECK_EQ_INT(deliver(&hood[h], msk[h][0], nmand[h], ncred[h], 0, NULL, 0), CN_OK);
   }
   for (int i = 0; i < 2; i++) {
-    ballots_ctx_t b = { &dist[i], pd[i], 2 };
-    REQUIRE(util_wait(ballots_ready, &b, 10000) == 0);
+    util_ballots_t b = { &dist[i], pd[i], 2 };
+    REQUIRE(util_wait(util_ballots_ready, &b, 10000) == 0);
   }
 
   /* ---- a neighborhood's delegate answers to that neighborhood alone ---- */
@@ -402,8 +376,8 @@ int main(void)
         db.credential.len = CN_HASH_BYTES;
         /* the delivery may still be on its way: wait for the credential's mandate */
         {
-          ballots_ctx_t b = { &city, pc, (uint64_t)(i + 1) };
-          REQUIRE(util_wait(ballots_ready, &b, 10000) == 0);
+          util_ballots_t b = { &city, pc, (uint64_t)(i + 1) };
+          REQUIRE(util_wait(util_ballots_ready, &b, 10000) == 0);
         }
         CHECK_EQ_INT(util_act(&city, "delegate_ballot", &db, msk[h][0], NULL), CN_ERR_MANDATE_VIOLATION);
         db.proposal.data = pc2;

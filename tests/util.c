@@ -682,6 +682,27 @@ int util_wait_round(tnode_t *n, const uint8_t id[CN_HASH_BYTES], int listed, int
   return util_wait(round_as_wanted, &w, ms);
 }
 
+int util_ballots_are(tnode_t *n, const uint8_t pid[CN_HASH_BYTES], uint64_t want)
+{
+  char path[128], hex[2 * CN_HASH_BYTES + 1];
+  Councilnet__ProposalView *v;
+  int ok;
+
+  cn_hex_encode(hex, pid, CN_HASH_BYTES);
+  snprintf(path, sizeof path, "/v1/proposals/%s", hex);
+  v = (Councilnet__ProposalView *)util_get(n, path, &councilnet__proposal_view__descriptor);
+  ok = v && v->ballots == want;
+  if (v)
+    councilnet__proposal_view__free_unpacked(v, NULL);
+  return ok;
+}
+
+int util_ballots_ready(void *ctx)
+{
+  util_ballots_t *b = ctx;
+  return util_ballots_are(b->n, b->pid, b->want);
+}
+
 int util_council_verify(tnode_t *n)
 {
   char cmd[512], *out = NULL;

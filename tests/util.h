@@ -125,6 +125,15 @@ Councilnet__RoundView *util_round_view(Councilnet__RoundList *rl, const uint8_t 
  * mandate sent (MANDATED), its allocation (ALLOCATED) as asked. 0 or -1. */
 int util_wait_round(tnode_t *n, const uint8_t id[CN_HASH_BYTES], int listed, int mandated,
                     int allocated, int ms);
+/* Does N count exactly WANT ballots on proposal PID (any channel)? */
+int util_ballots_are(tnode_t *n, const uint8_t pid[CN_HASH_BYTES], uint64_t want);
+/* The same, for util_wait(): CTX is a util_ballots_t. */
+typedef struct util_ballots_t {
+  tnode_t *n;
+  const uint8_t *pid;
+  uint64_t want;
+} util_ballots_t;
+int util_ballots_ready(void *ctx);
 
 /* `council verify` of N's log (0 if it verifies, or without CN_COUNCIL);
  * says on stderr what it printed otherwise. */
