@@ -1189,26 +1189,14 @@ static int put_part(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const uin
   return cn_store_profile_put(s, round, child, &p);
 }
 
-/* A child's budget mandate in parts: it counts (scan, counts) once every
- * part of its time is here; a newer one replaces it once whole, and until
- * then the whole one counts; a newer one still replaces an older one with
- * parts missing; a database of schema 8 keeps its mandates as whole ones. */
-static void test_profile_parts(void)
+/* In a transaction left open on S: child councils A and B, members of
+ * 10 people each. 0, or -1 if the transaction would not begin. */
+static int two_councils(cn_store_t *s, const uint8_t a[CN_PK_BYTES], const uint8_t b[CN_PK_BYTES])
 {
-  char path[160], err[256];
-  cn_store_t *s = NULL;
   cn_store_key_t k;
-  cn_store_profile_t have;
-  parts_seen_t seen;
-  uint8_t round[CN_HASH_BYTES], a[CN_PK_BYTES], b[CN_PK_BYTES];
-  uint64_t children = 0, received = 0, partial = 0;
 
-  snprintf(path, sizeof path, "%s/parts.db", tmpdir);
-  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
-  id_of(round, 7);
-  key_of(a, 1);
-  key_of(b, 2);
-  REQUIRE(cn_store_begin(s) == 0);
+  if (cn_store_begin(s) != 0)
+    return -1;
   memset(&k, 0, sizeof k);
   k.name = "child";
   k.member = 1;
@@ -1219,6 +1207,28 @@ static void test_profile_parts(void)
   CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
   CHECK_EQ_INT(cn_store_child_weight_put(s, a, 10), 0);
   CHECK_EQ_INT(cn_store_child_weight_put(s, b, 10), 0);
+  return 0;
+}
+
+/* A child's budget mandate in parts: it counts (scan, counts) once every
+ * part of its time is here; a newer one replaces it once whole, and until
+ * then the whole one counts; a newer one still replaces an older one with
+ * parts missing; a database of schema 8 keeps its mandates as whole ones. */
+static void test_profile_parts(void)
+{
+  char path[160], err[256];
+  cn_store_t *s = NULL;
+  cn_store_profile_t have;
+  parts_seen_t seen;
+  uint8_t round[CN_HASH_BYTES], a[CN_PK_BYTES], b[CN_PK_BYTES];
+  uint64_t children = 0, received = 0, partial = 0;
+
+  snprintf(path, sizeof path, "%s/parts.db", tmpdir);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  id_of(round, 7);
+  key_of(a, 1);
+  key_of(b, 2);
+  REQUIRE(two_councils(s, a, b) == 0);
   CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 1);
   /* A: parts 2 and 0 of 3; B: whole */
   CHECK_EQ_INT(put_part(s, round, a, 2, 3, 50, 3, "a2"), 1);
@@ -1348,7 +1358,6 @@ static void test_schema_step11(void)
 {
   char path[160], err[256], sql[1536];
   cn_store_t *s = NULL;
-  cn_store_key_t k;
   cn_store_profile_t have;
   parts_seen_t seen;
   sqlite3 *db = NULL;
@@ -1360,17 +1369,7 @@ static void test_schema_step11(void)
   id_of(round, 7);
   key_of(a, 1);
   key_of(b, 2);
-  REQUIRE(cn_store_begin(s) == 0);
-  memset(&k, 0, sizeof k);
-  k.name = "child";
-  k.member = 1;
-  k.council = 1;
-  memcpy(k.key, a, CN_PK_BYTES);
-  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
-  memcpy(k.key, b, CN_PK_BYTES);
-  CHECK_EQ_INT(cn_store_key_put(s, &k), 0);
-  CHECK_EQ_INT(cn_store_child_weight_put(s, a, 10), 0);
-  CHECK_EQ_INT(cn_store_child_weight_put(s, b, 10), 0);
+  REQUIRE(two_councils(s, a, b) == 0);
   REQUIRE(cn_store_commit(s) == 0);
   cn_store_free(s);
   s = NULL;
