@@ -480,8 +480,10 @@ static int parts_entry(void *ctx, const Councilnet__LogEntry *e)
       councilnet__decision_contributions__unpack(NULL, env->body.len, env->body.data);
     if (!p)
       c->n = 0;
-    else if (parts_add(c, p, &e->record_id) != 0)
-      rc = report_bad(c->cli, e->seq, "entry", "out of memory");
+    else if (parts_add(c, p, &e->record_id) != 0) {
+      cn_cli_errorf("out of memory");        /* ours, not the log's */
+      rc = CN_EXIT_LOCAL;
+    }
     if (p)
       councilnet__decision_contributions__free_unpacked(p, NULL);
   } else {

@@ -2405,6 +2405,16 @@ static cn_err decision_passed(apply_t *a, const ProtobufCBinaryData *id)
   return CN_OK;
 }
 
+/* cn_store_parent_proposal_find(): is the parent's proposal a lot? */
+static int parent_proposal_lot(void *ctx, const cn_store_parent_proposal_t *row)
+{
+  Councilnet__Proposal *p = councilnet__proposal__unpack(NULL, row->body_len, row->body);
+  *(int *)ctx = p && p->selection && p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT;
+  if (p)
+    councilnet__proposal__free_unpacked(p, NULL);
+  return 1;
+}
+
 static cn_err apply_mandate_draft(apply_t *a)
 {
   Councilnet__Mandate *m = (Councilnet__Mandate *)a->body;
@@ -2435,6 +2445,16 @@ static cn_err apply_mandate_draft(apply_t *a)
                     " budget project or position)", i);
     if (in->binding && in->parent_proposal.len && in->n_choices == 0)
       return refuse(a, CN_ERR_INVALID, "instruction %zu: a binding instruction fixes the choice", i);
+    if (in->parent_proposal.len) {
+      /* the parent passes over an instruction on its lot: say so here */
+      int lot = 0, rc = cn_store_parent_proposal_find(a->n->store, in->parent_proposal.data,
+                                                       parent_proposal_lot, &lot);
+      if (rc < 0)
+        return refuse(a, CN_ERR_INTERNAL, "database error");
+      if (rc == 0 && lot)
+        return refuse(a, CN_ERR_INVALID, "instruction %zu: the parent's proposal is a selection "
+                      "by lot, which takes volunteers, not ballots", i);
+    }
     if ((err = decision_passed(a, &in->decision)) != CN_OK)
       return err;
   }
@@ -3456,22 +3476,26 @@ static cn_err child_ballot(apply_t *a, const uint8_t child[CN_PK_BYTES], const u
   char text[64 * 4 + 1];
   size_t used = 0;
   uint64_t weight = 1;
+  int lot;
   cn_err err = proposal_load(a, &id, &row, &p);
 
   if (err != CN_OK)
     return err;
+  /* As for a member's ballot: a lot is no vote. A mandate's binding
+   * instruction on one is passed over, open or not (the rest of the
+   * delivery stands; nodes since refuse such a draft); a delegate's
+   * ballot on one is refused. Counted, it would also be listed in the
+   * lot's decision, and split off into parts it would move the head the
+   * lot signature covers away from the decision. */
+  lot = p->selection && p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT;
+  if (lot && skip_lot)
+    goto out;
   if (row.closed || a->now < row.opens || a->now >= row.closes) {
     err = refuse(a, CN_ERR_WINDOW_CLOSED, "the parent proposal is not open for voting");
     goto out;
   }
-  /* As for a member's ballot: a lot is no vote. A mandate's binding
-   * instruction on one is passed over (the rest of the delivery stands);
-   * a delegate's ballot on one is refused. Counted, it would also be
-   * listed in the lot's decision, and split off into parts it would move
-   * the head the lot signature covers away from the decision. */
-  if (p->selection && p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT) {
-    if (!skip_lot)
-      err = refuse(a, CN_ERR_INVALID, "a selection by lot takes volunteers, not ballots");
+  if (lot) {
+    err = refuse(a, CN_ERR_INVALID, "a selection by lot takes volunteers, not ballots");
     goto out;
   }
   if (cn_rules_check_choices(p, choices, n_choices) != 0) {

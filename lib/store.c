@@ -126,7 +126,7 @@ enum stmt_id {
   ST_PROFILE_GET, ST_PROFILE_HAS, ST_PROFILE_PRUNE,
   ST_ROUND_LIST, ST_ROUND_EXPORT, ST_RPROP_PUT, ST_RPROP_SCAN,
   ST_FDEC_PUT, ST_FDEC_GET,
-  ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN,
+  ST_PPROP_PUT, ST_PPROP_DECIDE, ST_PPROP_SCAN, ST_PPROP_FIND,
   ST_COUNT
 };
 
@@ -312,6 +312,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_PPROP_PUT] = "INSERT OR IGNORE INTO parent_proposals(id, seq, body) VALUES(:id, :seq, :body)",
   [ST_PPROP_DECIDE] = "UPDATE parent_proposals SET decision = :decision WHERE id = :id",
   [ST_PPROP_SCAN] = "SELECT id, seq, body, decision FROM parent_proposals ORDER BY seq",
+  [ST_PPROP_FIND] = "SELECT id, seq, body, decision FROM parent_proposals WHERE id = :id",
   [ST_CRED_GET] = "SELECT " CRED_COLS " FROM credentials c WHERE c.id = :id",
   [ST_CRED_LATEST] = "SELECT " CRED_COLS " FROM credentials c WHERE c.delegate = :delegate"
                      " AND c.parent = :parent ORDER BY c.term_end DESC, c.seq DESC LIMIT 1",
@@ -1813,6 +1814,23 @@ int cn_store_parent_proposal_scan(cn_store_t *s,
   SCAN_ROWS(s, st, "parent proposal scan", cn_store_parent_proposal_t, parent_proposal_row, fn, ctx,
             found);
   (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_parent_proposal_find(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                  int (*fn)(void *ctx, const cn_store_parent_proposal_t *p),
+                                  void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_PPROP_FIND);
+  int rc = 0, found = 0;
+
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES))
+    return -1;
+  SCAN_ROWS(s, st, "parent proposal find", cn_store_parent_proposal_t, parent_proposal_row, fn, ctx,
+            found);
+  rc = found ? 0 : 1;
 out:
   sqlite3_reset(st);
   return rc;

@@ -341,6 +341,11 @@ typedef struct cn_store_parent_proposal_t {
 } cn_store_parent_proposal_t;
 int cn_store_parent_proposal_scan(cn_store_t *s,
                                   int (*fn)(void *ctx, const cn_store_parent_proposal_t *p), void *ctx);
+/* FN with the parent's proposal ID (valid during the call): 0, 1 if this
+ * node has not followed it, -1. */
+int cn_store_parent_proposal_find(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
+                                  int (*fn)(void *ctx, const cn_store_parent_proposal_t *p),
+                                  void *ctx);
 
 /* budget rounds: owned (made here) or followed from the parent */
 typedef struct cn_store_round_t {

@@ -58,22 +58,79 @@ static ProtobufCBinaryData bin(const uint8_t *p, size_t n)
   return b;
 }
 
+/* Council I's delegate delivers a mandate made at CREATED with the
+ * binding instructions ON[0..N) (their choice 0, except CHOICE_OF(I) on
+ * the region's question Q), each citing the council's own decision; its
+ * credential is the same every time (deterministic signatures). MID (may
+ * be NULL) gets the mandate id. The region's code, or -1. */
+static int council_delivers(int i, const uint8_t q[CN_HASH_BYTES], const uint8_t *const *on,
+                            size_t n, uint64_t created, uint8_t mid[CN_HASH_BYTES])
+{
+  Councilnet__Credential cr = COUNCILNET__CREDENTIAL__INIT;
+  Councilnet__Mandate m = COUNCILNET__MANDATE__INIT;
+  Councilnet__Instruction in[2], *ins[2] = { &in[0], &in[1] };
+  Councilnet__Delivery dl = COUNCILNET__DELIVERY__INIT;
+  uint8_t local[CN_HASH_BYTES], *cenv = NULL, *menv = NULL;
+  uint32_t choice = choice_of(i), zero = 0;
+  size_t clen = 0, mlen = 0;
+  int rc = -1;
+
+  if (n > 2)
+    return -1;
+  cn_crypto_hash(local, cpk[i], CN_PK_BYTES);   /* the council's own proposal */
+  cr.node = bin(cpk[i], CN_PK_BYTES);
+  cr.created = T0;
+  cr.delegate = bin(dpk[i], CN_PK_BYTES);
+  cr.parent = bin(region.pk, CN_PK_BYTES);
+  cr.term_start = T0;
+  cr.term_end = T0 + 100000;
+  cr.selection = bin(local, CN_HASH_BYTES);
+  cr.term = 1;
+  if (util_seal("credential", &cr, csk[i], &cenv, &clen) != 0)
+    goto out;
+  cn_crypto_hash(creds[i], cenv, clen);
+  m.node = bin(cpk[i], CN_PK_BYTES);
+  m.created = created;
+  m.credential = bin(creds[i], CN_HASH_BYTES);
+  m.delegate = bin(dpk[i], CN_PK_BYTES);
+  m.parent = bin(region.pk, CN_PK_BYTES);
+  for (size_t k = 0; k < n; k++) {
+    councilnet__instruction__init(&in[k]);
+    in[k].decision = bin(local, CN_HASH_BYTES);
+    in[k].parent_proposal = bin(on[k], CN_HASH_BYTES);
+    in[k].binding = 1;
+    in[k].choices = memcmp(on[k], q, CN_HASH_BYTES) == 0 ? &choice : &zero;
+    in[k].n_choices = 1;
+  }
+  m.instructions = ins;
+  m.n_instructions = n;
+  if (util_seal("mandate", &m, csk[i], &menv, &mlen) != 0)
+    goto out;
+  if (mid)
+    cn_crypto_hash(mid, menv, mlen);
+  dl.node = bin(cpk[i], CN_PK_BYTES);
+  dl.created = created;
+  dl.mandate = bin(menv, mlen);
+  dl.credential = bin(cenv, clen);
+  rc = util_act(&region, "delivery", &dl, dsk[i], NULL);
+out:
+  free(cenv);
+  free(menv);
+  return rc;
+}
+
 /* Council I joins the region and casts CHOICE_OF(I) on Q through its
  * delegate: admitted as a council, its roll, its own decision, and the
- * delivery of a mandate citing it. Return 0 or -1. */
+ * delivery of a mandate citing it. The mandate also instructs the
+ * delegate on the region's lot, which is no vote: passed over (a lot's
+ * decision lists no council ballots, so none can come between the head
+ * its signature covers and the decision). Return 0 or -1. */
 static int council_votes(int i, const uint8_t q[CN_HASH_BYTES])
 {
   Councilnet__RollUpdate u = COUNCILNET__ROLL_UPDATE__INIT;
   Councilnet__Decision dec = COUNCILNET__DECISION__INIT;
-  Councilnet__Credential cr = COUNCILNET__CREDENTIAL__INIT;
-  Councilnet__Mandate m = COUNCILNET__MANDATE__INIT;
-  Councilnet__Instruction in = COUNCILNET__INSTRUCTION__INIT, on_lot = COUNCILNET__INSTRUCTION__INIT;
-  Councilnet__Instruction *ins[2] = { &in, &on_lot };
-  Councilnet__Delivery dl = COUNCILNET__DELIVERY__INIT;
-  uint8_t local[CN_HASH_BYTES], *cred_id = creds[i], *cenv = NULL, *menv = NULL;
-  uint32_t zero = 0;
-  size_t clen = 0, mlen = 0;
-  uint32_t choice = choice_of(i);
+  const uint8_t *on[2] = { q, lot };
+  uint8_t local[CN_HASH_BYTES];
   char name[32];
   int rc = -1;
 
@@ -93,52 +150,12 @@ static int council_votes(int i, const uint8_t q[CN_HASH_BYTES])
   dec.passed = 1;
   if (util_act(&region, "decision", &dec, csk[i], NULL) != CN_OK)
     goto out;
-  cr.node = bin(cpk[i], CN_PK_BYTES);
-  cr.created = T0;
-  cr.delegate = bin(dpk[i], CN_PK_BYTES);
-  cr.parent = bin(region.pk, CN_PK_BYTES);
-  cr.term_start = T0;
-  cr.term_end = T0 + 100000;
-  cr.selection = bin(local, CN_HASH_BYTES);
-  cr.term = 1;
-  if (util_seal("credential", &cr, csk[i], &cenv, &clen) != 0)
-    goto out;
-  cn_crypto_hash(cred_id, cenv, clen);
-  m.node = bin(cpk[i], CN_PK_BYTES);
-  m.created = T0;
-  m.credential = bin(cred_id, CN_HASH_BYTES);
-  m.delegate = bin(dpk[i], CN_PK_BYTES);
-  m.parent = bin(region.pk, CN_PK_BYTES);
-  in.decision = bin(local, CN_HASH_BYTES);
-  in.parent_proposal = bin(q, CN_HASH_BYTES);
-  in.binding = 1;
-  in.choices = &choice;
-  in.n_choices = 1;
-  /* and one on the region's lot, which is no vote: passed over (a lot's
-   * decision lists no council ballots, so none can come between the head
-   * its signature covers and the decision) */
-  on_lot.decision = bin(local, CN_HASH_BYTES);
-  on_lot.parent_proposal = bin(lot, CN_HASH_BYTES);
-  on_lot.binding = 1;
-  on_lot.choices = &zero;
-  on_lot.n_choices = 1;
-  m.instructions = ins;
-  m.n_instructions = 2;
-  if (util_seal("mandate", &m, csk[i], &menv, &mlen) != 0)
-    goto out;
-  cn_crypto_hash(via[i], menv, mlen);
-  dl.node = bin(cpk[i], CN_PK_BYTES);
-  dl.created = T0;
-  dl.mandate = bin(menv, mlen);
-  dl.credential = bin(cenv, clen);
-  if (util_act(&region, "delivery", &dl, dsk[i], NULL) != CN_OK)
+  if (council_delivers(i, q, on, 2, T0, via[i]) != CN_OK)
     goto out;
   rc = 0;
 out:
   if (rc != 0)
     fprintf(stderr, "council %d could not cast its ballot\n", i);
-  free(cenv);
-  free(menv);
   return rc;
 }
 
@@ -509,6 +526,12 @@ int main(void)
           lot_d->n_contribution_records == 0);
     if (lot_d)
       councilnet__decision__free_unpacked(lot_d, NULL);
+    /* an instruction on the lot, now closed, is passed over as well: the
+     * delivery (whatever else it carries) is not refused for it */
+    {
+      const uint8_t *on[1] = { lot };
+      CHECK_EQ_INT(council_delivers(1, q, on, 1, T0 + 2, NULL), CN_OK);
+    }
     if (cli) {
       char lot_hex[2 * CN_HASH_BYTES + 1];
       cn_hex_encode(lot_hex, lot, CN_HASH_BYTES);

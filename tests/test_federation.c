@@ -324,6 +324,26 @@ int main(void)
     for (int h = 2 * i; h < 2 * i + 2; h++)
       CHECK_EQ_INT(util_act(&dist[i], "volunteer", &v, msk[h][0], NULL), CN_OK);
   }
+  /* A neighborhood cannot mandate its delegate on the district's lot: a
+   * lot takes volunteers, not ballots (the district would pass the
+   * instruction over), so the draft is refused once the lot is followed. */
+  {
+    uint8_t mid[CN_HASH_BYTES];
+    int followed = 0;
+    for (int k = 0; k < 200 && !followed; k++) {
+      Councilnet__ProposalList *pl = (Councilnet__ProposalList *)util_get(
+        &hood[0], "/v1/parent/proposals", &councilnet__proposal_list__descriptor);
+      for (size_t j = 0; pl && j < pl->n_proposals; j++)
+        followed |= memcmp(pl->proposals[j]->id.data, sd[0], CN_HASH_BYTES) == 0;
+      if (pl)
+        councilnet__proposal_list__free_unpacked(pl, NULL);
+      if (!followed)
+        util_sleep_ms(20);
+    }
+    REQUIRE(followed);
+    CHECK_EQ_INT(mandate(&hood[0], ncred[0], mpk[0][0], dist[0].pk, pn[0], sd[0], 0, mid),
+                 CN_ERR_INVALID);
+  }
   set_all_clocks(T0 + 500);
   for (int i = 0; i < 2; i++) {
     uint64_t tram = 0, bus = 0;
