@@ -1,6 +1,7 @@
 /* store.c: SQLite behind one module. See store.h for the contract. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,7 @@ struct cn_store_t {
                              * mode: cn_store_checkpoint() runs on any thread) */
   int wal_frames;           /* frames in the WAL after the last commit */
   int sync_failed;          /* an fdatasync failed: nothing is durable any more */
+  pthread_mutex_t sync_mu;  /* one fdatasync of wal_fd at a time (cn_store_sync) */
   /* Copies behind the pointers that single-row getters hand out, so their
    * statements can be reset (and read locks dropped) before returning. */
   char *copy[8];
@@ -626,6 +628,11 @@ int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen)
     return -1;
   }
   s->wal_fd = -1;
+  if (pthread_mutex_init(&s->sync_mu, NULL) != 0) {
+    snprintf(err, errlen, "cannot make a mutex");
+    free(s);
+    return -1;
+  }
   if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
@@ -670,6 +677,7 @@ void cn_store_free(cn_store_t *s)
   sqlite3_close(s->db);         /* checkpoints and removes the WAL */
   if (s->wal_fd >= 0)
     close(s->wal_fd);
+  pthread_mutex_destroy(&s->sync_mu);
   free(s);
 }
 
@@ -709,9 +717,16 @@ int cn_store_sync(cn_store_t *s)
   /* Linux reports a lost writeback once per descriptor: after one failure
    * a later fdatasync may succeed although earlier pages never reached the
    * disk. So a failure stays: the node acknowledges nothing until it is
-   * restarted (SQLite then recovers from what the disk holds). */
-  if (__atomic_load_n(&s->sync_failed, __ATOMIC_ACQUIRE))
+   * restarted (SQLite then recovers from what the disk holds). And two
+   * calls at once (the sync thread, and the loop making reads durable)
+   * would split one failure between them: the one told nothing would
+   * acknowledge what the disk never got. So one at a time, and each looks
+   * at the flag after the one before it has set it. */
+  pthread_mutex_lock(&s->sync_mu);
+  if (__atomic_load_n(&s->sync_failed, __ATOMIC_ACQUIRE)) {
+    pthread_mutex_unlock(&s->sync_mu);
     return -1;
+  }
   do
     rc = fdatasync(s->wal_fd);
   while (rc != 0 && errno == EINTR);
@@ -719,9 +734,9 @@ int cn_store_sync(cn_store_t *s)
     fprintf(stderr, "councilnet: store: fdatasync of the WAL failed: %s; "
             "no write will be acknowledged until restart\n", strerror(errno));
     __atomic_store_n(&s->sync_failed, 1, __ATOMIC_RELEASE);
-    return -1;
   }
-  return 0;
+  pthread_mutex_unlock(&s->sync_mu);
+  return rc != 0 ? -1 : 0;
 }
 
 int cn_store_checkpoint_due(cn_store_t *s)
