@@ -79,7 +79,8 @@ struct cn_node_t {
 
 /* What a kind handler sees: the opened record, its decoded body, and the
  * seq/time it will get if accepted. */
-/* Room a budget_relay needs around the envelope it carries. */
+/* Room a budget_relay needs around the envelope it carries (some 180
+ * bytes with the largest varints, hops included). */
 #define RELAY_SLACK 256
 
 typedef struct apply_t {
@@ -129,7 +130,9 @@ static int node_load_parent(cn_node_t *n);
 static cn_err apply_budget_round(apply_t *a);
 static cn_err apply_budget_ballot(apply_t *a);
 static cn_err foreign_budget_mandate(apply_t *a);
-static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay);
+static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay,
+                              uint32_t depth);
+static uint32_t budget_relay_depth(const Councilnet__BudgetRelay *r);
 static int budget_close_due(cn_node_t *n, uint64_t now);
 static cn_err budget_propose(apply_t *a, const Councilnet__Instruction *in);
 static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len);
@@ -3792,7 +3795,8 @@ int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *
     if (cn_record_open(e->envelope.data, e->envelope.len, &rec) != CN_OK)
       continue;
     if (strcmp(rec.kind, "budget_round") == 0) {
-      if (budget_round_adopt(n, e->envelope.data, e->envelope.len, e->seq, 1) != 0) {
+      /* a round in the parent's own log is the parent's: we are one below */
+      if (budget_round_adopt(n, e->envelope.data, e->envelope.len, e->seq, 1, 1) != 0) {
         cn_record_close(&rec);
         goto fail;
       }
@@ -3808,8 +3812,13 @@ int cn_node_follow_apply(cn_node_t *n, const uint8_t *page, size_t len, size_t *
       }
     } else if (strcmp(rec.kind, "budget_relay") == 0 &&
                memcmp(rec.signer, n->parent_key, CN_PK_BYTES) == 0) {
+      /* Not strict: a relay from a newer parent may carry fields this
+       * node does not know yet, and refusing it would stop the round (and
+       * the following of the parent's log) here. */
       Councilnet__BudgetRelay *r = councilnet__budget_relay__unpack(NULL, rec.body_len, rec.body);
-      int bad = !r || budget_round_adopt(n, r->round.data, r->round.len, e->seq, 1) != 0 ||
+      int bad = !r ||
+                budget_round_adopt(n, r->round.data, r->round.len, e->seq, 1,
+                                   budget_relay_depth(r)) != 0 ||
                 budget_projects_adopt(n, r->round.data, r->round.len) != 0;
       if (r)
         councilnet__budget_relay__free_unpacked(r, NULL);
@@ -4002,7 +4011,20 @@ out:
 /* ---- participatory budgeting ---- */
 
 #define BUDGET_PROJECTS_MAX 512
-#define BUDGET_GRACE 600     /* seconds a node waits for missing child profiles */
+/* Seconds the round's owner waits past `closes` for missing child
+ * profiles. A node below it waits half as long per level (budget_grace),
+ * so that its mandate is due before its parent stops waiting. */
+#define BUDGET_GRACE 600
+/* ... but never less than this: a child council that is online needs a
+ * few federation ticks to close and send its mandate, and up to
+ * backoff_cap_ms (10 s by default) more if a send failed; 60 s leaves room
+ * for several such retries. The cost: levels from depth 4 down all wait
+ * 60 s (600 >> 4 is 37), so depth 4 and 5 race again as every level did
+ * before; depths 0 to 4 wait 600, 300, 150, 75, 60. */
+#define BUDGET_GRACE_FLOOR 60
+/* Depths past this are taken as this (a relay's hops come from the
+ * parent; the grace is at its floor long before). */
+#define BUDGET_DEPTH_MAX 64
 /* A budget mandate too large for one record goes up in parts, at most this
  * many (some 40 million approval sets). A parent keeps two mandates of a
  * child per round at most (cn_store_profile_put): twice this many parts. */
@@ -4093,13 +4115,11 @@ static cn_err apply_budget_round(apply_t *a)
   return CN_OK;
 }
 
-/* Take in a round from the parent's log (ENV: the round's envelope, as its
- * owner signed it) and pass it on to our own children. */
 /* Pass a round or a final list (ENV) down to our children, wrapped in a
  * budget_relay. One too large to wrap (a parent's, at the limit) is taken
  * in here all the same and not passed down: refusing it would stop this
  * node following its parent at all. Return 0 or -1. */
-static int budget_relay_append(cn_node_t *n, const uint8_t *env, size_t len)
+static int budget_relay_append(cn_node_t *n, const uint8_t *env, size_t len, uint32_t hops)
 {
   Councilnet__BudgetRelay rl = COUNCILNET__BUDGET_RELAY__INIT;
 
@@ -4112,10 +4132,46 @@ static int budget_relay_append(cn_node_t *n, const uint8_t *env, size_t len)
   rl.created = cn_node_now(n);
   rl.round.data = (uint8_t *)env;
   rl.round.len = len;
+  rl.hops = hops;
   return node_append_own(n, "budget_relay", &rl.base, rl.created, NULL, NULL, NULL, NULL);
 }
 
-static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay)
+/* This node's depth below a round's owner, when it takes the round in from
+ * its parent's relay R: one more than the parent's. A relay without hops
+ * comes from a parent from before schema 12, which relays only rounds it
+ * follows: it is at depth 1 at least, so this node at 2 at least. Taking
+ * the least depth the parent can be at gives the longest grace that can
+ * still be right: a parent from before waits the full grace itself, and a
+ * new one above it at depth 1 waits half, which this node's 150 s still
+ * meets (taking 1 would give 300 s, and race that parent's parent). */
+static uint32_t budget_relay_depth(const Councilnet__BudgetRelay *r)
+{
+  if (r->hops == 0)
+    return 2;
+  if (r->hops >= BUDGET_DEPTH_MAX)
+    return BUDGET_DEPTH_MAX;
+  return r->hops + 1;
+}
+
+/* Seconds past its `closes` this node waits for its child councils'
+ * mandates on round R: the full grace at the owner, and at a round taken
+ * in before schema 12 (depth unknown: as before), else halved per level
+ * below the owner, down to the floor. */
+static uint64_t budget_grace(const cn_store_round_t *r)
+{
+  uint64_t g;
+
+  if (r->owned || r->depth == 0)
+    return BUDGET_GRACE;
+  g = r->depth < 32 ? (uint64_t)BUDGET_GRACE >> r->depth : 0;
+  return g < BUDGET_GRACE_FLOOR ? BUDGET_GRACE_FLOOR : g;
+}
+
+/* Take in a round from the parent's log (ENV: the round's envelope, as its
+ * owner signed it), at DEPTH levels below its owner, and, if RELAY, pass it
+ * on to our own children with that depth. */
+static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint64_t seq, int relay,
+                              uint32_t depth)
 {
   cn_store_round_t row;
   Councilnet__BudgetRound *r = NULL;
@@ -4144,9 +4200,10 @@ static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint
   row.body_len = rec.body_len;
   row.envelope = env;
   row.envelope_len = len;
+  row.depth = depth;
   if (cn_store_round_put(n->store, &row) != 0)
     goto out;
-  if (relay && budget_relay_append(n, env, len) != 0)
+  if (relay && budget_relay_append(n, env, len, depth) != 0)
     goto out;
   rc = 0;
 out:
@@ -4592,7 +4649,7 @@ static int round_due_collect(void *ctx, const cn_store_round_t *r)
     d->failed = 1;
     return 1;
   }
-  if ((received < children || partial > 0) && d->now < r->closes + BUDGET_GRACE)
+  if ((received < children || partial > 0) && d->now < r->closes + budget_grace(r))
     return 0;
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 4;
@@ -4906,6 +4963,8 @@ static int round_collect(void *ctx, const cn_store_round_t *r)
   }
   v->owned = r->owned;
   v->mandated = r->mandated;
+  v->depth = r->depth;
+  v->grace = budget_grace(r);
   if (v->round && r->listed && r->projects) {
     /* show the final list once it is published */
     Councilnet__BudgetProjects *bp = councilnet__budget_projects__unpack(&alloc, r->projects_len,
@@ -5296,7 +5355,8 @@ static int budget_projects_adopt(cn_node_t *n, const uint8_t *env, size_t len)
   rc = -1;
   if (cn_store_round_set_projects(n->store, bp->round.data, rec.body, rec.body_len, env, len) != 0)
     goto out;
-  if (budget_relay_append(n, env, len) != 0)
+  /* the list goes down with the depth the round came with */
+  if (budget_relay_append(n, env, len, row.depth) != 0)
     goto out;
   rc = 0;
 out:

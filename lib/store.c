@@ -104,6 +104,10 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   " FROM budget_profile_parts;"
   "DROP TABLE budget_profile_parts;"
   "ALTER TABLE budget_profile_parts_11 RENAME TO budget_profile_parts;",
+  /* 12: a followed round's depth below its owner, which sets how long the
+   * node waits for its child councils' mandates. Rows kept from before
+   * are 0, as an owned round: they wait the full grace, as they did */
+  "ALTER TABLE rounds ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;",
 };
 
 enum stmt_id {
@@ -151,7 +155,7 @@ enum stmt_id {
 #define CHILD_LIVE(c) " " c ".issuer IS NOT NULL AND " c ".recall IS NULL AND " c ".term_end > :now"
 
 #define ROUND_COLS "id, seq, owned, opens, closes, body, mandated, allocated, listed, projects," \
-                   " envelope, projects_envelope, export"
+                   " envelope, projects_envelope, export, depth"
 
 static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -264,8 +268,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CROLL_TOTAL] = "SELECT count(*) FROM child_roll c JOIN keys k ON k.key = c.child AND k.member = 1",
   [ST_CWEIGHT_PUT] = "INSERT OR REPLACE INTO child_weights(child, roll) VALUES(:child, :roll)",
   [ST_CWEIGHT_GET] = "SELECT roll FROM child_weights WHERE child = :child",
-  [ST_ROUND_PUT] = "INSERT OR IGNORE INTO rounds(id, seq, owned, opens, closes, body, envelope)"
-                   " VALUES(:id, :seq, :owned, :opens, :closes, :body, :env)",
+  [ST_ROUND_PUT] = "INSERT OR IGNORE INTO rounds(id, seq, owned, opens, closes, body, envelope,"
+                   " depth) VALUES(:id, :seq, :owned, :opens, :closes, :body, :env, :depth)",
   [ST_ROUND_GET] = "SELECT " ROUND_COLS " FROM rounds WHERE id = :id",
   [ST_ROUND_SCAN] = "SELECT " ROUND_COLS " FROM rounds ORDER BY seq",
   [ST_ROUND_DONE] = "UPDATE rounds SET mandated = max(mandated, :mandated),"
@@ -1896,7 +1900,8 @@ int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r)
   if (!st || bind_blob(st, ":id", r->id, CN_HASH_BYTES) || bind_int(st, ":seq", r->seq) ||
       bind_int(st, ":owned", (uint64_t)!!r->owned) || bind_int(st, ":opens", r->opens) ||
       bind_int(st, ":closes", r->closes) || bind_blob(st, ":body", r->body, r->body_len) ||
-      bind_blob(st, ":env", r->envelope, r->envelope_len))
+      bind_blob(st, ":env", r->envelope, r->envelope_len) ||
+      bind_int(st, ":depth", r->depth))
     return -1;
   return store_exec(s, st, "round put");
 }
@@ -1930,6 +1935,7 @@ static int round_row(sqlite3_stmt *st, cn_store_round_t *r)
     r->export_pb = sqlite3_column_blob(st, 12);
     r->export_pb_len = (size_t)sqlite3_column_bytes(st, 12);
   }
+  r->depth = (uint32_t)sqlite3_column_int64(st, 13);
   return 0;
 }
 

@@ -12,7 +12,7 @@
 
 #include "councilnet/crypto.h"
 
-#define CN_STORE_SCHEMA_VERSION 11
+#define CN_STORE_SCHEMA_VERSION 12
 
 typedef struct cn_store_t cn_store_t;
 
@@ -368,6 +368,9 @@ typedef struct cn_store_round_t {
   const char *export_pb;          /* Pabulib text kept at the close, else NULL (not
                                    * NUL-terminated) */
   size_t export_pb_len;
+  uint32_t depth;                 /* levels below the round's owner: 0 owned here (or
+                                   * taken in before schema 12), 1 taken from the
+                                   * owner's log, else the parent's relay hops + 1 */
 } cn_store_round_t;
 
 int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);

@@ -1327,6 +1327,7 @@ static void test_profile_parts(void)
              "CREATE TABLE budget_profiles(round BLOB NOT NULL, child BLOB NOT NULL, body BLOB NOT NULL,"
              " PRIMARY KEY(round, child));"
              "INSERT INTO budget_profiles VALUES(x'1d%060x07', x'c0%060x02', CAST('old' AS BLOB));"
+             "ALTER TABLE rounds DROP COLUMN depth;"
              "PRAGMA user_version = 8;", 0, 0);
     CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -1389,6 +1390,7 @@ static void test_schema_step11(void)
            " CAST('a1' AS BLOB), zeroblob(32));"
            "INSERT INTO budget_profile_parts VALUES(x'1d%060x07', x'c0%060x02', 0, 2, 60, 10, 5,"
            " CAST('b0' AS BLOB), zeroblob(32));"
+           "ALTER TABLE rounds DROP COLUMN depth;"
            "PRAGMA user_version = 10;", 0, 0, 0, 0, 0, 0);
   REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
   CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -1424,6 +1426,54 @@ static void test_schema_step11(void)
   memset(&seen, 0, sizeof seen);
   CHECK_EQ_INT(cn_store_profile_scan(s, round, parts_collect, &seen), 0);
   CHECK_STR(seen.order, "1:a0,1:a1,");
+done:
+  cn_store_free(s);
+  remove_db(path);
+}
+
+/* Schema step 12: a round kept from before has depth 0, and waits the
+ * owner's full grace as it did; a round put since keeps its depth. */
+static void test_schema_step12(void)
+{
+  char path[160], err[256];
+  cn_store_t *s = NULL;
+  cn_store_round_t r, got;
+  sqlite3 *db = NULL;
+  static const uint8_t body[] = { 0x08, 0x01 };
+
+  snprintf(path, sizeof path, "%s/step12.db", tmpdir);
+  REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
+  cn_store_free(s);
+  s = NULL;
+  /* a version 11 database with a followed round */
+  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+  CHECK_EQ_INT(sqlite3_exec(db, "ALTER TABLE rounds DROP COLUMN depth;"
+                                "INSERT INTO rounds(id, seq, owned, opens, closes, body)"
+                                " VALUES(zeroblob(32), 4, 0, 10, 20, x'0801');"
+                                "PRAGMA user_version = 11;", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  err[0] = 0;
+  if (cn_store_open(path, &s, err, sizeof err) != 0)
+    fprintf(stderr, "step 12 migration: %s\n", err);
+  REQUIRE(s);
+  CHECK_EQ_INT(atoi(side_query(path, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
+  memset(&r, 0, sizeof r);
+  CHECK_EQ_INT(cn_store_round_get(s, r.id, &got), 0);
+  CHECK_EQ_INT(got.owned, 0);
+  CHECK_EQ_INT(got.depth, 0);
+  /* a round taken in since: its depth kept */
+  memset(r.id, 9, sizeof r.id);
+  r.seq = 5;
+  r.opens = 10;
+  r.closes = 20;
+  r.body = body;
+  r.body_len = sizeof body;
+  r.depth = 3;
+  REQUIRE(cn_store_begin(s) == 0);
+  CHECK_EQ_INT(cn_store_round_put(s, &r), 0);
+  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(cn_store_round_get(s, r.id, &got), 0);
+  CHECK_EQ_INT(got.depth, 3);
 done:
   cn_store_free(s);
   remove_db(path);
@@ -1620,6 +1670,7 @@ int main(void)
   test_open();
   test_profile_parts();
   test_schema_step11();
+  test_schema_step12();
   if (cn_store_open(dbpath, &s, err, sizeof err) != 0) {
     fprintf(stderr, "open: %s\n", err);
     test_failures_++;

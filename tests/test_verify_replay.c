@@ -55,6 +55,7 @@ static void test_schema_step10(void)
   /* a version 9 database as 5efca7d..3d871cf made it: no digest column */
   REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, "ALTER TABLE budget_profile_parts DROP COLUMN digest;"
+                       "ALTER TABLE rounds DROP COLUMN depth;"
                        "PRAGMA user_version = 9", NULL, NULL, NULL) == SQLITE_OK);
   sqlite3_close(db);
   db = NULL;
