@@ -174,8 +174,17 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     return;
   }
   why[0] = 0;
-  if (refusal)
+  if (status == 413) {
+    /* the parent takes no body this large (its max_body is below the
+     * largest record); libevent answers that with no Error of ours, and
+     * the same bytes will never fit: held, the row would hold the whole
+     * outbox, recall votes included */
+    snprintf(why, sizeof why, "HTTP 413: the record is larger than the parent accepts "
+             "(its max_body is below 64 KiB)");
+    final = 1;
+  } else if (refusal) {
     final = fed_refusal_is_final(body, len, why, sizeof why, &code);
+  }
   if (refusal && code == CN_ERR_NOT_MEMBER && (nm = fed_not_member(f, why)) == 1)
     return;
   if (nm == 0) {
@@ -186,7 +195,12 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
   if (final || nm == 0) {
     fprintf(stderr, "councild: parent refused outbox row %" PRIu64 " for good (%s)\n", f->row, why);
     snprintf(f->last_error, sizeof f->last_error, "parent refused a record: %.200s", why);
-    cn_node_outbox_bury(f->node, f->row, why);
+    if (cn_node_outbox_bury(f->node, f->row, why) != 0) {
+      /* not set aside (the disk?): try the row again later, not at once */
+      f->attempts++;
+      f->next_send_ms = cn_loop_now_ms() + fed_backoff(f);
+      return;
+    }
     f->attempts = 0;
     fed_drain(f);
     return;

@@ -19,7 +19,7 @@
 #define T0 1900000000ULL
 #define MAX_ROLL 400
 
-static tnode_t parent, child, small, big, huge;
+static tnode_t parent, child, small, big, huge, narrow, wide;
 static uint8_t sk[MAX_ROLL][CN_SK_BYTES], pk[MAX_ROLL][CN_PK_BYTES];
 
 static int outbox_empty(void *ctx)
@@ -138,6 +138,56 @@ static void test_big_roll(void)
     CHECK_EQ_INT(util_sh(cmd, &out), 0);
     free(out);
   }
+done:
+  return;
+}
+
+/* F. A parent whose max_body is below the largest record answers a large
+ * one with libevent's own 413, no Error of ours: the child set it aside
+ * at once, with the reason, and what follows it goes up. It used to
+ * retry it for ever, holding everything behind it. */
+static int dead_letters(tnode_t *n, int64_t *dead, char *why, size_t cap)
+{
+  Councilnet__FederationStatus *f = (Councilnet__FederationStatus *)util_get(
+    n, "/v1/federation", &councilnet__federation_status__descriptor);
+  if (!f)
+    return -1;
+  *dead = (int64_t)f->dead;
+  snprintf(why, cap, "%s", f->n_dead_letters && f->dead_letters[0]->error
+                             ? f->dead_letters[0]->error : "");
+  councilnet__federation_status__free_unpacked(f, NULL);
+  return 0;
+}
+
+static void test_parent_max_body(void)
+{
+  static const char *const set[1] = { "max_body=2048" };
+  Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
+  uint8_t extra_pk[CN_PK_BYTES], extra_sk[CN_SK_BYTES];
+  int64_t dead = -1;
+  char why[256] = "";
+
+  REQUIRE(tnode_start_set(&narrow, "Narrow parent", T0, set, 1) == 0);
+  REQUIRE(tnode_start(&wide, "Wide assembly", T0) == 0);
+  REQUIRE(util_admit_council(&narrow, wide.pk, "Wide assembly") == CN_OK);
+  for (int i = 0; i < 80; i++)      /* its whole roll: some 2.8 KB */
+    REQUIRE(util_admit(&wide, pk[i], "member") == CN_OK);
+  ps.node.data = wide.pk;
+  ps.node.len = CN_PK_BYTES;
+  ps.created = wide.now;
+  ps.url = narrow.url;
+  ps.key.data = narrow.pk;
+  ps.key.len = CN_PK_BYTES;
+  REQUIRE(util_act(&wide, "parent_set", &ps, wide.convener_sk, NULL) == CN_OK);
+  /* and a member after it, whose small roll update must still go up */
+  cn_crypto_keypair(extra_pk, extra_sk);
+  REQUIRE(util_admit(&wide, extra_pk, "late member") == CN_OK);
+  CHECK(util_wait(outbox_empty, &wide, 10000) == 0);
+  REQUIRE(dead_letters(&wide, &dead, why, sizeof why) == 0);
+  CHECK_EQ_INT(dead, 1);
+  CHECK(strstr(why, "HTTP 413") != NULL);
+  if (test_failures_)
+    fprintf(stderr, "dead letters %lld, reason: %s\n", (long long)dead, why);
 done:
   return;
 }
@@ -473,6 +523,7 @@ int main(void)
 
   test_big_roll();
   test_big_lot();
+  test_parent_max_body();
   test_big_budget();
   test_huge_budget();
 
@@ -549,6 +600,10 @@ int main(void)
   }
 done:
   if (started) {
+    if (narrow.dir[0])
+      CHECK(tnode_destroy(&narrow) == 0);
+    if (wide.dir[0])
+      CHECK(tnode_destroy(&wide) == 0);
     if (small.dir[0])
       CHECK(tnode_destroy(&small) == 0);
     if (big.dir[0])
