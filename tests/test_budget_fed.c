@@ -23,28 +23,6 @@
 static tnode_t city, dist[2], hood[NB];
 static const int roll_of[NB] = { 6, 9, 4, 11 };
 
-typedef struct round_ctx_t {
-  tnode_t *n;
-  uint8_t id[CN_HASH_BYTES];
-  int allocated;
-} round_ctx_t;
-
-/* Does N know a round (and has it allocated)? */
-static int round_seen(void *ctx)
-{
-  round_ctx_t *r = ctx;
-  Councilnet__RoundList *rl =
-    (Councilnet__RoundList *)util_get(r->n, "/v1/budget", &councilnet__round_list__descriptor);
-  int ok = 0;
-  if (rl && rl->n_rounds == 1) {
-    memcpy(r->id, rl->rounds[0]->id.data, CN_HASH_BYTES);
-    ok = !r->allocated || rl->rounds[0]->allocation != NULL;
-  }
-  if (rl)
-    councilnet__round_list__free_unpacked(rl, NULL);
-  return ok;
-}
-
 static int outbox_empty(void *ctx)
 {
   return util_outbox(ctx) == 0;
@@ -117,7 +95,7 @@ int main(void)
   Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
   Councilnet__BudgetProject proj[NP], *pp[NP];
   Councilnet__RoundList *rl = NULL;
-  round_ctx_t rc;
+  util_round_t rc = { NULL, { 0 }, 0 };
   cn_budget_t offline;
   cn_budget_result_t res;
   char *pb = NULL;
@@ -165,7 +143,7 @@ int main(void)
   for (int h = 0; h < NB; h++) {
     rc.n = &hood[h];
     rc.allocated = 0;
-    REQUIRE(util_wait(round_seen, &rc, 10000) == 0);
+    REQUIRE(util_wait(util_round_seen, &rc, 10000) == 0);
   }
 
   /* Members vote: each neighborhood leans to its own projects. */
@@ -313,7 +291,7 @@ int main(void)
   set_all_clocks(T0 + 100);
   rc.n = &city;
   rc.allocated = 1;
-  REQUIRE(util_wait(round_seen, &rc, 15000) == 0);
+  REQUIRE(util_wait(util_round_seen, &rc, 15000) == 0);
   rl = (Councilnet__RoundList *)util_get(&city, "/v1/budget", &councilnet__round_list__descriptor);
   REQUIRE(rl && rl->n_rounds == 1 && rl->rounds[0]->allocation);
   CHECK_EQ_INT(rl->rounds[0]->allocation->voters, ballots);

@@ -682,6 +682,22 @@ int util_wait_round(tnode_t *n, const uint8_t id[CN_HASH_BYTES], int listed, int
   return util_wait(round_as_wanted, &w, ms);
 }
 
+int util_round_seen(void *ctx)
+{
+  util_round_t *r = ctx;
+  Councilnet__RoundList *rl =
+    (Councilnet__RoundList *)util_get(r->n, "/v1/budget", &councilnet__round_list__descriptor);
+  int ok = 0;
+
+  if (rl && rl->n_rounds == 1) {
+    memcpy(r->id, rl->rounds[0]->id.data, CN_HASH_BYTES);
+    ok = !r->allocated || rl->rounds[0]->allocation != NULL;
+  }
+  if (rl)
+    councilnet__round_list__free_unpacked(rl, NULL);
+  return ok;
+}
+
 int util_ballots_are(tnode_t *n, const uint8_t pid[CN_HASH_BYTES], uint64_t want)
 {
   char path[128], hex[2 * CN_HASH_BYTES + 1];

@@ -125,6 +125,14 @@ Councilnet__RoundView *util_round_view(Councilnet__RoundList *rl, const uint8_t 
  * mandate sent (MANDATED), its allocation (ALLOCATED) as asked. 0 or -1. */
 int util_wait_round(tnode_t *n, const uint8_t id[CN_HASH_BYTES], int listed, int mandated,
                     int allocated, int ms);
+/* For util_wait(): does N know exactly one budget round (its id goes in
+ * ID), allocated if ALLOCATED is set? CTX is a util_round_t. */
+typedef struct util_round_t {
+  tnode_t *n;
+  uint8_t id[CN_HASH_BYTES];
+  int allocated;
+} util_round_t;
+int util_round_seen(void *ctx);
 /* Does N count exactly WANT ballots on proposal PID (any channel)? */
 int util_ballots_are(tnode_t *n, const uint8_t pid[CN_HASH_BYTES], uint64_t want);
 /* The same, for util_wait(): CTX is a util_ballots_t. */
