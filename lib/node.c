@@ -4154,16 +4154,21 @@ static uint32_t budget_relay_depth(const Councilnet__BudgetRelay *r)
 }
 
 /* Seconds past its `closes` this node waits for its child councils'
- * mandates on round R: the full grace at the owner, and at a round taken
- * in before schema 12 (depth unknown: as before), else halved per level
- * below the owner, down to the floor. */
+ * mandates on round R: the full grace at the owner, else halved per level
+ * below the owner, down to the floor. A round taken in before schema 12
+ * (depth unknown) counts as depth 2, as a relay without hops does: its
+ * parent may have been upgraded since and wait half the grace, and this
+ * node must not be due after it. */
 static uint64_t budget_grace(const cn_store_round_t *r)
 {
+  uint32_t depth = r->depth;
   uint64_t g;
 
-  if (r->owned || r->depth == 0)
+  if (r->owned)
     return BUDGET_GRACE;
-  g = r->depth < 32 ? (uint64_t)BUDGET_GRACE >> r->depth : 0;
+  if (depth == 0)
+    depth = 2;      /* taken in before schema 12: as a relay without hops */
+  g = depth < 32 ? (uint64_t)BUDGET_GRACE >> depth : 0;
   return g < BUDGET_GRACE_FLOOR ? BUDGET_GRACE_FLOOR : g;
 }
 
@@ -4188,7 +4193,16 @@ static int budget_round_adopt(cn_node_t *n, const uint8_t *env, size_t len, uint
     goto out;
   }
   if (cn_store_round_get(n->store, rec.id, &row) == 0) {
-    rc = 0;     /* known already */
+    /* Known already. Taken in again from a new parent deeper in the tree
+     * (parent_set reads the new parent's log from its start): the grace
+     * must shrink with the depth, here and below, or this node's mandate
+     * would be due when (or after) the new parent stops waiting. A node
+     * moved up keeps its depth: waiting less than it could is safe. */
+    rc = 0;
+    if (!row.owned && depth > row.depth &&
+        (cn_store_round_deepen(n->store, rec.id, depth) != 0 ||
+         (relay && budget_relay_append(n, env, len, depth) != 0)))
+      rc = -1;
     goto out;
   }
   memset(&row, 0, sizeof row);

@@ -106,7 +106,7 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
   "ALTER TABLE budget_profile_parts_11 RENAME TO budget_profile_parts;",
   /* 12: a followed round's depth below its owner, which sets how long the
    * node waits for its child councils' mandates. Rows kept from before
-   * are 0, as an owned round: they wait the full grace, as they did */
+   * are 0: unknown (budget_grace takes a followed one as depth 2) */
   "ALTER TABLE rounds ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;",
 };
 
@@ -126,7 +126,7 @@ enum stmt_id {
   ST_VOL_COUNT, ST_OUT_RESEND, ST_OUT_LAST, ST_OUT_ROTATE, ST_OUT_ROTATE_DELETE, ST_OUT_DEAD_DELETE,
   ST_CROLL_ADD, ST_CROLL_DEL, ST_CROLL_HAS, ST_CROLL_ELSEWHERE, ST_CROLL_COUNT, ST_CROLL_TOTAL,
   ST_CWEIGHT_PUT, ST_CWEIGHT_GET, ST_REPRESENTED,
-  ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE,
+  ST_ROUND_PUT, ST_ROUND_GET, ST_ROUND_SCAN, ST_ROUND_DONE, ST_ROUND_DEPTH,
   ST_BBALLOT_PUT, ST_BBALLOT_SCAN, ST_PROFILE_PUT, ST_PROFILE_SCAN, ST_PROFILE_COUNTS,
   ST_PROFILE_GET, ST_PROFILE_HAS, ST_PROFILE_PRUNE,
   ST_ROUND_LIST, ST_ROUND_EXPORT, ST_RPROP_PUT, ST_RPROP_SCAN,
@@ -275,6 +275,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_ROUND_DONE] = "UPDATE rounds SET mandated = max(mandated, :mandated),"
                     " allocated = max(allocated, :allocated) WHERE id = :id",
   [ST_ROUND_EXPORT] = "UPDATE rounds SET export = :export WHERE id = :id",
+  [ST_ROUND_DEPTH] = "UPDATE rounds SET depth = :depth WHERE id = :id AND owned = 0 AND depth < :depth",
   [ST_ROUND_LIST] = "UPDATE rounds SET listed = 1, projects = :projects,"
                     " projects_envelope = :penv WHERE id = :id",
   [ST_RPROP_PUT] = "INSERT OR IGNORE INTO round_proposals(round, id, child, seq, body)"
@@ -1892,6 +1893,14 @@ int cn_store_child_weight_get(cn_store_t *s, const uint8_t child[CN_PK_BYTES], u
 int cn_store_represented(cn_store_t *s, uint64_t *n)
 {
   return store_count(s, ST_REPRESENTED, n);
+}
+
+int cn_store_round_deepen(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], uint32_t depth)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_ROUND_DEPTH);
+  if (!st || bind_blob(st, ":id", id, CN_HASH_BYTES) || bind_int(st, ":depth", depth))
+    return -1;
+  return store_exec(s, st, "round deepen");
 }
 
 int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r)

@@ -374,6 +374,9 @@ typedef struct cn_store_round_t {
 } cn_store_round_t;
 
 int cn_store_round_put(cn_store_t *s, const cn_store_round_t *r);
+/* A followed round ID is DEPTH below its owner, if deeper than stored (the
+ * node moved under another parent). 0 or -1. */
+int cn_store_round_deepen(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], uint32_t depth);
 /* 1 if absent. OUT's body stays valid until the next cn_store_round_get(). */
 int cn_store_round_get(cn_store_t *s, const uint8_t id[CN_HASH_BYTES], cn_store_round_t *out);
 int cn_store_round_scan(cn_store_t *s, int (*fn)(void *ctx, const cn_store_round_t *r), void *ctx);

@@ -29,28 +29,7 @@
 #define ROLL_B 4
 #define ROLL_D 2        /* the district's own members (people) */
 
-static tnode_t city, dist, hood[2];
-
-typedef struct round_ctx_t {
-  tnode_t *n;
-  uint8_t id[CN_HASH_BYTES];
-} round_ctx_t;
-
-/* Does N know a round? */
-static int round_seen(void *ctx)
-{
-  round_ctx_t *r = ctx;
-  Councilnet__RoundList *rl =
-    (Councilnet__RoundList *)util_get(r->n, "/v1/budget", &councilnet__round_list__descriptor);
-  int ok = 0;
-  if (rl && rl->n_rounds == 1) {
-    memcpy(r->id, rl->rounds[0]->id.data, CN_HASH_BYTES);
-    ok = 1;
-  }
-  if (rl)
-    councilnet__round_list__free_unpacked(rl, NULL);
-  return ok;
-}
+static tnode_t city, dist, hood[2], mover;
 
 /* N's view of round ID (free with councilnet__round_list__free_unpacked on
  * *RL), or NULL. */
@@ -59,6 +38,24 @@ static Councilnet__RoundView *view_of(tnode_t *n, const uint8_t id[CN_HASH_BYTES
 {
   *rl = (Councilnet__RoundList *)util_get(n, "/v1/budget", &councilnet__round_list__descriptor);
   return *rl ? util_round_view(*rl, id) : NULL;
+}
+
+typedef struct depth_want_t {
+  tnode_t *n;
+  const uint8_t *id;
+  uint32_t depth;
+} depth_want_t;
+
+/* For util_wait(): does N show round ID at DEPTH? */
+static int depth_is(void *ctx)
+{
+  depth_want_t *w = ctx;
+  Councilnet__RoundList *rl = NULL;
+  Councilnet__RoundView *v = view_of(w->n, w->id, &rl);
+  int ok = v && v->depth == w->depth;
+  if (rl)
+    councilnet__round_list__free_unpacked(rl, NULL);
+  return ok;
 }
 
 /* Check N's depth and grace for round ID as it shows them. */
@@ -169,7 +166,7 @@ int main(void)
   Councilnet__BudgetProject proj[NP], *pp[NP];
   Councilnet__RoundList *rl = NULL;
   Councilnet__RoundView *v;
-  round_ctx_t rc;
+  util_round_t rc = { NULL, { 0 }, 0 };
   int started = 0;
 
   cn_crypto_init();
@@ -203,7 +200,7 @@ int main(void)
   REQUIRE(util_act(&city, "budget_round", &br, city.convener_sk, NULL) == CN_OK);
   for (int h = 0; h < 2; h++) {
     rc.n = &hood[h];
-    REQUIRE(util_wait(round_seen, &rc, 10000) == 0);
+    REQUIRE(util_wait(util_round_seen, &rc, 10000) == 0);
     REQUIRE(util_wait_round(&hood[h], rc.id, 1, 0, 0, 10000) == 0);
   }
 
@@ -272,10 +269,43 @@ int main(void)
   CHECK_EQ_INT(v->allocation->projects[2]->votes, ROLL_D);
   CHECK(util_council_verify(&dist) == 0);
   CHECK(util_council_verify(&hood[0]) == 0);
+
+  /* A council under the city (depth 1) moves under the district: it reads
+   * the district's log from the start, takes the round in again one level
+   * deeper, and passes the new depth down. Kept at depth 1 it would wait
+   * as long as its new parent, 300 s. (Last, once the city has allocated:
+   * a council more under the city would hold its close.) */
+  {
+    Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
+    depth_want_t w = { &mover, rc.id, 2 };
+    util_round_t mr = { &mover, { 0 }, 0 };
+    REQUIRE(tnode_start_child(&mover, "Mover", T0, &city) == 0);
+    REQUIRE(util_admit_council(&city, mover.pk, "Mover") == CN_OK);
+    REQUIRE(util_wait(util_round_seen, &mr, 10000) == 0);
+    check_depth(&mover, "mover under the city", rc.id, 1, 300);
+    REQUIRE(util_admit_council(&dist, mover.pk, "Mover") == CN_OK);
+    ps.node.data = mover.pk;
+    ps.node.len = CN_PK_BYTES;
+    ps.created = T0;
+    ps.url = dist.url;
+    ps.key.data = dist.pk;
+    ps.key.len = CN_PK_BYTES;
+    REQUIRE(util_act(&mover, "parent_set", &ps, mover.convener_sk, NULL) == CN_OK);
+    CHECK(util_wait(depth_is, &w, 10000) == 0);
+    check_depth(&mover, "mover under the district", rc.id, 2, 150);
+    {
+      relay_ctx_t r = { rc.id, { 0, 0 }, { 0, 0 } };
+      CHECK(util_log_each(&mover, relay_hops, &r) == 0);
+      CHECK_EQ_INT(r.seen[0], 2);         /* the round, passed down again */
+      CHECK_EQ_INT(r.hops[0], 2);
+    }
+  }
 done:
   if (rl)
     councilnet__round_list__free_unpacked(rl, NULL);
   if (started) {
+    if (mover.dir[0])
+      CHECK(tnode_destroy(&mover) == 0);
     for (int h = 0; h < 2; h++)
       CHECK(tnode_destroy(&hood[h]) == 0);
     CHECK(tnode_destroy(&dist) == 0);
