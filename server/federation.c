@@ -26,6 +26,7 @@ struct cn_fed_t {
   int sending;
   uint64_t row;                     /* outbox row in flight */
   uint8_t row_id[CN_HASH_BYTES];    /* its record id */
+  size_t row_len;                   /* its size */
   unsigned attempts;
   uint64_t next_send_ms;
   int empty;                        /* the outbox was empty at the last look */
@@ -158,7 +159,7 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
   cn_fed_t *f = ctx;
   char why[200];
   cn_err code = CN_OK;
-  int refusal = status >= 400 && status < 500 && status != 429, final = 0, nm = -1;
+  int refusal = status >= 400 && status < 500 && status != 429, final = 0, nm = -1, too_large = 0;
 
   f->sending = 0;
   if (status == 200 && fed_receipt_ok(f, body, len)) {
@@ -174,16 +175,19 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     return;
   }
   why[0] = 0;
-  if (status == 413) {
-    /* the parent takes no body this large (its max_body is below the
-     * largest record); libevent answers that with no Error of ours, and
-     * the same bytes will never fit: held, the row would hold the whole
-     * outbox, recall votes included */
-    snprintf(why, sizeof why, "HTTP 413: the record is larger than the parent accepts "
-             "(its max_body is below 64 KiB)");
-    final = 1;
-  } else if (refusal) {
+  if (refusal)
     final = fed_refusal_is_final(body, len, why, sizeof why, &code);
+  if (status == 413 && !final && code == CN_OK) {
+    /* 413 without an Error of ours: libevent's own, the request larger
+     * than the parent's max_body (or max_headers) lets in. The same bytes
+     * will not fit while it is so; held, the row would hold the whole
+     * outbox, recall votes included. Set aside (and resendable), and the
+     * next row waits its backoff, so that a parent set too low for a while
+     * does not have the whole outbox set aside at once. */
+    snprintf(why, sizeof why, "HTTP 413 without an Error: the parent's max_body (or "
+             "max_headers) is below this request (%zu bytes of record)", f->row_len);
+    final = 1;
+    too_large = 1;
   }
   if (refusal && code == CN_ERR_NOT_MEMBER && (nm = fed_not_member(f, why)) == 1)
     return;
@@ -197,6 +201,11 @@ static void fed_on_sent(void *ctx, int status, const uint8_t *body, size_t len)
     snprintf(f->last_error, sizeof f->last_error, "parent refused a record: %.200s", why);
     if (cn_node_outbox_bury(f->node, f->row, why) != 0) {
       /* not set aside (the disk?): try the row again later, not at once */
+      f->attempts++;
+      f->next_send_ms = cn_loop_now_ms() + fed_backoff(f);
+      return;
+    }
+    if (too_large) {
       f->attempts++;
       f->next_send_ms = cn_loop_now_ms() + fed_backoff(f);
       return;
@@ -243,6 +252,7 @@ static void fed_drain(cn_fed_t *f)
     return;
   }
   cn_crypto_hash(f->row_id, env, len);
+  f->row_len = len;
   if (cn_peer_request(f->peer, "POST", "/v1/records", env, len, fed_on_sent, f) == 0)
     f->sending = 1;
   else
