@@ -3208,9 +3208,60 @@ int cn_node_outbox_refresh_roll(cn_node_t *n, uint64_t id)
   return node_commit(n) != 0 ? -1 : 0;
 }
 
+/* Deliveries countersigned here while this node had no link to the
+ * parent of their credential (no parent yet, or another) were receipted
+ * and kept in the log, but went nowhere. Now the parent is set: those for
+ * live credentials of ours at it go up, each after the decisions its
+ * mandate cites (the parent checks the instructions against them). One
+ * already there, from an earlier time with this parent, answers with its
+ * first receipt. */
+typedef struct requeue_t {
+  cn_node_t *n;
+  uint64_t now;
+  int failed;
+} requeue_t;
+
+static int requeue_delivery(void *ctx, const cn_store_entry_t *e)
+{
+  requeue_t *q = ctx;
+  Councilnet__Delivery *d = NULL;
+  Councilnet__Mandate *m = NULL;
+  cn_record_t rec, cr, mr;
+  cn_store_credential_t c;
+  int up = 0;
+
+  if (cn_record_open(e->envelope, e->envelope_len, &rec) != CN_OK)
+    return 0;
+  d = councilnet__delivery__unpack(NULL, rec.body_len, rec.body);
+  if (d && cn_record_open(d->credential.data, d->credential.len, &cr) == CN_OK) {
+    up = cn_store_credential_get(q->n->store, cr.id, &c) == 0 && !c.has_issuer && !c.recalled &&
+         c.term_end > q->now && memcmp(c.parent, q->n->parent_key, CN_PK_BYTES) == 0;
+    cn_record_close(&cr);
+  }
+  if (up && cn_record_open(d->mandate.data, d->mandate.len, &mr) == CN_OK) {
+    m = councilnet__mandate__unpack(NULL, mr.body_len, mr.body);
+    cn_record_close(&mr);
+  }
+  /* a decision that cannot be queued (gone?) is not this act's to fail:
+   * the parent then refuses the delivery, which becomes a dead letter
+   * saying why */
+  for (size_t i = 0; up && m && i < m->n_instructions; i++)
+    if (m->instructions[i]->decision.len == CN_HASH_BYTES)
+      (void)outbox_decision(q->n, m->instructions[i]->decision.data);
+  if (up && outbox_add(q->n, "delivery", e->envelope, e->envelope_len) != 0)
+    q->failed = 1;
+  if (m)
+    councilnet__mandate__free_unpacked(m, NULL);
+  if (d)
+    councilnet__delivery__free_unpacked(d, NULL);
+  cn_record_close(&rec);
+  return q->failed;
+}
+
 static cn_err apply_parent_set(apply_t *a)
 {
   Councilnet__ParentSet *m = (Councilnet__ParentSet *)a->body;
+  int changed;
   cn_err err;
 
   if ((err = require_convener(a)) != CN_OK)
@@ -3220,6 +3271,7 @@ static cn_err apply_parent_set(apply_t *a)
     return refuse(a, CN_ERR_INVALID, "a parent is an http:// URL and a 32-byte node key");
   if (memcmp(m->key.data, a->n->pk, CN_PK_BYTES) == 0)
     return refuse(a, CN_ERR_INVALID, "a node cannot be its own parent");
+  changed = !a->n->has_parent || memcmp(a->n->parent_key, m->key.data, CN_PK_BYTES) != 0;
   /* What waits in the outbox was made for the former parent (its
    * credentials, mandates, recall votes, our roll as it knew it): another
    * parent refuses it for good, and it would stall everything behind it.
@@ -3241,9 +3293,15 @@ static cn_err apply_parent_set(apply_t *a)
   a->n->parent_changed = 1;
   if (node_load_parent(a->n) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
-  /* The new parent gets the whole roll (keys only) to start from. */
+  /* The new parent gets the whole roll (keys only) to start from, then
+   * the deliveries meant for it that went nowhere. */
   if (roll_full(a->n, a->now) != 0)
     return refuse(a, CN_ERR_INTERNAL, "database error");
+  if (changed) {
+    requeue_t q = { a->n, a->now, 0 };
+    if (cn_store_log_kind_scan(a->n->store, "delivery", requeue_delivery, &q) != 0 || q.failed)
+      return refuse(a, CN_ERR_INTERNAL, "database error");
+  }
   return CN_OK;
 }
 

@@ -113,7 +113,7 @@ static const char *const schema_steps[CN_STORE_SCHEMA_VERSION] = {
 enum stmt_id {
   ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
   ST_META_GET, ST_META_SET,
-  ST_LOG_HEAD, ST_LOG_APPEND, ST_LOG_FIND, ST_LOG_SCAN,
+  ST_LOG_HEAD, ST_LOG_APPEND, ST_LOG_FIND, ST_LOG_SCAN, ST_LOG_KIND,
   ST_KEY_GET, ST_KEY_PUT, ST_KEY_SCAN, ST_ROLL_COUNT, ST_CONVENER_COUNT,
   ST_PROP_PUT, ST_PROP_GET, ST_PROP_SCAN, ST_PROP_DUE, ST_PROP_DECIDE, ST_PROP_GET_LIGHT,
   ST_BALLOT_GET, ST_BALLOT_PUT, ST_BALLOT_ADD, ST_BALLOT_SCAN,
@@ -173,6 +173,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     " ON CONFLICT(record_id) DO NOTHING",
   [ST_LOG_FIND] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
                   " WHERE record_id = :id",
+  [ST_LOG_KIND] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
+                  " WHERE kind = :kind ORDER BY seq",
   [ST_LOG_SCAN] = "SELECT seq, prev, record_id, received, hash, kind, envelope FROM log"
                   " WHERE seq > :after ORDER BY seq LIMIT :limit",
   [ST_KEY_GET] = "SELECT key, name, groups, member, clerk, convener, since, council FROM keys"
@@ -969,6 +971,21 @@ int cn_store_log_scan(cn_store_t *s, uint64_t after, uint64_t limit,
   if (!st || bind_int(st, ":after", after) || bind_int(st, ":limit", limit))
     return -1;
   SCAN_ROWS(s, st, "log scan", cn_store_entry_t, log_row, fn, ctx, found);
+  (void)found;
+out:
+  sqlite3_reset(st);
+  return rc;
+}
+
+int cn_store_log_kind_scan(cn_store_t *s, const char *kind,
+                           int (*fn)(void *ctx, const cn_store_entry_t *e), void *ctx)
+{
+  sqlite3_stmt *st = store_stmt(s, ST_LOG_KIND);
+  int rc = 0, found = 0;
+
+  if (!st || bind_text(st, ":kind", kind))
+    return -1;
+  SCAN_ROWS(s, st, "log kind scan", cn_store_entry_t, log_row, fn, ctx, found);
   (void)found;
 out:
   sqlite3_reset(st);

@@ -110,6 +110,9 @@ int cn_store_log_find(cn_store_t *s, const uint8_t id[CN_HASH_BYTES],
 /* Call FN for each entry with seq > AFTER, at most LIMIT. FN returns 0 to go on. */
 int cn_store_log_scan(cn_store_t *s, uint64_t after, uint64_t limit,
                       int (*fn)(void *ctx, const cn_store_entry_t *e), void *ctx);
+/* Every entry of KIND, in log order (the whole log is read: for rare acts). */
+int cn_store_log_kind_scan(cn_store_t *s, const char *kind,
+                           int (*fn)(void *ctx, const cn_store_entry_t *e), void *ctx);
 
 /* keys: members, clerks and conveners. */
 typedef struct cn_store_key_t {

@@ -148,15 +148,21 @@ with Workdir() as w:
         n.set_clock(parent.now + 101)
     cred = hall.wait_for(lambda: (hall.council("delegate", "list")[0].get("delegates") or [None])[0],
                          "the credential at the hall")["credential_id"]
-    hall.council("parent", "set", parent.url, parent.key, key=hall.convener_key)
-    hall.wait_for(lambda: len(hall.council("parent", "proposals")[0].get("proposals", [])) >= 1
-                  or None, "the parent's proposal followed")
+    # Mandated and countersigned before the parent is set: the delivery is
+    # receipted and kept, with nowhere to go yet ...
     r, _ = hall.council("mandate", "new", "--credential", cred, "--instruction",
                         f"decision={local},parent-proposal={pq},binding,choice=0",
                         key=hall.convener_key)
     hall.council("mandate", "accept", r["mandate"], key=hm[0], json_out=False)
+    t.eq(hall.council("federation")[0]["outbox"], 0, "no parent yet: nothing queued")
+    # ... and goes up, after the decision it cites, once the parent is set
+    # (it used to go nowhere: the parent never saw the delegate).
+    hall.council("parent", "set", parent.url, parent.key, key=hall.convener_key)
+    hall.wait_for(lambda: len(hall.council("parent", "proposals")[0].get("proposals", [])) >= 1
+                  or None, "the parent's proposal followed")
     hall.wait_for(lambda: hall.council("federation")[0]["outbox"] == 0 or None,
                   "the delivery at the parent")
+    t.eq(hall.council("federation")[0]["dead"], 0, "nothing set aside")
     listed, rc = parent.council("delegate", "list", check=False)
     t.check(rc == 0 and cred in [d["credential_id"] for d in listed.get("delegates", [])],
             f"the parent lists the delivered credential: {rc} {json.dumps(listed)[:200]}")
