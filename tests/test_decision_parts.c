@@ -238,6 +238,20 @@ static int forge_at(void *ctx, uint64_t seq, const uint8_t prev[CN_HASH_BYTES], 
   return 1;
 }
 
+/* `council verify` of the region's log fails at entry SEQ, saying WHY
+ * (the start of its reason). */
+static void verify_refuses(uint64_t seq, const char *why)
+{
+  char want[256], *out = NULL;
+
+  snprintf(want, sizeof want, "entry %llu: %s", (unsigned long long)seq, why);
+  CHECK_EQ_INT(council("verify", region.url, &out), 1);
+  CHECK(out && strstr(out, want));
+  if (test_failures_)
+    fprintf(stderr, "%.3000s\n", out ? out : "");
+  free(out);
+}
+
 /* Region's decision D signed again by its key SK, in place of the entry at
  * SEQ; then what `council decision show Q` says of it. */
 static int forged_show_also(const Councilnet__Decision *d, const uint8_t sk[CN_SK_BYTES],
@@ -631,12 +645,7 @@ int main(void)
     out = NULL;
     /* every record of that log checks alone; verify ties the decision to
      * the parts logged before it */
-    snprintf(args, sizeof args, "entry %llu: the decision names other contributions parts",
-             (unsigned long long)dec_seq);
-    CHECK_EQ_INT(council("verify", region.url, &out), 1);
-    CHECK(out && strstr(out, args));
-    free(out);
-    out = NULL;
+    verify_refuses(dec_seq, "the decision names other contributions parts");
     d->contribution_records[1] = d->contribution_records[0];
     d->contribution_records[0] = first;
     memcpy(last_real, d->contribution_records[n_parts - 1].data, CN_HASH_BYTES);
@@ -649,29 +658,15 @@ int main(void)
       fprintf(stderr, "%.3000s\n", out ? out : "");
     free(out);
     out = NULL;
-    snprintf(args, sizeof args, "entry %llu: the decision names other contributions parts",
-             (unsigned long long)dec_seq);
-    CHECK_EQ_INT(council("verify", region.url, &out), 1);
-    CHECK(out && strstr(out, args));
-    if (test_failures_)
-      fprintf(stderr, "%.3000s\n", out ? out : "");
-    free(out);
-    out = NULL;
+    verify_refuses(dec_seq, "the decision names other contributions parts");
     memcpy(d->contribution_records[n_parts - 1].data, last_real, CN_HASH_BYTES);
     /* and one naming a part more than the node logged */
     d->n_contribution_records = n_parts - 1;
     CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);   /* the client too */
     free(out);
     out = NULL;
-    snprintf(args, sizeof args, "entry %llu: the decision names another number of contributions "
-             "parts", (unsigned long long)dec_seq);
-    CHECK_EQ_INT(council("verify", region.url, &out), 1);
-    CHECK(out && strstr(out, args));
+    verify_refuses(dec_seq, "the decision names another number of contributions parts");
     d->n_contribution_records = n_parts;
-    if (test_failures_)
-      fprintf(stderr, "%.3000s\n", out ? out : "");
-    free(out);
-    out = NULL;
     /* and one listing a ballot inline besides its parts: an older client
      * would show the one, a newer the others */
     {
@@ -690,10 +685,7 @@ int main(void)
         fprintf(stderr, "%.3000s\n", out ? out : "");
       free(out);
       out = NULL;
-      snprintf(args, sizeof args, "entry %llu: a decision in parts lists contributions inline",
-               (unsigned long long)dec_seq);
-      CHECK_EQ_INT(council("verify", region.url, &out), 1);
-      CHECK(out && strstr(out, args));
+      verify_refuses(dec_seq, "a decision in parts lists contributions inline");
       d->contributions = NULL;   /* not ours to free */
       d->n_contributions = 0;
     }
