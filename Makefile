@@ -36,7 +36,7 @@ asan: deps
 # The tests that drive councild's threads (worker pool, sync and checkpoint
 # threads), with councild and the tests under ThreadSanitizer: a race
 # report makes the process exit 66, which fails the test.
-TSAN_TESTS = test_pool|test_pipeline|test_badinput|test_federation|test_fed_outage|test_crash
+TSAN_TESTS = test_pool|test_pipeline|test_badinput|test_federation|test_fed_outage|test_crash|test_vfs
 tsan: deps
 	@cmake -S . -B build-tsan -DCN_WERROR=ON -DCN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-tsan -j$(JOBS)

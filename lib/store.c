@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "vfs.h"
 
 /* Schema, one entry per version: applying entry i moves user_version from i
  * to i + 1. Never edit a released entry; append a new one. */
@@ -597,7 +598,7 @@ static void store_open_wal(cn_store_t *s)
   /* Checkpoints move to cn_store_checkpoint(), on a connection of their own. */
   if (fd >= 0 &&
       sqlite3_open_v2(path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                      NULL) == SQLITE_OK &&
+                      cn_vfs_name()) == SQLITE_OK &&
       /* a connection sees WAL mode once it has read the database */
       sqlite3_exec(s->ckpt_db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK) {
     sqlite3_busy_timeout(s->ckpt_db, 5000);
@@ -640,8 +641,10 @@ int cn_store_open(const char *path, cn_store_t **out, char *err, size_t errlen)
     free(s);
     return -1;
   }
+  /* cn_vfs_name(): the default VFS, with each commit's WAL frames written
+   * in one call (vfs.h); NULL (the default VFS itself) if it is missing */
   if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                      SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+                      SQLITE_OPEN_NOMUTEX, cn_vfs_name()) != SQLITE_OK) {
     snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
     goto out;
   }
@@ -737,6 +740,11 @@ int cn_store_sync(cn_store_t *s)
   do
     rc = fdatasync(s->wal_fd);
   while (rc != 0 && errno == EINTR);
+  if (rc == 0 && cn_vfs_lost_writes() != 0) {
+    /* frames SQLite counts as written never reached the file (vfs.h) */
+    errno = EIO;
+    rc = -1;
+  }
   if (rc != 0) {
     fprintf(stderr, "councilnet: store: fdatasync of the WAL failed: %s; "
             "no write will be acknowledged until restart\n", strerror(errno));
