@@ -715,6 +715,16 @@ int cn_store_commit_nosync(cn_store_t *s)
     return -1;
   }
   s->in_tx = 0;
+  /* A WAL write that failed where SQLite could not hear of it (vfs.h):
+   * this commit may be missing from the file. As after a failed sync,
+   * nothing is acknowledged and nothing checkpointed until a restart. */
+  if (cn_vfs_failed(s->db)) {
+    if (!cn_store_sync_failed(s))
+      fprintf(stderr, "councilnet: store: a write to the WAL failed; "
+              "no write will be acknowledged until restart\n");
+    __atomic_store_n(&s->sync_failed, 1, __ATOMIC_RELEASE);
+    return -1;
+  }
   return 0;
 }
 
@@ -740,11 +750,6 @@ int cn_store_sync(cn_store_t *s)
   do
     rc = fdatasync(s->wal_fd);
   while (rc != 0 && errno == EINTR);
-  if (rc == 0 && cn_vfs_lost_writes() != 0) {
-    /* frames SQLite counts as written never reached the file (vfs.h) */
-    errno = EIO;
-    rc = -1;
-  }
   if (rc != 0) {
     fprintf(stderr, "councilnet: store: fdatasync of the WAL failed: %s; "
             "no write will be acknowledged until restart\n", strerror(errno));

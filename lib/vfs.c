@@ -1,5 +1,7 @@
-/* vfs.c: the default SQLite VFS, with a WAL's writes gathered. See vfs.h. */
+/* vfs.c: the default SQLite VFS, with a WAL's appended frames gathered
+ * until their commit frame is whole. See vfs.h for the rules. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,24 +12,32 @@
 #define VFS_NAME "councilnet"
 #define WAL_HDR_BYTES 32          /* the WAL file's header */
 #define WAL_FRAME_HDR_BYTES 24    /* each frame's header, before its page */
+#define WAL_WRITE_LOCK 0          /* wal-index lock slot of the writer (walformat) */
 #define GATHER_MAX (4u << 20)     /* written out when this much is gathered */
 /* The unix VFS writes at most 128 KiB - 1 bytes a call (it masks the length
  * with 0x1ffff: SQLite itself never asks for more than a 64 KiB page), so a
- * larger run goes in pieces of this size. */
+ * longer run goes in pieces of this size. */
 #define WRITE_MAX (120u << 10)
+
+enum { F_OTHER, F_MAIN, F_WAL };
 
 typedef struct vfs_file {
   sqlite3_file base;          /* first: SQLite sees this */
   sqlite3_file *real;         /* the default VFS's file, after this struct */
-  const char *db;             /* database name (of the database a WAL is for) */
-  int wal;                    /* a WAL: appends are gathered */
-  pthread_mutex_t mu;         /* guards what follows (the barrier may flush
-                               * from another connection's thread) */
-  unsigned char *buf;         /* bytes gathered, for file offset AT on */
+  int kind;
+  const char *db;             /* main: SQLite's name buffer; WAL: its database's
+                               * name in that same buffer (sqlite3_filename_database) */
+  struct vfs_file *peer;      /* a main database and its connection's WAL */
+  struct vfs_file *next;      /* main databases: the open ones */
+  /* WAL only. A connection is used by one thread at a time, and only that
+   * connection's own calls (its WAL's and its database file's) touch
+   * these: no lock. */
+  unsigned char *buf;         /* gathered bytes, for file offset AT on */
   size_t len, cap;
   sqlite3_int64 at;
+  sqlite3_int64 next_off;     /* end of the last write: where an append goes */
   sqlite3_int64 commit_page;  /* where the commit frame's page goes, or -1 */
-  struct vfs_file *next;      /* in the list of open WALs */
+  int failed;                 /* latched error (vfs.h), or 0 */
 } vfs_file;
 
 /* sqlite3_file structs must stay 8-byte aligned */
@@ -37,51 +47,62 @@ static sqlite3_vfs vfs;
 static sqlite3_vfs *base_vfs;
 static pthread_once_t vfs_once = PTHREAD_ONCE_INIT;
 static const char *vfs_registered;
-static pthread_mutex_t wals_mu = PTHREAD_MUTEX_INITIALIZER;
-static vfs_file *wals;        /* open WALs, for the barrier */
-static uint64_t lost_writes, gathered_calls, written_calls;
-static int fail_writes;
+static pthread_mutex_t mains_mu = PTHREAD_MUTEX_INITIALIZER;
+static vfs_file *mains;       /* open main databases, to pair each WAL */
+static const sqlite3_io_methods vf_methods;
 
 static uint32_t get_be32(const unsigned char *p)
 {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Hand what is gathered to the file; the buffer is emptied either way (a
- * failed write leaves SQLite to roll back; its frames are rewritten). Call
- * with P->mu held. */
-static int wal_flush(vfs_file *p)
+static void wal_drop(vfs_file *p)
 {
-  int rc;
-
-  if (p->len == 0)
-    return SQLITE_OK;
-  if (__atomic_load_n(&fail_writes, __ATOMIC_ACQUIRE) > 0 &&
-      __atomic_sub_fetch(&fail_writes, 1, __ATOMIC_ACQ_REL) >= 0) {
-    __atomic_add_fetch(&written_calls, 1, __ATOMIC_RELAXED);
-    rc = SQLITE_IOERR_WRITE;
-  } else {
-    rc = SQLITE_OK;
-    for (size_t done = 0; done < p->len && rc == SQLITE_OK;) {
-      size_t n = p->len - done < WRITE_MAX ? p->len - done : WRITE_MAX;
-      __atomic_add_fetch(&written_calls, 1, __ATOMIC_RELAXED);
-      rc = p->real->pMethods->xWrite(p->real, p->buf + done, (int)n,
-                                     p->at + (sqlite3_int64)done);
-      done += n;
-    }
-  }
   p->len = 0;
   p->commit_page = -1;
+}
+
+/* Hand what is gathered to the file, in order, and empty the buffer.
+ * On failure the bytes stay (reads are still served from them); the
+ * caller decides whether SQLite hears of it or the WAL latches. */
+static int wal_flush(vfs_file *p)
+{
+  int rc = SQLITE_OK;
+  size_t done = 0;
+
+  while (done < p->len && rc == SQLITE_OK) {
+    size_t n = p->len - done < WRITE_MAX ? p->len - done : WRITE_MAX;
+    rc = p->real->pMethods->xWrite(p->real, p->buf + done, (int)n, p->at + (sqlite3_int64)done);
+    done += n;
+  }
+  if (rc == SQLITE_OK)
+    p->len = 0;
   return rc;
 }
 
-static int wal_flush_locked(vfs_file *p)
+/* A write out SQLite cannot be told about failed: no more writes to this
+ * WAL, and cn_vfs_failed() answers 1. */
+static int wal_latch(vfs_file *p)
 {
-  int rc;
-  pthread_mutex_lock(&p->mu);
-  rc = wal_flush(p);
-  pthread_mutex_unlock(&p->mu);
-  return rc;
+  p->failed = SQLITE_IOERR_WRITE;
+  return p->failed;
+}
+
+/* Room for N more bytes; 0 or -1. */
+static int wal_reserve(vfs_file *p, size_t n)
+{
+  size_t cap = p->cap ? p->cap : 64 * 1024;
+  unsigned char *b;
+
+  if (p->len + n <= p->cap)
+    return 0;
+  while (cap < p->len + n)
+    cap *= 2;
+  if (cap > GATHER_MAX || !(b = realloc(p->buf, cap)))
+    return -1;
+  p->buf = b;
+  p->cap = cap;
+  return 0;
 }
 
 /* ---- sqlite3_io_methods ---- */
@@ -89,102 +110,137 @@ static int wal_flush_locked(vfs_file *p)
 static int vf_close(sqlite3_file *f)
 {
   vfs_file *p = (vfs_file *)f;
-  int rc = SQLITE_OK, rc2;
 
-  if (p->wal) {
-    pthread_mutex_lock(&wals_mu);
-    for (vfs_file **at = &wals; *at; at = &(*at)->next)
+  pthread_mutex_lock(&mains_mu);
+  if (p->peer)
+    p->peer->peer = NULL;
+  if (p->kind == F_MAIN)
+    for (vfs_file **at = &mains; *at; at = &(*at)->next)
       if (*at == p) {
         *at = p->next;
         break;
       }
-    pthread_mutex_unlock(&wals_mu);
-    rc = wal_flush_locked(p);
-    free(p->buf);
-    pthread_mutex_destroy(&p->mu);
-  }
-  rc2 = p->real->pMethods->xClose(p->real);
-  return rc != SQLITE_OK ? rc : rc2;
+  pthread_mutex_unlock(&mains_mu);
+  /* Anything still gathered is of a transaction that did not commit (a
+   * commit is written out at its commit frame, or at the barrier). */
+  free(p->buf);
+  return p->real->pMethods->xClose(p->real);
 }
 
 static int vf_read(sqlite3_file *f, void *out, int n, sqlite3_int64 off)
 {
   vfs_file *p = (vfs_file *)f;
-  int rc = p->wal ? wal_flush_locked(p) : SQLITE_OK;
-  return rc != SQLITE_OK ? rc : p->real->pMethods->xRead(p->real, out, n, off);
+
+  if (p->len && off < p->at + (sqlite3_int64)p->len && off + n > p->at) {
+    if (off >= p->at && off + n <= p->at + (sqlite3_int64)p->len) {
+      memcpy(out, p->buf + (off - p->at), (size_t)n);
+      return SQLITE_OK;
+    }
+    /* Partly gathered (SQLite reads whole frames or pages, so this does
+     * not happen): write out first. A failure here would reach SQLite as a
+     * read error, which does not end its transaction: latch. */
+    if (wal_flush(p) != SQLITE_OK) {
+      wal_latch(p);
+      return SQLITE_IOERR_READ;
+    }
+  }
+  return p->real->pMethods->xRead(p->real, out, n, off);
 }
 
 static int vf_write(sqlite3_file *f, const void *data, int n, sqlite3_int64 off)
 {
   vfs_file *p = (vfs_file *)f;
-  int rc = SQLITE_OK;
+  int rc, completes, append;
 
-  if (!p->wal)
+  if (p->kind != F_WAL)
     return p->real->pMethods->xWrite(p->real, data, n, off);
-  pthread_mutex_lock(&p->mu);
-  __atomic_add_fetch(&gathered_calls, 1, __ATOMIC_RELAXED);
-  /* only appends are gathered: anything else writes out what came first */
-  if (p->len && (off != p->at + (sqlite3_int64)p->len || p->len + (size_t)n > GATHER_MAX) &&
-      (rc = wal_flush(p)) != SQLITE_OK)
-    goto out;
-  if (p->len + (size_t)n > p->cap) {
-    size_t cap = p->cap ? p->cap : 64 * 1024;
-    unsigned char *b;
-    while (cap < p->len + (size_t)n)
-      cap *= 2;
-    b = cap <= GATHER_MAX ? realloc(p->buf, cap) : NULL;
-    if (!b) {
-      /* no room: write it as SQLite asked */
-      if ((rc = wal_flush(p)) == SQLITE_OK) {
-        __atomic_add_fetch(&written_calls, 1, __ATOMIC_RELAXED);
-        rc = p->real->pMethods->xWrite(p->real, data, n, off);
-      }
-      goto out;
-    }
-    p->buf = b;
-    p->cap = cap;
+  if (p->failed)
+    return p->failed;
+  if (!p->peer) {
+    /* No database file of its connection to hold the barrier guard: no
+     * gathering (SQLite's own calls, one by one). */
+    rc = p->real->pMethods->xWrite(p->real, data, n, off);
+    p->next_off = rc == SQLITE_OK ? off + n : -1;
+    return rc;
   }
-  if (p->len == 0)
-    p->at = off;
-  memcpy(p->buf + p->len, data, (size_t)n);
-  p->len += (size_t)n;
-  if (off == p->commit_page) {
+  completes = off == p->commit_page;
+  p->commit_page = -1;
+  append = p->len ? off == p->at + (sqlite3_int64)p->len : off == p->next_off || off == 0;
+  /* Every write out below happens inside an xWrite: SQLite hears of a
+   * failure and gives the transaction up (nothing of it is published), so
+   * what was gathered is dropped and rewritten by a later transaction. */
+  if (p->len && (!append || p->len + (size_t)n > GATHER_MAX || wal_reserve(p, (size_t)n) != 0) &&
+      (rc = wal_flush(p)) != SQLITE_OK) {
+    wal_drop(p);
+    return rc;
+  }
+  if (append && wal_reserve(p, (size_t)n) == 0) {
+    if (p->len == 0)
+      p->at = off;
+    memcpy(p->buf + p->len, data, (size_t)n);
+    p->len += (size_t)n;
     /* the commit frame is whole: to the file, before SQLite publishes it */
-    rc = wal_flush(p);
-  } else if (n == WAL_FRAME_HDR_BYTES && off >= WAL_HDR_BYTES &&
-             get_be32((const unsigned char *)data + 4) != 0) {
-    /* a frame header whose "database size after commit" is set: the page
-     * written next completes a commit */
-    p->commit_page = off + WAL_FRAME_HDR_BYTES;
+    if (completes && (rc = wal_flush(p)) != SQLITE_OK) {
+      wal_drop(p);
+      return rc;
+    }
   } else {
-    p->commit_page = -1;
+    /* not an append (SQLite rewriting a frame or a checksum of this
+     * transaction), or no memory: straight to the file, after what was
+     * gathered before it */
+    if ((rc = p->real->pMethods->xWrite(p->real, data, n, off)) != SQLITE_OK)
+      return rc;
   }
-out:
-  pthread_mutex_unlock(&p->mu);
-  return rc;
+  p->next_off = off + n;
+  /* A frame header whose "database size after commit" is set: the page
+   * written next completes a commit. */
+  if (n == WAL_FRAME_HDR_BYTES && off >= WAL_HDR_BYTES &&
+      get_be32((const unsigned char *)data + 4) != 0)
+    p->commit_page = off + WAL_FRAME_HDR_BYTES;
+  return SQLITE_OK;
 }
 
 static int vf_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
   vfs_file *p = (vfs_file *)f;
-  int rc = p->wal ? wal_flush_locked(p) : SQLITE_OK;
-  return rc != SQLITE_OK ? rc : p->real->pMethods->xTruncate(p->real, size);
+
+  if (p->len) {
+    /* SQLite truncates the WAL with nothing gathered (after a checkpoint);
+     * should bytes below SIZE be waiting, they go first (latch on failure:
+     * SQLite ignores some truncate errors). */
+    if (size <= p->at)
+      wal_drop(p);
+    else if (size < p->at + (sqlite3_int64)p->len)
+      p->len = (size_t)(size - p->at);
+    if (p->len && wal_flush(p) != SQLITE_OK)
+      return wal_latch(p);
+  }
+  if (p->next_off > size)
+    p->next_off = size;
+  return p->real->pMethods->xTruncate(p->real, size);
 }
 
 static int vf_sync(sqlite3_file *f, int flags)
 {
   vfs_file *p = (vfs_file *)f;
-  int rc = p->wal ? wal_flush_locked(p) : SQLITE_OK;
-  return rc != SQLITE_OK ? rc : p->real->pMethods->xSync(p->real, flags);
+
+  if (p->failed)
+    return p->failed;
+  if (p->len && wal_flush(p) != SQLITE_OK)
+    return wal_latch(p);
+  return p->real->pMethods->xSync(p->real, flags);
 }
 
 static int vf_file_size(sqlite3_file *f, sqlite3_int64 *size)
 {
   vfs_file *p = (vfs_file *)f;
-  int rc = p->wal ? wal_flush_locked(p) : SQLITE_OK;
-  return rc != SQLITE_OK ? rc : p->real->pMethods->xFileSize(p->real, size);
-}
+  int rc = p->real->pMethods->xFileSize(p->real, size);
 
+  /* the file as SQLite has written it, gathered bytes included */
+  if (rc == SQLITE_OK && p->len && *size < p->at + (sqlite3_int64)p->len)
+    *size = p->at + (sqlite3_int64)p->len;
+  return rc;
+}
 static int vf_lock(sqlite3_file *f, int level)
 {
   vfs_file *p = (vfs_file *)f;
@@ -206,8 +262,7 @@ static int vf_check_reserved(sqlite3_file *f, int *out)
 static int vf_file_control(sqlite3_file *f, int op, void *arg)
 {
   vfs_file *p = (vfs_file *)f;
-  int rc = p->wal ? wal_flush_locked(p) : SQLITE_OK;
-  return rc != SQLITE_OK ? rc : p->real->pMethods->xFileControl(p->real, op, arg);
+  return p->real->pMethods->xFileControl(p->real, op, arg);
 }
 
 static int vf_sector_size(sqlite3_file *f)
@@ -230,33 +285,36 @@ static int vf_shm_map(sqlite3_file *f, int region, int size, int extend, void vo
   return p->real->pMethods->xShmMap(p->real, region, size, extend, pp);
 }
 
+/* Giving up the WAL's write lock ends the connection's write transaction:
+ * a commit has been written out by now (at its commit frame, or at the
+ * barrier before it was published), so what is still gathered is of a
+ * transaction rolled back. Drop it: written later, it could land on frames
+ * another writer has committed at the same place meanwhile. */
 static int vf_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 {
   vfs_file *p = (vfs_file *)f;
+
+  if (p->kind == F_MAIN && p->peer && p->peer->len && offset == WAL_WRITE_LOCK && n == 1 &&
+      flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE)) {
+    p->peer->next_off = p->peer->at;
+    wal_drop(p->peer);
+  }
   return p->real->pMethods->xShmLock(p->real, offset, n, flags);
 }
 
-/* SQLite calls the barrier on a database file between writing the two
- * copies of the wal-index header, which is what makes a commit visible to
- * other connections. Every WAL of this database is written out first, so
- * no connection can see frames that are not yet in the file. A failure
- * cannot be reported here: it is counted (cn_vfs_lost_writes). */
+/* SQLite calls the barrier on the database file between writing the two
+ * copies of the wal-index header, which is what publishes a commit to other
+ * connections. The connection's own WAL is written out first, so nothing
+ * published can be missing from the file. This is the second guard (a
+ * commit is written out at its commit frame): a failure here cannot be
+ * reported, so it latches the WAL. */
 static void vf_shm_barrier(sqlite3_file *f)
 {
   vfs_file *p = (vfs_file *)f;
 
-  if (p->db) {
-    pthread_mutex_lock(&wals_mu);
-    for (vfs_file *w = wals; w; w = w->next) {
-      if (strcmp(w->db, p->db) != 0)
-        continue;
-      pthread_mutex_lock(&w->mu);
-      if (w->len && wal_flush(w) != SQLITE_OK)
-        __atomic_add_fetch(&lost_writes, 1, __ATOMIC_RELEASE);
-      pthread_mutex_unlock(&w->mu);
-    }
-    pthread_mutex_unlock(&wals_mu);
-  }
+  if (p->kind == F_MAIN && p->peer && p->peer->len && !p->peer->failed &&
+      wal_flush(p->peer) != SQLITE_OK)
+    wal_latch(p->peer);
   p->real->pMethods->xShmBarrier(p->real);
 }
 
@@ -270,7 +328,7 @@ static int vf_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
 {
   vfs_file *p = (vfs_file *)f;
   *pp = NULL;               /* NULL: SQLite reads instead */
-  if (p->wal || p->real->pMethods->iVersion < 3)
+  if (p->kind == F_WAL || p->real->pMethods->iVersion < 3)
     return SQLITE_OK;
   return p->real->pMethods->xFetch(p->real, off, n, pp);
 }
@@ -278,7 +336,7 @@ static int vf_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
 static int vf_unfetch(sqlite3_file *f, sqlite3_int64 off, void *page)
 {
   vfs_file *p = (vfs_file *)f;
-  if (p->wal || p->real->pMethods->iVersion < 3)
+  if (p->kind == F_WAL || p->real->pMethods->iVersion < 3)
     return SQLITE_OK;
   return p->real->pMethods->xUnfetch(p->real, off, page);
 }
@@ -306,19 +364,29 @@ static int v_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int fl
     p->base.pMethods = NULL;
     return rc;
   }
-  /* The unix VFS's file methods are version 3; ours forward only what the
-   * file has, so a lower version would still be served correctly. */
   p->commit_page = -1;
-  if (name && (flags & SQLITE_OPEN_WAL)) {
-    p->wal = 1;
-    p->db = sqlite3_filename_database(name);
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_mutex_lock(&wals_mu);
-    p->next = wals;
-    wals = p;
-    pthread_mutex_unlock(&wals_mu);
-  } else if (name && (flags & SQLITE_OPEN_MAIN_DB)) {
+  p->next_off = -1;
+  if (name && (flags & SQLITE_OPEN_MAIN_DB)) {
+    p->kind = F_MAIN;
     p->db = name;
+    pthread_mutex_lock(&mains_mu);
+    p->next = mains;
+    mains = p;
+    pthread_mutex_unlock(&mains_mu);
+  } else if (name && (flags & SQLITE_OPEN_WAL)) {
+    /* Its connection's database file: SQLite names both from one buffer,
+     * so the pointers are equal (another connection to the same file has
+     * a buffer of its own). Without one, nothing is gathered. */
+    p->kind = F_WAL;
+    p->db = sqlite3_filename_database(name);
+    pthread_mutex_lock(&mains_mu);
+    for (vfs_file *m = mains; m; m = m->next)
+      if (m->db == p->db && !m->peer) {
+        m->peer = p;
+        p->peer = m;
+        break;
+      }
+    pthread_mutex_unlock(&mains_mu);
   }
   p->base.pMethods = &vf_methods;
   return SQLITE_OK;
@@ -430,18 +498,14 @@ const char *cn_vfs_name(void)
   return vfs_registered;
 }
 
-uint64_t cn_vfs_lost_writes(void)
+int cn_vfs_failed(sqlite3 *db)
 {
-  return __atomic_load_n(&lost_writes, __ATOMIC_ACQUIRE);
-}
+  sqlite3_file *f = NULL;
+  vfs_file *p;
 
-void cn_vfs_counts(uint64_t *gathered, uint64_t *written)
-{
-  *gathered = __atomic_load_n(&gathered_calls, __ATOMIC_RELAXED);
-  *written = __atomic_load_n(&written_calls, __ATOMIC_RELAXED);
-}
-
-void cn_vfs_fail_writes(int n)
-{
-  __atomic_store_n(&fail_writes, n, __ATOMIC_RELEASE);
+  if (!db || sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+      f->pMethods != &vf_methods)
+    return 0;
+  p = (vfs_file *)f;
+  return p->peer && p->peer->failed != 0;
 }

@@ -1,43 +1,46 @@
-/* vfs.h: an SQLite VFS over the default one that gathers a transaction's
- * WAL writes into one write(2).
+/* vfs.h: an SQLite VFS over the default one that gathers a commit's WAL
+ * frames into one write(2).
  *
  * SQLite writes each WAL frame as two calls (its 24-byte header, then the
  * page), so a commit of 30 pages costs 60 system calls, each taking the
- * file's locks in the kernel. This VFS keeps the WAL's appended bytes in
- * memory and hands them to the file in one call when the commit frame is
- * complete, which is still inside SQLite's COMMIT, before the commit is
- * published to other connections: a failed write fails the COMMIT as it
- * would have without this layer. It also writes them out before anything
- * could need them in the file: a read, a sync, a truncate, a size query, a
- * close, a write elsewhere in the file, and the wal-index barrier that
- * comes before a commit is published (a second guard, should a commit frame
- * ever not be recognised). Every other file (the database, the wal-index,
- * journals) is passed straight through.
+ * file's locks in the kernel. This VFS keeps the frames a connection
+ * appends to its WAL in memory and hands them to the file in one call
+ * (pieces of 120 KiB) as soon as the commit frame is whole: still inside
+ * SQLite's COMMIT, before the commit is published to other connections,
+ * so a failed write fails the COMMIT exactly as it would without this
+ * layer. The bytes and their order on disk are SQLite's own; nothing here
+ * syncs, and SQLite (or cn_store_sync) syncs as before.
  *
- * The bytes and their order on disk are exactly SQLite's: only the number
- * of calls changes. Durability does not change either: nothing here
- * syncs, and SQLite (or cn_store_sync) syncs as before. */
+ * The rules, each for a reason (see vfs.c):
+ *  - only appends are gathered; any other write (SQLite rewriting a frame
+ *    of the same transaction, or its checksums) first writes out what is
+ *    gathered, then goes straight to the file;
+ *  - reads of gathered bytes are served from memory, so a read never
+ *    writes (a read error would not make SQLite give up the transaction);
+ *  - the connection's barrier before it publishes a commit writes out
+ *    anything still gathered (a second guard: a commit is written out at
+ *    its commit frame);
+ *  - when the connection gives up the WAL's write lock, what is still
+ *    gathered belongs to a transaction that did not commit: it is dropped,
+ *    never written later over another writer's frames;
+ *  - a write that fails where SQLite cannot be told (the guard, a
+ *    truncate) latches the WAL: every later write and sync of it fails and
+ *    cn_vfs_failed() says so, so nothing more is acknowledged until the
+ *    node restarts (SQLite then recovers from what the file holds).
+ * Not for locking_mode=EXCLUSIVE (SQLite then calls no barrier and takes
+ * no shared-memory locks): the store never sets it. */
 #ifndef CN_VFS_H
 #define CN_VFS_H
 
-#include <stdint.h>
+#include <sqlite3.h>
 
-/* Register the VFS (once per process; thread-safe) and return its name for
- * sqlite3_open_v2(), or NULL if it could not be registered (then open with
- * the default VFS: slower, otherwise the same). */
+/* Register the VFS over the process's default one (once; thread-safe) and
+ * return its name for sqlite3_open_v2(), or NULL if it could not be
+ * registered (then open with the default VFS: slower, otherwise the same). */
 const char *cn_vfs_name(void);
 
-/* Writes that failed where SQLite could not be told (the barrier guard):
- * a count for the whole process, never reset. While it is not zero a
- * commit may be missing from the WAL, so nothing may be acknowledged. */
-uint64_t cn_vfs_lost_writes(void);
-
-/* For tests: calls to the underlying xWrite on WAL files so far, and WAL
- * xWrite calls SQLite made (whole process). */
-void cn_vfs_counts(uint64_t *gathered, uint64_t *written);
-
-/* For tests: make the next N gathered WAL writes fail with SQLITE_IOERR_WRITE
- * without touching the file (0 stops). */
-void cn_vfs_fail_writes(int n);
+/* 1 if DB (opened with this VFS) has a latched WAL write failure: a commit
+ * may be missing from the WAL file. Call on the connection's own thread. */
+int cn_vfs_failed(sqlite3 *db);
 
 #endif
