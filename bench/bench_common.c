@@ -237,7 +237,40 @@ static const char *const bench_thread_names[BENCH_THREADS] = {
 typedef struct bench_cpu_t {
   double node, self, thread[BENCH_THREADS];
   double wchar, syscw;      /* councild's bytes written, and write calls */
+  double switches;          /* councild's context switches, all threads */
 } bench_cpu_t;
+
+/* Context switches of all PID's threads (voluntary: it waited; others: it
+ * was preempted), from /proc/PID/task/N/status; -1 if unreadable. */
+BENCH_FN double bench_proc_switches(pid_t pid)
+{
+  char path[96], line[128];
+  unsigned long long v;
+  double sum = 0;
+  struct dirent *d;
+  DIR *dir;
+
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  dir = opendir(path);
+  if (!dir)
+    return -1;
+  while ((d = readdir(dir)) != NULL) {
+    FILE *f;
+    if (d->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof path, "/proc/%d/task/%.20s/status", (int)pid, d->d_name);
+    f = fopen(path, "r");
+    if (!f)
+      continue;             /* the thread ended */
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
+          sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+        sum += (double)v;
+    fclose(f);
+  }
+  closedir(dir);
+  return sum;
+}
 
 /* What PID has written (/proc/PID/io, files and sockets alike): bytes
  * into WCHAR and write calls into SYSCW, each -1 if it cannot be read. */
@@ -268,6 +301,7 @@ BENCH_FN void bench_cpu_take(pid_t pid, bench_cpu_t *c)
   c->node = bench_proc_cpu(pid);
   c->self = bench_self_cpu();
   bench_proc_writes(pid, &c->wchar, &c->syscw);
+  c->switches = bench_proc_switches(pid);
 }
 
 /* Print CPU per UNIT (N of them in SECONDS) since BEFORE: councild and the
@@ -291,11 +325,15 @@ BENCH_FN void bench_cpu_print(const char *tag, const char *unit, pid_t pid,
     printf(" %s %.1f us (%.0f%% of a core)%s", bench_thread_names[k], d * 1e6 / (double)n,
            100.0 * d / seconds, k < BENCH_THREADS - 1 ? "," : "\n");
   }
-  /* the WAL's frames, checkpoints and replies: SQLite writes a frame's
-   * header and page in two calls */
+  /* the WAL's frames (one call a commit: lib/vfs.c), checkpoints, replies
+   * and the wake-ups of the loop through the pool's pipe */
   if (before->wchar >= 0 && now.wchar >= 0 && before->syscw >= 0 && now.syscw >= 0)
     printf("%s: written by councild per %s: %.0f bytes in %.1f write calls\n", tag, unit,
            (now.wchar - before->wchar) / (double)n, (now.syscw - before->syscw) / (double)n);
+  /* every hand-off between threads that finds the other asleep is one */
+  if (before->switches >= 0 && now.switches >= 0)
+    printf("%s: context switches in councild per %s: %.1f\n", tag, unit,
+           (now.switches - before->switches) / (double)n);
 }
 
 /* CPU seconds this process has used, all threads. */
