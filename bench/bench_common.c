@@ -146,13 +146,12 @@ BENCH_FN double bench_proc_cpu(pid_t pid)
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* CPU seconds of PID's threads named NAME (exactly), from /proc/PID/task:
- * councild names its threads councild (the loop), councild-work,
- * councild-sync and councild-ckpt. -1 if /proc cannot be read. */
-BENCH_FN double bench_thread_cpu(pid_t pid, const char *name)
+/* Call FN(file, CTX) with /proc/PID/task/N/LEAF open, for each thread N of
+ * PID (one that ends meanwhile is passed over). -1 if /proc cannot be read. */
+BENCH_FN int bench_each_task(pid_t pid, const char *leaf, void (*fn)(FILE *f, void *ctx),
+                             void *ctx)
 {
-  char path[96], buf[1024], *p, *q;
-  unsigned long long ut, st, sum = 0;
+  char path[96];
   struct dirent *d;
   DIR *dir;
 
@@ -162,26 +161,50 @@ BENCH_FN double bench_thread_cpu(pid_t pid, const char *name)
     return -1;
   while ((d = readdir(dir)) != NULL) {
     FILE *f;
-    size_t n;
     if (d->d_name[0] == '.')
       continue;
-    snprintf(path, sizeof path, "/proc/%d/task/%.20s/stat", (int)pid, d->d_name);
+    snprintf(path, sizeof path, "/proc/%d/task/%.20s/%s", (int)pid, d->d_name, leaf);
     f = fopen(path, "r");
     if (!f)
       continue;             /* the thread ended */
-    n = fread(buf, 1, sizeof buf - 1, f);
+    fn(f, ctx);
     fclose(f);
-    buf[n] = 0;
-    p = strchr(buf, '(');
-    q = strrchr(buf, ')');
-    if (!p || !q || q < p || (size_t)(q - p - 1) != strlen(name) ||
-        strncmp(p + 1, name, strlen(name)) != 0)
-      continue;
-    if (sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
-      sum += ut + st;
   }
   closedir(dir);
-  return (double)sum / (double)sysconf(_SC_CLK_TCK);
+  return 0;
+}
+
+typedef struct {
+  const char *name;
+  unsigned long long ticks;
+} bench_thread_cpu_t;
+
+static void bench_add_thread_cpu(FILE *f, void *ctx)
+{
+  bench_thread_cpu_t *c = ctx;
+  char buf[1024], *p, *q;
+  unsigned long long ut, st;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+
+  buf[n] = 0;
+  p = strchr(buf, '(');
+  q = strrchr(buf, ')');
+  if (!p || !q || q < p || (size_t)(q - p - 1) != strlen(c->name) ||
+      strncmp(p + 1, c->name, strlen(c->name)) != 0)
+    return;
+  if (sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+    c->ticks += ut + st;
+}
+
+/* CPU seconds of PID's threads named NAME (exactly), from /proc/PID/task:
+ * councild names its threads councild (the loop), councild-work,
+ * councild-sync and councild-ckpt. -1 if /proc cannot be read. */
+BENCH_FN double bench_thread_cpu(pid_t pid, const char *name)
+{
+  bench_thread_cpu_t c = { name, 0 };
+  if (bench_each_task(pid, "stat", bench_add_thread_cpu, &c) != 0)
+    return -1;
+  return (double)c.ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* CPU seconds this process has used, all threads. */
@@ -240,36 +263,23 @@ typedef struct bench_cpu_t {
   double switches;          /* councild's context switches, all threads */
 } bench_cpu_t;
 
+static void bench_add_switches(FILE *f, void *ctx)
+{
+  char line[128];
+  unsigned long long v;
+
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
+        sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+      *(double *)ctx += (double)v;
+}
+
 /* Context switches of all PID's threads (voluntary: it waited; others: it
  * was preempted), from /proc/PID/task/N/status; -1 if unreadable. */
 BENCH_FN double bench_proc_switches(pid_t pid)
 {
-  char path[96], line[128];
-  unsigned long long v;
   double sum = 0;
-  struct dirent *d;
-  DIR *dir;
-
-  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-  dir = opendir(path);
-  if (!dir)
-    return -1;
-  while ((d = readdir(dir)) != NULL) {
-    FILE *f;
-    if (d->d_name[0] == '.')
-      continue;
-    snprintf(path, sizeof path, "/proc/%d/task/%.20s/status", (int)pid, d->d_name);
-    f = fopen(path, "r");
-    if (!f)
-      continue;             /* the thread ended */
-    while (fgets(line, sizeof line, f))
-      if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
-          sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
-        sum += (double)v;
-    fclose(f);
-  }
-  closedir(dir);
-  return sum;
+  return bench_each_task(pid, "status", bench_add_switches, &sum) == 0 ? sum : -1;
 }
 
 /* What PID has written (/proc/PID/io, files and sockets alike): bytes

@@ -21,6 +21,7 @@
 #include "councilnet/crypto.h"
 #include "store.h"
 #include "test.h"
+#include "util.h"
 
 static char tmpdir[] = "/tmp/cn-store-XXXXXX";
 
@@ -42,19 +43,6 @@ static const char schema_v1[] =
   "CREATE TABLE ballots(proposal BLOB NOT NULL, member BLOB NOT NULL, seq INTEGER NOT NULL,"
   " choices TEXT NOT NULL, paper INTEGER NOT NULL, PRIMARY KEY(proposal, member));";
 static char dbpath[128];
-
-/* Remove DB and its WAL/SHM side files. */
-static void remove_db(const char *path)
-{
-  char side[4096];
-  unlink(path);
-  snprintf(side, sizeof side, "%s-wal", path);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", path);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-journal", path);
-  unlink(side);
-}
 
 /* Run a one-value query on a separate connection; return its text (static). */
 static const char *side_query(const char *path, const char *sql)
@@ -151,7 +139,7 @@ static void test_open(void)
     s = NULL;
     CHECK_STR(side_query(newer, "PRAGMA user_version"), want);
     CHECK_STR(side_query(newer, "SELECT count(*) FROM sqlite_master WHERE name = 'log'"), "0");
-    remove_db(newer);
+    util_remove_db(newer);
     /* A negative version is no schema of ours either (not a step index). */
     REQUIRE(sqlite3_open(newer, &db) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version = -3;", NULL, NULL, NULL) ==
@@ -162,7 +150,7 @@ static void test_open(void)
     CHECK(s == NULL);
     CHECK(strstr(err, "schema -3 is not one of") != NULL);
     s = NULL;
-    remove_db(newer);
+    util_remove_db(newer);
   }
 
   /* A version-1 database (schema step 1 as released) is migrated forward and
@@ -193,7 +181,7 @@ static void test_open(void)
     } else {
       fprintf(stderr, "v1 migration: %s\n", err);
     }
-    remove_db(v1);
+    util_remove_db(v1);
   }
 
   /* A file that is not a database. */
@@ -209,7 +197,7 @@ static void test_open(void)
     CHECK_EQ_INT(cn_store_open(junk, &s, err, sizeof err), -1);
     CHECK(s == NULL);
     CHECK(err[0] != 0);
-    remove_db(junk);
+    util_remove_db(junk);
   }
 
   /* A folder that does not exist. */
@@ -1033,7 +1021,7 @@ done:
   cn_store_free(s);
   free(blob);
   free(v);
-  remove_db(path);
+  util_remove_db(path);
 }
 
 /* A database reached through a symlink from another folder: SQLite writes
@@ -1071,7 +1059,7 @@ done:
   cn_store_free(s);
   unlink(stale_wal);
   unlink(link_db);
-  remove_db(real_db);
+  util_remove_db(real_db);
   rmdir(link_dir);
   rmdir(real_dir);
 }
@@ -1122,7 +1110,7 @@ done:
     close(p[0]);
   if (p[1] >= 0)
     close(p[1]);
-  remove_db(path);
+  util_remove_db(path);
 }
 
 /* Whose forwarded roll holds a key: another child council's counts only
@@ -1336,7 +1324,7 @@ static void test_profile_parts(void)
   CHECK_EQ_INT(partial, 0);
 done:
   cn_store_free(s);
-  remove_db(path);
+  util_remove_db(path);
 }
 
 /* Schema step 11 (two mandates of a child, each with its own part numbers):
@@ -1406,7 +1394,7 @@ static void test_schema_step11(void)
   profiles_are(s, round, "1:a0,1:a1,", -1, -1, -1);
 done:
   cn_store_free(s);
-  remove_db(path);
+  util_remove_db(path);
 }
 
 /* Schema step 12: a round kept from before has depth 0, and waits the
@@ -1454,7 +1442,7 @@ static void test_schema_step12(void)
   CHECK_EQ_INT(got.depth, 3);
 done:
   cn_store_free(s);
-  remove_db(path);
+  util_remove_db(path);
 }
 
 typedef struct vol_keys_t {
@@ -1583,7 +1571,7 @@ done:
       cn_store_rollback(s);
     cn_store_free(s);
   }
-  remove_db(path);
+  util_remove_db(path);
 }
 
 /* Two processes opening the same new database at once both succeed: each
@@ -1598,7 +1586,7 @@ static void test_open_race(void)
   for (int r = 0; r < rounds; r++) {
     int gate[2];
     pid_t kid[2] = { -1, -1 };
-    remove_db(path);
+    util_remove_db(path);
     REQUIRE(pipe(gate) == 0);
     for (int k = 0; k < 2; k++) {
       kid[k] = fork();
@@ -1627,7 +1615,7 @@ static void test_open_race(void)
   CHECK_EQ_INT(failed, 0);
   CHECK_EQ_INT(atoi(side_query(path, "PRAGMA user_version")), CN_STORE_SCHEMA_VERSION);
 done:
-  remove_db(path);
+  util_remove_db(path);
 }
 
 int main(void)
@@ -1679,7 +1667,7 @@ int main(void)
   test_symlink_wal();
   test_no_checkpoint_after_sync_failure();
   test_open_race();
-  remove_db(dbpath);
+  util_remove_db(dbpath);
   if (rmdir(tmpdir) != 0)
     fprintf(stderr, "could not remove %s\n", tmpdir);
   return test_finish("test_store");

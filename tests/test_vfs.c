@@ -201,16 +201,6 @@ static int integrity_ok(const char *path)
   return ok;
 }
 
-static void remove_db(const char *path)
-{
-  char b[400];
-  unlink(path);
-  snprintf(b, sizeof b, "%s-wal", path);
-  unlink(b);
-  snprintf(b, sizeof b, "%s-shm", path);
-  unlink(b);
-}
-
 static int copy_file(const char *from, const char *to)
 {
   char buf[65536];
@@ -240,10 +230,10 @@ static long long after_crash(const char *path, const char *sql)
   snprintf(copy, sizeof copy, "%s.crash", path);
   snprintf(wal, sizeof wal, "%s-wal", path);
   snprintf(copy_wal, sizeof copy_wal, "%s-wal", copy);
-  remove_db(copy);
+  util_remove_db(copy);
   if (copy_file(path, copy) == 0 && copy_file(wal, copy_wal) == 0)
     v = query_path(copy, sql);
-  remove_db(copy);
+  util_remove_db(copy);
   return v;
 }
 
@@ -276,38 +266,23 @@ out:
 
 /* A new database at PATH on the councilnet VFS, as the store sets it up,
  * with table t(k, v) and a counter c(n). */
-static sqlite3 *make_db(const char *path)
-{
-  sqlite3 *db;
-  remove_db(path);
-  db = open_db(path, cn_vfs_name());
-  if (db && sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                         "PRAGMA wal_autocheckpoint=0;"
-                         "CREATE TABLE t(k BLOB PRIMARY KEY, v BLOB NOT NULL);"
-                         "CREATE TABLE c(n INTEGER NOT NULL); INSERT INTO c VALUES(0);",
-                         NULL, NULL, NULL) != SQLITE_OK) {
-    fprintf(stderr, "make_db: %s\n", sqlite3_errmsg(db));
-    sqlite3_close(db);
-    db = NULL;
-  }
-  return db;
-}
+#define SCHEMA_T "CREATE TABLE t(k BLOB PRIMARY KEY, v BLOB NOT NULL);" \
+  "CREATE TABLE c(n INTEGER NOT NULL); INSERT INTO c VALUES(0);"
+/* The first review's table: 400 rows of 1000 bytes, integer keys, a
+ * unique column c (so an update touches two B-trees), all checkpointed. */
+#define SCHEMA_T400 "CREATE TABLE t(k INTEGER PRIMARY KEY, c INTEGER UNIQUE, v BLOB);" \
+  "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 400)" \
+  " INSERT INTO t SELECT i, i, randomblob(1000) FROM r; PRAGMA wal_checkpoint(TRUNCATE);"
 
-/* The reviewer's table: 400 rows of 1000 bytes, integer keys, a unique
- * column c (so updates touch two B-trees). */
-static sqlite3 *make_db400(const char *path)
+static sqlite3 *make_db(const char *path, const char *schema)
 {
   sqlite3 *db;
-  remove_db(path);
+  util_remove_db(path);
   db = open_db(path, cn_vfs_name());
-  if (db && sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                         "PRAGMA wal_autocheckpoint=0;"
-                         "CREATE TABLE t(k INTEGER PRIMARY KEY, c INTEGER UNIQUE, v BLOB);"
-                         "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r"
-                         " WHERE i < 400) INSERT INTO t SELECT i, i, randomblob(1000) FROM r;"
-                         "PRAGMA wal_checkpoint(TRUNCATE);",
-                         NULL, NULL, NULL) != SQLITE_OK) {
-    fprintf(stderr, "make_db400: %s\n", sqlite3_errmsg(db));
+  if (db && (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                          "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL) != SQLITE_OK ||
+             sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)) {
+    fprintf(stderr, "make_db: %s\n", sqlite3_errmsg(db));
     sqlite3_close(db);
     db = NULL;
   }
@@ -327,7 +302,7 @@ static void test_gathers(void)
 
   snprintf(path, sizeof path, "%s/gather.db", tmpdir);
   REQUIRE(cn_vfs_name() != NULL);
-  REQUIRE((db = make_db(path)) != NULL);
+  REQUIRE((db = make_db(path, SCHEMA_T)) != NULL);
   REQUIRE(spy_on(db) == 0);
   barrier_writes = 0;
   before = wal_writes;
@@ -366,7 +341,7 @@ static void test_gather_limit(void)
   snprintf(path, sizeof path, "%s/limit.db", tmpdir);
   for (int n = 1010; n <= 1026; n++) {
     char sql[200];
-    REQUIRE((db = make_db(path)) != NULL);
+    REQUIRE((db = make_db(path, SCHEMA_T)) != NULL);
     REQUIRE(sqlite3_exec(db, "CREATE TABLE b(x BLOB)", NULL, NULL, NULL) == SQLITE_OK);
     REQUIRE(spy_on(db) == 0);
     barrier_writes = 0;
@@ -398,7 +373,7 @@ static void test_rewritten_checksums(void)
   sqlite3 *db = NULL;
 
   snprintf(path, sizeof path, "%s/recksum.db", tmpdir);
-  REQUIRE((db = make_db400(path)) != NULL);
+  REQUIRE((db = make_db(path, SCHEMA_T400)) != NULL);
   REQUIRE(spy_on(db) == 0);
   barrier_writes = 0;
   REQUIRE(sqlite3_exec(db, "PRAGMA cache_size=10; BEGIN;"
@@ -425,7 +400,7 @@ static void test_commit_write_fails(void)
   int rc;
 
   snprintf(path, sizeof path, "%s/fail.db", tmpdir);
-  REQUIRE((db = make_db(path)) != NULL);
+  REQUIRE((db = make_db(path, SCHEMA_T)) != NULL);
   REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
   CHECK_EQ_INT(insert_rows(db, 3, 100), SQLITE_DONE);
   REQUIRE(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
@@ -465,7 +440,7 @@ static void test_spill_read_back(void)
   long long zeroed;
 
   snprintf(path, sizeof path, "%s/spill.db", tmpdir);
-  REQUIRE((db = make_db400(path)) != NULL);
+  REQUIRE((db = make_db(path, SCHEMA_T400)) != NULL);
   REQUIRE(sqlite3_exec(db, "CREATE TABLE u(k INTEGER PRIMARY KEY, c INTEGER UNIQUE);"
                        "INSERT INTO u SELECT k, k FROM t; PRAGMA wal_checkpoint(TRUNCATE);"
                        "PRAGMA cache_size=10;", NULL, NULL, NULL) == SQLITE_OK);
@@ -506,7 +481,7 @@ static void test_rollback_then_other_writer(void)
   sqlite3 *a = NULL, *c = NULL;
 
   snprintf(path, sizeof path, "%s/stale.db", tmpdir);
-  REQUIRE((a = make_db400(path)) != NULL);
+  REQUIRE((a = make_db(path, SCHEMA_T400)) != NULL);
   REQUIRE(sqlite3_exec(a, "PRAGMA cache_size=10; BEGIN;"
                        "UPDATE t SET v = zeroblob(1000) WHERE k <= 300; ROLLBACK;",
                        NULL, NULL, NULL) == SQLITE_OK);
@@ -596,7 +571,7 @@ static void test_race(void)
 
   snprintf(path, sizeof path, "%s/race.db", tmpdir);
   r.path = path;
-  REQUIRE((db = make_db(path)) != NULL);
+  REQUIRE((db = make_db(path, SCHEMA_T)) != NULL);
   REQUIRE(pthread_create(&reader, NULL, race_reader, &r) == 0);
   if (pthread_create(&ckpt, NULL, race_checkpointer, &r) != 0) {
     __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);

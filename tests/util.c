@@ -35,6 +35,18 @@ void util_rmtree(const char *dir)
     fprintf(stderr, "util: cannot remove %s\n", dir);
 }
 
+void util_remove_db(const char *path)
+{
+  static const char *const side[] = { "-wal", "-shm", "-journal" };
+  char name[4096];
+
+  unlink(path);
+  for (size_t i = 0; i < sizeof side / sizeof side[0]; i++) {
+    snprintf(name, sizeof name, "%s%s", path, side[i]);
+    unlink(name);
+  }
+}
+
 void util_sleep_ms(int ms)
 {
   struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };

@@ -26,6 +26,8 @@ typedef struct tnode_t {
 int util_tmpdir(char *out, size_t cap, const char *tag);
 /* Remove a folder tree made by util_tmpdir. */
 void util_rmtree(const char *dir);
+/* Remove an SQLite database and its -wal, -shm and -journal files. */
+void util_remove_db(const char *path);
 
 /* Init a node in a new temp folder with a new convener key, set its clock
  * to NOW, start it on a free port and wait until it answers. Return 0 or -1. */
