@@ -152,6 +152,8 @@ static void rec_step(rec_job_t *j)
   if (j->sync_failed)
     rec_job_answer_error(j, CN_ERR_INTERNAL,
                          "the disk did not confirm the write; send the record again");
+  else if (j->err != CN_OK)
+    rec_job_answer_error(j, j->err, j->msg);   /* a refusal, now durable */
   else if (!j->receipt)
     rec_job_answer_error(j, CN_ERR_INTERNAL, "cannot sign receipt");
   else {
@@ -359,6 +361,13 @@ static void records_flush(void *ctx)
 {
   cn_api_t *api = ctx;
   rec_job_t *j = api->pending, *ok = NULL, *ok_tail = NULL;
+  /* Refused by what the node holds, which may include an earlier record
+   * of this very batch (the member's first ballot, say): answered only
+   * once the batch is durable. Should its commit or sync fail, that
+   * earlier record is gone, and the refusal with it: the sender is told
+   * to send again instead (an ALREADY_VOTED for a vote that is not there
+   * would be a vote lost). */
+  rec_job_t *held = NULL, *held_tail = NULL;
   uint64_t now;
   size_t n = 0;
   int batched;
@@ -372,21 +381,30 @@ static void records_flush(void *ctx)
     j->next = NULL;
     j->t_applied = cn_loop_now_us();
     if (j->err != CN_OK) {
+      /* the envelope itself: nothing the node holds is involved */
       j->err = cn_node_refuse_open(api->node, j->err, j->msg, sizeof j->msg);
-    } else {
-      /* without a batch, each apply commits and syncs on its own */
-      j->err = cn_node_apply(api->node, &j->rec, j->body, j->len, &j->entry, j->msg, sizeof j->msg);
-    }
-    cn_record_close(&j->rec);
-    if (j->err != CN_OK) {
       rec_job_answer_error(j, j->err, j->msg);
-    } else {
+      j = next;
+      continue;
+    }
+    /* without a batch, each apply commits and syncs on its own */
+    j->err = cn_node_apply(api->node, &j->rec, j->body, j->len, &j->entry, j->msg, sizeof j->msg);
+    cn_record_close(&j->rec);
+    if (j->err == CN_OK) {
       if (ok_tail)
         ok_tail->next = j;
       else
         ok = j;
       ok_tail = j;
       n++;
+    } else if (batched) {
+      if (held_tail)
+        held_tail->next = j;
+      else
+        held = j;
+      held_tail = j;
+    } else {
+      rec_job_answer_error(j, j->err, j->msg);
     }
     j = next;
   }
@@ -400,17 +418,32 @@ static void records_flush(void *ctx)
         rec_job_answer_error(j, CN_ERR_INTERNAL, "the commit failed; nothing was recorded");
         j = next;
       }
+      for (j = held; j; ) {
+        rec_job_t *next = j->next;
+        rec_job_answer_error(j, CN_ERR_INTERNAL,
+                             "the commit of its batch failed; send the record again");
+        j = next;
+      }
       return;
     }
   }
-  if (!ok)
+  if (!ok && !held)
     return;
   now = cn_loop_now_us();
   for (j = ok; j; j = j->next) {
     j->t_committed = now;
     j->waiting = 2;         /* signed, and durable */
   }
-  sign_start(api, ok, n);
+  for (j = held; j; j = j->next)
+    j->waiting = 1;         /* durable */
+  if (ok)
+    sign_start(api, ok, n);
+  if (ok_tail)
+    ok_tail->next = held;   /* one list for the sync: receipts, then refusals */
+  else
+    ok = held;
+  if (held_tail)
+    ok_tail = held_tail;
   if (api->unsynced_tail)
     api->unsynced_tail->next = ok;
   else

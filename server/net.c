@@ -101,6 +101,9 @@ cn_loop_t *cn_loop_new(void)
   if (!l)
     return NULL;
   signal(SIGPIPE, SIG_IGN);
+  /* A file-size limit (ulimit -f) makes a write fail with EFBIG, which the
+   * store answers as a failed commit, instead of killing the node. */
+  signal(SIGXFSZ, SIG_IGN);
   /* With epoll, gather the changes evhttp makes to a connection's events
    * during one loop pass (read off, write on, write off, read on for each
    * request) into one epoll_ctl() at the end: about 3 us of the loop's
