@@ -38,6 +38,9 @@ typedef struct vfs_file {
   sqlite3_int64 next_off;     /* end of the last write: where an append goes */
   sqlite3_int64 commit_page;  /* where the commit frame's page goes, or -1 */
   int failed;                 /* latched error (vfs.h), or 0 */
+  int committed;              /* the commit frame is written: the rest of the
+                               * transaction (padding, checksums) goes straight
+                               * to the file, until the write lock is released */
 } vfs_file;
 
 /* sqlite3_file structs must stay 8-byte aligned */
@@ -163,6 +166,11 @@ static int vf_write(sqlite3_file *f, const void *data, int n, sqlite3_int64 off)
     p->next_off = rc == SQLITE_OK ? off + n : -1;
     return rc;
   }
+  if (p->committed) {
+    rc = p->real->pMethods->xWrite(p->real, data, n, off);
+    p->next_off = rc == SQLITE_OK ? off + n : -1;
+    return rc;
+  }
   completes = off == p->commit_page;
   p->commit_page = -1;
   append = p->len ? off == p->at + (sqlite3_int64)p->len : off == p->next_off || off == 0;
@@ -192,6 +200,8 @@ static int vf_write(sqlite3_file *f, const void *data, int n, sqlite3_int64 off)
       return rc;
   }
   p->next_off = off + n;
+  if (completes)
+    p->committed = 1;
   /* A frame header whose "database size after commit" is set: the page
    * written next completes a commit. */
   if (n == WAL_FRAME_HDR_BYTES && off >= WAL_HDR_BYTES &&
@@ -223,11 +233,14 @@ static int vf_truncate(sqlite3_file *f, sqlite3_int64 size)
 static int vf_sync(sqlite3_file *f, int flags)
 {
   vfs_file *p = (vfs_file *)f;
+  int rc;
 
   if (p->failed)
     return p->failed;
-  if (p->len && wal_flush(p) != SQLITE_OK)
-    return wal_latch(p);
+  /* SQLite hears of a failure here (the WAL header's sync, a commit's
+   * sync, a checkpoint's): it gives the transaction up, no latch */
+  if (p->len && (rc = wal_flush(p)) != SQLITE_OK)
+    return rc;
   return p->real->pMethods->xSync(p->real, flags);
 }
 
@@ -294,10 +307,13 @@ static int vf_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 {
   vfs_file *p = (vfs_file *)f;
 
-  if (p->kind == F_MAIN && p->peer && p->peer->len && offset == WAL_WRITE_LOCK && n == 1 &&
+  if (p->kind == F_MAIN && p->peer && offset == WAL_WRITE_LOCK && n == 1 &&
       flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE)) {
-    p->peer->next_off = p->peer->at;
-    wal_drop(p->peer);
+    p->peer->committed = 0;
+    if (p->peer->len) {
+      p->peer->next_off = p->peer->at;
+      wal_drop(p->peer);
+    }
   }
   return p->real->pMethods->xShmLock(p->real, offset, n, flags);
 }

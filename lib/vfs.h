@@ -14,7 +14,9 @@
  * The rules, each for a reason (see vfs.c):
  *  - only appends are gathered; any other write (SQLite rewriting a frame
  *    of the same transaction, or its checksums) first writes out what is
- *    gathered, then goes straight to the file;
+ *    gathered, then goes straight to the file, as does everything after
+ *    the commit frame until the write lock is released (padding to a
+ *    sector, split around a sync);
  *  - reads of gathered bytes are served from memory, so a read never
  *    writes (a read error would not make SQLite give up the transaction);
  *  - the connection's barrier before it publishes a commit writes out

@@ -321,6 +321,7 @@ static void test_gathers(void)
   CHECK_EQ_INT(query_path(path, "SELECT count(*) + (SELECT n FROM c) FROM t"), 66);
   CHECK_EQ_INT(after_crash(path, "SELECT count(*) + (SELECT n FROM c) FROM t"), 66);
   CHECK_EQ_INT(barrier_writes, 0);
+  spy_off(db);                    /* cn_vfs_failed() knows only its own methods */
   CHECK_EQ_INT(cn_vfs_failed(db), 0);
 done:
   if (db)
@@ -500,6 +501,179 @@ done:
   CHECK(integrity_ok(path));
 }
 
+/* A failed write SQLite is told of (here the WAL header, written after a
+ * checkpoint emptied the WAL and synced at once) fails that COMMIT only,
+ * as on the plain VFS: the next COMMIT works and nothing latches (it did,
+ * in the sync, and every later commit failed until a restart). */
+static void test_header_write_fails(void)
+{
+  char path[300];
+  sqlite3 *db = NULL;
+  int rc;
+
+  snprintf(path, sizeof path, "%s/hdrfail.db", tmpdir);
+  REQUIRE((db = make_db(path, SCHEMA_T)) != NULL);
+  REQUIRE(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+  CHECK_EQ_INT(insert_rows(db, 3, 100), SQLITE_DONE);
+  fail_rc = SQLITE_FULL;
+  fail_at = wal_writes;           /* the next one: the WAL header, at its sync */
+  rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+  fail_at = -1;
+  fail_rc = SQLITE_IOERR_WRITE;
+  CHECK(rc != SQLITE_OK);
+  if (!sqlite3_get_autocommit(db))
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  CHECK_EQ_INT(cn_vfs_failed(db), 0);
+  REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+  CHECK_EQ_INT(insert_rows(db, 2, 100), SQLITE_DONE);
+  rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    fprintf(stderr, "test_vfs: the COMMIT after a failed WAL header write: %s\n",
+            sqlite3_errmsg(db));
+  CHECK_EQ_INT(rc, SQLITE_OK);
+  if (!sqlite3_get_autocommit(db))
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  CHECK_EQ_INT(after_crash(path, "SELECT count(*) FROM t"), 2);
+done:
+  fail_at = -1;
+  fail_rc = SQLITE_IOERR_WRITE;
+  sqlite3_close(db);
+}
+
+/* What a row set adds up to, to compare two states of t. */
+static long long t_digest(sqlite3 *db)
+{
+  return query_int(db, "SELECT total(length(v)) + count(*) * 7 + total(k) + total(c) FROM t");
+}
+
+/* 80 transactions (seeded; CN_VFS_ROUNDS and CN_VFS_SEED change them) of
+ * updates in a small or a large cache, in and out of savepoints, with one
+ * of the next 40 WAL writes failing (a full disk or an I/O error): a
+ * COMMIT that fails leaves the table as it was, a crash copy always equals
+ * what the connection sees, and nothing latches. */
+static void test_random_write_failures(void)
+{
+  char path[300], sql[400];
+  sqlite3 *db = NULL;
+  const char *e_seed = getenv("CN_VFS_SEED"), *e_rounds = getenv("CN_VFS_ROUNDS");
+  unsigned seed = e_seed ? (unsigned)atoi(e_seed) : 1;
+  int rounds = e_rounds ? atoi(e_rounds) : 80, commits_failed = 0;
+
+  snprintf(path, sizeof path, "%s/random.db", tmpdir);
+  REQUIRE((db = make_db(path, SCHEMA_T400)) != NULL);
+  for (int r = 0; r < rounds; r++) {
+    long long before = t_digest(db), live;
+    int rc;
+    seed = seed * 1103515245u + 12345u;
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%d",
+             (seed >> 8) % 2 ? 5 + (int)((seed >> 12) % 20) : 2000);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if ((seed >> 16) % 5 == 0)
+      sqlite3_exec(db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
+    fail_rc = (seed >> 20) % 2 ? SQLITE_FULL : SQLITE_IOERR_WRITE;
+    fail_at = wal_writes + (int)((seed >> 10) % 40);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    snprintf(sql, sizeof sql, "UPDATE t SET v = randomblob(%d) WHERE k %% %d = %d",
+             100 + (int)((seed >> 5) % 1500), 2 + (int)((seed >> 3) % 4), (int)((seed >> 7) % 2));
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_exec(db, "SAVEPOINT a; UPDATE t SET c = c + 1000000 WHERE k % 3 = 0;", NULL, NULL,
+                 NULL);
+    sqlite3_exec(db, (seed >> 9) % 2 ? "ROLLBACK TO a; RELEASE a" : "RELEASE a", NULL, NULL,
+                 NULL);
+    rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    fail_at = -1;
+    if (!sqlite3_get_autocommit(db))
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    live = t_digest(db);
+    if (rc != SQLITE_OK) {
+      commits_failed++;
+      CHECK_EQ_INT(live, before);
+    }
+    CHECK_EQ_INT(after_crash(path, "SELECT total(length(v)) + count(*) * 7 + total(k) + total(c)"
+                             " FROM t"), live);
+    CHECK_EQ_INT(cn_vfs_failed(db), 0);
+  }
+  fprintf(stderr, "test_vfs: %d transactions with a write failing, %d COMMITs failed\n", rounds,
+          commits_failed);
+  CHECK(commits_failed > 0);
+done:
+  fail_at = -1;
+  fail_rc = SQLITE_IOERR_WRITE;
+  sqlite3_close(db);
+  CHECK(integrity_ok(path));
+}
+
+/* Each WAL finds its connection's database file (SQLite names both from
+ * one buffer) also for a URI with parameters and for an ATTACHed
+ * database: their commits are gathered too. */
+static void test_pairing(void)
+{
+  char path[300], p2[300], uri[400], sql[500];
+  sqlite3 *db = NULL;
+  int before;
+
+  snprintf(path, sizeof path, "%s/pair.db", tmpdir);
+  snprintf(p2, sizeof p2, "%s/pair2.db", tmpdir);
+  util_remove_db(path);
+  util_remove_db(p2);
+  snprintf(uri, sizeof uri, "file:%s?psow=1&a=&b=x", path);
+  REQUIRE(sqlite3_open_v2(uri, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                          cn_vfs_name()) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
+                       "CREATE TABLE t(k BLOB PRIMARY KEY, v BLOB NOT NULL)",
+                       NULL, NULL, NULL) == SQLITE_OK);
+  snprintf(sql, sizeof sql, "ATTACH 'file:%s?x=1' AS aux; PRAGMA aux.journal_mode=WAL;"
+           "CREATE TABLE aux.u(x)", p2);
+  REQUIRE(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+  before = wal_writes;
+  REQUIRE(sqlite3_exec(db, "INSERT INTO t SELECT randomblob(32), randomblob(3000) FROM"
+                       " (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r"
+                       " WHERE i < 30) SELECT i FROM r)", NULL, NULL, NULL) == SQLITE_OK);
+  CHECK(wal_writes - before >= 1 && wal_writes - before <= 4);
+  before = wal_writes;
+  REQUIRE(sqlite3_exec(db, "INSERT INTO aux.u SELECT randomblob(3000) FROM"
+                       " (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r"
+                       " WHERE i < 30) SELECT i FROM r)", NULL, NULL, NULL) == SQLITE_OK);
+  CHECK(wal_writes - before >= 1 && wal_writes - before <= 4);
+  CHECK_EQ_INT(query_path(p2, "SELECT count(*) FROM u"), 30);
+done:
+  sqlite3_close(db);
+}
+
+/* With psow=0 and synchronous=FULL, SQLite pads a commit to the sector
+ * with copies of the commit frame and splits the one that crosses the
+ * sector at its sync: the rest must be written by COMMIT too, not left to
+ * the barrier guard (where a failure can only latch). */
+static void test_padding_split(void)
+{
+  char path[300], uri[400];
+  sqlite3 *db = NULL;
+  int guarded = 0;
+
+  snprintf(path, sizeof path, "%s/pad.db", tmpdir);
+  util_remove_db(path);
+  snprintf(uri, sizeof uri, "file:%s?psow=0", path);
+  REQUIRE(sqlite3_open_v2(uri, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                          cn_vfs_name()) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                       "CREATE TABLE t(k BLOB PRIMARY KEY, v BLOB NOT NULL)",
+                       NULL, NULL, NULL) == SQLITE_OK);
+  REQUIRE(spy_on(db) == 0);
+  for (int i = 1; i <= 8; i++) {
+    barrier_writes = 0;
+    REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_EQ_INT(insert_rows(db, i, 700), SQLITE_DONE);
+    REQUIRE(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    guarded += barrier_writes;
+  }
+  CHECK_EQ_INT(guarded, 0);
+done:
+  if (db)
+    spy_off(db);
+  sqlite3_close(db);
+}
+
 /* A writer commits while, on other threads, a reader on the unix VFS
  * checks that every snapshot it sees is whole (rows == counter) and a
  * checkpointer copies the WAL into the database. */
@@ -619,6 +793,10 @@ int main(void)
   test_commit_write_fails();
   test_spill_read_back();
   test_rollback_then_other_writer();
+  test_header_write_fails();
+  test_random_write_failures();
+  test_pairing();
+  test_padding_split();
   test_race();
   util_rmtree(tmpdir);
   return test_finish("test_vfs");
