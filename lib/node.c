@@ -3551,7 +3551,15 @@ static cn_err child_ballot(apply_t *a, const uint8_t child[CN_PK_BYTES], const u
   lot = p->selection && p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT;
   if (lot && skip_lot)
     goto out;
-  if (row.closed || a->now < row.opens || a->now >= row.closes) {
+  /* Not open yet is not final: a delivery sent early (a council decides
+   * before the parent opens the question) is retried by the child's
+   * outbox until it opens, instead of being set aside for good. */
+  if (!row.closed && a->now < row.opens) {
+    err = refuse(a, CN_ERR_TOO_EARLY, "the parent proposal opens at %" PRIu64 "; send again then",
+                 row.opens);
+    goto out;
+  }
+  if (row.closed || a->now >= row.closes) {
     err = refuse(a, CN_ERR_WINDOW_CLOSED, "the parent proposal is not open for voting");
     goto out;
   }

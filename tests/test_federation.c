@@ -299,6 +299,35 @@ int main(void)
     CHECK(!recalled);
   }
 
+  /* ---- a delivery sent before the district opens the question is not
+   * final: TOO_EARLY, which the child's outbox retries (it was
+   * WINDOW_CLOSED, set aside for good), and taken once it opens ---- */
+  {
+    uint8_t late[CN_HASH_BYTES], mid[CN_HASH_BYTES];
+    int followed = 0;
+    choice_proposal(&p, &r, "Night buses too? (opens later)", T0 + 4000, 1);
+    p.opens = T0 + 150;
+    REQUIRE(util_propose(&dist[0], dist[0].convener_sk, &p, late) == CN_OK);
+    for (int k = 0; k < 200 && !followed; k++) {
+      Councilnet__ProposalList *pl = (Councilnet__ProposalList *)util_get(
+        &hood[0], "/v1/parent/proposals", &councilnet__proposal_list__descriptor);
+      for (size_t j = 0; pl && j < pl->n_proposals; j++)
+        followed |= memcmp(pl->proposals[j]->id.data, late, CN_HASH_BYTES) == 0;
+      if (pl)
+        councilnet__proposal_list__free_unpacked(pl, NULL);
+      if (!followed)
+        util_sleep_ms(20);
+    }
+    REQUIRE(followed);
+    REQUIRE(mandate(&hood[0], ncred[0], mpk[0][0], dist[0].pk, pn[0], late, (uint32_t)nwin[0],
+                    mid) == 0);
+    CHECK_EQ_INT(deliver(&hood[0], msk[0][0], mid, ncred[0], 4, &dist[0], 0), CN_ERR_TOO_EARLY);
+    CHECK(util_ballots_are(&dist[0], late, 0));
+    REQUIRE(tnode_set_clock(&dist[0], T0 + 150) == 0);
+    CHECK_EQ_INT(deliver(&hood[0], msk[0][0], mid, ncred[0], 5, &dist[0], 0), CN_OK);
+    CHECK(util_ballots_are(&dist[0], late, 1));
+  }
+
   /* ---- districts draw their city delegate by lot among the neighborhood
    * delegates, then close ---- */
   for (int i = 0; i < 2; i++) {

@@ -26,7 +26,8 @@ typedef enum cn_err {
   CN_ERR_NOT_ADMITTED = 19,      /* addressed to a node not (yet) admitted as a
                                   * child council here: a child retries */
   CN_ERR_TOO_EARLY = 20          /* created more than 600 s ahead of this node's
-                                  * clock: a child retries */
+                                  * clock, or a child council's ballot on a
+                                  * proposal not open yet: a child retries */
 } cn_err;
 
 #define CN_ERR_COUNT 21
