@@ -3551,24 +3551,34 @@ static cn_err child_ballot(apply_t *a, const uint8_t child[CN_PK_BYTES], const u
   lot = p->selection && p->selection->method == COUNCILNET__SELECTION_METHOD__BY_LOT;
   if (lot && skip_lot)
     goto out;
-  /* Not open yet is not final: a delivery sent early (a council decides
-   * before the parent opens the question) is retried by the child's
-   * outbox until it opens, instead of being set aside for good. */
-  if (!row.closed && a->now < row.opens) {
-    err = refuse(a, CN_ERR_TOO_EARLY, "the parent proposal opens at %" PRIu64 "; send again then",
-                 row.opens);
-    goto out;
-  }
-  if (row.closed || a->now >= row.closes) {
-    err = refuse(a, CN_ERR_WINDOW_CLOSED, "the parent proposal is not open for voting");
-    goto out;
-  }
+  /* What no waiting mends first, so that nothing is retried only to be
+   * refused for good once the window opens. */
   if (lot) {
     err = refuse(a, CN_ERR_INVALID, "a selection by lot takes volunteers, not ballots");
     goto out;
   }
   if (cn_rules_check_choices(p, choices, n_choices) != 0) {
     err = refuse(a, CN_ERR_INVALID, "choices do not fit the proposal's options");
+    goto out;
+  }
+  /* Not open yet, and opening within the hour, is not final: a delivery
+   * sent early (a council decides before the parent opens the question)
+   * is retried by the child's outbox until it opens. Not longer: the
+   * child's outbox sends in order, and a retried row holds every record
+   * behind it, recalls included (as for a clock ahead, FUTURE_RETRY).
+   * Further ahead, it is set aside; the child's convener resends it once
+   * the question is open (`council federation resend`). */
+  if (!row.closed && a->now < row.opens) {
+    if (row.opens - a->now <= FUTURE_RETRY)
+      err = refuse(a, CN_ERR_TOO_EARLY, "the parent proposal opens at %" PRIu64
+                   "; send again then", row.opens);
+    else
+      err = refuse(a, CN_ERR_WINDOW_CLOSED, "the parent proposal opens at %" PRIu64
+                   ", more than an hour from now; send again once it is open", row.opens);
+    goto out;
+  }
+  if (row.closed || a->now >= row.closes) {
+    err = refuse(a, CN_ERR_WINDOW_CLOSED, "the parent proposal is not open for voting");
     goto out;
   }
   if (p->rule && p->rule->weight_by_roll &&
@@ -3602,6 +3612,7 @@ static cn_err foreign_delivery(apply_t *a)
   cn_store_credential_t c;
   cn_store_mandate_t row;
   uint8_t mandate_id[CN_HASH_BYTES], cred_id[CN_HASH_BYTES];
+  char early[256] = "";     /* the first TOO_EARLY's message */
   cn_err err;
   int rc;
 
@@ -3688,7 +3699,10 @@ static cn_err foreign_delivery(apply_t *a)
     goto out;
   }
   /* Binding instructions on our open proposals become the council's ballot;
-   * budget projects it proposes join our rounds' lists. */
+   * budget projects it proposes join our rounds' lists. TOO_EARLY for one
+   * instruction is answered only if no other is refused for good: the
+   * child would retry the delivery only to have it set aside later. (A
+   * refusal rolls back the whole delivery, ballots cast meanwhile too.) */
   for (size_t i = 0; i < mandate->n_instructions; i++) {
     const Councilnet__Instruction *in = mandate->instructions[i];
     if (in->project && in->round.len == CN_HASH_BYTES) {
@@ -3698,9 +3712,18 @@ static cn_err foreign_delivery(apply_t *a)
     }
     if (!in->binding || in->parent_proposal.len != CN_HASH_BYTES)
       continue;
-    if ((err = child_ballot(a, a->origin, in->parent_proposal.data, in->choices, in->n_choices,
-                            mandate_id, 1)) != CN_OK)
+    err = child_ballot(a, a->origin, in->parent_proposal.data, in->choices, in->n_choices,
+                       mandate_id, 1);
+    if (err == CN_ERR_TOO_EARLY && !early[0]) {
+      snprintf(early, sizeof early, "%s", a->msg);
+      continue;
+    }
+    if (err != CN_OK && err != CN_ERR_TOO_EARLY)
       goto out;
+  }
+  if (early[0]) {
+    err = refuse(a, CN_ERR_TOO_EARLY, "%s", early);
+    goto out;
   }
   err = CN_OK;
 out:

@@ -73,8 +73,9 @@ static void records_apply_one(cn_api_t *api, cn_req_t *r)
   cn_err err;
 
   err = cn_node_submit(api->node, body, len, &receipt, &rlen, msg, sizeof msg);
-  /* it may be a duplicate of a record whose commit is not flushed yet */
-  if (err == CN_OK && records_durable(api) != 0) {
+  /* A duplicate, or a refusal, may rest on a record whose commit is not
+   * flushed yet (a batch of the pipeline): answer once it is. */
+  if (records_durable(api) != 0) {
     err = CN_ERR_INTERNAL;
     snprintf(msg, sizeof msg, "the disk did not confirm the write; send the record again");
   }
@@ -98,8 +99,10 @@ static void records_apply_one(cn_api_t *api, cn_req_t *r)
  *  4. a worker signs the receipts of the batch, once for all of them (a
  *     Merkle batch, receipt.h), and the loop sends them.
  * So the loop itself never verifies, signs or waits for the disk, and a
- * receipt still leaves only after its record is on disk. A refusal is
- * answered at step 2: it changed nothing, so it has nothing to wait for. */
+ * receipt still leaves only after its record is on disk. A refusal of the
+ * envelope (step 1) is answered at once; a refusal by what the node holds
+ * (step 2) waits for step 3 like a receipt, since it may rest on an
+ * earlier record of its batch. */
 
 typedef struct rec_job_t {
   cn_job_t job;             /* first: the pools hand back this */
@@ -397,14 +400,14 @@ static void records_flush(void *ctx)
         ok = j;
       ok_tail = j;
       n++;
-    } else if (batched) {
+    } else {
+      /* without a batch too: an apply that commits on its own may have
+       * found its sync failed, and what it rests on is not durable */
       if (held_tail)
         held_tail->next = j;
       else
         held = j;
       held_tail = j;
-    } else {
-      rec_job_answer_error(j, j->err, j->msg);
     }
     j = next;
   }

@@ -113,7 +113,8 @@ static int fed_refusal_is_final(const uint8_t *body, size_t len, char *why, size
   case CN_ERR_UNKNOWN_SIGNER:
   case CN_ERR_NOT_MEMBER:
   case CN_ERR_NOT_ADMITTED:        /* the parent has not admitted this council yet */
-  case CN_ERR_TOO_EARLY:           /* our clock runs ahead of the parent's */
+  case CN_ERR_TOO_EARLY:           /* our clock runs ahead of the parent's, or the
+                                    * parent proposal opens within the hour */
   case CN_ERR_RATE_LIMITED:
   case CN_ERR_INTERNAL:
     final = 0;

@@ -59,18 +59,34 @@ static void choice_proposal(Councilnet__Proposal *p, Councilnet__Rule *r, const 
   r->weight_by_roll = weighted;
 }
 
-/* Mandate DELEGATE (credential CRED at N) to cast CHOICE on the parent's
- * PARENT_PID, citing N's decision on LOCAL_PID; OUT gets the mandate id.
- * Return 0, the node's code when it refuses the draft, or -1. */
-static int mandate(tnode_t *n, const uint8_t cred[CN_HASH_BYTES], const uint8_t delegate[CN_PK_BYTES],
-                   const uint8_t parent_pk[CN_PK_BYTES], const uint8_t local_pid[CN_HASH_BYTES],
-                   const uint8_t parent_pid[CN_HASH_BYTES], uint32_t choice, uint8_t out[CN_HASH_BYTES])
+/* Mandate DELEGATE (credential CRED at N) to cast CHOICE on each of the
+ * parent's N_PIDS proposals PARENT_PIDS, citing N's decision on LOCAL_PID;
+ * OUT gets the mandate id. Return 0, the node's code when it refuses the
+ * draft, or -1. */
+static int mandate_on(tnode_t *n, const uint8_t cred[CN_HASH_BYTES],
+                      const uint8_t delegate[CN_PK_BYTES], const uint8_t parent_pk[CN_PK_BYTES],
+                      const uint8_t local_pid[CN_HASH_BYTES],
+                      const uint8_t (*parent_pids)[CN_HASH_BYTES], size_t n_pids, uint32_t choice,
+                      uint8_t out[CN_HASH_BYTES])
 {
   Councilnet__Mandate m = COUNCILNET__MANDATE__INIT;
-  Councilnet__Instruction in = COUNCILNET__INSTRUCTION__INIT;
-  Councilnet__Instruction *ins[1] = { &in };
+  Councilnet__Instruction in[4], *ins[4];
   Councilnet__MandateList *ml;
   int found = -1, code;
+
+  if (n_pids == 0 || n_pids > 4)
+    return -1;
+  for (size_t i = 0; i < n_pids; i++) {
+    councilnet__instruction__init(&in[i]);
+    in[i].decision.data = (uint8_t *)local_pid;
+    in[i].decision.len = CN_HASH_BYTES;
+    in[i].parent_proposal.data = (uint8_t *)parent_pids[i];
+    in[i].parent_proposal.len = CN_HASH_BYTES;
+    in[i].binding = 1;
+    in[i].choices = &choice;
+    in[i].n_choices = 1;
+    ins[i] = &in[i];
+  }
 
   m.node.data = n->pk;
   m.node.len = CN_PK_BYTES;
@@ -81,15 +97,8 @@ static int mandate(tnode_t *n, const uint8_t cred[CN_HASH_BYTES], const uint8_t 
   m.delegate.len = CN_PK_BYTES;
   m.parent.data = (uint8_t *)parent_pk;
   m.parent.len = CN_PK_BYTES;
-  in.decision.data = (uint8_t *)local_pid;
-  in.decision.len = CN_HASH_BYTES;
-  in.parent_proposal.data = (uint8_t *)parent_pid;
-  in.parent_proposal.len = CN_HASH_BYTES;
-  in.binding = 1;
-  in.choices = &choice;
-  in.n_choices = 1;
   m.instructions = ins;
-  m.n_instructions = 1;
+  m.n_instructions = n_pids;
   if ((code = util_act(n, "mandate_draft", &m, n->convener_sk, NULL)) != CN_OK)
     return code;
   ml = (Councilnet__MandateList *)util_get(n, "/v1/mandates", &councilnet__mandate_list__descriptor);
@@ -101,6 +110,32 @@ static int mandate(tnode_t *n, const uint8_t cred[CN_HASH_BYTES], const uint8_t 
   if (ml)
     councilnet__mandate_list__free_unpacked(ml, NULL);
   return found;
+}
+
+/* The same, on one parent proposal. */
+static int mandate(tnode_t *n, const uint8_t cred[CN_HASH_BYTES], const uint8_t delegate[CN_PK_BYTES],
+                   const uint8_t parent_pk[CN_PK_BYTES], const uint8_t local_pid[CN_HASH_BYTES],
+                   const uint8_t parent_pid[CN_HASH_BYTES], uint32_t choice, uint8_t out[CN_HASH_BYTES])
+{
+  return mandate_on(n, cred, delegate, parent_pk, local_pid,
+                    (const uint8_t (*)[CN_HASH_BYTES])parent_pid, 1, choice, out);
+}
+
+/* Does N follow its parent's proposal ID (wait up to 4 s)? */
+static int follows(tnode_t *n, const uint8_t id[CN_HASH_BYTES])
+{
+  int followed = 0;
+  for (int k = 0; k < 200 && !followed; k++) {
+    Councilnet__ProposalList *pl = (Councilnet__ProposalList *)util_get(
+      n, "/v1/parent/proposals", &councilnet__proposal_list__descriptor);
+    for (size_t j = 0; pl && j < pl->n_proposals; j++)
+      followed |= memcmp(pl->proposals[j]->id.data, id, CN_HASH_BYTES) == 0;
+    if (pl)
+      councilnet__proposal_list__free_unpacked(pl, NULL);
+    if (!followed)
+      util_sleep_ms(20);
+  }
+  return followed;
 }
 
 /* The delegate countersigns mandate MID bound to credential CRED at N.
@@ -303,29 +338,36 @@ int main(void)
    * final: TOO_EARLY, which the child's outbox retries (it was
    * WINDOW_CLOSED, set aside for good), and taken once it opens ---- */
   {
-    uint8_t late[CN_HASH_BYTES], mid[CN_HASH_BYTES];
-    int followed = 0;
-    choice_proposal(&p, &r, "Night buses too? (opens later)", T0 + 4000, 1);
-    p.opens = T0 + 150;
-    REQUIRE(util_propose(&dist[0], dist[0].convener_sk, &p, late) == CN_OK);
-    for (int k = 0; k < 200 && !followed; k++) {
-      Councilnet__ProposalList *pl = (Councilnet__ProposalList *)util_get(
-        &hood[0], "/v1/parent/proposals", &councilnet__proposal_list__descriptor);
-      for (size_t j = 0; pl && j < pl->n_proposals; j++)
-        followed |= memcmp(pl->proposals[j]->id.data, late, CN_HASH_BYTES) == 0;
-      if (pl)
-        councilnet__proposal_list__free_unpacked(pl, NULL);
-      if (!followed)
-        util_sleep_ms(20);
+    uint8_t q[3][CN_HASH_BYTES], mid[CN_HASH_BYTES];
+    /* q[0] opens at T0 + 150, q[1] within the hour after, q[2] later */
+    static const uint64_t opens[3] = { T0 + 150, T0 + 150 + 1800, T0 + 150 + 7200 };
+    for (int k = 0; k < 3; k++) {
+      choice_proposal(&p, &r, k == 0 ? "Night buses too?" : k == 1 ? "Bike lanes?" : "Ferry?",
+                      T0 + 20000, 1);
+      p.opens = opens[k];
+      REQUIRE(util_propose(&dist[0], dist[0].convener_sk, &p, q[k]) == CN_OK);
+      REQUIRE(follows(&hood[0], q[k]));
     }
-    REQUIRE(followed);
-    REQUIRE(mandate(&hood[0], ncred[0], mpk[0][0], dist[0].pk, pn[0], late, (uint32_t)nwin[0],
+    REQUIRE(mandate(&hood[0], ncred[0], mpk[0][0], dist[0].pk, pn[0], q[0], (uint32_t)nwin[0],
                     mid) == 0);
     CHECK_EQ_INT(deliver(&hood[0], msk[0][0], mid, ncred[0], 4, &dist[0], 0), CN_ERR_TOO_EARLY);
-    CHECK(util_ballots_are(&dist[0], late, 0));
+    CHECK(util_ballots_are(&dist[0], q[0], 0));
     REQUIRE(tnode_set_clock(&dist[0], T0 + 150) == 0);
     CHECK_EQ_INT(deliver(&hood[0], msk[0][0], mid, ncred[0], 5, &dist[0], 0), CN_OK);
-    CHECK(util_ballots_are(&dist[0], late, 1));
+    CHECK(util_ballots_are(&dist[0], q[0], 1));
+    /* Opening in two hours: not retried (the outbox would hold everything
+     * behind it that long): WINDOW_CLOSED, saying when it opens. */
+    REQUIRE(mandate(&hood[0], ncred[0], mpk[0][0], dist[0].pk, pn[0], q[2], (uint32_t)nwin[0],
+                    mid) == 0);
+    CHECK_EQ_INT(deliver(&hood[0], msk[0][0], mid, ncred[0], 6, &dist[0], 0),
+                 CN_ERR_WINDOW_CLOSED);
+    /* One instruction within the hour, one for good: the final refusal,
+     * not TOO_EARLY (retried, only to be set aside later). */
+    REQUIRE(mandate_on(&hood[0], ncred[0], mpk[0][0], dist[0].pk, pn[0],
+                       (const uint8_t (*)[CN_HASH_BYTES])q[1], 2, (uint32_t)nwin[0], mid) == 0);
+    CHECK_EQ_INT(deliver(&hood[0], msk[0][0], mid, ncred[0], 7, &dist[0], 0),
+                 CN_ERR_WINDOW_CLOSED);
+    CHECK(util_ballots_are(&dist[0], q[1], 0));
   }
 
   /* ---- districts draw their city delegate by lot among the neighborhood
