@@ -314,36 +314,63 @@ BENCH_FN void bench_cpu_take(pid_t pid, bench_cpu_t *c)
   c->switches = bench_proc_switches(pid);
 }
 
-/* Print CPU per UNIT (N of them in SECONDS) since BEFORE: councild and the
- * load driver, then each of councild's threads. The loop thread is the one
- * part that cannot spread over cores: its share of one core is how close
- * it is to its own ceiling. */
+static double bench_cpu_diff(double acc, double before, double after)
+{
+  return acc < 0 || before < 0 || after < 0 ? -1 : acc + after - before;
+}
+
+/* Add AFTER - BEFORE, field by field, to ACC (a field once unreadable, -1,
+ * stays so): the CPU of several timed parts, leaving out what lies
+ * between them. */
+BENCH_FN void bench_cpu_add(bench_cpu_t *acc, const bench_cpu_t *before, const bench_cpu_t *after)
+{
+  acc->node = bench_cpu_diff(acc->node, before->node, after->node);
+  acc->self = bench_cpu_diff(acc->self, before->self, after->self);
+  for (int k = 0; k < BENCH_THREADS; k++)
+    acc->thread[k] = bench_cpu_diff(acc->thread[k], before->thread[k], after->thread[k]);
+  acc->wchar = bench_cpu_diff(acc->wchar, before->wchar, after->wchar);
+  acc->syscw = bench_cpu_diff(acc->syscw, before->syscw, after->syscw);
+  acc->switches = bench_cpu_diff(acc->switches, before->switches, after->switches);
+}
+
+/* Print the CPU in D (a sum of bench_cpu_add) per UNIT, N of them in
+ * SECONDS: councild and the load driver, then each of councild's threads.
+ * The loop thread is the one part that cannot spread over cores: its share
+ * of one core is how close it is to its own ceiling. */
+BENCH_FN void bench_cpu_print_sum(const char *tag, const char *unit, const bench_cpu_t *d,
+                                  size_t n, double seconds)
+{
+  if (n == 0 || seconds <= 0)
+    return;
+  printf("%s: CPU per %s: councild %.1f us (%.2f cores), load driver %.1f us (%.2f cores)\n", tag,
+         unit, d->node * 1e6 / (double)n, d->node / seconds, d->self * 1e6 / (double)n,
+         d->self / seconds);
+  printf("%s: CPU per %s by thread:", tag, unit);
+  for (int k = 0; k < BENCH_THREADS; k++)
+    printf(" %s %.1f us (%.0f%% of a core)%s", bench_thread_names[k],
+           d->thread[k] * 1e6 / (double)n, 100.0 * d->thread[k] / seconds,
+           k < BENCH_THREADS - 1 ? "," : "\n");
+  /* the WAL's frames (one call a commit: lib/vfs.c), checkpoints, replies
+   * and the wake-ups of the loop through the pool's pipe */
+  if (d->wchar >= 0 && d->syscw >= 0)
+    printf("%s: written by councild per %s: %.0f bytes in %.1f write calls\n", tag, unit,
+           d->wchar / (double)n, d->syscw / (double)n);
+  /* every hand-off between threads that finds the other asleep is one */
+  if (d->switches >= 0)
+    printf("%s: context switches in councild per %s: %.1f\n", tag, unit,
+           d->switches / (double)n);
+}
+
+/* The same for one timed part: from BEFORE to now. */
 BENCH_FN void bench_cpu_print(const char *tag, const char *unit, pid_t pid,
                               const bench_cpu_t *before, size_t n, double seconds)
 {
-  bench_cpu_t now;
+  bench_cpu_t now, d;
 
-  if (n == 0 || seconds <= 0)
-    return;
+  memset(&d, 0, sizeof d);
   bench_cpu_take(pid, &now);
-  printf("%s: CPU per %s: councild %.1f us (%.2f cores), load driver %.1f us (%.2f cores)\n", tag,
-         unit, (now.node - before->node) * 1e6 / (double)n, (now.node - before->node) / seconds,
-         (now.self - before->self) * 1e6 / (double)n, (now.self - before->self) / seconds);
-  printf("%s: CPU per %s by thread:", tag, unit);
-  for (int k = 0; k < BENCH_THREADS; k++) {
-    double d = now.thread[k] - before->thread[k];
-    printf(" %s %.1f us (%.0f%% of a core)%s", bench_thread_names[k], d * 1e6 / (double)n,
-           100.0 * d / seconds, k < BENCH_THREADS - 1 ? "," : "\n");
-  }
-  /* the WAL's frames (one call a commit: lib/vfs.c), checkpoints, replies
-   * and the wake-ups of the loop through the pool's pipe */
-  if (before->wchar >= 0 && now.wchar >= 0 && before->syscw >= 0 && now.syscw >= 0)
-    printf("%s: written by councild per %s: %.0f bytes in %.1f write calls\n", tag, unit,
-           (now.wchar - before->wchar) / (double)n, (now.syscw - before->syscw) / (double)n);
-  /* every hand-off between threads that finds the other asleep is one */
-  if (before->switches >= 0 && now.switches >= 0)
-    printf("%s: context switches in councild per %s: %.1f\n", tag, unit,
-           (now.switches - before->switches) / (double)n);
+  bench_cpu_add(&d, before, &now);
+  bench_cpu_print_sum(tag, unit, &d, n, seconds);
 }
 
 /* CPU seconds this process has used, all threads. */
