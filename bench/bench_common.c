@@ -701,6 +701,19 @@ typedef struct bench_blast_t {
   double seconds;           /* first send to last answer */
 } bench_blast_t;
 
+/* B set to send the N requests REQS to 127.0.0.1:PORT over CONNS
+ * keep-alive connections, each answer's status into STATUS; no callback. */
+BENCH_FN void bench_blast_init(bench_blast_t *b, int port, int conns, const bench_req_t *reqs,
+                               size_t n, int *status)
+{
+  memset(b, 0, sizeof *b);
+  b->port = port;
+  b->conns = conns;
+  b->reqs = reqs;
+  b->n = n;
+  b->status = status;
+}
+
 BENCH_FN int blast_connect(int port)
 {
   struct sockaddr_in sin;
@@ -932,11 +945,7 @@ BENCH_FN size_t bench_post_all(tnode_t *n, uint8_t **envs, const size_t *lens, s
   for (size_t i = 0; i < count; i++)
     if (bench_req_post(&reqs[i], "/v1/records", envs[i], lens[i]) != 0)
       goto out;
-  b.port = n->port;
-  b.conns = conns;
-  b.reqs = reqs;
-  b.n = count;
-  b.status = status;
+  bench_blast_init(&b, n->port, conns, reqs, count, status);
   if (bench_blast(&b) == 0)
     ok = b.ok;
   if (seconds)

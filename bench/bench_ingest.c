@@ -181,12 +181,7 @@ int main(void)
   /* (b): the same requests, the same client, a bare evhttp server. */
   bare = bench_bare_start(&bare_port);
   if (bare > 0) {
-    memset(&b, 0, sizeof b);
-    b.port = bare_port;
-    b.conns = CONNS;
-    b.reqs = reqs;
-    b.n = members;
-    b.status = status;
+    bench_blast_init(&b, bare_port, CONNS, reqs, members, status);
     if (bench_blast(&b) == 0 && b.ok == members)
       bare_rate = (double)b.ok / b.seconds;
     bench_bare_stop(bare);
@@ -212,12 +207,7 @@ int main(void)
         goto out;
       }
     }
-    memset(&b, 0, sizeof b);
-    b.port = node.port;
-    b.conns = CONNS;
-    b.reqs = reqs;
-    b.n = members;
-    b.status = status;
+    bench_blast_init(&b, node.port, CONNS, reqs, members, status);
     if (round == 0) {       /* how the rate moves within a run: the first */
       b.on_reply = bench_stamp;
       b.ctx = &stamps;

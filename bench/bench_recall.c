@@ -238,12 +238,7 @@ int main(void)
       goto out;
   }
 
-  memset(&b, 0, sizeof b);
-  b.port = parent.port;
-  b.conns = CONNS;
-  b.reqs = reqs;
-  b.n = votes;
-  b.status = status;
+  bench_blast_init(&b, parent.port, CONNS, reqs, votes, status);
   b.on_reply = bench_stamp;
   b.ctx = &stamps;
   perf = bench_perf_start(parent.pid);
