@@ -36,34 +36,15 @@ static pthread_barrier_t go;
 
 static int propose(const char *title, uint8_t id[CN_HASH_BYTES])
 {
-  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
-  Councilnet__Rule rule = COUNCILNET__RULE__INIT;   /* replace = 0: one ballot each */
-  p.node.data = node.pk;
-  p.node.len = CN_PK_BYTES;
-  p.created = T0;
-  p.title = (char *)title;
-  p.opens = T0;
-  p.closes = T0 + 100000;
-  p.rule = &rule;
-  return util_propose(&node, sk[0], &p, id);
+  return util_propose_question(&node, sk[0], title, T0, T0 + 100000, id);
 }
 
 /* Member I's ballot K (0: yes, 1: no) on PID. */
 static int seal_ballot(int i, int k, const uint8_t pid[CN_HASH_BYTES])
 {
-  Councilnet__Ballot b = COUNCILNET__BALLOT__INIT;
-  uint32_t choice = (uint32_t)k;
-
   free(env[i][k]);
   env[i][k] = NULL;
-  b.node.data = node.pk;
-  b.node.len = CN_PK_BYTES;
-  b.created = T0 + 1;
-  b.proposal.data = (uint8_t *)pid;
-  b.proposal.len = CN_HASH_BYTES;
-  b.choices = &choice;
-  b.n_choices = 1;
-  return util_seal("ballot", &b, sk[i], &env[i][k], &len[i][k]);
+  return util_seal_ballot(&node, sk[i], pid, (uint32_t)k, T0 + 1, &env[i][k], &len[i][k]);
 }
 
 /* One thread per ballot of 16 members, all let go at once. */

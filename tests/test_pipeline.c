@@ -36,31 +36,14 @@ static int stop_posting;
 
 static int seal_ballot(int i, const uint8_t pid[CN_HASH_BYTES], uint32_t *choice)
 {
-  Councilnet__Ballot b = COUNCILNET__BALLOT__INIT;
   free(env[i]);
   env[i] = NULL;
-  b.node.data = node.pk;
-  b.node.len = CN_PK_BYTES;
-  b.created = T0 + 1;
-  b.proposal.data = (uint8_t *)pid;
-  b.proposal.len = CN_HASH_BYTES;
-  b.choices = choice;
-  b.n_choices = 1;
-  return util_seal("ballot", &b, sk[i], &env[i], &len[i]);
+  return util_seal_ballot(&node, sk[i], pid, *choice, T0 + 1, &env[i], &len[i]);
 }
 
 static int propose(const char *title, uint8_t id[CN_HASH_BYTES])
 {
-  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
-  Councilnet__Rule rule = COUNCILNET__RULE__INIT;
-  p.node.data = node.pk;
-  p.node.len = CN_PK_BYTES;
-  p.created = T0;
-  p.title = (char *)title;
-  p.opens = T0;
-  p.closes = T0 + 1000;
-  p.rule = &rule;
-  return util_propose(&node, sk[0], &p, id);
+  return util_propose_question(&node, sk[0], title, T0, T0 + 1000, id);
 }
 
 /* Members T, T + THREADS, ...: every 5th forged (a signature bit flipped),

@@ -499,17 +499,45 @@ int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal
   return code;
 }
 
-int util_vote(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const uint8_t pid[CN_HASH_BYTES], uint32_t choice)
+int util_propose_question(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const char *title,
+                          uint64_t opens, uint64_t closes, uint8_t id[CN_HASH_BYTES])
+{
+  Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
+  Councilnet__Rule rule = COUNCILNET__RULE__INIT;   /* replace = 0: one ballot each */
+  p.created = opens;
+  p.title = (char *)title;
+  p.opens = opens;
+  p.closes = closes;
+  p.rule = &rule;
+  return util_propose(n, sk, &p, id);
+}
+
+int util_seal_ballot(const tnode_t *n, const uint8_t sk[CN_SK_BYTES],
+                     const uint8_t pid[CN_HASH_BYTES], uint32_t choice, uint64_t created,
+                     uint8_t **out, size_t *len)
 {
   Councilnet__Ballot b = COUNCILNET__BALLOT__INIT;
-  b.node.data = n->pk;
+  b.node.data = (uint8_t *)n->pk;
   b.node.len = CN_PK_BYTES;
-  b.created = n->now;
+  b.created = created;
   b.proposal.data = (uint8_t *)pid;
   b.proposal.len = CN_HASH_BYTES;
   b.choices = &choice;
   b.n_choices = 1;
-  return util_act(n, "ballot", &b, sk, NULL);
+  return util_seal("ballot", &b, sk, out, len);
+}
+
+int util_vote(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const uint8_t pid[CN_HASH_BYTES], uint32_t choice)
+{
+  uint8_t *env = NULL;
+  size_t len = 0;
+  int code;
+
+  if (util_seal_ballot(n, sk, pid, choice, n->now, &env, &len) != 0)
+    return -1;
+  code = util_post(n, env, len, NULL);
+  free(env);
+  return code;
 }
 
 Councilnet__Decision *util_decision(tnode_t *n, const uint8_t pid[CN_HASH_BYTES])

@@ -96,6 +96,15 @@ int util_admit(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name);
 int util_admit_council(tnode_t *n, const uint8_t key[CN_PK_BYTES], const char *name);
 /* A proposal by SK on N; *ID gets its record id. */
 int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p, uint8_t id[CN_HASH_BYTES]);
+/* A question by SK on N (the default options and rule: one ballot each,
+ * by majority), created and open at OPENS until CLOSES. As util_propose(). */
+int util_propose_question(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const char *title,
+                          uint64_t opens, uint64_t closes, uint8_t id[CN_HASH_BYTES]);
+/* SK's online ballot for CHOICE on N's proposal PID, created at CREATED,
+ * sealed but not posted: OUT malloc'd. 0 or -1. */
+int util_seal_ballot(const tnode_t *n, const uint8_t sk[CN_SK_BYTES],
+                     const uint8_t pid[CN_HASH_BYTES], uint32_t choice, uint64_t created,
+                     uint8_t **out, size_t *len);
 /* An online ballot. */
 int util_vote(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const uint8_t pid[CN_HASH_BYTES], uint32_t choice);
 /* The node-signed decision on PID, or NULL if none yet. */
