@@ -14,6 +14,7 @@
 #define WAL_FRAME_HDR_BYTES 24    /* each frame's header, before its page */
 #define WAL_WRITE_LOCK 0          /* wal-index lock slot of the writer (walformat) */
 #define GATHER_MAX (4u << 20)     /* written out when this much is gathered */
+#define KEEP_MAX (1u << 20)       /* a larger buffer is freed after its transaction */
 /* The unix VFS writes at most 128 KiB - 1 bytes a call (it masks the length
  * with 0x1ffff: SQLite itself never asks for more than a 64 KiB page), so a
  * longer run goes in pieces of this size. */
@@ -313,6 +314,12 @@ static int vf_shm_lock(sqlite3_file *f, int offset, int n, int flags)
     if (p->peer->len) {
       p->peer->next_off = p->peer->at;
       wal_drop(p->peer);
+    }
+    /* a large transaction's buffer is not kept for the small ones after it */
+    if (p->peer->cap > KEEP_MAX) {
+      free(p->peer->buf);
+      p->peer->buf = NULL;
+      p->peer->cap = 0;
     }
   }
   return p->real->pMethods->xShmLock(p->real, offset, n, flags);

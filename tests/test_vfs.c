@@ -354,6 +354,12 @@ static void test_gather_limit(void)
       fprintf(stderr, "test_vfs: %d rows: the barrier wrote %d times\n", n, barrier_writes);
     CHECK_EQ_INT(barrier_writes, 0);
     CHECK_EQ_INT(after_crash(path, "SELECT count(*) FROM b"), n);
+    /* the large buffer is let go after its transaction; the next small
+     * commit gathers in a new one */
+    CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO b VALUES(randomblob(100))", NULL, NULL, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(barrier_writes, 0);
+    CHECK_EQ_INT(after_crash(path, "SELECT count(*) FROM b"), n + 1);
     spy_off(db);
     sqlite3_close(db);
     db = NULL;
