@@ -113,9 +113,6 @@ static int round_post(const char *title, Councilnet__BudgetProject **projects, s
                       uint8_t id[CN_HASH_BYTES])
 {
   Councilnet__BudgetRound r = COUNCILNET__BUDGET_ROUND__INIT;
-  uint8_t *env = NULL;
-  size_t len = 0;
-  int code;
 
   r.node.data = dist.pk;
   r.node.len = CN_PK_BYTES;
@@ -128,12 +125,7 @@ static int round_post(const char *title, Councilnet__BudgetProject **projects, s
   r.opens = T0 + 50;
   r.closes = T0 + 100;
   r.rule = COUNCILNET__BUDGET_RULE__GREEDY;
-  if (util_seal("budget_round", &r, dist.convener_sk, &env, &len) != 0)
-    return -1;
-  code = util_post(&dist, env, len, NULL);
-  cn_crypto_hash(id, env, len);
-  free(env);
-  return code;
+  return util_act_id(&dist, "budget_round", &r, dist.convener_sk, NULL, id);
 }
 
 int main(void)

@@ -179,13 +179,7 @@ int main(void)
     REQUIRE(util_admit_council(&dist, hood[h].pk, "Neighbourhood") == CN_OK);
   }
 
-  for (int p = 0; p < NP; p++) {
-    councilnet__budget_project__init(&proj[p]);
-    proj[p].id = ids[p];
-    proj[p].title = ids[p];
-    proj[p].cost = 100;
-    pp[p] = &proj[p];
-  }
+  util_budget_projects(proj, pp, ids, NP, 100);
   br.node.data = city.pk;
   br.node.len = CN_PK_BYTES;
   br.created = T0;
@@ -276,7 +270,6 @@ int main(void)
    * as long as its new parent, 300 s. (Last, once the city has allocated:
    * a council more under the city would hold its close.) */
   {
-    Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
     depth_want_t w = { &mover, rc.id, 2 };
     util_round_t mr = { &mover, { 0 }, 0 };
     REQUIRE(tnode_start_child(&mover, "Mover", T0, &city) == 0);
@@ -284,13 +277,7 @@ int main(void)
     REQUIRE(util_wait(util_round_seen, &mr, 10000) == 0);
     check_depth(&mover, "mover under the city", rc.id, 1, 300);
     REQUIRE(util_admit_council(&dist, mover.pk, "Mover") == CN_OK);
-    ps.node.data = mover.pk;
-    ps.node.len = CN_PK_BYTES;
-    ps.created = T0;
-    ps.url = dist.url;
-    ps.key.data = dist.pk;
-    ps.key.len = CN_PK_BYTES;
-    REQUIRE(util_act(&mover, "parent_set", &ps, mover.convener_sk, NULL) == CN_OK);
+    REQUIRE(util_parent_set(&mover, &dist) == CN_OK);
     CHECK(util_wait(depth_is, &w, 10000) == 0);
     check_depth(&mover, "mover under the district", rc.id, 2, 150);
     {

@@ -48,17 +48,8 @@ static int round_open(const char *title, uint8_t id[CN_HASH_BYTES])
   static char *names[NPROJ] = { "p0", "p1", "p2" };
   Councilnet__BudgetRound br = COUNCILNET__BUDGET_ROUND__INIT;
   Councilnet__BudgetProject proj[NPROJ], *pp[NPROJ];
-  uint8_t *env = NULL;
-  size_t len = 0;
-  int rc = -1;
 
-  for (int p = 0; p < NPROJ; p++) {
-    councilnet__budget_project__init(&proj[p]);
-    proj[p].id = names[p];
-    proj[p].title = names[p];
-    proj[p].cost = 100;
-    pp[p] = &proj[p];
-  }
+  util_budget_projects(proj, pp, names, NPROJ, 100);
   br.node.data = region.pk;
   br.node.len = CN_PK_BYTES;
   br.created = T0;
@@ -69,13 +60,7 @@ static int round_open(const char *title, uint8_t id[CN_HASH_BYTES])
   br.opens = T0;
   br.closes = CLOSES;
   br.rule = COUNCILNET__BUDGET_RULE__GREEDY;
-  if (util_seal("budget_round", &br, region.convener_sk, &env, &len) == 0 &&
-      util_post(&region, env, len, NULL) == CN_OK) {
-    cn_crypto_hash(id, env, len);
-    rc = 0;
-  }
-  free(env);
-  return rc;
+  return util_act_id(&region, "budget_round", &br, region.convener_sk, NULL, id) == CN_OK ? 0 : -1;
 }
 
 /* Post to the region, as the neighbourhood, part PART of PARTS (0 of 0: a

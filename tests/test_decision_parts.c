@@ -279,6 +279,22 @@ static int forged_show(const Councilnet__Decision *d, const uint8_t sk[CN_SK_BYT
   return forged_show_also(d, sk, seq, q_hex, NULL, out);
 }
 
+/* The client, shown forged decision D, names it incomplete (exit 1) and
+ * says each text of WANT (NULL-ended; NULL: nothing asked); its output is
+ * printed when a check fails. */
+static void forged_show_says(const Councilnet__Decision *d, const uint8_t sk[CN_SK_BYTES],
+                             uint64_t seq, const char *q_hex, const char *const *want)
+{
+  char *out = NULL;
+
+  CHECK_EQ_INT(forged_show(d, sk, seq, q_hex, &out), 1);
+  for (size_t i = 0; want && want[i]; i++)
+    CHECK(out && strstr(out, want[i]));
+  if (test_failures_)
+    fprintf(stderr, "%.3000s\n", out ? out : "");
+  free(out);
+}
+
 int main(void)
 {
   Councilnet__Proposal p = COUNCILNET__PROPOSAL__INIT;
@@ -357,14 +373,7 @@ int main(void)
   }
   /* the region becomes the city's child council now (its whole roll goes
    * up in two records, rather than a roll update per council) */
-  {
-    Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
-    ps.node = bin(region.pk, CN_PK_BYTES);
-    ps.created = T0;
-    ps.url = city.url;
-    ps.key = bin(city.pk, CN_PK_BYTES);
-    REQUIRE(util_act(&region, "parent_set", &ps, region.convener_sk, NULL) == CN_OK);
-  }
+  REQUIRE(util_parent_set(&region, &city) == CN_OK);
 
   /* ---- A. the close ---- */
   REQUIRE(tnode_set_clock(&region, T0 + 1000) == 0);
@@ -635,14 +644,10 @@ int main(void)
     uint8_t last_real[CN_HASH_BYTES];
     d->contribution_records[0] = d->contribution_records[1];
     d->contribution_records[1] = first;
-    CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);
-    CHECK(out && strstr(out, "INCOMPLETE: part 1 of") &&
-          strstr(out, "is another part than the one the decision names there"));
-    CHECK(out && strstr(out, "council ballots are incomplete"));
-    if (test_failures_)
-      fprintf(stderr, "%.3000s\n", out ? out : "");
-    free(out);
-    out = NULL;
+    forged_show_says(d, region_sk, dec_seq, q_hex, (const char *[]){
+                       "INCOMPLETE: part 1 of",
+                       "is another part than the one the decision names there",
+                       "council ballots are incomplete", NULL });
     /* every record of that log checks alone; verify ties the decision to
      * the parts logged before it */
     verify_refuses(dec_seq, "the decision names other contributions parts");
@@ -650,21 +655,14 @@ int main(void)
     d->contribution_records[0] = first;
     memcpy(last_real, d->contribution_records[n_parts - 1].data, CN_HASH_BYTES);
     memset(d->contribution_records[n_parts - 1].data, 0x5a, CN_HASH_BYTES);
-    CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);
     snprintf(args, sizeof args, "INCOMPLETE: part %zu of %zu (record 5a5a", n_parts, n_parts);
-    CHECK(out && strstr(out, args) && strstr(out, "cannot be fetched"));
-    CHECK(out && strstr(out, "NOT_FOUND"));
-    if (test_failures_)
-      fprintf(stderr, "%.3000s\n", out ? out : "");
-    free(out);
-    out = NULL;
+    forged_show_says(d, region_sk, dec_seq, q_hex,
+                     (const char *[]){ args, "cannot be fetched", "NOT_FOUND", NULL });
     verify_refuses(dec_seq, "the decision names other contributions parts");
     memcpy(d->contribution_records[n_parts - 1].data, last_real, CN_HASH_BYTES);
     /* and one naming a part more than the node logged */
     d->n_contribution_records = n_parts - 1;
-    CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);   /* the client too */
-    free(out);
-    out = NULL;
+    forged_show_says(d, region_sk, dec_seq, q_hex, NULL);   /* the client too */
     verify_refuses(dec_seq, "the decision names another number of contributions parts");
     d->n_contribution_records = n_parts;
     /* and one listing a ballot inline besides its parts: an older client
@@ -679,12 +677,8 @@ int main(void)
       fake.via = bin(via[0], CN_HASH_BYTES);
       d->contributions = fakes;
       d->n_contributions = 1;
-      CHECK_EQ_INT(forged_show(d, region_sk, dec_seq, q_hex, &out), 1);
-      CHECK(out && strstr(out, "lists council ballots inline as well as in"));
-      if (test_failures_)
-        fprintf(stderr, "%.3000s\n", out ? out : "");
-      free(out);
-      out = NULL;
+      forged_show_says(d, region_sk, dec_seq, q_hex,
+                       (const char *[]){ "lists council ballots inline as well as in", NULL });
       verify_refuses(dec_seq, "a decision in parts lists contributions inline");
       d->contributions = NULL;   /* not ours to free */
       d->n_contributions = 0;

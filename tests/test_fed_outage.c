@@ -106,7 +106,6 @@ static uint8_t big_pk[BIG][CN_PK_BYTES], big_sk[BIG][CN_SK_BYTES];
 
 static void test_big_roll(void)
 {
-  Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
   uint8_t ids[8][CN_HASH_BYTES];
   char cmd[1024], hex[2 * CN_PK_BYTES + 1], *out = NULL;
   size_t records = 0, n, once = 0;
@@ -117,13 +116,7 @@ static void test_big_roll(void)
     cn_crypto_keypair(big_pk[i], big_sk[i]);
     REQUIRE(util_admit(&big, big_pk[i], "member") == CN_OK);
   }
-  ps.node.data = big.pk;
-  ps.node.len = CN_PK_BYTES;
-  ps.created = big.now;
-  ps.url = parent.url;
-  ps.key.data = parent.pk;
-  ps.key.len = CN_PK_BYTES;
-  REQUIRE(util_act(&big, "parent_set", &ps, big.convener_sk, NULL) == CN_OK);
+  REQUIRE(util_parent_set(&big, &parent) == CN_OK);
   CHECK(util_wait(outbox_empty, &big, 20000) == 0);
   CHECK_EQ_INT(roll_keys(&big, &records), BIG);
   CHECK_EQ_INT(records, 3);
@@ -162,7 +155,6 @@ static int dead_letters(tnode_t *n, int64_t *dead, char *why, size_t cap)
 static void test_parent_max_body(void)
 {
   static const char *const set[1] = { "max_body=2048" };
-  Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
   uint8_t extra_pk[CN_PK_BYTES], extra_sk[CN_SK_BYTES];
   int64_t dead = -1;
   char why[256] = "";
@@ -172,13 +164,7 @@ static void test_parent_max_body(void)
   REQUIRE(util_admit_council(&narrow, wide.pk, "Wide assembly") == CN_OK);
   for (int i = 0; i < 80; i++)      /* its whole roll: some 2.8 KB */
     REQUIRE(util_admit(&wide, pk[i], "member") == CN_OK);
-  ps.node.data = wide.pk;
-  ps.node.len = CN_PK_BYTES;
-  ps.created = wide.now;
-  ps.url = narrow.url;
-  ps.key.data = narrow.pk;
-  ps.key.len = CN_PK_BYTES;
-  REQUIRE(util_act(&wide, "parent_set", &ps, wide.convener_sk, NULL) == CN_OK);
+  REQUIRE(util_parent_set(&wide, &narrow) == CN_OK);
   /* and a member after it, whose small roll update must still go up */
   cn_crypto_keypair(extra_pk, extra_sk);
   REQUIRE(util_admit(&wide, extra_pk, "late member") == CN_OK);
@@ -273,8 +259,6 @@ static int round_open(const char *title, const char *prefix, int n_proj, uint64_
   Councilnet__BudgetProject *proj = calloc((size_t)n_proj, sizeof *proj);
   Councilnet__BudgetProject **projs = calloc((size_t)n_proj, sizeof *projs);
   char (*ids)[16] = calloc((size_t)n_proj, sizeof *ids);
-  uint8_t *env = NULL;
-  size_t len = 0;
   int rc = -1;
 
   if (!proj || !projs || !ids)
@@ -297,15 +281,12 @@ static int round_open(const char *title, const char *prefix, int n_proj, uint64_
   br.opens = t;
   br.closes = t + 1000;
   br.rule = COUNCILNET__BUDGET_RULE__GREEDY;
-  if (util_seal("budget_round", &br, parent.convener_sk, &env, &len) != 0 ||
-      util_post(&parent, env, len, NULL) != CN_OK)
-    goto out;
   memset(w, 0, sizeof *w);
-  cn_crypto_hash(w->id, env, len);
+  if (util_act_id(&parent, "budget_round", &br, parent.convener_sk, NULL, w->id) != CN_OK)
+    goto out;
   w->n = at;
   rc = util_wait(round_known, w, 15000);
 out:
-  free(env);
   free(proj);
   free(projs);
   free(ids);
@@ -408,7 +389,6 @@ static int parts_collect(void *ctx, const Councilnet__LogEntry *le, const Counci
 
 static void test_huge_budget(void)
 {
-  Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
   round_wait_t w;
   parts_ctx_t pc;
   size_t once = 0;
@@ -420,13 +400,7 @@ static void test_huge_budget(void)
     cn_crypto_keypair(huge_pk[i], huge_sk[i]);
     REQUIRE(util_admit(&huge, huge_pk[i], "member") == CN_OK);
   }
-  ps.node.data = huge.pk;
-  ps.node.len = CN_PK_BYTES;
-  ps.created = t;
-  ps.url = parent.url;
-  ps.key.data = parent.pk;
-  ps.key.len = CN_PK_BYTES;
-  REQUIRE(util_act(&huge, "parent_set", &ps, huge.convener_sk, NULL) == CN_OK);
+  REQUIRE(util_parent_set(&huge, &parent) == CN_OK);
   REQUIRE(util_wait(outbox_empty, &huge, 20000) == 0);      /* the parent has its roll */
 
   REQUIRE(round_open("A large neighbourhood", "q", HUGE_PROJ, t, &huge, &w) == 0);

@@ -121,15 +121,12 @@ static void test_open(void)
   /* A newer schema is refused, and the file is not touched. */
   {
     char newer[160];
-    sqlite3 *db = NULL;
     char sql[96], want[32];
     snprintf(newer, sizeof newer, "%s/newer.db", tmpdir);
     snprintf(sql, sizeof sql, "CREATE TABLE t(x); PRAGMA user_version = %d;",
              CN_STORE_SCHEMA_VERSION + 1);
     snprintf(want, sizeof want, "%d", CN_STORE_SCHEMA_VERSION + 1);
-    REQUIRE(sqlite3_open(newer, &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
-    sqlite3_close(db);
+    REQUIRE(util_sql_exec(newer, sql) == SQLITE_OK);
     s = (cn_store_t *)1;
     err[0] = 0;
     CHECK_EQ_INT(cn_store_open(newer, &s, err, sizeof err), -1);
@@ -141,10 +138,7 @@ static void test_open(void)
     CHECK_STR(side_query(newer, "SELECT count(*) FROM sqlite_master WHERE name = 'log'"), "0");
     util_remove_db(newer);
     /* A negative version is no schema of ours either (not a step index). */
-    REQUIRE(sqlite3_open(newer, &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version = -3;", NULL, NULL, NULL) ==
-            SQLITE_OK);
-    sqlite3_close(db);
+    REQUIRE(util_sql_exec(newer, "CREATE TABLE t(x); PRAGMA user_version = -3;") == SQLITE_OK);
     err[0] = 0;
     CHECK_EQ_INT(cn_store_open(newer, &s, err, sizeof err), -1);
     CHECK(s == NULL);
@@ -157,17 +151,14 @@ static void test_open(void)
    * keeps its rows. */
   if (CN_STORE_SCHEMA_VERSION > 1) {
     char v1[160];
-    sqlite3 *db = NULL;
     uint64_t seq = 0, n = 0;
     uint8_t h[CN_HASH_BYTES];
     snprintf(v1, sizeof v1, "%s/v1.db", tmpdir);
-    REQUIRE(sqlite3_open(v1, &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, schema_v1, NULL, NULL, NULL) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db,
+    REQUIRE(util_sql_exec(v1, schema_v1) == SQLITE_OK);
+    REQUIRE(util_sql_exec(v1,
       "INSERT INTO log VALUES(1, zeroblob(32), randomblob(32), 5, zeroblob(32), 'x', zeroblob(32), x'00');"
       "INSERT INTO keys(key, member) VALUES(randomblob(32), 1);"
-      "PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
-    sqlite3_close(db);
+      "PRAGMA user_version = 1;") == SQLITE_OK);
     err[0] = 0;
     CHECK_EQ_INT(cn_store_open(v1, &s, err, sizeof err), 0);
     if (s) {
@@ -1177,6 +1168,19 @@ static int put_part(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const uin
   return cn_store_profile_put(s, round, child, &p);
 }
 
+/* put_part() in a transaction of its own: its result, or -1 if the
+ * transaction fails. */
+static int put_part_alone(cn_store_t *s, const uint8_t round[CN_HASH_BYTES],
+                          const uint8_t child[CN_PK_BYTES], uint64_t part, uint64_t parts,
+                          uint64_t created, uint64_t counted, const char *body)
+{
+  int rc;
+  if (cn_store_begin(s) != 0)
+    return -1;
+  rc = put_part(s, round, child, part, parts, created, counted, body);
+  return cn_store_commit(s) == 0 ? rc : -1;
+}
+
 /* Check what S counts of ROUND: the parts the scan gives, in ORDER, and
  * the children, whole and partial mandates (each -1: not checked). */
 static void profiles_are(cn_store_t *s, const uint8_t round[CN_HASH_BYTES], const char *order,
@@ -1256,31 +1260,23 @@ static void test_profile_parts(void)
   CHECK_EQ_INT(cn_store_profile_has(s, round, a, 49, 2), 0);
   profiles_are(s, round, "2:b,", 2, 1, 1);                                /* A has a part missing */
   /* the last part: A counts, its parts in order */
-  REQUIRE(cn_store_begin(s) == 0);
-  CHECK_EQ_INT(put_part(s, round, a, 1, 3, 50, 3, "a1"), 1);
-  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(put_part_alone(s, round, a, 1, 3, 50, 3, "a1"), 1);
   profiles_are(s, round, "1:a0,1:a1,1:a2,2:b,", -1, 2, 0);
   /* part 1 of 2 of a newer mandate of A: the whole one still counts */
-  REQUIRE(cn_store_begin(s) == 0);
-  CHECK_EQ_INT(put_part(s, round, a, 1, 2, 60, 5, "n1"), 1);
-  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(put_part_alone(s, round, a, 1, 2, 60, 5, "n1"), 1);
   profiles_are(s, round, "1:a0,1:a1,1:a2,2:b,", -1, 2, 1);
   CHECK_EQ_INT(cn_store_profile_get(s, round, a, &have), 0);    /* the newest, not whole */
   CHECK_EQ_INT(have.created, 60);
   CHECK_EQ_INT(have.stored, 1);
   /* part 1 of an even newer one: the one of 60 goes (its part number is
    * taken again), the whole one stays */
-  REQUIRE(cn_store_begin(s) == 0);
-  CHECK_EQ_INT(put_part(s, round, a, 1, 2, 70, 5, "m1"), 1);
-  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(put_part_alone(s, round, a, 1, 2, 70, 5, "m1"), 1);
   CHECK_EQ_INT(cn_store_profile_has(s, round, a, 60, 1), 0);
   CHECK_EQ_INT(cn_store_profile_has(s, round, a, 70, 1), 1);
   CHECK_EQ_INT(cn_store_profile_has(s, round, a, 50, 1), 1);
   profiles_are(s, round, "1:a0,1:a1,1:a2,2:b,", -1, 2, 1);
   /* its last part: it counts, the whole one before it is gone */
-  REQUIRE(cn_store_begin(s) == 0);
-  CHECK_EQ_INT(put_part(s, round, a, 0, 2, 70, 5, "m0"), 1);
-  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(put_part_alone(s, round, a, 0, 2, 70, 5, "m0"), 1);
   profiles_are(s, round, "1:m0,1:m1,2:b,", -1, 2, 0);
   CHECK_STR(side_query(path, "SELECT count(*) FROM budget_profile_parts WHERE hex(child) LIKE '%01'"),
             "2");
@@ -1297,9 +1293,7 @@ static void test_profile_parts(void)
   /* Back to schema 8 as released: budget_profiles(round, child, body) with
    * B's whole mandate. Migrated, it is part 0 of 1, of time 0, and counts. */
   {
-    sqlite3 *db = NULL;
     char sql[512];
-    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
     snprintf(sql, sizeof sql,
              "DROP TABLE budget_profile_parts;"
              "CREATE TABLE budget_profiles(round BLOB NOT NULL, child BLOB NOT NULL, body BLOB NOT NULL,"
@@ -1307,8 +1301,7 @@ static void test_profile_parts(void)
              "INSERT INTO budget_profiles VALUES(x'1d%060x07', x'c0%060x02', CAST('old' AS BLOB));"
              "ALTER TABLE rounds DROP COLUMN depth;"
              "PRAGMA user_version = 8;", 0, 0);
-    CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    CHECK_EQ_INT(util_sql_exec(path, sql), SQLITE_OK);
   }
   err[0] = 0;
   REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
@@ -1336,7 +1329,6 @@ static void test_schema_step11(void)
   char path[160], err[256], sql[1536];
   cn_store_t *s = NULL;
   cn_store_profile_t have;
-  sqlite3 *db = NULL;
   uint8_t round[CN_HASH_BYTES], a[CN_PK_BYTES], b[CN_PK_BYTES];
 
   snprintf(path, sizeof path, "%s/step11.db", tmpdir);
@@ -1366,9 +1358,7 @@ static void test_schema_step11(void)
            " CAST('b0' AS BLOB), zeroblob(32));"
            "ALTER TABLE rounds DROP COLUMN depth;"
            "PRAGMA user_version = 10;", 0, 0, 0, 0, 0, 0);
-  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-  CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(db);
+  CHECK_EQ_INT(util_sql_exec(path, sql), SQLITE_OK);
 
   err[0] = 0;
   if (cn_store_open(path, &s, err, sizeof err) != 0)
@@ -1386,9 +1376,7 @@ static void test_schema_step11(void)
   CHECK_EQ_INT(have.counted, 5);
   CHECK_EQ_INT(have.has_digest, 1);
   /* part 0 of a newer mandate of A, beside the whole one's part 0 */
-  REQUIRE(cn_store_begin(s) == 0);
-  CHECK_EQ_INT(put_part(s, round, a, 0, 2, 70, 3, "n0"), 1);
-  REQUIRE(cn_store_commit(s) == 0);
+  CHECK_EQ_INT(put_part_alone(s, round, a, 0, 2, 70, 3, "n0"), 1);
   CHECK_EQ_INT(cn_store_profile_has(s, round, a, 50, 0), 1);
   CHECK_EQ_INT(cn_store_profile_has(s, round, a, 70, 0), 1);
   profiles_are(s, round, "1:a0,1:a1,", -1, -1, -1);
@@ -1404,7 +1392,6 @@ static void test_schema_step12(void)
   char path[160], err[256];
   cn_store_t *s = NULL;
   cn_store_round_t r, got;
-  sqlite3 *db = NULL;
   static const uint8_t body[] = { 0x08, 0x01 };
 
   snprintf(path, sizeof path, "%s/step12.db", tmpdir);
@@ -1412,12 +1399,10 @@ static void test_schema_step12(void)
   cn_store_free(s);
   s = NULL;
   /* a version 11 database with a followed round */
-  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-  CHECK_EQ_INT(sqlite3_exec(db, "ALTER TABLE rounds DROP COLUMN depth;"
-                                "INSERT INTO rounds(id, seq, owned, opens, closes, body)"
-                                " VALUES(zeroblob(32), 4, 0, 10, 20, x'0801');"
-                                "PRAGMA user_version = 11;", NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(db);
+  CHECK_EQ_INT(util_sql_exec(path, "ALTER TABLE rounds DROP COLUMN depth;"
+                                     "INSERT INTO rounds(id, seq, owned, opens, closes, body)"
+                                     " VALUES(zeroblob(32), 4, 0, 10, 20, x'0801');"
+                                     "PRAGMA user_version = 11;"), SQLITE_OK);
   err[0] = 0;
   if (cn_store_open(path, &s, err, sizeof err) != 0)
     fprintf(stderr, "step 12 migration: %s\n", err);

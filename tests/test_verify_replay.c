@@ -37,7 +37,6 @@ static void test_schema_step10(void)
 {
   char dir[256], path[300], err[256];
   cn_store_t *s = NULL;
-  sqlite3 *db = NULL;
   uint8_t round[CN_HASH_BYTES], child[CN_PK_BYTES], digest[CN_HASH_BYTES];
   static const uint8_t body[] = { 0x08, 0x01 };
   cn_store_profile_part_t part;
@@ -53,12 +52,9 @@ static void test_schema_step10(void)
   cn_store_free(s);
   s = NULL;
   /* a version 9 database as 5efca7d..3d871cf made it: no digest column */
-  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "ALTER TABLE budget_profile_parts DROP COLUMN digest;"
-                       "ALTER TABLE rounds DROP COLUMN depth;"
-                       "PRAGMA user_version = 9", NULL, NULL, NULL) == SQLITE_OK);
-  sqlite3_close(db);
-  db = NULL;
+  REQUIRE(util_sql_exec(path, "ALTER TABLE budget_profile_parts DROP COLUMN digest;"
+                              "ALTER TABLE rounds DROP COLUMN depth;"
+                              "PRAGMA user_version = 9") == SQLITE_OK);
   REQUIRE(cn_store_open(path, &s, err, sizeof err) == 0);
   memset(&part, 0, sizeof part);
   part.part = 0;
@@ -74,8 +70,6 @@ static void test_schema_step10(void)
   CHECK_EQ_INT(cn_store_profile_get(s, round, child, &have), 0);
   cn_store_rollback(s);
 done:
-  if (db)
-    sqlite3_close(db);
   cn_store_free(s);
   if (dir[0])
     util_rmtree(dir);

@@ -47,6 +47,17 @@ void util_remove_db(const char *path)
   }
 }
 
+int util_sql_exec(const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open(path, &db);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  sqlite3_close(db);
+  return rc;
+}
+
 void util_sleep_ms(int ms)
 {
   struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -295,8 +306,8 @@ int util_post(tnode_t *n, const uint8_t *env, size_t len, uint64_t *seq)
   return code;
 }
 
-int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
-             uint64_t *seq)
+int util_act_id(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
+                uint64_t *seq, uint8_t id[CN_HASH_BYTES])
 {
   uint8_t *env = NULL;
   size_t len = 0;
@@ -305,8 +316,40 @@ int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN
   if (util_seal(kind, body, sk, &env, &len) != 0)
     return -1;
   code = util_post(n, env, len, seq);
+  if (id)
+    cn_crypto_hash(id, env, len);
   free(env);
   return code;
+}
+
+int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
+             uint64_t *seq)
+{
+  return util_act_id(n, kind, body, sk, seq, NULL);
+}
+
+int util_parent_set(tnode_t *child, const tnode_t *parent)
+{
+  Councilnet__ParentSet ps = COUNCILNET__PARENT_SET__INIT;
+  ps.node.data = child->pk;
+  ps.node.len = CN_PK_BYTES;
+  ps.created = child->now;
+  ps.url = (char *)parent->url;
+  ps.key.data = (uint8_t *)parent->pk;
+  ps.key.len = CN_PK_BYTES;
+  return util_act(child, "parent_set", &ps, child->convener_sk, NULL);
+}
+
+void util_budget_projects(Councilnet__BudgetProject *proj, Councilnet__BudgetProject **pp,
+                          char *const *ids, size_t n, uint64_t cost)
+{
+  for (size_t i = 0; i < n; i++) {
+    councilnet__budget_project__init(&proj[i]);
+    proj[i].id = ids[i];
+    proj[i].title = ids[i];
+    proj[i].cost = cost;
+    pp[i] = &proj[i];
+  }
 }
 
 double util_metric(tnode_t *n, const char *name)
@@ -483,20 +526,11 @@ int util_propose_lot_by(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const char *t
 int util_propose(tnode_t *n, const uint8_t sk[CN_SK_BYTES], Councilnet__Proposal *p,
                  uint8_t id[CN_HASH_BYTES])
 {
-  uint8_t *env = NULL;
-  size_t len = 0;
-  int code;
-
   p->node.data = n->pk;
   p->node.len = CN_PK_BYTES;
   if (!p->created)
     p->created = n->now;
-  if (util_seal("proposal", p, sk, &env, &len) != 0)
-    return -1;
-  code = util_post(n, env, len, NULL);
-  cn_crypto_hash(id, env, len);
-  free(env);
-  return code;
+  return util_act_id(n, "proposal", p, sk, NULL, id);
 }
 
 int util_propose_question(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const char *title,

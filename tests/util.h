@@ -28,6 +28,9 @@ int util_tmpdir(char *out, size_t cap, const char *tag);
 void util_rmtree(const char *dir);
 /* Remove an SQLite database and its -wal, -shm and -journal files. */
 void util_remove_db(const char *path);
+/* Run SQL on the SQLite database at PATH (a connection of its own, e.g. to
+ * make a database look like an older schema): SQLite's result code. */
+int util_sql_exec(const char *path, const char *sql);
 
 /* Init a node in a new temp folder with a new convener key, set its clock
  * to NOW, start it on a free port and wait until it answers. Return 0 or -1. */
@@ -71,6 +74,15 @@ int util_propose_lot_by(tnode_t *n, const uint8_t sk[CN_SK_BYTES], const char *t
 /* Seal and post. */
 int util_act(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
              uint64_t *seq);
+/* The same; ID (if not NULL) gets the record id. */
+int util_act_id(tnode_t *n, const char *kind, const void *body, const uint8_t sk[CN_SK_BYTES],
+                uint64_t *seq, uint8_t id[CN_HASH_BYTES]);
+/* CHILD's convener sets PARENT (its URL and key) as CHILD's parent. As util_act(). */
+int util_parent_set(tnode_t *child, const tnode_t *parent);
+/* N budget projects PROJ, PP pointing at them, each named and titled by
+ * IDS, costing COST. */
+void util_budget_projects(Councilnet__BudgetProject *proj, Councilnet__BudgetProject **pp,
+                          char *const *ids, size_t n, uint64_t cost);
 /* The value of NAME (with its labels, e.g. x{stage="verify"}) in N's
  * /metrics, or -1. */
 double util_metric(tnode_t *n, const char *name);
