@@ -1619,6 +1619,17 @@ static size_t part_end(ProtobufCMessage *const *items, size_t n, size_t first, s
   return i;
 }
 
+/* Where each part of the N ITEMS ends (part_end), into ENDS (room for N):
+ * the number of parts. */
+static size_t part_ends(ProtobufCMessage *const *items, size_t n, size_t head, size_t max,
+                        size_t *ends)
+{
+  size_t parts = 0;
+  for (size_t first = 0; first < n; first = ends[parts++])
+    ends[parts] = part_end(items, n, first, head, max);
+  return parts;
+}
+
 /* Seal decision D and append it, in the open transaction; REC_ID gets its
  * record id. With all its contributions (D's own list) a decision of some
  * 800 child councils is larger than a record may be: then the
@@ -1654,8 +1665,7 @@ static int decision_append(cn_node_t *n, Councilnet__Decision *d, uint64_t now,
   c.parts = UINT32_MAX;
   head = protobuf_c_message_get_packed_size(&c.base);
   max = CN_RECORD_MAX - envelope_overhead("contributions", CN_RECORD_MAX);
-  for (first = 0; first < n_all; first = ends[parts++])
-    ends[parts] = part_end((ProtobufCMessage *const *)all, n_all, first, head, max);
+  parts = part_ends((ProtobufCMessage *const *)all, n_all, head, max, ends);
   first = 0;
   for (size_t k = 0; k < parts; k++) {
     c.part = (uint32_t)k;
@@ -4892,8 +4902,7 @@ static int budget_mandate_send(cn_node_t *n, const uint8_t id[CN_HASH_BYTES], co
     m.parts = BUDGET_PARTS_MAX;
     m.n_sets = 0;
     head = protobuf_c_message_get_packed_size(&m.base);
-    for (first = 0; first < b->n_sets; first = ends[parts++])
-      ends[parts] = part_end((ProtobufCMessage *const *)ptrs, b->n_sets, first, head, max);
+    parts = part_ends((ProtobufCMessage *const *)ptrs, b->n_sets, head, max, ends);
   }
   if (parts > BUDGET_PARTS_MAX) {
     node_warn(n, "a budget mandate of %zu approval sets would take %zu records, more than a "
